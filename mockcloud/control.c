@@ -1,0 +1,155 @@
+/* control.c -- the control API under /mockcloud/v1.
+ *
+ * Not an OpenStack API: what a test harness or a teacher uses to drive the
+ * mock. Reset the world, read or switch the active profile, list the
+ * profiles, read the request journal, fetch a clouds.yaml with this server's
+ * URLs. Errors use Keystone's {"error": {...}} shape. */
+#include "auth.h"
+#include "http.h"
+#include "journal.h"
+#include "profile.h"
+#include "router.h"
+#include "server.h"
+#include "services.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void control_root(mc_req *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "name", "mockcloud");
+    cJSON_AddStringToObject(root, "version", MC_VERSION);
+    cJSON_AddStringToObject(root, "profile", mc_profile_name(r->srv->profile));
+    cJSON_AddNumberToObject(root, "requests", (double)r->srv->requests);
+    cJSON_AddNumberToObject(root, "tokens", (double)mc_auth_count(r->srv));
+    cJSON *links = cJSON_AddArrayToObject(root, "endpoints");
+    static const char *paths[] = {"/mockcloud/v1/profile", "/mockcloud/v1/profiles",
+                                  "/mockcloud/v1/reset", "/mockcloud/v1/journal",
+                                  "/mockcloud/v1/clouds.yaml"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char url[400];
+        mc_service_url(r->srv, paths[i], url, sizeof url);
+        cJSON_AddItemToArray(links, cJSON_CreateString(url));
+    }
+    mc_reply_json(r, 200, root);
+}
+
+static cJSON *profile_json(const mc_profile *p) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", p->name);
+    cJSON_AddStringToObject(o, "description", p->description);
+    cJSON *devs = cJSON_GetObjectItemCaseSensitive(p->doc, "deviations");
+    cJSON_AddItemToObject(o, "deviations", cJSON_Duplicate(devs, 1));
+    cJSON *knobs = cJSON_AddObjectToObject(o, "knobs");
+    const mc_knob_def *defs = mc_knob_defs();
+    for (int k = 0; k < MC_KNOB_COUNT; k++) {
+        if (p->src[k] == NULL) continue;
+        if (defs[k].type == MC_KNOB_STR)
+            cJSON_AddStringToObject(knobs, defs[k].name, p->sv[k] ? p->sv[k] : "");
+        else if (defs[k].type == MC_KNOB_BOOL)
+            cJSON_AddBoolToObject(knobs, defs[k].name, p->iv[k] != 0);
+        else
+            cJSON_AddNumberToObject(knobs, defs[k].name, (double)p->iv[k]);
+    }
+    return o;
+}
+
+static void control_profile_show(mc_req *r) {
+    mc_reply_json(r, 200, profile_json(r->srv->profile));
+}
+
+static void control_profile_set(mc_req *r) {
+    const char *name = mc_json_str(r->body, "profile");
+    if (name == NULL) name = mc_json_str(r->body, "name");
+    if (name == NULL) {
+        mc_reply_error(r, 400, NULL, "Expected {\"profile\": NAME}.");
+        return;
+    }
+    if (strchr(name, '/') != NULL || strstr(name, "..") != NULL) {
+        mc_reply_error(r, 400, NULL, "A profile is named, not given as a path: '%.100s'.", name);
+        return;
+    }
+    char err[512];
+    if (mc_server_set_profile(r->srv, name, err, sizeof err) != 0) {
+        mc_reply_error(r, 404, NULL, "Cannot load profile '%.100s': %s", name, err);
+        return;
+    }
+    mc_reply_json(r, 200, profile_json(r->srv->profile));
+}
+
+static int name_cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void control_profile_list(mc_req *r) {
+    DIR *d = opendir(r->srv->cfg.profiles_dir);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "profiles");
+    if (d != NULL) {
+        char *names[256];
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL && n < 256) {
+            size_t len = strlen(e->d_name);
+            if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
+                names[n++] = strndup(e->d_name, len - 5);
+        }
+        closedir(d);
+        qsort(names, n, sizeof names[0], name_cmp);
+        for (size_t i = 0; i < n; i++) {
+            char err[512];
+            mc_profile *p = mc_profile_load(r->srv->cfg.profiles_dir, names[i], err, sizeof err);
+            if (p != NULL) {
+                cJSON *o = profile_json(p);
+                cJSON_AddBoolToObject(o, "active", strcmp(p->name, r->srv->profile->name) == 0);
+                cJSON_AddItemToArray(arr, o);
+                mc_profile_free(p);
+            }
+            free(names[i]);
+        }
+    }
+    mc_reply_json(r, 200, root);
+}
+
+static void control_reset(mc_req *r) {
+    char err[512];
+    if (mc_server_reset(r->srv, err, sizeof err) != 0) {
+        mc_reply_error(r, 500, NULL, "Reset failed: %s", err);
+        return;
+    }
+    mc_reply_json(r, 204, NULL);
+}
+
+static void control_journal(mc_req *r) {
+    long since, limit;
+    if (mc_query_long_or_reply(r, "since", 0, 1L << 53, 0, &since) < 0) return;
+    if (mc_query_long_or_reply(r, "limit", 0, 100000, 0, &limit) < 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "entries", mc_journal_json(r->srv->journal, (uint64_t)since, (size_t)limit));
+    mc_reply_json(r, 200, root);
+}
+
+static void control_journal_clear(mc_req *r) {
+    mc_journal_clear(r->srv->journal);
+    mc_reply_json(r, 204, NULL);
+}
+
+static void control_clouds_yaml(mc_req *r) {
+    char *yaml = identity_clouds_yaml(r->srv);
+    mc_reply_bytes(r, 200, "application/yaml", yaml, strlen(yaml));
+    free(yaml);
+}
+
+const mc_route control_routes[] = {
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1", control_root, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1/profile", control_profile_show, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_PUT | EVHTTP_REQ_POST, "/v1/profile", control_profile_set, MC_NO_AUTH | MC_BODY_JSON},
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1/profiles", control_profile_list, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_POST, "/v1/reset", control_reset, MC_NO_AUTH | MC_BODY_OPT},
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1/journal", control_journal, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_DELETE, "/v1/journal", control_journal_clear, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1/clouds.yaml", control_clouds_yaml, MC_NO_AUTH},
+};
+const size_t control_nroutes = sizeof control_routes / sizeof control_routes[0];

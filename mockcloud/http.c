@@ -1,0 +1,311 @@
+/* http.c -- request helpers and the one reply funnel.
+ *
+ * Every reply leaves through reply_send(): the profile's response hook may
+ * change the status, the body or its format; then the common headers are set
+ * (x-openstack-request-id, Content-Type, X-Mockcloud-Profile and the
+ * deviations that shaped this reply), the exchange is journalled and the
+ * bytes go out with evhttp_send_reply (never libevent's own error page, whose HTML and
+ * Connection: close must not reach a client). */
+#include "http.h"
+#include "journal.h"
+#include "profile.h"
+#include "util.h"
+
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+cJSON *mc_body_parse(struct evhttp_request *req) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0) return NULL;
+    unsigned char *text = evbuffer_pullup(in, -1);
+    if (text == NULL || memchr(text, '\0', len) != NULL) return NULL;
+    /* Parse a NUL-terminated copy: cJSON looks for the NUL inside the length. */
+    char *copy = malloc(len + 1);
+    if (copy == NULL) return NULL;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    cJSON *doc = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
+    free(copy);
+    return doc;
+}
+
+const unsigned char *mc_body_raw(mc_req *r, size_t *len) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    *len = evbuffer_get_length(in);
+    if (*len == 0) return (const unsigned char *)"";
+    return evbuffer_pullup(in, -1);
+}
+
+const char *mc_status_phrase(int status) {
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Requested Range Not Satisfiable";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
+/* Nova's fault keys by status (nova.api.openstack.wsgi.Fault). */
+static const char *nova_key(int status) {
+    switch (status) {
+    case 400: return "badRequest";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "itemNotFound";
+    case 405: return "badMethod";
+    case 406: return "notAcceptable";
+    case 409: return "conflictingRequest";
+    case 413: return "overLimit";
+    case 415: return "badMediaType";
+    case 429: return "overLimit";
+    case 501: return "notImplemented";
+    case 503: return "serviceUnavailable";
+    default: return "computeFault";
+    }
+}
+
+/* Neutron's exception type when a handler gave none. */
+static const char *neutron_type(int status) {
+    switch (status) {
+    case 400: return "HTTPBadRequest";
+    case 401: return "HTTPUnauthorized";
+    case 403: return "HTTPForbidden";
+    case 404: return "HTTPNotFound";
+    case 405: return "HTTPMethodNotAllowed";
+    case 409: return "HTTPConflict";
+    case 413: return "HTTPRequestEntityTooLarge";
+    default: return "HTTPInternalServerError";
+    }
+}
+
+cJSON *mc_error_body(mc_service svc, int status, const char *type, const char *message) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *e;
+    char code[64];
+    switch (svc) {
+    case MC_COMPUTE:
+        e = cJSON_AddObjectToObject(root, nova_key(status));
+        cJSON_AddNumberToObject(e, "code", status);
+        cJSON_AddStringToObject(e, "message", message);
+        break;
+    case MC_NETWORK:
+        e = cJSON_AddObjectToObject(root, "NeutronError");
+        cJSON_AddStringToObject(e, "type", type ? type : neutron_type(status));
+        cJSON_AddStringToObject(e, "message", message);
+        cJSON_AddStringToObject(e, "detail", "");
+        break;
+    case MC_IMAGE:
+        snprintf(code, sizeof code, "%d %s", status, mc_status_phrase(status));
+        cJSON_AddStringToObject(root, "message", message);
+        cJSON_AddStringToObject(root, "code", code);
+        cJSON_AddStringToObject(root, "title", mc_status_phrase(status));
+        break;
+    case MC_IDENTITY:
+    default:
+        e = cJSON_AddObjectToObject(root, "error");
+        cJSON_AddNumberToObject(e, "code", status);
+        cJSON_AddStringToObject(e, "title", mc_status_phrase(status));
+        cJSON_AddStringToObject(e, "message", message);
+        break;
+    }
+    return root;
+}
+
+static void free_printed(const void *data, size_t len, void *arg) {
+    (void)len;
+    (void)arg;
+    cJSON_free((void *)data);
+}
+
+static void set_common_headers(mc_req *r, const char *content_type, bool has_body) {
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(h, "x-openstack-request-id", r->req_id);
+    if (r->svc == MC_COMPUTE) evhttp_add_header(h, "x-compute-request-id", r->req_id);
+    if (has_body && evhttp_find_header(h, "Content-Type") == NULL)
+        evhttp_add_header(h, "Content-Type", content_type);
+    if (!has_body && evhttp_find_header(h, "Content-Type") == NULL && r->status != 204 &&
+        r->status != 304)
+        evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "X-Mockcloud-Profile", mc_profile_name(r->srv->profile));
+    if (r->deviations[0] != '\0') evhttp_add_header(h, "X-Mockcloud-Deviations", r->deviations);
+    /* Tempest sends "Connection: close" and expects it echoed. */
+    const char *conn = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Connection");
+    if (conn != NULL && strcasecmp(conn, "close") == 0 &&
+        evhttp_find_header(h, "Connection") == NULL)
+        evhttp_add_header(h, "Connection", "close");
+}
+
+static void send_final(mc_req *r, int status, size_t bytes) {
+    r->status = status;
+    r->replied++;
+    if (r->method == EVHTTP_REQ_HEAD) {
+        /* evhttp drops the body of a HEAD itself; keep Content-Length honest. */
+    }
+    evhttp_send_reply(r->ev, status, mc_status_phrase(status), NULL);
+    mc_journal_record(r->srv->journal, r, status, bytes);
+}
+
+/* The funnel: profile hook, headers, print, send. */
+static void reply_send(mc_req *r, int status, cJSON *body, bool is_error) {
+    if (r->replied) {
+        mc_log(MC_LOG_ERROR, "double reply on %s", r->path);
+        cJSON_Delete(body);
+        return;
+    }
+    const char *ctype = "application/json";
+    char *raw = NULL;
+    size_t rawlen = 0;
+    mc_profile_after(r, &status, &body, is_error, &ctype, &raw, &rawlen);
+    r->status = status;
+    struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+    size_t bytes = 0;
+    if (raw != NULL) {
+        evbuffer_add(out, raw, rawlen);
+        bytes = rawlen;
+        free(raw);
+    } else if (body != NULL) {
+        char *text = cJSON_PrintUnformatted(body);
+        cJSON_Delete(body);
+        if (text == NULL) {
+            status = 500;
+        } else {
+            bytes = strlen(text);
+            if (evbuffer_add_reference(out, text, bytes, free_printed, NULL) != 0) {
+                cJSON_free(text);
+                status = 500;
+                bytes = 0;
+            }
+        }
+    }
+    set_common_headers(r, ctype, bytes > 0);
+    send_final(r, status, bytes);
+}
+
+void mc_reply_json(mc_req *r, int status, cJSON *body) { reply_send(r, status, body, false); }
+
+void mc_reply_bytes(mc_req *r, int status, const char *content_type, const void *data, size_t len) {
+    if (r->replied) return;
+    r->status = status;
+    struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+    if (len > 0) evbuffer_add(out, data, len);
+    set_common_headers(r, content_type, len > 0);
+    send_final(r, status, len);
+}
+
+void mc_reply_error(mc_req *r, int status, const char *type, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    mc_log(status >= 500 ? MC_LOG_WARN : MC_LOG_DEBUG, "%d %s: %s", status, r->path, msg);
+    reply_send(r, status, mc_error_body(r->svc, status, type, msg), true);
+}
+
+const char *mc_header(const mc_req *r, const char *name) {
+    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+void mc_header_set(mc_req *r, const char *name, const char *value) {
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_remove_header(h, name);
+    evhttp_add_header(h, name, value);
+}
+
+const char *mc_query(const mc_req *r, const char *key) {
+    return evhttp_find_header(&r->query, key);
+}
+
+void mc_query_each(const mc_req *r, const char *key, void (*fn)(const char *v, void *arg), void *arg) {
+    for (struct evkeyval *kv = r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next)
+        if (strcmp(kv->key, key) == 0) fn(kv->value, arg);
+}
+
+int mc_query_long_or_reply(mc_req *r, const char *key, long min, long max, long dflt, long *out) {
+    const char *v = mc_query(r, key);
+    if (v == NULL) {
+        *out = dflt;
+        return 0;
+    }
+    if (!mc_parse_long(v, min, max, out)) {
+        mc_reply_error(r, 400, "BadRequest", "Invalid value '%.64s' for %s: must be an integer in [%ld, %ld].",
+                       v, key, min, max);
+        return -1;
+    }
+    return 0;
+}
+
+int mc_query_bool_or_reply(mc_req *r, const char *key, int *out) {
+    const char *v = mc_query(r, key);
+    bool b;
+    *out = -1;
+    if (v == NULL) return 0;
+    if (!mc_str_bool(v, &b)) {
+        mc_reply_error(r, 400, "InvalidInput", "Invalid value '%.64s' for %s: must be a boolean.", v, key);
+        return -1;
+    }
+    *out = b ? 1 : 0;
+    return 0;
+}
+
+const char *mc_json_str(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool mc_json_has(const cJSON *obj, const char *key) {
+    return cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+}
+
+cJSON *mc_json_obj(const cJSON *obj, const char *key) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+cJSON *mc_json_arr(const cJSON *obj, const char *key) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsArray(v) ? v : NULL;
+}
+
+void mc_json_set(cJSON *obj, const char *key, cJSON *item) {
+    if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL)
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item);
+    else
+        cJSON_AddItemToObject(obj, key, item);
+}
+
+void mc_json_set_str(cJSON *obj, const char *key, const char *value) {
+    mc_json_set(obj, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
+}
+
+void mc_service_url(const mc_server *srv, const char *prefix, char *out, size_t outsz) {
+    snprintf(out, outsz, "%s%s", srv->public_url, prefix);
+}

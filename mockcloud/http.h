@@ -1,0 +1,57 @@
+/* http.h -- the request/reply funnel every handler uses.
+ *
+ * A handler answers exactly once, through one of the mc_reply_* functions;
+ * they apply the profile's response-side deviations, set the common headers
+ * (request id, content type, profile), journal the exchange and send. */
+#ifndef MC_HTTP_H
+#define MC_HTTP_H
+
+#include "mockcloud.h"
+
+/* Body parsing: a tree the caller must cJSON_Delete, or NULL when the body is
+ * empty, invalid, has trailing junk or an embedded NUL. */
+cJSON *mc_body_parse(struct evhttp_request *req);
+/* Raw body bytes (borrowed, valid until the reply). */
+const unsigned char *mc_body_raw(mc_req *r, size_t *len);
+
+/* Renders 'body' and sends it with 'status'. Takes ownership of 'body' (NULL
+ * for an empty reply). After the call the request is answered. */
+void mc_reply_json(mc_req *r, int status, cJSON *body);
+/* Sends 'len' bytes of 'data' (copied) with 'content_type'. */
+void mc_reply_bytes(mc_req *r, int status, const char *content_type, const void *data, size_t len);
+/* Answers with the error body of the route's service (Nova, Neutron,
+ * Keystone, Glance or control). 'type' is Neutron's exception class; the other
+ * dialects ignore it. */
+void mc_reply_error(mc_req *r, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The error body alone (used by the profile to re-render). Caller owns it. */
+cJSON *mc_error_body(mc_service svc, int status, const char *type, const char *message);
+const char *mc_status_phrase(int status);
+
+/* Headers. */
+const char *mc_header(const mc_req *r, const char *name);
+void mc_header_set(mc_req *r, const char *name, const char *value);
+
+/* Query string: first value of 'key', or NULL. */
+const char *mc_query(const mc_req *r, const char *key);
+/* Calls fn for every value of 'key' (repeated keys), in order. */
+void mc_query_each(const mc_req *r, const char *key, void (*fn)(const char *v, void *arg), void *arg);
+/* Integer query parameter: absent -> *out = dflt; malformed or out of
+ * [min,max] -> replies 400 and returns -1. */
+int mc_query_long_or_reply(mc_req *r, const char *key, long min, long max, long dflt, long *out);
+/* Boolean query parameter: absent -> -1 in *out; malformed -> 400, returns -1. */
+int mc_query_bool_or_reply(mc_req *r, const char *key, int *out);
+
+/* Typed JSON getters (case-sensitive). */
+const char *mc_json_str(const cJSON *obj, const char *key);   /* NULL unless a string */
+bool mc_json_has(const cJSON *obj, const char *key);
+cJSON *mc_json_obj(const cJSON *obj, const char *key);        /* NULL unless an object */
+cJSON *mc_json_arr(const cJSON *obj, const char *key);        /* NULL unless an array */
+/* Replaces (or adds) obj[key] with 'item' (ownership moves). */
+void mc_json_set(cJSON *obj, const char *key, cJSON *item);
+void mc_json_set_str(cJSON *obj, const char *key, const char *value);  /* NULL -> null */
+
+/* The base URL clients use for a service, e.g. "http://127.0.0.1:8080/compute". */
+void mc_service_url(const mc_server *srv, const char *prefix, char *out, size_t outsz);
+
+#endif

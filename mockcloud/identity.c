@@ -1,0 +1,1503 @@
+/* identity.c -- Keystone v3: versions, tokens, the service catalog, and the
+ * read (and admin write) APIs for domains, projects, users, roles, role
+ * assignments and application credentials.
+ *
+ * Records: domains, projects, users, roles and application credentials are
+ * stored with their API shape in 'doc'; a user's password (and an
+ * application credential's secret) lives in 'priv' and never reaches a
+ * reply. Role assignments are records keyed "<user>:<project|domain>:<role>",
+ * and roles imply one another as Keystone's default roles do (admin ->
+ * member -> reader). The catalog is built from the server's public URL, the
+ * single source of every URL mockcloud hands out. */
+#include "auth.h"
+#include "http.h"
+#include "profile.h"
+#include "router.h"
+#include "services.h"
+#include "store.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define W(r, k) (&(r)->srv->world[k])
+
+typedef struct user_priv {
+    char *password;
+    int failures;            /* consecutive failed logins */
+    double locked_until;
+    cJSON *history;          /* previous passwords, newest first */
+    double password_changed;
+} user_priv;
+
+static void user_priv_free(void *p) {
+    user_priv *u = p;
+    free(u->password);
+    cJSON_Delete(u->history);
+    free(u);
+}
+
+static void secret_free(void *p) { free(p); }
+
+/* ---------------------------------------------------------------- lookups */
+
+static mc_record *find_domain(mc_server *srv, const cJSON *ref) {
+    const char *id = mc_json_str(ref, "id");
+    const char *name = mc_json_str(ref, "name");
+    if (id != NULL) return mc_store_find(&srv->world[MC_K_DOMAIN], id);
+    if (name == NULL) return NULL;
+    for (mc_record *d = mc_store_first(&srv->world[MC_K_DOMAIN]); d; d = mc_store_next(d))
+        if (mc_str_eq(mc_json_str(d->doc, "name"), name)) return d;
+    return NULL;
+}
+
+static mc_record *find_by_name_in_domain(mc_server *srv, mc_kind kind, const cJSON *ref) {
+    const char *id = mc_json_str(ref, "id");
+    if (id != NULL) return mc_store_find(&srv->world[kind], id);
+    const char *name = mc_json_str(ref, "name");
+    cJSON *dref = mc_json_obj(ref, "domain");
+    if (name == NULL || dref == NULL) return NULL;
+    mc_record *dom = find_domain(srv, dref);
+    if (dom == NULL) return NULL;
+    for (mc_record *x = mc_store_first(&srv->world[kind]); x; x = mc_store_next(x))
+        if (mc_str_eq(mc_json_str(x->doc, "name"), name) &&
+            mc_str_eq(mc_json_str(x->doc, "domain_id"), dom->id))
+            return x;
+    return NULL;
+}
+
+static mc_record *find_role_by_name(mc_server *srv, const char *name) {
+    for (mc_record *x = mc_store_first(&srv->world[MC_K_ROLE]); x; x = mc_store_next(x))
+        if (mc_str_eq(mc_json_str(x->doc, "name"), name)) return x;
+    return NULL;
+}
+
+/* Adds role 'role' and every role it implies to 'roles' (an array of
+ * {id,name}), skipping duplicates. */
+static void add_role_implied(mc_server *srv, cJSON *roles, mc_record *role) {
+    for (int depth = 0; role != NULL && depth < 8; depth++) {
+        bool have = false;
+        cJSON *x;
+        cJSON_ArrayForEach(x, roles) have |= mc_str_eq(mc_json_str(x, "id"), role->id);
+        if (!have) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "id", role->id);
+            cJSON_AddStringToObject(o, "name", mc_json_str(role->doc, "name"));
+            cJSON_AddItemToArray(roles, o);
+        }
+        const char *implies = mc_json_str(role->doc, "_implies");
+        role = implies ? find_role_by_name(srv, implies) : NULL;
+    }
+}
+
+/* The effective roles of a user on a target (project or domain id), with
+ * implied roles; an empty array when none. */
+static cJSON *effective_roles(mc_server *srv, const char *user_id, const char *target) {
+    cJSON *roles = cJSON_CreateArray();
+    for (mc_record *a = mc_store_first(&srv->world[MC_K_ASSIGNMENT]); a; a = mc_store_next(a)) {
+        if (!mc_str_eq(mc_json_str(a->doc, "user_id"), user_id)) continue;
+        if (!mc_str_eq(mc_json_str(a->doc, "target_id"), target)) continue;
+        add_role_implied(srv, roles, mc_store_find(&srv->world[MC_K_ROLE], mc_json_str(a->doc, "role_id")));
+    }
+    return roles;
+}
+
+static cJSON *domain_ref(mc_server *srv, const char *domain_id) {
+    cJSON *o = cJSON_CreateObject();
+    mc_record *d = mc_store_find(&srv->world[MC_K_DOMAIN], domain_id);
+    cJSON_AddStringToObject(o, "id", domain_id ? domain_id : "");
+    cJSON_AddStringToObject(o, "name", d ? mc_json_str(d->doc, "name") : "");
+    return o;
+}
+
+/* ---------------------------------------------------------------- catalog */
+
+typedef struct {
+    const char *type, *name, *path;
+} catalog_service;
+
+static const catalog_service catalog_services[] = {
+    {"identity", "keystone", "/identity"},
+    {"compute", "nova", "/compute/v2.1"},
+    {"network", "neutron", "/network"},
+    {"image", "glance", "/image"},
+};
+
+static void stable_id(const char *a, const char *b, char out[33]) {
+    /* FNV-1a over both strings, twice, for ids that stay put across restarts. */
+    uint64_t h1 = 1469598103934665603ULL, h2 = 1099511628211ULL * 31;
+    for (const char *p = a; *p; p++) h1 = (h1 ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = b; *p; p++) h1 = (h1 ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = b; *p; p++) h2 = (h2 ^ (unsigned char)*p) * 1469598103934665603ULL;
+    for (const char *p = a; *p; p++) h2 = (h2 ^ (unsigned char)*p) * 1469598103934665603ULL;
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+}
+
+static const char *region_name(mc_server *srv) {
+    mc_record *reg = mc_store_first(&srv->world[MC_K_REGION]);
+    return reg ? reg->id : "RegionOne";
+}
+
+static cJSON *build_catalog(mc_server *srv) {
+    static const char *interfaces[] = {"public", "internal", "admin"};
+    cJSON *cat = cJSON_CreateArray();
+    const char *region = region_name(srv);
+    for (size_t i = 0; i < sizeof catalog_services / sizeof catalog_services[0]; i++) {
+        const catalog_service *cs = &catalog_services[i];
+        cJSON *svc = cJSON_CreateObject();
+        cJSON *eps = cJSON_AddArrayToObject(svc, "endpoints");
+        char url[400], id[33];
+        mc_service_url(srv, cs->path, url, sizeof url);
+        for (size_t j = 0; j < 3; j++) {
+            cJSON *ep = cJSON_CreateObject();
+            stable_id(cs->type, interfaces[j], id);
+            cJSON_AddStringToObject(ep, "id", id);
+            cJSON_AddStringToObject(ep, "interface", interfaces[j]);
+            cJSON_AddStringToObject(ep, "region_id", region);
+            cJSON_AddStringToObject(ep, "url", url);
+            cJSON_AddStringToObject(ep, "region", region);
+            cJSON_AddItemToArray(eps, ep);
+        }
+        stable_id(cs->type, cs->name, id);
+        cJSON_AddStringToObject(svc, "id", id);
+        cJSON_AddStringToObject(svc, "type", cs->type);
+        cJSON_AddStringToObject(svc, "name", cs->name);
+        cJSON_AddItemToArray(cat, svc);
+    }
+    return cat;
+}
+
+/* ---------------------------------------------------------------- versions */
+
+static cJSON *v3_version(mc_server *srv) {
+    cJSON *v = cJSON_CreateObject();
+    char url[400];
+    cJSON_AddStringToObject(v, "id", "v3.14");
+    cJSON_AddStringToObject(v, "status", "stable");
+    cJSON_AddStringToObject(v, "updated", "2020-04-07T00:00:00Z");
+    cJSON *links = cJSON_AddArrayToObject(v, "links");
+    cJSON *self = cJSON_CreateObject();
+    mc_service_url(srv, "/identity/v3/", url, sizeof url);
+    cJSON_AddStringToObject(self, "rel", "self");
+    cJSON_AddStringToObject(self, "href", url);
+    cJSON_AddItemToArray(links, self);
+    cJSON *mts = cJSON_AddArrayToObject(v, "media-types");
+    cJSON *mt = cJSON_CreateObject();
+    cJSON_AddStringToObject(mt, "base", "application/json");
+    cJSON_AddStringToObject(mt, "type", "application/vnd.openstack.identity-v3+json");
+    cJSON_AddItemToArray(mts, mt);
+    return v;
+}
+
+static void identity_versions(mc_req *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *versions = cJSON_AddObjectToObject(root, "versions");
+    cJSON *values = cJSON_AddArrayToObject(versions, "values");
+    cJSON_AddItemToArray(values, v3_version(r->srv));
+    mc_reply_json(r, 300, root);
+}
+
+static void identity_v3(mc_req *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "version", v3_version(r->srv));
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+static void reply_401(mc_req *r, const char *msg) {
+    mc_reply_error(r, 401, NULL, "%s", msg ? msg : "The request you have made requires authentication.");
+}
+
+/* Checks a password login; replies 401 and returns NULL on failure. Counts
+ * failures for the lockout policy. */
+static mc_record *password_user_or_reply(mc_req *r, const cJSON *pw) {
+    cJSON *u = mc_json_obj(pw, "user");
+    const char *password = mc_json_str(u, "password");
+    if (u == NULL || password == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'identity/password/user': 'password' is a required property");
+        return NULL;
+    }
+    mc_record *user = find_by_name_in_domain(r->srv, MC_K_USER, u);
+    if (user == NULL) {
+        reply_401(r, "The request you have made requires authentication.");
+        return NULL;
+    }
+    user_priv *up = user->priv;
+    double now = mc_now();
+    if (up->locked_until > now) {
+        reply_401(r, "The account is temporarily disabled: too many failed authentication attempts.");
+        return NULL;
+    }
+    if (!mc_str_eq(up->password, password)) {
+        up->failures++;
+        cJSON *lock = cJSON_GetObjectItemCaseSensitive(user->doc, "_lockout_failure_attempts");
+        int max = cJSON_IsNumber(lock) ? (int)lock->valuedouble : 0;
+        if (max > 0 && up->failures >= max) {
+            up->locked_until = now + 1800;
+            up->failures = 0;
+        }
+        reply_401(r, "The request you have made requires authentication.");
+        return NULL;
+    }
+    up->failures = 0;
+    cJSON *enabled = cJSON_GetObjectItemCaseSensitive(user->doc, "enabled");
+    if (cJSON_IsFalse(enabled)) {
+        reply_401(r, "The request you have made requires authentication.");
+        return NULL;
+    }
+    return user;
+}
+
+static cJSON *user_ref(mc_server *srv, mc_record *user) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "domain", domain_ref(srv, mc_json_str(user->doc, "domain_id")));
+    cJSON_AddStringToObject(o, "id", user->id);
+    cJSON_AddStringToObject(o, "name", mc_json_str(user->doc, "name"));
+    cJSON_AddNullToObject(o, "password_expires_at");
+    return o;
+}
+
+static void set_role_flags(mc_token *t, const cJSON *roles) {
+    const cJSON *x;
+    cJSON_ArrayForEach(x, roles) {
+        const char *n = mc_json_str(x, "name");
+        if (mc_str_eq(n, "admin")) t->admin = true;
+        if (mc_str_eq(n, "member")) t->member = true;
+        if (mc_str_eq(n, "reader")) t->reader = true;
+    }
+}
+
+/* Builds and stores a token; 'roles' is consumed (NULL when unscoped). */
+static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_record *project,
+                             mc_record *domain, cJSON *roles, bool nocatalog, const char *audit_parent,
+                             double expires_cap) {
+    mc_server *srv = r->srv;
+    mc_token *t = mc_auth_token_new(srv);
+    if (expires_cap > 0 && expires_cap < t->expires) t->expires = expires_cap;
+    mc_strlcpy(t->user_id, user->id, sizeof t->user_id);
+    char ts[40];
+    cJSON *root = cJSON_CreateObject();
+    cJSON *tok = cJSON_AddObjectToObject(root, "token");
+    cJSON_AddItemToObject(tok, "methods", methods);
+    cJSON_AddItemToObject(tok, "user", user_ref(srv, user));
+    cJSON *audit = cJSON_AddArrayToObject(tok, "audit_ids");
+    unsigned char raw[16];
+    char aid[32];
+    mc_rand_bytes(srv, raw, sizeof raw);
+    mc_b64url(raw, sizeof raw, aid, sizeof aid);
+    cJSON_AddItemToArray(audit, cJSON_CreateString(aid));
+    if (audit_parent != NULL) cJSON_AddItemToArray(audit, cJSON_CreateString(audit_parent));
+    mc_time_keystone(t->expires, ts);
+    cJSON_AddStringToObject(tok, "expires_at", ts);
+    mc_time_keystone(t->issued, ts);
+    cJSON_AddStringToObject(tok, "issued_at", ts);
+    if (project != NULL) {
+        mc_strlcpy(t->project_id, project->id, sizeof t->project_id);
+        cJSON *p = cJSON_AddObjectToObject(tok, "project");
+        cJSON_AddItemToObject(p, "domain", domain_ref(srv, mc_json_str(project->doc, "domain_id")));
+        cJSON_AddStringToObject(p, "id", project->id);
+        cJSON_AddStringToObject(p, "name", mc_json_str(project->doc, "name"));
+        cJSON_AddBoolToObject(tok, "is_domain", false);
+    } else if (domain != NULL) {
+        mc_strlcpy(t->domain_id, domain->id, sizeof t->domain_id);
+        cJSON *d = cJSON_AddObjectToObject(tok, "domain");
+        cJSON_AddStringToObject(d, "id", domain->id);
+        cJSON_AddStringToObject(d, "name", mc_json_str(domain->doc, "name"));
+    }
+    if (roles != NULL) {
+        set_role_flags(t, roles);
+        cJSON_AddItemToObject(tok, "roles", roles);
+        if (!nocatalog) cJSON_AddItemToObject(tok, "catalog", build_catalog(srv));
+    }
+    t->body = root;
+    mc_auth_add(srv, t);
+    return t;
+}
+
+static void reply_token(mc_req *r, const mc_token *t, int status) {
+    mc_header_set(r, "X-Subject-Token", t->id);
+    mc_reply_json(r, status, cJSON_Duplicate(t->body, 1));
+}
+
+/* Resolves "scope"; returns 0 with project/domain set (both NULL =
+ * unscoped) or -1 after replying. */
+static int scope_or_reply(mc_req *r, const cJSON *scope, mc_record *user, mc_record **project,
+                          mc_record **domain) {
+    *project = NULL;
+    *domain = NULL;
+    if (scope == NULL || cJSON_IsString(scope)) {
+        const char *dp = mc_json_str(user->doc, "default_project_id");
+        if (scope == NULL && dp != NULL) {
+            mc_record *p = mc_store_find(&r->srv->world[MC_K_PROJECT], dp);
+            cJSON *roles = p ? effective_roles(r->srv, user->id, p->id) : NULL;
+            if (roles != NULL && cJSON_GetArraySize(roles) > 0) *project = p;
+            cJSON_Delete(roles);
+        }
+        return 0;
+    }
+    if (!cJSON_IsObject(scope)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'scope'.");
+        return -1;
+    }
+    cJSON *pref = mc_json_obj(scope, "project");
+    cJSON *dref = mc_json_obj(scope, "domain");
+    if (pref != NULL) {
+        *project = find_by_name_in_domain(r->srv, MC_K_PROJECT, pref);
+        if (*project == NULL) {
+            reply_401(r, NULL);
+            return -1;
+        }
+        return 0;
+    }
+    if (dref != NULL) {
+        *domain = find_domain(r->srv, dref);
+        if (*domain == NULL) {
+            reply_401(r, NULL);
+            return -1;
+        }
+        return 0;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(scope, "system") != NULL) {
+        mc_reply_error(r, 401, NULL, "System scope is not supported by mockcloud.");
+        return -1;
+    }
+    mc_reply_error(r, 400, NULL, "Invalid input for field 'scope'.");
+    return -1;
+}
+
+static void identity_token_issue(mc_req *r) {
+    cJSON *auth = mc_json_obj(r->body, "auth");
+    cJSON *ident = mc_json_obj(auth, "identity");
+    cJSON *methods = mc_json_arr(ident, "methods");
+    if (auth == NULL || ident == NULL || methods == NULL || cJSON_GetArraySize(methods) == 0) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'identity': 'methods' is a required property");
+        return;
+    }
+    bool nocatalog = mc_query(r, "nocatalog") != NULL;
+    const char *method = cJSON_IsString(cJSON_GetArrayItem(methods, 0)) ? cJSON_GetArrayItem(methods, 0)->valuestring : "";
+    mc_record *user = NULL, *project = NULL, *domain = NULL;
+    const char *audit_parent = NULL;
+    double expires_cap = 0;
+    cJSON *scope = cJSON_GetObjectItemCaseSensitive(auth, "scope");
+
+    if (strcmp(method, "password") == 0) {
+        user = password_user_or_reply(r, mc_json_obj(ident, "password"));
+        if (user == NULL) return;
+    } else if (strcmp(method, "token") == 0) {
+        const char *id = mc_json_str(mc_json_obj(ident, "token"), "id");
+        const mc_token *old = mc_auth_lookup(r->srv, id);
+        if (old == NULL) {
+            reply_401(r, NULL);
+            return;
+        }
+        user = mc_store_find(&r->srv->world[MC_K_USER], old->user_id);
+        cJSON *aids = mc_json_arr(mc_json_obj(old->body, "token"), "audit_ids");
+        if (cJSON_IsString(cJSON_GetArrayItem(aids, 0))) audit_parent = cJSON_GetArrayItem(aids, 0)->valuestring;
+        expires_cap = old->expires;
+        if (user == NULL) {
+            reply_401(r, NULL);
+            return;
+        }
+    } else if (strcmp(method, "application_credential") == 0) {
+        cJSON *ac = mc_json_obj(ident, "application_credential");
+        const char *secret = mc_json_str(ac, "secret");
+        const char *id = mc_json_str(ac, "id");
+        mc_record *cred = NULL;
+        if (id != NULL) {
+            cred = mc_store_find(&r->srv->world[MC_K_APPCRED], id);
+        } else {
+            const char *name = mc_json_str(ac, "name");
+            mc_record *owner = find_by_name_in_domain(r->srv, MC_K_USER, mc_json_obj(ac, "user"));
+            for (mc_record *c = mc_store_first(&r->srv->world[MC_K_APPCRED]); c && owner; c = mc_store_next(c))
+                if (mc_str_eq(mc_json_str(c->doc, "name"), name) &&
+                    mc_str_eq(mc_json_str(c->doc, "user_id"), owner->id))
+                    cred = c;
+        }
+        if (cred == NULL || secret == NULL || !mc_str_eq(cred->priv, secret)) {
+            reply_401(r, NULL);
+            return;
+        }
+        const char *exp = mc_json_str(cred->doc, "expires_at");
+        if (exp != NULL && mc_time_parse(exp) <= mc_now()) {
+            reply_401(r, NULL);
+            return;
+        }
+        if (exp != NULL) expires_cap = mc_time_parse(exp);
+        user = mc_store_find(&r->srv->world[MC_K_USER], mc_json_str(cred->doc, "user_id"));
+        project = mc_store_find(&r->srv->world[MC_K_PROJECT], mc_json_str(cred->doc, "project_id"));
+        if (user == NULL || project == NULL) {
+            reply_401(r, NULL);
+            return;
+        }
+        cJSON *roles = cJSON_CreateArray();
+        cJSON *x;
+        cJSON_ArrayForEach(x, mc_json_arr(cred->doc, "roles"))
+            add_role_implied(r->srv, roles, mc_store_find(&r->srv->world[MC_K_ROLE], mc_json_str(x, "id")));
+        mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, roles, nocatalog, NULL, expires_cap);
+        cJSON *tok = mc_json_obj(t->body, "token");
+        cJSON *acj = cJSON_AddObjectToObject(tok, "application_credential");
+        cJSON_AddStringToObject(acj, "id", cred->id);
+        cJSON_AddStringToObject(acj, "name", mc_json_str(cred->doc, "name"));
+        cJSON_AddBoolToObject(acj, "restricted", !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cred->doc, "unrestricted")));
+        mc_strlcpy(t->appcred_id, cred->id, sizeof t->appcred_id);
+        reply_token(r, t, 201);
+        return;
+    } else {
+        mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
+        return;
+    }
+
+    if (scope_or_reply(r, scope, user, &project, &domain) != 0) return;
+    cJSON *roles = NULL;
+    if (project != NULL || domain != NULL) {
+        roles = effective_roles(r->srv, user->id, project ? project->id : domain->id);
+        if (cJSON_GetArraySize(roles) == 0) {
+            cJSON_Delete(roles);
+            reply_401(r, project ? "User has no access to project." : "User has no access to domain.");
+            return;
+        }
+        if (project != NULL && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(project->doc, "enabled"))) {
+            cJSON_Delete(roles);
+            reply_401(r, NULL);
+            return;
+        }
+    }
+    mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, domain, roles, nocatalog,
+                              audit_parent, expires_cap);
+    reply_token(r, t, 201);
+}
+
+static const mc_token *subject_or_reply(mc_req *r) {
+    const char *sub = mc_header(r, "X-Subject-Token");
+    if (sub == NULL) {
+        mc_reply_error(r, 400, NULL, "X-Subject-Token is required.");
+        return NULL;
+    }
+    const mc_token *t = mc_auth_lookup(r->srv, sub);
+    if (t == NULL) {
+        mc_reply_error(r, 404, NULL, "Could not find token: %.64s.", sub);
+        return NULL;
+    }
+    return t;
+}
+
+static bool may_see_token(const mc_req *r, const mc_token *t) {
+    return mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->user_id, t->user_id);
+}
+
+static void identity_token_validate(mc_req *r) {
+    const mc_token *t = subject_or_reply(r);
+    if (t == NULL) return;
+    if (!may_see_token(r, t)) {
+        mc_reply_error(r, 403, NULL, "You are not authorized to perform the requested action: identity:validate_token.");
+        return;
+    }
+    if (r->method == EVHTTP_REQ_HEAD) {
+        mc_header_set(r, "X-Subject-Token", t->id);
+        mc_reply_json(r, 200, NULL);
+        return;
+    }
+    cJSON *body = cJSON_Duplicate(t->body, 1);
+    if (mc_query(r, "nocatalog") != NULL)
+        cJSON_DeleteItemFromObjectCaseSensitive(mc_json_obj(body, "token"), "catalog");
+    mc_header_set(r, "X-Subject-Token", t->id);
+    mc_reply_json(r, 200, body);
+}
+
+static void identity_token_revoke(mc_req *r) {
+    const mc_token *t = subject_or_reply(r);
+    if (t == NULL) return;
+    if (!may_see_token(r, t)) {
+        mc_reply_error(r, 403, NULL, "You are not authorized to perform the requested action: identity:revoke_token.");
+        return;
+    }
+    mc_auth_revoke(r->srv, t->id);
+    mc_reply_json(r, 204, NULL);
+}
+
+static void identity_auth_catalog(mc_req *r) {
+    if (r->tok->project_id[0] == '\0' && r->tok->domain_id[0] == '\0') {
+        mc_reply_error(r, 403, NULL, "The authenticated token must be scoped to see the catalog.");
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "catalog", build_catalog(r->srv));
+    char url[400];
+    mc_service_url(r->srv, "/identity/v3/auth/catalog", url, sizeof url);
+    cJSON *links = cJSON_AddObjectToObject(root, "links");
+    cJSON_AddStringToObject(links, "self", url);
+    cJSON_AddNullToObject(links, "previous");
+    cJSON_AddNullToObject(links, "next");
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- listing */
+
+static cJSON *links_self(mc_req *r, const char *path) {
+    char url[600];
+    mc_service_url(r->srv, "/identity", url, sizeof url);
+    size_t n = strlen(url);
+    snprintf(url + n, sizeof url - n, "%s", path);
+    cJSON *links = cJSON_CreateObject();
+    cJSON_AddStringToObject(links, "self", url);
+    cJSON_AddNullToObject(links, "previous");
+    cJSON_AddNullToObject(links, "next");
+    return links;
+}
+
+/* A record's public view: doc without private "_" keys, plus links.self. */
+static cJSON *public_view(mc_req *r, const mc_record *rec, const char *collection) {
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, rec->doc) {
+        if (kv->string[0] == '_') continue;
+        cJSON_AddItemToObject(o, kv->string, cJSON_Duplicate(kv, 1));
+    }
+    char path[300];
+    snprintf(path, sizeof path, "/v3/%s/%s", collection, rec->id);
+    cJSON *links = links_self(r, path);
+    cJSON_DeleteItemFromObjectCaseSensitive(links, "previous");
+    cJSON_DeleteItemFromObjectCaseSensitive(links, "next");
+    cJSON_AddItemToObject(o, "links", links);
+    return o;
+}
+
+typedef bool (*rec_pred)(mc_req *r, const mc_record *rec);
+
+/* Lists a kind, filtered by the query keys 'filters' (exact match on doc
+ * fields) and by 'pred'. */
+static void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred) {
+    static const char *filters[] = {"name", "domain_id", "enabled", "parent_id", "is_domain", "user_id", NULL};
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, collection);
+    for (mc_record *x = mc_store_first(&r->srv->world[kind]); x; x = mc_store_next(x)) {
+        if (pred != NULL && !pred(r, x)) continue;
+        bool ok = true;
+        for (int i = 0; filters[i] && ok; i++) {
+            const char *want = mc_query(r, filters[i]);
+            if (want == NULL) continue;
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->doc, filters[i]);
+            if (cJSON_IsString(v))
+                ok = strcmp(v->valuestring, want) == 0;
+            else if (cJSON_IsBool(v))
+                ok = (cJSON_IsTrue(v) ? "true" : "false")[0] == (want[0] | 0x20);
+            else
+                ok = false;
+        }
+        if (ok) cJSON_AddItemToArray(arr, public_view(r, x, collection));
+    }
+    char path[100];
+    snprintf(path, sizeof path, "/v3/%s", collection);
+    cJSON_AddItemToObject(root, "links", links_self(r, path));
+    mc_reply_json(r, 200, root);
+}
+
+static void reply_forbidden(mc_req *r, const char *action) {
+    mc_reply_error(r, 403, NULL, "You are not authorized to perform the requested action: %s.", action);
+}
+
+static mc_record *find_or_reply(mc_req *r, mc_kind kind, const char *what, const char *id) {
+    mc_record *x = mc_store_find(&r->srv->world[kind], id);
+    if (x == NULL) mc_reply_error(r, 404, NULL, "Could not find %s: %.64s.", what, id);
+    return x;
+}
+
+static void show_one(mc_req *r, mc_kind kind, const char *single, const char *collection, const mc_record *x) {
+    (void)kind;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, single, public_view(r, x, collection));
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- domains */
+
+static bool domain_visible(mc_req *r, const mc_record *d) {
+    if (mc_auth_is_admin(r->tok)) return true;
+    if (mc_str_eq(r->tok->domain_id, d->id)) return true;
+    mc_record *p = mc_store_find(&r->srv->world[MC_K_PROJECT], r->tok->project_id);
+    return p != NULL && mc_str_eq(mc_json_str(p->doc, "domain_id"), d->id);
+}
+
+static void identity_domain_list(mc_req *r) {
+    list_kind(r, MC_K_DOMAIN, "domains", domain_visible);
+}
+
+static void identity_domain_show(mc_req *r) {
+    mc_record *d = find_or_reply(r, MC_K_DOMAIN, "domain", r->params[0]);
+    if (d == NULL) return;
+    if (!domain_visible(r, d)) {
+        reply_forbidden(r, "identity:get_domain");
+        return;
+    }
+    show_one(r, MC_K_DOMAIN, "domain", "domains", d);
+}
+
+static void identity_auth_domains(mc_req *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "domains");
+    for (mc_record *d = mc_store_first(&r->srv->world[MC_K_DOMAIN]); d; d = mc_store_next(d)) {
+        cJSON *roles = effective_roles(r->srv, r->tok->user_id, d->id);
+        if (cJSON_GetArraySize(roles) > 0) cJSON_AddItemToArray(arr, public_view(r, d, "domains"));
+        cJSON_Delete(roles);
+    }
+    cJSON_AddItemToObject(root, "links", links_self(r, "/v3/auth/domains"));
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- projects */
+
+static bool has_any_role(mc_req *r, const char *user_id, const char *target) {
+    cJSON *roles = effective_roles(r->srv, user_id, target);
+    bool any = cJSON_GetArraySize(roles) > 0;
+    cJSON_Delete(roles);
+    return any;
+}
+
+static bool project_visible(mc_req *r, const mc_record *p) {
+    return mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->project_id, p->id);
+}
+
+static void identity_project_list(mc_req *r) {
+    if (!mc_auth_is_admin(r->tok)) {
+        reply_forbidden(r, "identity:list_projects");
+        return;
+    }
+    list_kind(r, MC_K_PROJECT, "projects", NULL);
+}
+
+static void identity_project_show(mc_req *r) {
+    mc_record *p = mc_store_find(&r->srv->world[MC_K_PROJECT], r->params[0]);
+    if (p == NULL && !mc_auth_is_admin(r->tok)) {
+        reply_forbidden(r, "identity:get_project");
+        return;
+    }
+    if (p == NULL) {
+        mc_reply_error(r, 404, NULL, "Could not find project: %.64s.", r->params[0]);
+        return;
+    }
+    if (!project_visible(r, p)) {
+        reply_forbidden(r, "identity:get_project");
+        return;
+    }
+    show_one(r, MC_K_PROJECT, "project", "projects", p);
+}
+
+static bool user_projects_pred_user(mc_req *r, const mc_record *p) {
+    return has_any_role(r, r->params[0], p->id);
+}
+
+static bool auth_projects_pred(mc_req *r, const mc_record *p) {
+    return has_any_role(r, r->tok->user_id, p->id);
+}
+
+static void identity_auth_projects(mc_req *r) {
+    list_kind(r, MC_K_PROJECT, "projects", auth_projects_pred);
+}
+
+static void identity_user_projects(mc_req *r) {
+    if (!mc_auth_is_admin(r->tok) && !mc_str_eq(r->tok->user_id, r->params[0])) {
+        reply_forbidden(r, "identity:list_user_projects");
+        return;
+    }
+    if (find_or_reply(r, MC_K_USER, "user", r->params[0]) == NULL) return;
+    list_kind(r, MC_K_PROJECT, "projects", user_projects_pred_user);
+}
+
+/* Validates an optional string field; replies 400 and returns -1 when the
+ * field is present with the wrong type. */
+static int opt_string_or_reply(mc_req *r, const cJSON *obj, const char *key, const char *what) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL || cJSON_IsString(v) || cJSON_IsNull(v)) return 0;
+    mc_reply_error(r, 400, NULL, "Invalid input for field '%s': %s is not of type 'string'", key, what);
+    return -1;
+}
+
+static int opt_bool_or_reply(mc_req *r, const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL || cJSON_IsBool(v)) return 0;
+    mc_reply_error(r, 400, NULL, "Invalid input for field '%s': not of type 'boolean'", key);
+    return -1;
+}
+
+static bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *domain_id,
+                       const mc_record *except) {
+    for (mc_record *x = mc_store_first(&srv->world[kind]); x; x = mc_store_next(x))
+        if (x != except && mc_str_eq(mc_json_str(x->doc, "name"), name) &&
+            mc_str_eq(mc_json_str(x->doc, "domain_id"), domain_id))
+            return true;
+    return false;
+}
+
+/* Copies the allowed keys of 'in' onto 'doc' (create and PATCH alike). */
+static void merge_fields(cJSON *doc, const cJSON *in, const char *const *allowed) {
+    for (int i = 0; allowed[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, allowed[i]);
+        if (v != NULL) mc_json_set(doc, allowed[i], cJSON_Duplicate(v, 1));
+    }
+}
+
+static const char *const project_fields[] = {"name", "description", "enabled", "tags", "options", NULL};
+
+static void identity_project_create(mc_req *r) {
+    cJSON *in = mc_json_obj(r->body, "project");
+    const char *name = mc_json_str(in, "name");
+    if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 64) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 64 characters is required.");
+        return;
+    }
+    if (opt_string_or_reply(r, in, "description", "description") || opt_bool_or_reply(r, in, "enabled")) return;
+    const char *domain_id = mc_json_str(in, "domain_id");
+    if (domain_id == NULL) domain_id = "default";
+    if (mc_store_find(&r->srv->world[MC_K_DOMAIN], domain_id) == NULL) {
+        mc_reply_error(r, 400, NULL, "Could not find domain: %.64s.", domain_id);
+        return;
+    }
+    if (name_taken(r->srv, MC_K_PROJECT, name, domain_id, NULL)) {
+        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : %.64s.", name);
+        return;
+    }
+    char id[33];
+    mc_uuid_hex(r->srv, id);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddStringToObject(doc, "name", name);
+    cJSON_AddStringToObject(doc, "domain_id", domain_id);
+    cJSON_AddStringToObject(doc, "description", "");
+    cJSON_AddBoolToObject(doc, "enabled", true);
+    cJSON_AddStringToObject(doc, "parent_id", domain_id);
+    cJSON_AddBoolToObject(doc, "is_domain", false);
+    cJSON_AddItemToObject(doc, "tags", cJSON_CreateArray());
+    cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
+    merge_fields(doc, in, project_fields);
+    mc_record *p = mc_store_add(&r->srv->world[MC_K_PROJECT], id, id, doc);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "project", public_view(r, p, "projects"));
+    mc_reply_json(r, 201, root);
+}
+
+static void identity_project_update(mc_req *r) {
+    mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
+    if (p == NULL) return;
+    cJSON *in = mc_json_obj(r->body, "project");
+    if (in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input: 'project' is a required property");
+        return;
+    }
+    if (opt_string_or_reply(r, in, "name", "name") || opt_string_or_reply(r, in, "description", "description") ||
+        opt_bool_or_reply(r, in, "enabled"))
+        return;
+    const char *name = mc_json_str(in, "name");
+    if (name != NULL && name_taken(r->srv, MC_K_PROJECT, name, mc_json_str(p->doc, "domain_id"), p)) {
+        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store project - duplicate name: %.64s.", name);
+        return;
+    }
+    merge_fields(p->doc, in, project_fields);
+    show_one(r, MC_K_PROJECT, "project", "projects", p);
+}
+
+static void delete_assignments_of(mc_server *srv, const char *id) {
+    mc_store *st = &srv->world[MC_K_ASSIGNMENT];
+    mc_record *a = mc_store_first(st);
+    while (a != NULL) {
+        mc_record *next = mc_store_next(a);
+        if (mc_str_eq(mc_json_str(a->doc, "user_id"), id) || mc_str_eq(mc_json_str(a->doc, "target_id"), id) ||
+            mc_str_eq(mc_json_str(a->doc, "role_id"), id))
+            mc_store_delete(st, a);
+        a = next;
+    }
+}
+
+static void identity_project_delete(mc_req *r) {
+    mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
+    if (p == NULL) return;
+    delete_assignments_of(r->srv, p->id);
+    mc_store_delete(&r->srv->world[MC_K_PROJECT], p);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* ---------------------------------------------------------------- users */
+
+static void identity_user_list(mc_req *r) {
+    list_kind(r, MC_K_USER, "users", NULL);
+}
+
+static void identity_user_show(mc_req *r) {
+    if (!mc_auth_is_admin(r->tok) && !mc_str_eq(r->tok->user_id, r->params[0])) {
+        reply_forbidden(r, "identity:get_user");
+        return;
+    }
+    mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
+    if (u == NULL) return;
+    show_one(r, MC_K_USER, "user", "users", u);
+}
+
+static const char *const user_fields[] = {"name", "description", "enabled", "email", "default_project_id", "options", NULL};
+
+static mc_record *user_add(mc_server *srv, const char *id, const cJSON *in, const char *domain_id,
+                           const char *password) {
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddStringToObject(doc, "name", mc_json_str(in, "name"));
+    cJSON_AddStringToObject(doc, "domain_id", domain_id);
+    cJSON_AddBoolToObject(doc, "enabled", true);
+    cJSON_AddNullToObject(doc, "password_expires_at");
+    cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
+    merge_fields(doc, in, user_fields);
+    mc_record *u = mc_store_add(&srv->world[MC_K_USER], id, "", doc);
+    if (u == NULL) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    user_priv *up = calloc(1, sizeof *up);
+    if (up == NULL) mc_panic("out of memory");
+    up->password = strdup(password ? password : "");
+    up->history = cJSON_CreateArray();
+    up->password_changed = mc_now();
+    u->priv = up;
+    u->priv_free = user_priv_free;
+    return u;
+}
+
+static void identity_user_create(mc_req *r) {
+    cJSON *in = mc_json_obj(r->body, "user");
+    const char *name = mc_json_str(in, "name");
+    if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 255 characters is required.");
+        return;
+    }
+    if (opt_string_or_reply(r, in, "password", "password") || opt_string_or_reply(r, in, "email", "email") ||
+        opt_bool_or_reply(r, in, "enabled"))
+        return;
+    const char *domain_id = mc_json_str(in, "domain_id");
+    if (domain_id == NULL) domain_id = "default";
+    if (mc_store_find(&r->srv->world[MC_K_DOMAIN], domain_id) == NULL) {
+        mc_reply_error(r, 400, NULL, "Could not find domain: %.64s.", domain_id);
+        return;
+    }
+    if (name_taken(r->srv, MC_K_USER, name, domain_id, NULL)) {
+        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store user - Duplicate entry found with name %.64s at domain ID %s.", name, domain_id);
+        return;
+    }
+    char id[33];
+    mc_uuid_hex(r->srv, id);
+    mc_record *u = user_add(r->srv, id, in, domain_id, mc_json_str(in, "password"));
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "user", public_view(r, u, "users"));
+    mc_reply_json(r, 201, root);
+}
+
+static void identity_user_update(mc_req *r) {
+    mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
+    if (u == NULL) return;
+    cJSON *in = mc_json_obj(r->body, "user");
+    if (in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input: 'user' is a required property");
+        return;
+    }
+    if (opt_string_or_reply(r, in, "name", "name") || opt_string_or_reply(r, in, "password", "password") ||
+        opt_bool_or_reply(r, in, "enabled"))
+        return;
+    merge_fields(u->doc, in, user_fields);
+    const char *pw = mc_json_str(in, "password");
+    if (pw != NULL) {
+        user_priv *up = u->priv;
+        free(up->password);
+        up->password = strdup(pw);
+        up->password_changed = mc_now();
+    }
+    if (pw != NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(in, "enabled")))
+        mc_auth_revoke_user(r->srv, u->id);
+    show_one(r, MC_K_USER, "user", "users", u);
+}
+
+static void identity_user_delete(mc_req *r) {
+    mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
+    if (u == NULL) return;
+    mc_auth_revoke_user(r->srv, u->id);
+    delete_assignments_of(r->srv, u->id);
+    mc_store_delete(&r->srv->world[MC_K_USER], u);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* POST /v3/users/{id}/password: self-service change, with the password
+ * history of the security-compliance options when the user has them. */
+static void identity_user_password(mc_req *r) {
+    mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
+    if (u == NULL) return;
+    cJSON *in = mc_json_obj(r->body, "user");
+    const char *orig = mc_json_str(in, "original_password");
+    const char *pw = mc_json_str(in, "password");
+    if (orig == NULL || pw == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'user': 'original_password' and 'password' are required properties");
+        return;
+    }
+    user_priv *up = u->priv;
+    if (!mc_str_eq(up->password, orig)) {
+        reply_401(r, NULL);
+        return;
+    }
+    const cJSON *uc = cJSON_GetObjectItemCaseSensitive(u->doc, "_unique_last_password_count");
+    int unique = cJSON_IsNumber(uc) ? (int)uc->valuedouble : 0;
+    if (unique > 0) {
+        bool reused = mc_str_eq(up->password, pw);
+        int n = 0;
+        const cJSON *h;
+        cJSON_ArrayForEach(h, up->history) {
+            if (++n >= unique) break;
+            reused |= mc_str_eq(h->valuestring, pw);
+        }
+        if (reused) {
+            mc_reply_error(r, 400, NULL, "The new password cannot be identical to a previous password. The total number which includes the new password must be unique is %d.", unique);
+            return;
+        }
+    }
+    cJSON_InsertItemInArray(up->history, 0, cJSON_CreateString(up->password));
+    while (cJSON_GetArraySize(up->history) > 32) cJSON_DeleteItemFromArray(up->history, 32);
+    free(up->password);
+    up->password = strdup(pw);
+    up->password_changed = mc_now();
+    mc_auth_revoke_user(r->srv, u->id);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* ---------------------------------------------------------------- roles */
+
+static void identity_role_list(mc_req *r) { list_kind(r, MC_K_ROLE, "roles", NULL); }
+
+static void identity_role_show(mc_req *r) {
+    mc_record *x = find_or_reply(r, MC_K_ROLE, "role", r->params[0]);
+    if (x != NULL) show_one(r, MC_K_ROLE, "role", "roles", x);
+}
+
+static void identity_role_create(mc_req *r) {
+    cJSON *in = mc_json_obj(r->body, "role");
+    const char *name = mc_json_str(in, "name");
+    if (name == NULL || name[0] == '\0' || strlen(name) > 255) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name is required.");
+        return;
+    }
+    if (find_role_by_name(r->srv, name) != NULL) {
+        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store role - Duplicate entry found with name %.64s.", name);
+        return;
+    }
+    char id[33];
+    mc_uuid_hex(r->srv, id);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddStringToObject(doc, "name", name);
+    cJSON_AddNullToObject(doc, "domain_id");
+    const char *desc = mc_json_str(in, "description");
+    if (desc) cJSON_AddStringToObject(doc, "description", desc);
+    cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
+    mc_record *x = mc_store_add(&r->srv->world[MC_K_ROLE], id, "", doc);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "role", public_view(r, x, "roles"));
+    mc_reply_json(r, 201, root);
+}
+
+static void identity_role_delete(mc_req *r) {
+    mc_record *x = find_or_reply(r, MC_K_ROLE, "role", r->params[0]);
+    if (x == NULL) return;
+    delete_assignments_of(r->srv, x->id);
+    mc_store_delete(&r->srv->world[MC_K_ROLE], x);
+    mc_reply_json(r, 204, NULL);
+}
+
+static mc_record *assignment_add(mc_server *srv, const char *user_id, const char *target_id,
+                                 bool is_domain, const char *role_id) {
+    char key[128];
+    snprintf(key, sizeof key, "%s:%s:%s", user_id, target_id, role_id);
+    mc_record *a = mc_store_find(&srv->world[MC_K_ASSIGNMENT], key);
+    if (a != NULL) return a;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "user_id", user_id);
+    cJSON_AddStringToObject(doc, "target_id", target_id);
+    cJSON_AddBoolToObject(doc, "is_domain", is_domain);
+    cJSON_AddStringToObject(doc, "role_id", role_id);
+    return mc_store_add(&srv->world[MC_K_ASSIGNMENT], key, "", doc);
+}
+
+/* /v3/{projects|domains}/{}/users/{}/roles/{} */
+static int grant_parts_or_reply(mc_req *r, bool is_domain, mc_record **target, mc_record **user, mc_record **role) {
+    *target = find_or_reply(r, is_domain ? MC_K_DOMAIN : MC_K_PROJECT, is_domain ? "domain" : "project", r->params[0]);
+    if (*target == NULL) return -1;
+    *user = find_or_reply(r, MC_K_USER, "user", r->params[1]);
+    if (*user == NULL) return -1;
+    if (r->nparams > 2) {
+        *role = find_or_reply(r, MC_K_ROLE, "role", r->params[2]);
+        if (*role == NULL) return -1;
+    }
+    return 0;
+}
+
+static void grant(mc_req *r, bool is_domain) {
+    mc_record *t, *u, *role;
+    if (grant_parts_or_reply(r, is_domain, &t, &u, &role) != 0) return;
+    char key[128];
+    snprintf(key, sizeof key, "%s:%s:%s", u->id, t->id, role->id);
+    mc_record *a = mc_store_find(&r->srv->world[MC_K_ASSIGNMENT], key);
+    if (r->method == EVHTTP_REQ_PUT) {
+        assignment_add(r->srv, u->id, t->id, is_domain, role->id);
+    } else if (a == NULL) {
+        mc_reply_error(r, 404, NULL, "Could not find role assignment with role: %s, user or group: %s, project, domain, or system: %s.",
+                       role->id, u->id, t->id);
+        return;
+    } else if (r->method == EVHTTP_REQ_DELETE) {
+        mc_store_delete(&r->srv->world[MC_K_ASSIGNMENT], a);
+        mc_auth_revoke_user(r->srv, u->id);
+    }
+    mc_reply_json(r, 204, NULL);
+}
+
+static void identity_project_grant(mc_req *r) { grant(r, false); }
+static void identity_domain_grant(mc_req *r) { grant(r, true); }
+
+static void grants_list(mc_req *r, bool is_domain) {
+    mc_record *t, *u, *role;
+    if (grant_parts_or_reply(r, is_domain, &t, &u, &role) != 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "roles");
+    for (mc_record *a = mc_store_first(&r->srv->world[MC_K_ASSIGNMENT]); a; a = mc_store_next(a)) {
+        if (!mc_str_eq(mc_json_str(a->doc, "user_id"), u->id) || !mc_str_eq(mc_json_str(a->doc, "target_id"), t->id))
+            continue;
+        mc_record *x = mc_store_find(&r->srv->world[MC_K_ROLE], mc_json_str(a->doc, "role_id"));
+        if (x != NULL) cJSON_AddItemToArray(arr, public_view(r, x, "roles"));
+    }
+    cJSON_AddItemToObject(root, "links", links_self(r, r->path));
+    mc_reply_json(r, 200, root);
+}
+
+static void identity_project_grants(mc_req *r) { grants_list(r, false); }
+static void identity_domain_grants(mc_req *r) { grants_list(r, true); }
+
+static void identity_role_assignments(mc_req *r) {
+    const char *fu = mc_query(r, "user.id");
+    const char *fp = mc_query(r, "scope.project.id");
+    const char *fd = mc_query(r, "scope.domain.id");
+    const char *fr = mc_query(r, "role.id");
+    bool effective = mc_query(r, "effective") != NULL;
+    if (!mc_auth_is_admin(r->tok) && !(fu != NULL && mc_str_eq(fu, r->tok->user_id))) {
+        reply_forbidden(r, "identity:list_role_assignments");
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "role_assignments");
+    for (mc_record *a = mc_store_first(&r->srv->world[MC_K_ASSIGNMENT]); a; a = mc_store_next(a)) {
+        const char *uid = mc_json_str(a->doc, "user_id"), *tid = mc_json_str(a->doc, "target_id");
+        const char *rid = mc_json_str(a->doc, "role_id");
+        bool dom = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->doc, "is_domain"));
+        if ((fu && !mc_str_eq(fu, uid)) || (fp && (dom || !mc_str_eq(fp, tid))) ||
+            (fd && (!dom || !mc_str_eq(fd, tid))))
+            continue;
+        cJSON *roles = cJSON_CreateArray();
+        if (effective)
+            add_role_implied(r->srv, roles, mc_store_find(&r->srv->world[MC_K_ROLE], rid));
+        else
+            cJSON_AddItemToArray(roles, cJSON_CreateString(rid));
+        cJSON *x;
+        cJSON_ArrayForEach(x, roles) {
+            const char *role_id = cJSON_IsString(x) ? x->valuestring : mc_json_str(x, "id");
+            if (fr && !mc_str_eq(fr, role_id)) continue;
+            cJSON *o = cJSON_CreateObject();
+            cJSON *ro = cJSON_AddObjectToObject(o, "role");
+            cJSON_AddStringToObject(ro, "id", role_id);
+            cJSON *uo = cJSON_AddObjectToObject(o, "user");
+            cJSON_AddStringToObject(uo, "id", uid);
+            cJSON *so = cJSON_AddObjectToObject(o, "scope");
+            cJSON *to = cJSON_AddObjectToObject(so, dom ? "domain" : "project");
+            cJSON_AddStringToObject(to, "id", tid);
+            cJSON *links = cJSON_AddObjectToObject(o, "links");
+            char url[600];
+            snprintf(url, sizeof url, "%s/identity/v3/%s/%s/users/%s/roles/%s", r->srv->public_url,
+                     dom ? "domains" : "projects", tid, uid, role_id);
+            cJSON_AddStringToObject(links, "assignment", url);
+            cJSON_AddItemToArray(arr, o);
+        }
+        cJSON_Delete(roles);
+    }
+    cJSON_AddItemToObject(root, "links", links_self(r, "/v3/role_assignments"));
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- application credentials */
+
+static bool appcred_owner_or_reply(mc_req *r) {
+    if (mc_str_eq(r->tok->user_id, r->params[0])) return true;
+    if (r->method == EVHTTP_REQ_GET && mc_auth_is_admin(r->tok)) return true;
+    reply_forbidden(r, "identity:application_credential");
+    return false;
+}
+
+static cJSON *appcred_view(mc_req *r, const mc_record *c) {
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, c->doc) cJSON_AddItemToObject(o, kv->string, cJSON_Duplicate(kv, 1));
+    char url[600];
+    snprintf(url, sizeof url, "%s/identity/v3/users/%s/application_credentials/%s", r->srv->public_url,
+             mc_json_str(c->doc, "user_id"), c->id);
+    cJSON *links = cJSON_AddObjectToObject(o, "links");
+    cJSON_AddStringToObject(links, "self", url);
+    return o;
+}
+
+static void identity_appcred_create(mc_req *r) {
+    if (!mc_str_eq(r->tok->user_id, r->params[0])) {
+        reply_forbidden(r, "identity:create_application_credential");
+        return;
+    }
+    if (r->tok->appcred_id[0] != '\0') {
+        reply_forbidden(r, "identity:create_application_credential (a restricted application credential cannot create another)");
+        return;
+    }
+    cJSON *in = mc_json_obj(r->body, "application_credential");
+    const char *name = mc_json_str(in, "name");
+    if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': 'name' is a required property");
+        return;
+    }
+    if (opt_string_or_reply(r, in, "description", "description") || opt_string_or_reply(r, in, "secret", "secret") ||
+        opt_string_or_reply(r, in, "expires_at", "expires_at") || opt_bool_or_reply(r, in, "unrestricted"))
+        return;
+    if (r->tok->project_id[0] == '\0') {
+        mc_reply_error(r, 400, NULL, "Application credentials need a project-scoped token.");
+        return;
+    }
+    const char *expires = mc_json_str(in, "expires_at");
+    double exp_t = 0;
+    if (expires != NULL) {
+        exp_t = mc_time_parse(expires);
+        if (exp_t < 0) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'expires_at': '%.64s' is not a valid date-time", expires);
+            return;
+        }
+    }
+    for (mc_record *c = mc_store_first(&r->srv->world[MC_K_APPCRED]); c; c = mc_store_next(c))
+        if (mc_str_eq(mc_json_str(c->doc, "user_id"), r->tok->user_id) && mc_str_eq(mc_json_str(c->doc, "name"), name)) {
+            mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store application_credential - Duplicate entry found with name %.64s.", name);
+            return;
+        }
+    /* Roles: the requested subset of the token's roles (all by default). */
+    cJSON *tok_roles = mc_json_arr(mc_json_obj(r->tok->body, "token"), "roles");
+    cJSON *want = mc_json_arr(in, "roles");
+    cJSON *roles = cJSON_CreateArray();
+    const cJSON *x;
+    if (want == NULL) {
+        cJSON_ArrayForEach(x, tok_roles) cJSON_AddItemToArray(roles, cJSON_Duplicate(x, 1));
+    } else {
+        cJSON_ArrayForEach(x, want) {
+            const char *wid = mc_json_str(x, "id"), *wname = mc_json_str(x, "name");
+            const cJSON *have = NULL, *y;
+            cJSON_ArrayForEach(y, tok_roles)
+                if ((wid && mc_str_eq(wid, mc_json_str(y, "id"))) || (wname && mc_str_eq(wname, mc_json_str(y, "name")))) have = y;
+            if (have == NULL) {
+                cJSON_Delete(roles);
+                mc_reply_error(r, 400, NULL, "Role %.64s is not assigned to the user on the project.", wid ? wid : wname ? wname : "?");
+                return;
+            }
+            cJSON_AddItemToArray(roles, cJSON_Duplicate(have, 1));
+        }
+    }
+    char id[33], secret[90];
+    mc_uuid_hex(r->srv, id);
+    const char *given = mc_json_str(in, "secret");
+    if (given != NULL) {
+        mc_strlcpy(secret, given, sizeof secret);
+    } else {
+        unsigned char raw[48];
+        mc_secret_bytes(r->srv, raw, sizeof raw);
+        mc_b64url(raw, sizeof raw, secret, sizeof secret);
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddStringToObject(doc, "name", name);
+    const char *desc = mc_json_str(in, "description");
+    if (desc) cJSON_AddStringToObject(doc, "description", desc); else cJSON_AddNullToObject(doc, "description");
+    if (expires != NULL) {
+        char ts[40];
+        mc_time_keystone(exp_t, ts);
+        ts[26] = '\0';   /* Keystone shows application credential expiry without a zone */
+        cJSON_AddStringToObject(doc, "expires_at", ts);
+    } else {
+        cJSON_AddNullToObject(doc, "expires_at");
+    }
+    cJSON_AddStringToObject(doc, "project_id", r->tok->project_id);
+    cJSON_AddItemToObject(doc, "roles", roles);
+    cJSON_AddBoolToObject(doc, "unrestricted", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "unrestricted")));
+    cJSON_AddItemToObject(doc, "access_rules", cJSON_CreateArray());
+    cJSON_AddStringToObject(doc, "user_id", r->tok->user_id);
+    mc_record *c = mc_store_add(&r->srv->world[MC_K_APPCRED], id, r->tok->project_id, doc);
+    c->priv = strdup(secret);
+    c->priv_free = secret_free;
+    cJSON *view = appcred_view(r, c);
+    cJSON_AddStringToObject(view, "secret", secret);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "application_credential", view);
+    mc_reply_json(r, 201, root);
+}
+
+static void identity_appcred_list(mc_req *r) {
+    if (!appcred_owner_or_reply(r)) return;
+    const char *name = mc_query(r, "name");
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "application_credentials");
+    for (mc_record *c = mc_store_first(&r->srv->world[MC_K_APPCRED]); c; c = mc_store_next(c)) {
+        if (!mc_str_eq(mc_json_str(c->doc, "user_id"), r->params[0])) continue;
+        if (name != NULL && !mc_str_eq(mc_json_str(c->doc, "name"), name)) continue;
+        cJSON_AddItemToArray(arr, appcred_view(r, c));
+    }
+    char path[200];
+    snprintf(path, sizeof path, "/v3/users/%s/application_credentials", r->params[0]);
+    cJSON_AddItemToObject(root, "links", links_self(r, path));
+    mc_reply_json(r, 200, root);
+}
+
+static mc_record *appcred_find_or_reply(mc_req *r) {
+    if (!appcred_owner_or_reply(r)) return NULL;
+    mc_record *c = mc_store_find(&r->srv->world[MC_K_APPCRED], r->params[1]);
+    if (c == NULL || !mc_str_eq(mc_json_str(c->doc, "user_id"), r->params[0])) {
+        mc_reply_error(r, 404, NULL, "Could not find Application Credential: %.64s.", r->params[1]);
+        return NULL;
+    }
+    return c;
+}
+
+static void identity_appcred_show(mc_req *r) {
+    mc_record *c = appcred_find_or_reply(r);
+    if (c == NULL) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "application_credential", appcred_view(r, c));
+    mc_reply_json(r, 200, root);
+}
+
+static void identity_appcred_delete(mc_req *r) {
+    mc_record *c = appcred_find_or_reply(r);
+    if (c == NULL) return;
+    mc_token *t, *tmp;
+    HASH_ITER(hh, r->srv->tokens, t, tmp) if (mc_str_eq(t->appcred_id, c->id)) mc_auth_revoke(r->srv, t->id);
+    mc_store_delete(&r->srv->world[MC_K_APPCRED], c);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* ---------------------------------------------------------------- routes */
+
+#define GET EVHTTP_REQ_GET
+#define HEAD EVHTTP_REQ_HEAD
+#define POST EVHTTP_REQ_POST
+#define PUT EVHTTP_REQ_PUT
+#define PATCH EVHTTP_REQ_PATCH
+#define DEL EVHTTP_REQ_DELETE
+
+const mc_route identity_routes[] = {
+    {MC_IDENTITY, GET, "/", identity_versions, MC_NO_AUTH},
+    {MC_IDENTITY, GET, "/v3", identity_v3, MC_NO_AUTH},
+    {MC_IDENTITY, POST, "/v3/auth/tokens", identity_token_issue, MC_NO_AUTH | MC_BODY_JSON},
+    {MC_IDENTITY, GET | HEAD, "/v3/auth/tokens", identity_token_validate, 0},
+    {MC_IDENTITY, DEL, "/v3/auth/tokens", identity_token_revoke, 0},
+    {MC_IDENTITY, GET, "/v3/auth/catalog", identity_auth_catalog, 0},
+    {MC_IDENTITY, GET, "/v3/auth/projects", identity_auth_projects, 0},
+    {MC_IDENTITY, GET, "/v3/auth/domains", identity_auth_domains, 0},
+    {MC_IDENTITY, GET, "/v3/domains", identity_domain_list, 0},
+    {MC_IDENTITY, GET, "/v3/domains/{}", identity_domain_show, 0},
+    {MC_IDENTITY, GET, "/v3/domains/{}/users/{}/roles", identity_domain_grants, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/domains/{}/users/{}/roles/{}", identity_domain_grant, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/projects", identity_project_list, 0},
+    {MC_IDENTITY, POST, "/v3/projects", identity_project_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/projects/{}", identity_project_show, 0},
+    {MC_IDENTITY, PATCH, "/v3/projects/{}", identity_project_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/projects/{}", identity_project_delete, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/projects/{}/users/{}/roles", identity_project_grants, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/projects/{}/users/{}/roles/{}", identity_project_grant, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/users", identity_user_list, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/users", identity_user_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/users/{}", identity_user_show, 0},
+    {MC_IDENTITY, PATCH, "/v3/users/{}", identity_user_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/users/{}", identity_user_delete, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/users/{}/password", identity_user_password, MC_NO_AUTH | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/users/{}/projects", identity_user_projects, 0},
+    {MC_IDENTITY, GET, "/v3/users/{}/application_credentials", identity_appcred_list, 0},
+    {MC_IDENTITY, POST, "/v3/users/{}/application_credentials", identity_appcred_create, MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/users/{}/application_credentials/{}", identity_appcred_show, 0},
+    {MC_IDENTITY, DEL, "/v3/users/{}/application_credentials/{}", identity_appcred_delete, 0},
+    {MC_IDENTITY, GET, "/v3/roles", identity_role_list, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/roles", identity_role_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/roles/{}", identity_role_show, MC_ADMIN},
+    {MC_IDENTITY, DEL, "/v3/roles/{}", identity_role_delete, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/role_assignments", identity_role_assignments, 0},
+};
+const size_t identity_nroutes = sizeof identity_routes / sizeof identity_routes[0];
+
+/* ---------------------------------------------------------------- fixtures */
+
+static int seed_fail(char *err, size_t errsz, const char *file, const char *what) {
+    snprintf(err, errsz, "%s: %s", file, what);
+    return -1;
+}
+
+int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/identity.json", dir);
+    cJSON *fx = mc_json_load_file(path, err, errsz);
+    if (fx == NULL) return -1;
+    int rc = -1;
+    const char *region = mc_json_str(fx, "region");
+    mc_store_add(&srv->world[MC_K_REGION], region ? region : "RegionOne", "", cJSON_CreateObject());
+    cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(fx, "domains")) {
+        const char *id = mc_json_str(x, "id");
+        if (id == NULL || mc_json_str(x, "name") == NULL) {
+            seed_fail(err, errsz, path, "every domain needs 'id' and 'name'");
+            goto out;
+        }
+        cJSON *doc = cJSON_Duplicate(x, 1);
+        if (!mc_json_has(doc, "description")) cJSON_AddStringToObject(doc, "description", "");
+        if (!mc_json_has(doc, "enabled")) cJSON_AddBoolToObject(doc, "enabled", true);
+        cJSON_AddItemToObject(doc, "tags", cJSON_CreateArray());
+        cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
+        if (mc_store_add(&srv->world[MC_K_DOMAIN], id, "", doc) == NULL) {
+            cJSON_Delete(doc);
+            seed_fail(err, errsz, path, "duplicate domain id");
+            goto out;
+        }
+    }
+    cJSON_ArrayForEach(x, mc_json_arr(fx, "projects")) {
+        const char *id = mc_json_str(x, "id");
+        const char *dom = mc_json_str(x, "domain_id");
+        if (id == NULL || mc_json_str(x, "name") == NULL || dom == NULL) {
+            seed_fail(err, errsz, path, "every project needs 'id', 'name' and 'domain_id'");
+            goto out;
+        }
+        cJSON *doc = cJSON_Duplicate(x, 1);
+        if (!mc_json_has(doc, "description")) cJSON_AddStringToObject(doc, "description", "");
+        if (!mc_json_has(doc, "enabled")) cJSON_AddBoolToObject(doc, "enabled", true);
+        cJSON_AddStringToObject(doc, "parent_id", dom);
+        cJSON_AddBoolToObject(doc, "is_domain", false);
+        cJSON_AddItemToObject(doc, "tags", cJSON_CreateArray());
+        cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
+        if (mc_store_add(&srv->world[MC_K_PROJECT], id, id, doc) == NULL) {
+            cJSON_Delete(doc);
+            seed_fail(err, errsz, path, "duplicate project id");
+            goto out;
+        }
+    }
+    cJSON_ArrayForEach(x, mc_json_arr(fx, "users")) {
+        const char *id = mc_json_str(x, "id");
+        const char *dom = mc_json_str(x, "domain_id");
+        if (id == NULL || mc_json_str(x, "name") == NULL || dom == NULL) {
+            seed_fail(err, errsz, path, "every user needs 'id', 'name' and 'domain_id'");
+            goto out;
+        }
+        mc_record *u = user_add(srv, id, x, dom, mc_json_str(x, "password"));
+        if (u == NULL) {
+            seed_fail(err, errsz, path, "duplicate user id");
+            goto out;
+        }
+        const char *cloud = mc_json_str(x, "cloud");
+        if (cloud) cJSON_AddStringToObject(u->doc, "_cloud", cloud);
+    }
+    cJSON_ArrayForEach(x, mc_json_arr(fx, "roles")) {
+        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name");
+        if (id == NULL || name == NULL) {
+            seed_fail(err, errsz, path, "every role needs 'id' and 'name'");
+            goto out;
+        }
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "id", id);
+        cJSON_AddStringToObject(doc, "name", name);
+        cJSON_AddNullToObject(doc, "domain_id");
+        cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
+        const char *implies = mc_json_str(x, "implies");
+        if (implies) cJSON_AddStringToObject(doc, "_implies", implies);
+        if (mc_store_add(&srv->world[MC_K_ROLE], id, "", doc) == NULL) {
+            cJSON_Delete(doc);
+            seed_fail(err, errsz, path, "duplicate role id");
+            goto out;
+        }
+    }
+    cJSON_ArrayForEach(x, mc_json_arr(fx, "assignments")) {
+        const char *un = mc_json_str(x, "user"), *pn = mc_json_str(x, "project"), *rn = mc_json_str(x, "role");
+        const char *dn = mc_json_str(x, "domain");
+        cJSON *uref = cJSON_CreateObject(), *dref = cJSON_CreateObject();
+        cJSON_AddStringToObject(dref, "id", "default");
+        cJSON_AddStringToObject(uref, "name", un ? un : "");
+        cJSON_AddItemToObject(uref, "domain", dref);
+        mc_record *u = find_by_name_in_domain(srv, MC_K_USER, uref);
+        mc_record *t = NULL;
+        if (pn) {
+            cJSON_ReplaceItemInObjectCaseSensitive(uref, "name", cJSON_CreateString(pn));
+            t = find_by_name_in_domain(srv, MC_K_PROJECT, uref);
+        } else if (dn) {
+            cJSON_ReplaceItemInObjectCaseSensitive(uref, "name", cJSON_CreateString(dn));
+            cJSON_DeleteItemFromObjectCaseSensitive(uref, "domain");
+            t = find_domain(srv, uref);
+        }
+        cJSON_Delete(uref);
+        mc_record *role = rn ? find_role_by_name(srv, rn) : NULL;
+        if (u == NULL || t == NULL || role == NULL) {
+            seed_fail(err, errsz, path, "an assignment names an unknown user, project/domain or role");
+            goto out;
+        }
+        assignment_add(srv, u->id, t->id, pn == NULL, role->id);
+    }
+    /* Security compliance (Keystone's [security_compliance] options) apply to
+     * every user when the fixture sets them. */
+    cJSON *sc = mc_json_obj(fx, "security_compliance");
+    if (sc != NULL) {
+        cJSON *lock = cJSON_GetObjectItemCaseSensitive(sc, "lockout_failure_attempts");
+        cJSON *uniq = cJSON_GetObjectItemCaseSensitive(sc, "unique_last_password_count");
+        for (mc_record *u = mc_store_first(&srv->world[MC_K_USER]); u; u = mc_store_next(u)) {
+            if (cJSON_IsNumber(lock)) cJSON_AddNumberToObject(u->doc, "_lockout_failure_attempts", lock->valuedouble);
+            if (cJSON_IsNumber(uniq)) cJSON_AddNumberToObject(u->doc, "_unique_last_password_count", uniq->valuedouble);
+        }
+    }
+    rc = 0;
+out:
+    cJSON_Delete(fx);
+    return rc;
+}
+
+void identity_reset(mc_server *srv) { (void)srv; }
+
+/* ---------------------------------------------------------------- clouds.yaml */
+
+char *identity_clouds_yaml(mc_server *srv) {
+    size_t cap = 8192, len = 0;
+    char *out = malloc(cap);
+    if (out == NULL) mc_panic("out of memory");
+    len += (size_t)snprintf(out + len, cap - len,
+                            "# clouds.yaml for mockcloud at %s (profile %s)\n"
+                            "# Use: openstack --os-cloud mockcloud token issue\nclouds:\n",
+                            srv->public_url, mc_profile_name(srv->profile));
+    for (mc_record *u = mc_store_first(&srv->world[MC_K_USER]); u; u = mc_store_next(u)) {
+        const char *cloud = mc_json_str(u->doc, "_cloud");
+        const char *pid = mc_json_str(u->doc, "default_project_id");
+        mc_record *p = pid ? mc_store_find(&srv->world[MC_K_PROJECT], pid) : NULL;
+        mc_record *d = mc_store_find(&srv->world[MC_K_DOMAIN], mc_json_str(u->doc, "domain_id"));
+        user_priv *up = u->priv;
+        if (cloud == NULL || p == NULL || d == NULL) continue;
+        mc_record *pd = mc_store_find(&srv->world[MC_K_DOMAIN], mc_json_str(p->doc, "domain_id"));
+        if (len + 1024 > cap) {
+            cap *= 2;
+            char *n = realloc(out, cap);
+            if (n == NULL) mc_panic("out of memory");
+            out = n;
+        }
+        len += (size_t)snprintf(out + len, cap - len,
+                                "  %s:\n"
+                                "    auth:\n"
+                                "      auth_url: %s/identity/v3\n"
+                                "      username: \"%s\"\n"
+                                "      password: \"%s\"\n"
+                                "      project_name: \"%s\"\n"
+                                "      user_domain_name: \"%s\"\n"
+                                "      project_domain_name: \"%s\"\n"
+                                "    region_name: %s\n"
+                                "    interface: public\n"
+                                "    identity_api_version: 3\n",
+                                cloud, srv->public_url, mc_json_str(u->doc, "name"), up->password,
+                                mc_json_str(p->doc, "name"), mc_json_str(d->doc, "name"),
+                                pd ? mc_json_str(pd->doc, "name") : "Default", region_name(srv));
+    }
+    return out;
+}

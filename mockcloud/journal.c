@@ -1,0 +1,110 @@
+/* journal.c -- the request journal.
+ *
+ * A fixed ring of entries, written once per reply from the reply funnel: no
+ * allocation on the hot path. Each entry names the profile that answered and
+ * the deviations that shaped the reply, so a person reading the journal sees
+ * what went wrong and why. Read through GET /mockcloud/v1/journal. */
+#include "journal.h"
+#include "profile.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mc_journal {
+    mc_journal_entry *ring;
+    size_t cap;
+    uint64_t next;   /* seq of the next entry; entries [next-cap, next) live */
+};
+
+mc_journal *mc_journal_new(size_t capacity) {
+    mc_journal *j = calloc(1, sizeof *j);
+    if (j == NULL || (j->ring = calloc(capacity, sizeof *j->ring)) == NULL) mc_panic("out of memory");
+    j->cap = capacity;
+    j->next = 1;
+    return j;
+}
+
+void mc_journal_free(mc_journal *j) {
+    if (j == NULL) return;
+    free(j->ring);
+    free(j);
+}
+
+void mc_journal_clear(mc_journal *j) {
+    memset(j->ring, 0, j->cap * sizeof *j->ring);
+    j->next = 1;
+}
+
+const char *mc_method_name(int method) {
+    switch (method) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    default: return "?";
+    }
+}
+
+const char *mc_service_name(mc_service svc) {
+    switch (svc) {
+    case MC_IDENTITY: return "identity";
+    case MC_COMPUTE: return "compute";
+    case MC_NETWORK: return "network";
+    case MC_IMAGE: return "image";
+    case MC_METADATA: return "metadata";
+    case MC_CONTROL: return "control";
+    default: return "none";
+    }
+}
+
+void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes) {
+    if (j == NULL) return;
+    mc_journal_entry *e = &j->ring[j->next % j->cap];
+    e->seq = j->next++;
+    e->time = mc_now();
+    e->method = r->method;
+    e->status = status;
+    e->svc = r->svc;
+    e->bytes = bytes;
+    const char *uri = evhttp_request_get_uri(r->ev);
+    mc_strlcpy(e->path, uri ? uri : "", sizeof e->path);
+    mc_strlcpy(e->req_id, r->req_id, sizeof e->req_id);
+    mc_strlcpy(e->profile, mc_profile_name(r->srv->profile), sizeof e->profile);
+    mc_strlcpy(e->deviations, r->deviations, sizeof e->deviations);
+}
+
+cJSON *mc_journal_json(const mc_journal *j, uint64_t since, size_t limit) {
+    cJSON *arr = cJSON_CreateArray();
+    uint64_t first = j->next > j->cap ? j->next - j->cap : 1;
+    if (since + 1 > first) first = since + 1;
+    if (limit > 0 && j->next - first > limit) first = j->next - limit;
+    for (uint64_t s = first; s < j->next; s++) {
+        const mc_journal_entry *e = &j->ring[s % j->cap];
+        cJSON *o = cJSON_CreateObject();
+        char ts[32];
+        mc_time_iso(e->time, ts);
+        cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+        cJSON_AddStringToObject(o, "time", ts);
+        cJSON_AddStringToObject(o, "method", mc_method_name(e->method));
+        cJSON_AddStringToObject(o, "path", e->path);
+        cJSON_AddStringToObject(o, "service", mc_service_name(e->svc));
+        cJSON_AddNumberToObject(o, "status", e->status);
+        cJSON_AddNumberToObject(o, "bytes", (double)e->bytes);
+        cJSON_AddStringToObject(o, "request_id", e->req_id);
+        cJSON_AddStringToObject(o, "profile", e->profile);
+        cJSON *devs = cJSON_AddArrayToObject(o, "deviations");
+        char buf[256];
+        mc_strlcpy(buf, e->deviations, sizeof buf);
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            cJSON_AddItemToArray(devs, cJSON_CreateString(t));
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}

@@ -1,0 +1,29 @@
+/* journal.h -- the request journal: a ring buffer of the last exchanges. */
+#ifndef MC_JOURNAL_H
+#define MC_JOURNAL_H
+
+#include "mockcloud.h"
+
+typedef struct mc_journal_entry {
+    uint64_t seq;
+    double time;
+    int method;
+    int status;
+    mc_service svc;
+    size_t bytes;
+    char path[200];
+    char req_id[48];
+    char profile[48];
+    char deviations[256];
+} mc_journal_entry;
+
+mc_journal *mc_journal_new(size_t capacity);
+void mc_journal_free(mc_journal *j);
+void mc_journal_clear(mc_journal *j);
+void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes);
+/* Entries with seq > since, oldest first, at most 'limit', as a JSON array. */
+cJSON *mc_journal_json(const mc_journal *j, uint64_t since, size_t limit);
+const char *mc_method_name(int method);
+const char *mc_service_name(mc_service svc);
+
+#endif

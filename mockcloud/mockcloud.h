@@ -1,0 +1,145 @@
+/* mockcloud.h -- types shared by every module of mockcloud.
+ *
+ * One mc_server travels through the program as the evhttp gencb argument: it
+ * owns the event loop, the configuration, the active profile, the world (the
+ * in-memory stores of every resource kind) and the request journal. Each
+ * request becomes an mc_req on the stack of the dispatcher; a handler reads it
+ * and answers it exactly once through mc_reply_json()/mc_reply_error(). */
+#ifndef MOCKCLOUD_H
+#define MOCKCLOUD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <cJSON.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <uthash.h>
+
+#define MC_VERSION "0.1.0"
+#define MC_MAX_PARAMS 6
+
+/* The services, told apart by path prefix as devstack does. */
+typedef enum {
+    MC_SVC_NONE = 0,
+    MC_IDENTITY,
+    MC_COMPUTE,
+    MC_NETWORK,
+    MC_IMAGE,
+    MC_METADATA,
+    MC_CONTROL,
+    MC_SVC_COUNT
+} mc_service;
+
+/* Every resource kind the world holds: one mc_store each. */
+typedef enum {
+    MC_K_DOMAIN = 0, MC_K_PROJECT, MC_K_USER, MC_K_ROLE, MC_K_ASSIGNMENT,
+    MC_K_APPCRED, MC_K_REGION, MC_K_SERVICE, MC_K_ENDPOINT, MC_K_GROUP,
+    MC_K_FLAVOR, MC_K_SERVER, MC_K_KEYPAIR, MC_K_INSTANCE_ACTION, MC_K_SERVER_GROUP,
+    MC_K_IMAGE, MC_K_IMAGE_MEMBER,
+    MC_K_NETWORK, MC_K_SUBNET, MC_K_SUBNETPOOL, MC_K_PORT, MC_K_ROUTER,
+    MC_K_FLOATINGIP, MC_K_SECGROUP, MC_K_SECGROUP_RULE, MC_K_QUOTA,
+    MC_K_VOLUME,
+    MC_K_COUNT
+} mc_kind;
+
+/* One stored resource. The store owns 'doc' (the resource as the API shows
+ * it, before per-request shaping) and 'priv' (freed with priv_free). */
+typedef struct mc_record {
+    char id[128];
+    uint64_t seq;             /* creation counter: tie-breaker for any sort */
+    char project_id[40];      /* owning project ("" = none/global) */
+    cJSON *doc;
+    void *priv;
+    void (*priv_free)(void *priv);
+    UT_hash_handle hh;        /* app order == creation order */
+} mc_record;
+
+typedef struct mc_store {
+    mc_record *head;
+    uint64_t next_seq;
+    size_t count;
+} mc_store;
+
+typedef struct mc_token mc_token;
+typedef struct mc_profile mc_profile;
+typedef struct mc_server mc_server;
+typedef struct mc_req mc_req;
+typedef struct mc_journal mc_journal;
+typedef struct mc_fault mc_fault;
+
+typedef void (*mc_handler)(mc_req *r);
+
+/* Route flags. */
+enum {
+    MC_NO_AUTH    = 1 << 0,   /* no X-Auth-Token needed */
+    MC_BODY_JSON  = 1 << 1,   /* body must be a JSON object: 400 otherwise */
+    MC_BODY_OPT   = 1 << 2,   /* JSON body parsed when present */
+    MC_BODY_RAW   = 1 << 3,   /* body left as bytes (image upload), larger cap */
+    MC_ADMIN      = 1 << 4,   /* the token must carry the admin role: 403 */
+};
+
+typedef struct mc_route {
+    mc_service svc;
+    int methods;              /* EVHTTP_REQ_* mask */
+    const char *pattern;      /* service-relative, "{}" = one segment */
+    mc_handler fn;
+    int flags;
+} mc_route;
+
+typedef struct mc_config {
+    char host[64];
+    int port;
+    char public_url[256];     /* "" = http://host:port */
+    char profile[512];
+    char fixtures[512];
+    char profiles_dir[512];
+    uint64_t seed;            /* 0 = random */
+    int token_ttl;
+    int log_level;
+    size_t max_body;          /* JSON body cap */
+    size_t max_upload;        /* raw body cap (image data) */
+} mc_config;
+
+struct mc_req {
+    struct evhttp_request *ev;
+    mc_server *srv;
+    const mc_route *route;
+    mc_service svc;
+    int method;
+    const char *path;         /* service-relative path, e.g. "/v3/auth/tokens" */
+    char *params[MC_MAX_PARAMS];
+    int nparams;
+    struct evkeyvalq query;
+    cJSON *body;              /* owned by the dispatcher */
+    const mc_token *tok;      /* NULL on MC_NO_AUTH routes without a token */
+    char req_id[48];
+    int replied;
+    int status;               /* what was sent */
+    int mv_major, mv_minor;   /* compute microversion asked for (2.1 default) */
+    char deviations[256];     /* ids of deviations that shaped this reply */
+};
+
+struct mc_server {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock;
+    struct event *sig_int, *sig_term;
+    mc_config cfg;
+    char public_url[256];
+    int port;                 /* the bound port (port 0 -> ephemeral) */
+    mc_profile *profile;      /* active profile */
+    mc_store world[MC_K_COUNT];
+    mc_token *tokens;         /* uthash by token id, oldest first */
+    mc_journal *journal;
+    mc_fault *faults;
+    uint64_t rng;             /* deterministic stream when cfg.seed != 0 */
+    uint64_t requests;
+    void *svc_state[MC_SVC_COUNT];  /* each service's private state */
+};
+
+#endif

@@ -1,0 +1,241 @@
+/* router.c -- every HTTP route mockcloud serves, and the dispatcher.
+ *
+ * The services are told apart by path prefix (services[] below); each service
+ * file holds its own static route table, one row per route, so the whole API
+ * of a service can be read in one place. mc_router_dispatch is mockcloud's
+ * processCommand: it matches the path (404 when nothing matches, 405 when the
+ * method is wrong), authenticates the token (401), checks the body (413 over
+ * the cap, 400 when it is not the JSON the route needs), runs the profile's
+ * request hook and the service hook, then calls the handler, which answers
+ * exactly once. Every error is rendered in the service's own dialect. */
+#include "router.h"
+#include "auth.h"
+#include "http.h"
+#include "journal.h"
+#include "profile.h"
+#include "util.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const mc_service_def services[] = {
+    {MC_IDENTITY, "/identity", identity_routes, &identity_nroutes, NULL},
+    {MC_COMPUTE, "/compute", compute_routes, &compute_nroutes, compute_before},
+    {MC_NETWORK, "/network", network_routes, &network_nroutes, NULL},
+    {MC_IMAGE, "/image", image_routes, &image_nroutes, NULL},
+    {MC_CONTROL, "/mockcloud", control_routes, &control_nroutes, NULL},
+    {MC_METADATA, "/metadata", metadata_routes, &metadata_nroutes, NULL},
+    {MC_METADATA, "", metadata_routes, &metadata_nroutes, NULL},  /* /openstack, /latest */
+};
+
+const mc_service_def *mc_router_service(const char *path, const char **rest) {
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        size_t n = strlen(services[i].prefix);
+        if (strncmp(path, services[i].prefix, n) == 0 && (path[n] == '\0' || path[n] == '/')) {
+            *rest = path + n;
+            return &services[i];
+        }
+    }
+    return NULL;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static char *decode_segment(const char *s, size_t n) {
+    char *out = malloc(n + 1);
+    if (out == NULL) mc_panic("out of memory");
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+bool mc_route_match(const char *pattern, const char *path, char **params, int *nparams) {
+    const char *p = pattern, *s = path;
+    int np = 0;
+    for (;;) {
+        if (*p == '\0' && *s == '\0') break;
+        if (*p != '/' || *s != '/') goto nomatch;
+        p++;
+        s++;
+        const char *pe = strchr(p, '/');
+        const char *se = strchr(s, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+        size_t sl = se ? (size_t)(se - s) : strlen(s);
+        if (pl == 2 && p[0] == '{' && p[1] == '}') {
+            if (sl == 0 || np >= MC_MAX_PARAMS) goto nomatch;
+            if (params) params[np] = decode_segment(s, sl);
+            np++;
+        } else if (pl != sl || strncmp(p, s, pl) != 0) {
+            goto nomatch;
+        }
+        p += pl;
+        s += sl;
+    }
+    if (nparams) *nparams = np;
+    return true;
+nomatch:
+    if (params)
+        for (int i = 0; i < np; i++) {
+            free(params[i]);
+            params[i] = NULL;
+        }
+    return false;
+}
+
+/* Nova accepts a legacy project id segment: /v2.1/{project_id}/servers. */
+static const char *strip_compute_project(const char *rest, char *buf, size_t bufsz) {
+    if (strncmp(rest, "/v2.1/", 6) != 0 && strncmp(rest, "/v2/", 4) != 0) return rest;
+    const char *seg = strchr(rest + 1, '/') + 1;
+    const char *end = strchr(seg, '/');
+    size_t len = end ? (size_t)(end - seg) : strlen(seg);
+    char id[64];
+    if (len == 0 || len >= sizeof id) return rest;
+    memcpy(id, seg, len);
+    id[len] = '\0';
+    if (!mc_is_uuid(id)) return rest;
+    snprintf(buf, bufsz, "%.*s%s", (int)(seg - 1 - rest), rest, end ? end : "");
+    return buf;
+}
+
+static void req_free(mc_req *r) {
+    for (int i = 0; i < r->nparams; i++) free(r->params[i]);
+    evhttp_clear_headers(&r->query);
+    cJSON_Delete(r->body);
+    free(r);
+}
+
+void mc_router_run(mc_req *r) {
+    r->route->fn(r);
+    if (!r->replied) {
+        mc_log(MC_LOG_ERROR, "handler for %s did not reply", r->path);
+        mc_reply_error(r, 500, NULL, "The server has either erred or is incapable of performing the requested operation.");
+    }
+    free((char *)r->path);
+    req_free(r);
+}
+
+static bool body_method(int m) {
+    return m == EVHTTP_REQ_POST || m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_PATCH;
+}
+
+void mc_router_dispatch(struct evhttp_request *req, void *arg) {
+    mc_server *srv = arg;
+    mc_req *r = calloc(1, sizeof *r);
+    if (r == NULL) mc_panic("out of memory");
+    r->ev = req;
+    r->srv = srv;
+    r->method = evhttp_request_get_command(req);
+    r->mv_major = 2;
+    r->mv_minor = 1;
+    TAILQ_INIT(&r->query);
+    srv->requests++;
+    char uuid[37];
+    mc_uuid(srv, uuid);
+    snprintf(r->req_id, sizeof r->req_id, "req-%s", uuid);
+
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *full = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (full == NULL || *full == '\0') full = "/";
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) evhttp_clear_headers(&r->query);
+
+    /* Path: strip trailing slashes ("/v3/" == "/v3"). */
+    char pathbuf[2048], cbuf[2048];
+    mc_strlcpy(pathbuf, full, sizeof pathbuf);
+    size_t pl = strlen(pathbuf);
+    while (pl > 1 && pathbuf[pl - 1] == '/') pathbuf[--pl] = '\0';
+
+    const char *rest = NULL;
+    const mc_service_def *svc = mc_router_service(pathbuf, &rest);
+    r->svc = svc ? svc->svc : MC_IDENTITY;
+    if (svc != NULL && svc->svc == MC_COMPUTE) rest = strip_compute_project(rest, cbuf, sizeof cbuf);
+    r->path = strdup(rest && *rest ? rest : "/");
+
+    const mc_route *found = NULL;
+    bool path_known = false;
+    if (svc != NULL) {
+        int m = r->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : r->method;
+        for (size_t i = 0; i < *svc->nroutes && found == NULL; i++) {
+            const mc_route *rt = &svc->routes[i];
+            if (!mc_route_match(rt->pattern, r->path, NULL, NULL)) continue;
+            path_known = true;
+            if (rt->methods & r->method)
+                found = rt;
+            else if (r->method == EVHTTP_REQ_HEAD && (rt->methods & m))
+                found = rt;
+        }
+    }
+    if (found == NULL) {
+        if (path_known)
+            mc_reply_error(r, 405, NULL, "The method %s is not allowed for this resource.",
+                           mc_method_name(r->method));
+        else
+            mc_reply_error(r, 404, NULL, "The resource could not be found.");
+        goto done;
+    }
+    r->route = found;
+    mc_route_match(found->pattern, r->path, r->params, &r->nparams);
+
+    /* Authentication: one O(1) lookup for every service. */
+    const char *token = mc_header(r, "X-Auth-Token");
+    if (token != NULL) r->tok = mc_auth_lookup(srv, token);
+    if (!(found->flags & MC_NO_AUTH) && r->tok == NULL) {
+        char url[300];
+        mc_service_url(srv, "/identity", url, sizeof url);
+        char hdr[400];
+        snprintf(hdr, sizeof hdr, "Keystone uri=\"%s\"", url);
+        mc_header_set(r, "WWW-Authenticate", hdr);
+        mc_reply_error(r, 401, "HTTPUnauthorized", "The request you have made requires authentication.");
+        goto done;
+    }
+    if ((found->flags & MC_ADMIN) && !mc_auth_is_admin(r->tok)) {
+        mc_reply_error(r, 403, "HTTPForbidden", "Policy doesn't allow this operation to be performed.");
+        goto done;
+    }
+
+    /* Body: capped here so the 413 speaks the service's dialect. */
+    size_t blen = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+    if (body_method(r->method) && (found->flags & (MC_BODY_JSON | MC_BODY_OPT))) {
+        if (blen > srv->cfg.max_body) {
+            mc_reply_error(r, 413, "RequestEntityTooLarge", "Request is too large: %zu bytes, the limit is %zu.",
+                           blen, srv->cfg.max_body);
+            goto done;
+        }
+        if (blen > 0) {
+            r->body = mc_body_parse(req);
+            if (r->body == NULL) {
+                mc_reply_error(r, 400, "MalformedRequestBody", "Malformed request body: the body is not valid JSON.");
+                goto done;
+            }
+        }
+        if ((found->flags & MC_BODY_JSON) && !cJSON_IsObject(r->body)) {
+            mc_reply_error(r, 400, "MalformedRequestBody", "Malformed request body: a JSON object is required.");
+            goto done;
+        }
+    }
+
+    if (svc->before != NULL && svc->before(r) != 0) goto done;
+    int rc = mc_profile_before(r);
+    if (rc < 0) goto done;
+    if (rc > 0) return;   /* deferred: the profile calls mc_router_run later */
+    mc_router_run(r);
+    return;
+done:
+    free((char *)r->path);
+    req_free(r);
+}

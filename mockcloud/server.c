@@ -1,0 +1,139 @@
+/* server.c -- libevent wiring and the world's lifecycle.
+ *
+ * One evhttp on one event_base: PATCH allowed (Keystone and Glance need it),
+ * JSON by default, one gencb into the router (never evhttp_set_cb, which
+ * matches exact paths only). The world is seeded from fixtures/ by each
+ * service in turn and reset to exactly that state on demand. */
+#include "server.h"
+#include "auth.h"
+#include "journal.h"
+#include "profile.h"
+#include "router.h"
+#include "services.h"
+#include "store.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+void mc_config_defaults(mc_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    mc_strlcpy(cfg->host, "127.0.0.1", sizeof cfg->host);
+    cfg->port = 8080;
+    mc_strlcpy(cfg->profile, "conformant", sizeof cfg->profile);
+    mc_strlcpy(cfg->fixtures, "fixtures", sizeof cfg->fixtures);
+    mc_strlcpy(cfg->profiles_dir, "profiles", sizeof cfg->profiles_dir);
+    cfg->token_ttl = 3600;
+    cfg->log_level = MC_LOG_INFO;
+    cfg->max_body = 1 << 20;
+    cfg->max_upload = 64u << 20;
+}
+
+typedef struct {
+    int (*seed)(mc_server *, const char *, char *, size_t);
+    void (*reset)(mc_server *);
+} world_part;
+
+static const world_part parts[] = {
+    {identity_seed, identity_reset},
+    {network_seed, network_reset},
+    {image_seed, image_reset},
+    {compute_seed, compute_reset},
+    {metadata_seed, metadata_reset},
+};
+
+static void world_clear(mc_server *srv) {
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) parts[i].reset(srv);
+    for (int k = 0; k < MC_K_COUNT; k++) mc_store_clear(&srv->world[k]);
+}
+
+static int world_seed(mc_server *srv, char *err, size_t errsz) {
+    if (srv->cfg.seed != 0) mc_rand_init(srv, srv->cfg.seed);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (parts[i].seed(srv, srv->cfg.fixtures, err, errsz) != 0) return -1;
+    return 0;
+}
+
+int mc_server_reset(mc_server *srv, char *err, size_t errsz) {
+    world_clear(srv);
+    mc_auth_clear(srv);
+    return world_seed(srv, err, errsz);
+}
+
+int mc_server_set_profile(mc_server *srv, const char *name, char *err, size_t errsz) {
+    mc_profile *p = mc_profile_load(srv->cfg.profiles_dir, name, err, errsz);
+    if (p == NULL) return -1;
+    mc_profile_free(srv->profile);
+    srv->profile = p;
+    mc_log(MC_LOG_INFO, "profile %s active", p->name);
+    return 0;
+}
+
+mc_server *mc_server_new(struct event_base *base, const mc_config *cfg, bool listen, char *err,
+                         size_t errsz) {
+    mc_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL) mc_panic("out of memory");
+    srv->base = base;
+    srv->cfg = *cfg;
+    mc_rand_init(srv, cfg->seed);
+    srv->journal = mc_journal_new(4096);
+    srv->profile = mc_profile_load(cfg->profiles_dir, cfg->profile, err, errsz);
+    if (srv->profile == NULL) goto err;
+
+    srv->port = cfg->port;
+    if (listen) {
+        srv->http = evhttp_new(base);
+        if (srv->http == NULL) {
+            snprintf(err, errsz, "evhttp_new failed");
+            goto err;
+        }
+        evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                                  EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                                  EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+        evhttp_set_default_content_type(srv->http, "application/json");
+        evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_upload);
+        evhttp_set_max_headers_size(srv->http, 64 * 1024);
+        evhttp_set_timeout(srv->http, 120);
+        evhttp_set_gencb(srv->http, mc_router_dispatch, srv);
+        srv->sock = evhttp_bind_socket_with_handle(srv->http, cfg->host, (ev_uint16_t)cfg->port);
+        if (srv->sock == NULL) {
+            snprintf(err, errsz, "cannot listen on %s:%d (in use?)", cfg->host, cfg->port);
+            goto err;
+        }
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        if (getsockname(evhttp_bound_socket_get_fd(srv->sock), (struct sockaddr *)&ss, &len) == 0) {
+            if (ss.ss_family == AF_INET)
+                srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            else if (ss.ss_family == AF_INET6)
+                srv->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+    }
+    if (cfg->public_url[0] != '\0') {
+        mc_strlcpy(srv->public_url, cfg->public_url, sizeof srv->public_url);
+        size_t n = strlen(srv->public_url);
+        while (n > 0 && srv->public_url[n - 1] == '/') srv->public_url[--n] = '\0';
+    } else {
+        snprintf(srv->public_url, sizeof srv->public_url, "http://%s%s%s:%d",
+                 strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "", srv->port);
+    }
+    if (world_seed(srv, err, errsz) != 0) goto err;
+    return srv;
+err:
+    mc_server_free(srv);
+    return NULL;
+}
+
+void mc_server_free(mc_server *srv) {
+    if (srv == NULL) return;
+    world_clear(srv);
+    mc_auth_clear(srv);
+    if (srv->http) evhttp_free(srv->http);
+    mc_profile_free(srv->profile);
+    mc_journal_free(srv->journal);
+    free(srv);
+}

@@ -1,0 +1,325 @@
+/* HTTP tests of Keystone v3 and of the core (errors, headers, limits)
+ * against an in-process server on an ephemeral port. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define DEMO_ID "d3a1f0e2c4b54a6b9f8e7d6c5b4a3f21"
+#define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
+#define ALT_ID "a7b8c9d0e1f243a5b6c7d8e9f0a1b2c3"
+
+static void setup(void) { mc_test_start(NULL); }
+static void teardown(void) { mc_test_stop(); }
+
+TestSuite(identity, .init = setup, .fini = teardown);
+TestSuite(core, .init = setup, .fini = teardown);
+
+static mc_resp post_token(const char *body) {
+    return mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", body, NULL, NULL);
+}
+
+Test(identity, versions_is_300_with_self_link) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 300));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.values.0.status"), "stable"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.values.0.links.0.rel"), "self"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "version.media-types.0.type"),
+                 "application/vnd.openstack.identity-v3+json"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(identity, password_token_by_names_has_catalog_and_roles) {
+    mc_resp r = post_token("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+                           "{\"name\":\"demo\",\"domain\":{\"name\":\"Default\"},\"password\":\"secret\"}}},"
+                           "\"scope\":{\"project\":{\"name\":\"demo\",\"domain\":{\"name\":\"Default\"}}}}}");
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(mc_resp_header(&r, "X-Subject-Token") != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.user.id"), DEMO_ID));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.id"), DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.domain.name"), "Default"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.roles.0.name"), "member"));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "token.catalog")), 4));
+    const char *exp = mc_jstr(r.json, "token.expires_at");
+    cr_assert(exp != NULL);
+    cr_expect(eq(sz, strlen(exp), 27));   /* 2026-11-25T11:23:11.000000Z */
+    cr_expect(eq(chr, exp[26], 'Z'));
+    /* every catalog entry has public/internal/admin in RegionOne */
+    cJSON *svc;
+    cJSON_ArrayForEach(svc, mc_jpath(r.json, "token.catalog")) {
+        cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(svc, "endpoints")), 3));
+        cr_expect(eq(str, (char *)mc_jstr(svc, "endpoints.0.region_id"), "RegionOne"));
+    }
+    cr_expect(mc_resp_header(&r, "x-openstack-request-id") != NULL);
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-Mockcloud-Profile"), "conformant"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(identity, wrong_password_and_foreign_project_are_401) {
+    mc_resp r = post_token("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+                           "{\"id\":\"" DEMO_ID "\",\"password\":\"nope\"}}}}}");
+    cr_expect(eq(int, r.status, 401));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 401));
+    cr_expect(mc_jstr(r.json, "error.message") != NULL);
+    mc_resp_free(&r);
+    r = post_token("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+                   "{\"id\":\"" DEMO_ID "\",\"password\":\"secret\"}}},"
+                   "\"scope\":{\"project\":{\"name\":\"alt_demo\",\"domain\":{\"id\":\"default\"}}}}}");
+    cr_expect(eq(int, r.status, 401));
+    mc_resp_free(&r);
+    r = post_token("{\"auth\":{}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(identity, validate_head_and_revoke) {
+    char *tok = mc_test_token("demo", "demo");
+    cr_assert(tok != NULL);
+    char hdr[300];
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", tok);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.user.name"), "demo"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_HEAD, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 401));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(identity, token_method_rescopes_and_unscoped_has_no_catalog) {
+    mc_resp r = post_token("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+                           "{\"id\":\"" DEMO_ID "\",\"password\":\"secret\"}}},\"scope\":\"unscoped\"}}");
+    cr_assert(eq(int, r.status, 201));
+    cr_expect(mc_jpath(r.json, "token.catalog") == NULL);
+    cr_expect(mc_jpath(r.json, "token.project") == NULL);
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"auth\":{\"identity\":{\"methods\":[\"token\"],\"token\":{\"id\":\"%s\"}},"
+             "\"scope\":{\"project\":{\"id\":\"" DEMO_PROJECT "\"}}}}",
+             mc_resp_header(&r, "X-Subject-Token"));
+    mc_resp r2 = post_token(body);
+    cr_expect(eq(int, r2.status, 201), "%s", r2.body);
+    cr_expect(eq(str, (char *)mc_jstr(r2.json, "token.project.id"), DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(r2.json, "token.methods.0"), "token"));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r2.json, "token.audit_ids")), 2));
+    mc_resp_free(&r);
+    mc_resp_free(&r2);
+    mc_assert_no_leaks();
+}
+
+Test(identity, expired_token_is_401) {
+    T.srv->cfg.token_ttl = 1;
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(1100);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 401));
+    mc_resp_free(&r);
+    free(tok);
+}
+
+Test(identity, member_reads_self_admin_reads_all) {
+    char *demo = mc_test_token("demo", "demo");
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/users/" DEMO_ID, NULL, demo, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "user.name"), "demo"));
+    cr_expect(mc_jpath(r.json, "user.password") == NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/users/" ALT_ID, NULL, demo, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, demo, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "projects")), 3));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/projects", NULL, demo, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "projects")), 1));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/domains/default", NULL, demo, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "domain.name"), "Default"));
+    mc_resp_free(&r);
+    free(demo);
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, admin_creates_user_project_and_grant) {
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp p = mc_call(EVHTTP_REQ_POST, "/identity/v3/projects", "{\"project\":{\"name\":\"p1\"}}", admin, NULL);
+    cr_assert(eq(int, p.status, 201), "%s", p.body);
+    mc_resp u = mc_call(EVHTTP_REQ_POST, "/identity/v3/users",
+                        "{\"user\":{\"name\":\"u1\",\"password\":\"pw1\"}}", admin, NULL);
+    cr_assert(eq(int, u.status, 201), "%s", u.body);
+    mc_resp dup = mc_call(EVHTTP_REQ_POST, "/identity/v3/users", "{\"user\":{\"name\":\"u1\"}}", admin, NULL);
+    cr_expect(eq(int, dup.status, 409));
+    mc_resp_free(&dup);
+    char path[400];
+    snprintf(path, sizeof path, "/identity/v3/projects/%s/users/%s/roles/9f8e7d6c5b4a43219f8e7d6c5b4a3210",
+             mc_jstr(p.json, "project.id"), mc_jstr(u.json, "user.id"));
+    mc_resp g = mc_call(EVHTTP_REQ_PUT, path, NULL, admin, NULL);
+    cr_expect(eq(int, g.status, 204));
+    mc_resp_free(&g);
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"id\":\"%s\",\"password\":\"pw1\"}}},"
+             "\"scope\":{\"project\":{\"id\":\"%s\"}}}}",
+             mc_jstr(u.json, "user.id"), mc_jstr(p.json, "project.id"));
+    mc_resp t = post_token(body);
+    cr_expect(eq(int, t.status, 201), "%s", t.body);
+    mc_resp_free(&t);
+    /* a member cannot create projects */
+    char *demo = mc_test_token("demo", "demo");
+    mc_resp f = mc_call(EVHTTP_REQ_POST, "/identity/v3/projects", "{\"project\":{\"name\":\"p2\"}}", demo, NULL);
+    cr_expect(eq(int, f.status, 403));
+    mc_resp_free(&f);
+    mc_resp_free(&p);
+    mc_resp_free(&u);
+    free(admin);
+    free(demo);
+    mc_assert_no_leaks();
+}
+
+Test(identity, application_credential_lifecycle_and_auth) {
+    char *demo = mc_test_token("demo", "demo");
+    mc_resp c = mc_call(EVHTTP_REQ_POST, "/identity/v3/users/" DEMO_ID "/application_credentials",
+                        "{\"application_credential\":{\"name\":\"ci\",\"expires_at\":\"2099-01-01T00:00:00Z\"}}", demo, NULL);
+    cr_assert(eq(int, c.status, 201), "%s", c.body);
+    const char *secret = mc_jstr(c.json, "application_credential.secret");
+    cr_assert(secret != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(c.json, "application_credential.project_id"), DEMO_PROJECT));
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"auth\":{\"identity\":{\"methods\":[\"application_credential\"],\"application_credential\":"
+             "{\"id\":\"%s\",\"secret\":\"%s\"}}}}",
+             mc_jstr(c.json, "application_credential.id"), secret);
+    mc_resp t = post_token(body);
+    cr_expect(eq(int, t.status, 201), "%s", t.body);
+    cr_expect(eq(str, (char *)mc_jstr(t.json, "token.project.id"), DEMO_PROJECT));
+    mc_resp_free(&t);
+    mc_resp l = mc_call(EVHTTP_REQ_GET, "/identity/v3/users/" DEMO_ID "/application_credentials?name=ci", NULL, demo, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(l.json, "application_credentials")), 1));
+    cr_expect(mc_jpath(l.json, "application_credentials.0.secret") == NULL);
+    mc_resp_free(&l);
+    char path[300];
+    snprintf(path, sizeof path, "/identity/v3/users/" DEMO_ID "/application_credentials/%s",
+             mc_jstr(c.json, "application_credential.id"));
+    mc_resp d = mc_call(EVHTTP_REQ_DELETE, path, NULL, demo, NULL);
+    cr_expect(eq(int, d.status, 204));
+    mc_resp_free(&d);
+    t = post_token(body);
+    cr_expect(eq(int, t.status, 401));
+    mc_resp_free(&t);
+    mc_resp_free(&c);
+    free(demo);
+    mc_assert_no_leaks();
+}
+
+Test(core, unknown_path_404_wrong_method_405_in_dialect) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/nothing", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/identity/v3/auth/catalog", "{}", NULL, NULL);
+    cr_expect(eq(int, r.status, 405));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 401));
+    cr_expect(mc_resp_header(&r, "WWW-Authenticate") != NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, "not-a-token", NULL);
+    cr_expect(eq(int, r.status, 401));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(core, malformed_and_oversized_bodies) {
+    const char *bad[] = {"{", "[]", "{\"a\":1}x", "\"str\"", "nul\x01"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", bad[i], NULL, NULL);
+        cr_expect(eq(int, r.status, 400), "body %s", bad[i]);
+        cr_expect(mc_jstr(r.json, "error.message") != NULL);
+        mc_resp_free(&r);
+    }
+    size_t n = (1 << 20) + 10;
+    char *big = malloc(n + 1);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = '\0';
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", big, NULL, NULL);
+    cr_expect(eq(int, r.status, 413));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 413));
+    mc_resp_free(&r);
+    free(big);
+    /* the server still answers */
+    r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 300));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(core, connection_close_is_echoed) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, "Connection: close");
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "Connection"), "close"));
+    mc_resp_free(&r);
+}
+
+Test(core, control_reset_profile_journal_and_clouds_yaml) {
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp p = mc_call(EVHTTP_REQ_POST, "/identity/v3/projects", "{\"project\":{\"name\":\"gone\"}}", admin, NULL);
+    cr_expect(eq(int, p.status, 201));
+    mc_resp_free(&p);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    /* tokens are part of the world: reset drops them */
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL);
+    cr_expect(eq(int, r.status, 401));
+    mc_resp_free(&r);
+    free(admin);
+    admin = mc_test_token("admin", "admin");
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "projects")), 3));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/profile", NULL, NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "conformant"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\":\"no-such\"}", NULL, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?limit=2", NULL, NULL, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "entries")), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "entries.1.path"), "/mockcloud/v1/profile"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "entries.1.status"), 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/clouds.yaml", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(strstr(r.body, "mockcloud-admin:") != NULL);
+    cr_expect(strstr(r.body, "/identity/v3") != NULL);
+    mc_resp_free(&r);
+    free(admin);
+    mc_assert_no_leaks();
+}

@@ -1,0 +1,143 @@
+/* Unit tests of the core modules: store, router matching, util, journal. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "router.h"
+#include "store.h"
+#include "util.h"
+
+static mc_record *add(mc_store *st, const char *id) {
+    return mc_store_add(st, id, "p", cJSON_CreateObject());
+}
+
+Test(store, duplicate_id_is_refused) {
+    mc_store st = {0};
+    cr_assert(add(&st, "a") != NULL);
+    cJSON *doc = cJSON_CreateObject();
+    cr_expect(mc_store_add(&st, "a", "p", doc) == NULL);
+    cJSON_Delete(doc);
+    cr_expect(eq(sz, st.count, 1));
+    mc_store_clear(&st);
+}
+
+Test(store, page_walks_creation_order_after_marker) {
+    mc_store st = {0};
+    const char *ids[] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 5; i++) add(&st, ids[i]);
+    mc_record *out[10];
+    bool more;
+    long n = mc_store_page(&st, NULL, 2, false, NULL, NULL, out, 10, &more);
+    cr_assert(eq(long, n, 2));
+    cr_expect(eq(str, out[0]->id, "a"));
+    cr_expect(more);
+    n = mc_store_page(&st, "b", 2, false, NULL, NULL, out, 10, &more);
+    cr_expect(eq(str, out[0]->id, "c"));
+    cr_expect(eq(str, out[1]->id, "d"));
+    cr_expect(more);
+    n = mc_store_page(&st, "d", 2, false, NULL, NULL, out, 10, &more);
+    cr_expect(eq(long, n, 1));
+    cr_expect(more == false);
+    /* marker at the last item: empty page */
+    n = mc_store_page(&st, "e", 5, false, NULL, NULL, out, 10, &more);
+    cr_expect(eq(long, n, 0));
+    /* limit 0 */
+    n = mc_store_page(&st, NULL, 0, false, NULL, NULL, out, 10, &more);
+    cr_expect(eq(long, n, 0));
+    cr_expect(more);
+    /* unknown marker */
+    cr_expect(eq(long, mc_store_page(&st, "zz", 2, false, NULL, NULL, out, 10, &more), -1));
+    /* newest first */
+    n = mc_store_page(&st, NULL, 2, true, NULL, NULL, out, 10, &more);
+    cr_expect(eq(str, out[0]->id, "e"));
+    n = mc_store_page(&st, "c", 5, true, NULL, NULL, out, 10, &more);
+    cr_expect(eq(long, n, 2));
+    cr_expect(eq(str, out[0]->id, "b"));
+    mc_store_clear(&st);
+}
+
+Test(store, delete_keeps_order_of_others) {
+    mc_store st = {0};
+    add(&st, "a");
+    mc_record *b = add(&st, "b");
+    add(&st, "c");
+    mc_store_delete(&st, mc_store_first(&st));
+    mc_store_delete(&st, b);
+    cr_expect(eq(str, mc_store_first(&st)->id, "c"));
+    cr_expect(eq(str, mc_store_last(&st)->id, "c"));
+    mc_store_clear(&st);
+    cr_expect(mc_store_first(&st) == NULL);
+    mc_record *out[2];
+    bool more;
+    cr_expect(eq(long, mc_store_page(&st, NULL, 5, true, NULL, NULL, out, 2, &more), 0));
+}
+
+Test(router, literal_and_param_segments) {
+    char *params[MC_MAX_PARAMS] = {0};
+    int n = 0;
+    cr_expect(mc_route_match("/v2.1/servers/detail", "/v2.1/servers/detail", params, &n));
+    cr_expect(mc_route_match("/v2.1/servers/{}", "/v2.1/servers/abc%20d", params, &n));
+    cr_assert(eq(int, n, 1));
+    cr_expect(eq(str, params[0], "abc d"));
+    free(params[0]);
+    cr_expect(mc_not(mc_route_match("/v2.1/servers/{}", "/v2.1/servers", params, &n)));
+    cr_expect(mc_not(mc_route_match("/v2.1/servers/{}", "/v2.1/servers/a/b", params, &n)));
+    cr_expect(mc_not(mc_route_match("/v3", "/v3x", params, &n)));
+    cr_expect(mc_route_match("/", "/", params, &n));
+}
+
+Test(router, service_by_prefix) {
+    const char *rest;
+    const mc_service_def *d = mc_router_service("/compute/v2.1/servers", &rest);
+    cr_assert(d != NULL);
+    cr_expect(eq(int, d->svc, MC_COMPUTE));
+    cr_expect(eq(str, (char *)rest, "/v2.1/servers"));
+    d = mc_router_service("/identityx", &rest);
+    cr_expect(d == NULL || d->svc != MC_IDENTITY);
+}
+
+Test(util, time_round_trip_and_formats) {
+    char ks[40], iso[32];
+    mc_time_keystone(1764070000.25, ks);
+    cr_expect(eq(str, ks, "2025-11-25T11:26:40.250000Z"));
+    mc_time_iso(1764070000.25, iso);
+    cr_expect(eq(str, iso, "2025-11-25T11:26:40Z"));
+    cr_expect(eq(dbl, mc_time_parse("2025-11-25T11:26:40Z"), 1764070000.0));
+    cr_expect(eq(dbl, mc_time_parse("2025-11-25T12:26:40+01:00"), 1764070000.0));
+    cr_expect(eq(dbl, mc_time_parse("2025-11-25"), 1764028800.0));
+    cr_expect(mc_time_parse("yesterday") < 0);
+    cr_expect(mc_time_parse("2025-13-01T00:00:00Z") < 0);
+}
+
+Test(util, ids_and_parsing) {
+    cr_expect(mc_is_uuid("8e4b5a3f-9c2d-4e1f-a0b6-c7d8e9f01234"));
+    cr_expect(mc_is_uuid("8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"));
+    cr_expect(mc_not(mc_is_uuid("8e4b5a3f-9c2d-4e1f-a0b6-c7d8e9f0123")));
+    cr_expect(mc_not(mc_is_uuid(NULL)));
+    long v;
+    cr_expect(mc_parse_long("42", 0, 100, &v) && v == 42);
+    cr_expect(mc_not(mc_parse_long("abc", 0, 100, &v)));
+    cr_expect(mc_not(mc_parse_long("-1", 0, 100, &v)));
+    cr_expect(mc_not(mc_parse_long("", 0, 100, &v)));
+    cr_expect(mc_not(mc_parse_long("99999999999999999999", 0, 100, &v)));
+    bool b;
+    cr_expect(mc_str_bool("True", &b) && b);
+    cr_expect(mc_str_bool("0", &b) && !b);
+    cr_expect(mc_not(mc_str_bool("maybe", &b)));
+}
+
+Test(util, seeded_randomness_is_reproducible) {
+    mc_server a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    mc_rand_init(&a, 7);
+    mc_rand_init(&b, 7);
+    char ua[37], ub[37];
+    mc_uuid(&a, ua);
+    mc_uuid(&b, ub);
+    cr_expect(eq(str, ua, ub));
+    cr_expect(mc_is_uuid(ua));
+    cr_expect(eq(chr, ua[14], '4'));
+}
