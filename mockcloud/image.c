@@ -18,3 +18,18 @@ int image_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
 }
 
 void image_reset(mc_server *srv) { (void)srv; }
+
+/* ---- imageapi.h: to be implemented by the image service ---- */
+#include "imageapi.h"
+
+mc_record *mc_image_find(mc_server *srv, const char *id, const char *project_id) {
+    (void)srv; (void)id; (void)project_id; return NULL;
+}
+mc_record *mc_image_snapshot_create(mc_server *srv, const char *project_id, const char *name,
+                                    const cJSON *properties) {
+    (void)srv; (void)project_id; (void)name; (void)properties; return NULL;
+}
+void mc_image_set_status(mc_server *srv, mc_record *image, const char *status) {
+    (void)srv; (void)image; (void)status;
+}
+void mc_image_delete(mc_server *srv, mc_record *image) { (void)srv; (void)image; }

@@ -14,9 +14,27 @@
 
 /* One row per knob; keep in step with the table in profile.c. */
 typedef enum {
+    /* ---- core: every service (latency, faults, errors, rate limits) ---- */
     MC_KNOB_LATENCY_MS = 0,
+
+
+    /* ---- identity and catalog ---- */
+
+
+    /* ---- compute ---- */
     MC_KNOB_COMPUTE_MAX_MICROVERSION,   /* minor part of 2.x */
     MC_KNOB_COMPUTE_BUILD_MS,
+
+
+    /* ---- network ---- */
+
+
+    /* ---- image ---- */
+
+
+    /* ---- metadata service and config drive ---- */
+
+
     MC_KNOB_COUNT
 } mc_knob_id;
 

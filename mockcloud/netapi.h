@@ -1,0 +1,57 @@
+/* netapi.h -- what the network service (network.c) offers the other services:
+ * ports for servers (with IPAM), networks, security groups and floating IPs,
+ * so that compute's "addresses", its os-security-groups proxy and the
+ * metadata service all read the one Neutron state. Records hold their API
+ * shape in 'doc' (Neutron's field names: fixed_ips, mac_address, network_id,
+ * device_id, status, ...). */
+#ifndef MC_NETAPI_H
+#define MC_NETAPI_H
+
+#include "mockcloud.h"
+
+typedef struct mc_port_req {
+    const char *project_id;
+    const char *network_id;           /* required */
+    const char *subnet_id;            /* optional */
+    const char *fixed_ip;             /* optional requested address */
+    const char *device_id;
+    const char *device_owner;         /* "compute:nova" for servers */
+    const cJSON *security_groups;     /* array of names or ids; NULL = project default */
+} mc_port_req;
+
+/* Creates a port as POST /v2.0/ports would: IPAM on the network's subnets, a
+ * unique fa:16:3e MAC, the project's default security group. Returns the
+ * record, or NULL with *status (400/404/409) and a message in err. */
+mc_record *mc_net_port_create(mc_server *srv, const mc_port_req *req, int *status, char *err, size_t errsz);
+/* Attaches an existing port (server create with "port"): 404 unknown, 409 in use. */
+int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_id, const char *device_id,
+                       const char *device_owner, int *status, char *err, size_t errsz);
+/* Sets "status" (ACTIVE/DOWN) and binding of every port of a device. */
+void mc_net_ports_set_status(mc_server *srv, const char *device_id, const char *status);
+/* Deletes the ports created for a device and detaches the attached ones;
+ * disassociates their floating IPs. */
+void mc_net_ports_release(mc_server *srv, const char *device_id);
+/* Calls fn for each port of a device, in creation order. */
+void mc_net_ports_each(mc_server *srv, const char *device_id, void (*fn)(mc_record *port, void *arg), void *arg);
+/* Calls fn for each floating IP associated with a port. */
+void mc_net_floatingips_each(mc_server *srv, const char *port_id, void (*fn)(mc_record *fip, void *arg), void *arg);
+
+/* A network the project may use (own, shared or external), or NULL. */
+mc_record *mc_net_network_find(mc_server *srv, const char *id, const char *project_id);
+/* The network "networks: auto" picks for a project (its own or a shared
+ * non-external network), or NULL. */
+mc_record *mc_net_network_auto(mc_server *srv, const char *project_id);
+
+/* Security groups (Nova's os-security-groups proxy and server create). */
+mc_record *mc_net_secgroup_find(mc_server *srv, const char *name_or_id, const char *project_id);
+/* The project's "default" group, created with Neutron's default rules on first use. */
+mc_record *mc_net_secgroup_default(mc_server *srv, const char *project_id);
+mc_record *mc_net_secgroup_create(mc_server *srv, const char *project_id, const char *name,
+                                  const char *description, int *status, char *err, size_t errsz);
+/* 'rule' in Neutron's shape (security_group_id, direction, protocol, ...). */
+mc_record *mc_net_secgroup_rule_create(mc_server *srv, const char *project_id, const cJSON *rule,
+                                       int *status, char *err, size_t errsz);
+int mc_net_secgroup_delete(mc_server *srv, mc_record *sg, int *status, char *err, size_t errsz);
+int mc_net_secgroup_rule_delete(mc_server *srv, mc_record *rule, int *status, char *err, size_t errsz);
+
+#endif
