@@ -62,8 +62,8 @@ static void done(struct evhttp_request *req, void *arg) {
     event_base_loopexit(T.base, NULL);
 }
 
-mc_resp mc_call(enum evhttp_cmd_type m, const char *path, const char *body, const char *token,
-                const char *headers) {
+mc_resp mc_call_raw(enum evhttp_cmd_type m, const char *path, const void *body, size_t len,
+                    const char *content_type, const char *token, const char *headers) {
     mc_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.headers = calloc(1, sizeof *resp.headers);
@@ -72,10 +72,8 @@ mc_resp mc_call(enum evhttp_cmd_type m, const char *path, const char *body, cons
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     evhttp_add_header(out, "Host", "localhost");
     if (token) evhttp_add_header(out, "X-Auth-Token", token);
-    if (body) {
-        evhttp_add_header(out, "Content-Type", "application/json");
-        evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-    }
+    if (content_type) evhttp_add_header(out, "Content-Type", content_type);
+    if (body) evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
     if (headers) {
         char *copy = strdup(headers), *save = NULL;
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -91,6 +89,12 @@ mc_resp mc_call(enum evhttp_cmd_type m, const char *path, const char *body, cons
     evhttp_make_request(T.conn, req, m, path);
     event_base_dispatch(T.base);
     return resp;
+}
+
+mc_resp mc_call(enum evhttp_cmd_type m, const char *path, const char *body, const char *token,
+                const char *headers) {
+    return mc_call_raw(m, path, body, body ? strlen(body) : 0, body ? "application/json" : NULL, token,
+                       headers);
 }
 
 void mc_resp_free(mc_resp *r) {

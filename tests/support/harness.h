@@ -28,6 +28,10 @@ void mc_test_stop(void);
 /* One request; 'token' adds X-Auth-Token; 'headers' is "Name: value\n..." or NULL. */
 mc_resp mc_call(enum evhttp_cmd_type m, const char *path, const char *body, const char *token,
                 const char *headers);
+/* Like mc_call with a body of 'len' raw bytes (may hold NULs) sent with
+ * 'content_type' (NULL = none). */
+mc_resp mc_call_raw(enum evhttp_cmd_type m, const char *path, const void *body, size_t len,
+                    const char *content_type, const char *token, const char *headers);
 void mc_resp_free(mc_resp *r);
 const char *mc_resp_header(mc_resp *r, const char *name);
 /* Password token scoped to the user's project of the same fixture name
