@@ -26,7 +26,7 @@
 typedef struct user_priv {
     char *password;
     int failures;            /* consecutive failed logins */
-    double locked_until;
+    double last_failure;     /* when the last one was counted */
     cJSON *history;          /* previous passwords, newest first */
     double password_changed;
 } user_priv;
@@ -210,6 +210,68 @@ static void reply_401(mc_req *r, const char *msg) {
     mc_reply_error(r, 401, NULL, "%s", msg ? msg : "The request you have made requires authentication.");
 }
 
+/* Keystone's [security_compliance] options, copied from fixtures/identity.json
+ * ("security_compliance") into every user's doc as private "_" keys when the
+ * user is created (fixture or API), so a user carries the policy it is
+ * checked against. Absent keys mean Keystone's defaults: no lockout, lockout
+ * duration 1800 s (0 = locked until re-enabled), no password history. */
+static const char *const compliance_keys[] = {"lockout_failure_attempts", "lockout_duration",
+                                              "unique_last_password_count", NULL};
+
+static long user_policy(const mc_record *user, const char *key, long dflt) {
+    char k[64];
+    snprintf(k, sizeof k, "_%s", key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(user->doc, k);
+    return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
+}
+
+static void user_apply_policy(mc_server *srv, mc_record *user) {
+    const cJSON *sc = srv->svc_state[MC_IDENTITY];
+    for (int i = 0; sc != NULL && compliance_keys[i] != NULL; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sc, compliance_keys[i]);
+        if (!cJSON_IsNumber(v)) continue;
+        char k[64];
+        snprintf(k, sizeof k, "_%s", compliance_keys[i]);
+        cJSON_DeleteItemFromObjectCaseSensitive(user->doc, k);
+        cJSON_AddNumberToObject(user->doc, k, v->valuedouble);
+    }
+}
+
+typedef enum { PW_OK, PW_WRONG, PW_LOCKED, PW_DISABLED } pw_result;
+
+/* Keystone's identity driver authenticate(): a locked account is refused
+ * before the password is looked at (and the attempt is not counted); a wrong
+ * password counts a failure; success clears the count. The lock ends
+ * lockout_duration seconds after the last counted failure (never when 0),
+ * and the user option ignore_lockout_failure_attempts exempts the user. */
+static pw_result check_password(mc_record *user, const char *password) {
+    user_priv *up = user->priv;
+    long max = user_policy(user, "lockout_failure_attempts", 0);
+    long duration = user_policy(user, "lockout_duration", 1800);
+    bool exempt = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mc_json_obj(user->doc, "options"),
+                                                                "ignore_lockout_failure_attempts"));
+    double now = mc_now();
+    if (max > 0 && !exempt && up->failures >= max) {
+        if (duration <= 0 || up->last_failure + (double)duration > now) return PW_LOCKED;
+        up->failures = 0;
+    }
+    if (up->password == NULL || !mc_str_eq(up->password, password)) {
+        up->failures++;
+        up->last_failure = now;
+        return PW_WRONG;
+    }
+    if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(user->doc, "enabled"))) return PW_DISABLED;
+    up->failures = 0;
+    return PW_OK;
+}
+
+static void reply_password_failure(mc_req *r, const mc_record *user, pw_result res) {
+    if (res == PW_LOCKED)
+        mc_reply_error(r, 401, NULL, "The account is locked for user: %s.", user->id);
+    else
+        reply_401(r, NULL);
+}
+
 /* Checks a password login; replies 401 and returns NULL on failure. Counts
  * failures for the lockout policy. */
 static mc_record *password_user_or_reply(mc_req *r, const cJSON *pw) {
@@ -224,27 +286,9 @@ static mc_record *password_user_or_reply(mc_req *r, const cJSON *pw) {
         reply_401(r, "The request you have made requires authentication.");
         return NULL;
     }
-    user_priv *up = user->priv;
-    double now = mc_now();
-    if (up->locked_until > now) {
-        reply_401(r, "The account is temporarily disabled: too many failed authentication attempts.");
-        return NULL;
-    }
-    if (!mc_str_eq(up->password, password)) {
-        up->failures++;
-        cJSON *lock = cJSON_GetObjectItemCaseSensitive(user->doc, "_lockout_failure_attempts");
-        int max = cJSON_IsNumber(lock) ? (int)lock->valuedouble : 0;
-        if (max > 0 && up->failures >= max) {
-            up->locked_until = now + 1800;
-            up->failures = 0;
-        }
-        reply_401(r, "The request you have made requires authentication.");
-        return NULL;
-    }
-    up->failures = 0;
-    cJSON *enabled = cJSON_GetObjectItemCaseSensitive(user->doc, "enabled");
-    if (cJSON_IsFalse(enabled)) {
-        reply_401(r, "The request you have made requires authentication.");
+    pw_result res = check_password(user, password);
+    if (res != PW_OK) {
+        reply_password_failure(r, user, res);
         return NULL;
     }
     return user;
@@ -389,7 +433,9 @@ static void identity_token_issue(mc_req *r) {
         const char *id = mc_json_str(mc_json_obj(ident, "token"), "id");
         const mc_token *old = mc_auth_lookup(r->srv, id);
         if (old == NULL) {
-            reply_401(r, NULL);
+            /* Keystone: an unknown, expired or revoked token given as the
+             * "token" method is TokenNotFound, a 404 (not a 401). */
+            mc_reply_error(r, 404, NULL, "Could not find token: %.64s.", id ? id : "");
             return;
         }
         user = mc_store_find(&r->srv->world[MC_K_USER], old->user_id);
@@ -852,12 +898,42 @@ static mc_record *user_add(mc_server *srv, const char *id, const cJSON *in, cons
     }
     user_priv *up = calloc(1, sizeof *up);
     if (up == NULL) mc_panic("out of memory");
-    up->password = strdup(password ? password : "");
+    up->password = password ? strdup(password) : NULL;   /* no password: no password login */
     up->history = cJSON_CreateArray();
     up->password_changed = mc_now();
     u->priv = up;
     u->priv_free = user_priv_free;
+    user_apply_policy(srv, u);
     return u;
+}
+
+/* Keystone's password history (unique_last_password_count = N): the new
+ * password must differ from the last N passwords, the current one included.
+ * Replies 400 and returns -1 when it does not. */
+static int password_reused_or_reply(mc_req *r, mc_record *u, const char *pw) {
+    long unique = user_policy(u, "unique_last_password_count", 0);
+    if (unique <= 0) return 0;
+    user_priv *up = u->priv;
+    bool reused = up->password != NULL && mc_str_eq(up->password, pw);
+    long n = 1;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, up->history) {
+        if (n++ >= unique) break;
+        reused |= mc_str_eq(h->valuestring, pw);
+    }
+    if (!reused) return 0;
+    mc_reply_error(r, 400, NULL, "The new password cannot be identical to a previous password. The total number which includes the new password must be unique is %ld.", unique);
+    return -1;
+}
+
+/* Sets a new password, keeping the old one in the history (newest first). */
+static void set_password(mc_record *u, const char *pw) {
+    user_priv *up = u->priv;
+    if (up->password != NULL) cJSON_InsertItemInArray(up->history, 0, cJSON_CreateString(up->password));
+    while (cJSON_GetArraySize(up->history) > 32) cJSON_DeleteItemFromArray(up->history, 32);
+    free(up->password);
+    up->password = strdup(pw);
+    up->password_changed = mc_now();
 }
 
 static void identity_user_create(mc_req *r) {
@@ -899,14 +975,10 @@ static void identity_user_update(mc_req *r) {
     if (opt_string_or_reply(r, in, "name", "name") || opt_string_or_reply(r, in, "password", "password") ||
         opt_bool_or_reply(r, in, "enabled"))
         return;
-    merge_fields(u->doc, in, user_fields);
     const char *pw = mc_json_str(in, "password");
-    if (pw != NULL) {
-        user_priv *up = u->priv;
-        free(up->password);
-        up->password = strdup(pw);
-        up->password_changed = mc_now();
-    }
+    if (pw != NULL && password_reused_or_reply(r, u, pw)) return;
+    merge_fields(u->doc, in, user_fields);
+    if (pw != NULL) set_password(u, pw);
     if (pw != NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(in, "enabled")))
         mc_auth_revoke_user(r->srv, u->id);
     show_one(r, MC_K_USER, "user", "users", u);
@@ -933,31 +1005,13 @@ static void identity_user_password(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid input for field 'user': 'original_password' and 'password' are required properties");
         return;
     }
-    user_priv *up = u->priv;
-    if (!mc_str_eq(up->password, orig)) {
-        reply_401(r, NULL);
+    pw_result res = check_password(u, orig);
+    if (res != PW_OK) {
+        reply_password_failure(r, u, res);
         return;
     }
-    const cJSON *uc = cJSON_GetObjectItemCaseSensitive(u->doc, "_unique_last_password_count");
-    int unique = cJSON_IsNumber(uc) ? (int)uc->valuedouble : 0;
-    if (unique > 0) {
-        bool reused = mc_str_eq(up->password, pw);
-        int n = 0;
-        const cJSON *h;
-        cJSON_ArrayForEach(h, up->history) {
-            if (++n >= unique) break;
-            reused |= mc_str_eq(h->valuestring, pw);
-        }
-        if (reused) {
-            mc_reply_error(r, 400, NULL, "The new password cannot be identical to a previous password. The total number which includes the new password must be unique is %d.", unique);
-            return;
-        }
-    }
-    cJSON_InsertItemInArray(up->history, 0, cJSON_CreateString(up->password));
-    while (cJSON_GetArraySize(up->history) > 32) cJSON_DeleteItemFromArray(up->history, 32);
-    free(up->password);
-    up->password = strdup(pw);
-    up->password_changed = mc_now();
+    if (password_reused_or_reply(r, u, pw)) return;
+    set_password(u, pw);
     mc_auth_revoke_user(r->srv, u->id);
     mc_reply_json(r, 204, NULL);
 }
@@ -1381,6 +1435,19 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
             goto out;
         }
     }
+    /* Security compliance (Keystone's [security_compliance] options) apply to
+     * every user, from the fixtures and created later through the API. */
+    cJSON *sc = mc_json_obj(fx, "security_compliance");
+    if (sc != NULL) {
+        for (int i = 0; compliance_keys[i] != NULL; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(sc, compliance_keys[i]);
+            if (v != NULL && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)) {
+                seed_fail(err, errsz, path, "security_compliance values must be numbers from 0 to 1e9");
+                goto out;
+            }
+        }
+        srv->svc_state[MC_IDENTITY] = cJSON_Duplicate(sc, 1);
+    }
     cJSON_ArrayForEach(x, mc_json_arr(fx, "users")) {
         const char *id = mc_json_str(x, "id");
         const char *dom = mc_json_str(x, "domain_id");
@@ -1440,24 +1507,16 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         }
         assignment_add(srv, u->id, t->id, pn == NULL, role->id);
     }
-    /* Security compliance (Keystone's [security_compliance] options) apply to
-     * every user when the fixture sets them. */
-    cJSON *sc = mc_json_obj(fx, "security_compliance");
-    if (sc != NULL) {
-        cJSON *lock = cJSON_GetObjectItemCaseSensitive(sc, "lockout_failure_attempts");
-        cJSON *uniq = cJSON_GetObjectItemCaseSensitive(sc, "unique_last_password_count");
-        for (mc_record *u = mc_store_first(&srv->world[MC_K_USER]); u; u = mc_store_next(u)) {
-            if (cJSON_IsNumber(lock)) cJSON_AddNumberToObject(u->doc, "_lockout_failure_attempts", lock->valuedouble);
-            if (cJSON_IsNumber(uniq)) cJSON_AddNumberToObject(u->doc, "_unique_last_password_count", uniq->valuedouble);
-        }
-    }
     rc = 0;
 out:
     cJSON_Delete(fx);
     return rc;
 }
 
-void identity_reset(mc_server *srv) { (void)srv; }
+void identity_reset(mc_server *srv) {
+    cJSON_Delete(srv->svc_state[MC_IDENTITY]);
+    srv->svc_state[MC_IDENTITY] = NULL;
+}
 
 /* ---------------------------------------------------------------- clouds.yaml */
 
@@ -1475,7 +1534,7 @@ char *identity_clouds_yaml(mc_server *srv) {
         mc_record *p = pid ? mc_store_find(&srv->world[MC_K_PROJECT], pid) : NULL;
         mc_record *d = mc_store_find(&srv->world[MC_K_DOMAIN], mc_json_str(u->doc, "domain_id"));
         user_priv *up = u->priv;
-        if (cloud == NULL || p == NULL || d == NULL) continue;
+        if (cloud == NULL || p == NULL || d == NULL || up->password == NULL) continue;
         mc_record *pd = mc_store_find(&srv->world[MC_K_DOMAIN], mc_json_str(p->doc, "domain_id"));
         if (len + 1024 > cap) {
             cap *= 2;

@@ -166,12 +166,13 @@ double mc_now(void) {
 }
 
 void mc_time_keystone(double t, char out[40]) {
-    time_t s = (time_t)t;
+    /* Round to the microsecond: a double holding a parsed ".125381" is
+     * 0.12538099..., and truncating would print a different time. */
+    long long us = (long long)(t * 1e6 + 0.5);
+    time_t s = (time_t)(us / 1000000);
+    int usec = (int)(us % 1000000);
     struct tm tm;
     gmtime_r(&s, &tm);
-    int usec = (int)((t - (double)s) * 1e6);
-    if (usec < 0) usec = 0;
-    if (usec > 999999) usec = 999999;
     snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "store.h"
 
 #define DEMO_ID "d3a1f0e2c4b54a6b9f8e7d6c5b4a3f21"
 #define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
@@ -321,5 +322,158 @@ Test(core, control_reset_profile_journal_and_clouds_yaml) {
     cr_expect(strstr(r.body, "/identity/v3") != NULL);
     mc_resp_free(&r);
     free(admin);
+    mc_assert_no_leaks();
+}
+
+/* ---- security compliance (fixtures: 2 attempts, 10 s lockout, 2 unique) ---- */
+
+static int login_status(const char *user_id, const char *password, char **msg) {
+    char body[400];
+    snprintf(body, sizeof body,
+             "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+             "{\"id\":\"%s\",\"password\":\"%s\"}}}}}", user_id, password);
+    mc_resp r = post_token(body);
+    int st = r.status;
+    if (msg) *msg = mc_jstr(r.json, "error.message") ? strdup(mc_jstr(r.json, "error.message")) : NULL;
+    mc_resp_free(&r);
+    return st;
+}
+
+static int change_password(const char *user_id, const char *orig, const char *pw) {
+    char path[200], body[300];
+    snprintf(path, sizeof path, "/identity/v3/users/%s/password", user_id);
+    snprintf(body, sizeof body, "{\"user\":{\"original_password\":\"%s\",\"password\":\"%s\"}}", orig, pw);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, path, body, NULL, NULL);
+    int st = r.status;
+    mc_resp_free(&r);
+    return st;
+}
+
+static void set_user_policy(const char *user_id, const char *key, double v) {
+    mc_record *u = mc_store_find(&T.srv->world[MC_K_USER], user_id);
+    cr_assert(u != NULL);
+    cJSON_DeleteItemFromObjectCaseSensitive(u->doc, key);
+    cJSON_AddNumberToObject(u->doc, key, v);
+}
+
+Test(identity, lockout_after_failures_then_unlocks_after_duration) {
+    cr_expect(eq(int, login_status(DEMO_ID, "secret", NULL), 201));
+    cr_expect(eq(int, login_status(DEMO_ID, "bad1", NULL), 401));
+    cr_expect(eq(int, login_status(DEMO_ID, "bad2", NULL), 401));
+    char *msg = NULL;
+    /* locked: even the right password is refused, and says why */
+    cr_expect(eq(int, login_status(DEMO_ID, "secret", &msg), 401));
+    cr_assert(msg != NULL);
+    cr_expect(strstr(msg, "locked") != NULL, "%s", msg);
+    free(msg);
+    /* the self-service password change is refused too */
+    cr_expect(eq(int, change_password(DEMO_ID, "secret", "other-1"), 401));
+    /* other users are not affected */
+    cr_expect(eq(int, login_status(ALT_ID, "secret", NULL), 201));
+    /* the lock ends lockout_duration after the last failure (10 s in the
+     * fixture; shortened here) */
+    set_user_policy(DEMO_ID, "_lockout_duration", 1);
+    mc_test_sleep_ms(1100);
+    cr_expect(eq(int, login_status(DEMO_ID, "secret", NULL), 201));
+    /* success cleared the count: one failure does not lock */
+    cr_expect(eq(int, login_status(DEMO_ID, "bad", NULL), 401));
+    cr_expect(eq(int, login_status(DEMO_ID, "secret", NULL), 201));
+    mc_assert_no_leaks();
+}
+
+Test(identity, lockout_duration_zero_locks_until_reset_and_option_exempts) {
+    set_user_policy(DEMO_ID, "_lockout_duration", 0);
+    cr_expect(eq(int, login_status(DEMO_ID, "bad1", NULL), 401));
+    cr_expect(eq(int, login_status(DEMO_ID, "bad2", NULL), 401));
+    mc_test_sleep_ms(1100);
+    cr_expect(eq(int, login_status(DEMO_ID, "secret", NULL), 401));
+    /* ignore_lockout_failure_attempts (Keystone's user option) exempts */
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp r = mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" ALT_ID,
+                        "{\"user\":{\"options\":{\"ignore_lockout_failure_attempts\":true}}}", admin, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+    for (int i = 0; i < 4; i++) cr_expect(eq(int, login_status(ALT_ID, "bad", NULL), 401));
+    cr_expect(eq(int, login_status(ALT_ID, "secret", NULL), 201));
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, users_created_through_the_api_get_the_policy) {
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp u = mc_call(EVHTTP_REQ_POST, "/identity/v3/users",
+                        "{\"user\":{\"name\":\"locky\",\"password\":\"pw-1\"}}", admin, NULL);
+    cr_assert(eq(int, u.status, 201), "%s", u.body);
+    cr_expect(mc_jpath(u.json, "user._lockout_failure_attempts") == NULL);   /* private */
+    char id[64];
+    snprintf(id, sizeof id, "%s", mc_jstr(u.json, "user.id"));
+    mc_resp_free(&u);
+    cr_expect(eq(int, login_status(id, "x", NULL), 401));
+    cr_expect(eq(int, login_status(id, "y", NULL), 401));
+    cr_expect(eq(int, login_status(id, "pw-1", NULL), 401));
+    /* a user created without a password cannot log in with an empty one */
+    u = mc_call(EVHTTP_REQ_POST, "/identity/v3/users", "{\"user\":{\"name\":\"nopw\"}}", admin, NULL);
+    cr_assert(eq(int, u.status, 201));
+    cr_expect(eq(int, login_status(mc_jstr(u.json, "user.id"), "", NULL), 401));
+    mc_resp_free(&u);
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, password_history_self_service_and_admin) {
+    cr_expect(eq(int, change_password(DEMO_ID, "secret", "pw-1"), 204));
+    /* the current password and the one before are both remembered (count 2) */
+    cr_expect(eq(int, change_password(DEMO_ID, "pw-1", "pw-1"), 400));
+    cr_expect(eq(int, change_password(DEMO_ID, "pw-1", "secret"), 400));
+    cr_expect(eq(int, login_status(DEMO_ID, "pw-1", NULL), 201));
+    cr_expect(eq(int, change_password(DEMO_ID, "pw-1", "pw-2"), 204));
+    /* "secret" is now third back: allowed again */
+    cr_expect(eq(int, change_password(DEMO_ID, "pw-2", "secret"), 204));
+    cr_expect(eq(int, login_status(DEMO_ID, "secret", NULL), 201));
+    /* wrong original password: 401 */
+    cr_expect(eq(int, change_password(DEMO_ID, "nope", "pw-9"), 401));
+    /* an admin's password update obeys the same history */
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp r = mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" DEMO_ID,
+                        "{\"user\":{\"password\":\"pw-2\"}}", admin, NULL);
+    cr_expect(eq(int, r.status, 400), "%s", r.body);
+    cr_expect(strstr(r.body, "previous password") != NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" DEMO_ID, "{\"user\":{\"password\":\"pw-3\"}}", admin, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+    cr_expect(eq(int, login_status(DEMO_ID, "pw-3", NULL), 201));
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, revoked_token_as_auth_method_is_404) {
+    char *tok = mc_test_token("demo", "demo");
+    char hdr[300], body[400];
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", tok);
+    mc_resp r = mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"auth\":{\"identity\":{\"methods\":[\"token\"],\"token\":{\"id\":\"%s\"}}}}", tok);
+    r = post_token(body);
+    cr_expect(eq(int, r.status, 404), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 404));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(identity, application_credential_expiry_keeps_microseconds) {
+    char *demo = mc_test_token("demo", "demo");
+    const char *exp[] = {"2099-11-25T12:37:06.125381", "2099-01-01T00:00:00.999999", "2099-01-01T00:00:00.000001"};
+    for (int i = 0; i < 3; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"application_credential\":{\"name\":\"e%d\",\"expires_at\":\"%s\"}}", i, exp[i]);
+        mc_resp c = mc_call(EVHTTP_REQ_POST, "/identity/v3/users/" DEMO_ID "/application_credentials", body, demo, NULL);
+        cr_expect(eq(int, c.status, 201), "%s", c.body);
+        cr_expect(eq(str, (char *)mc_jstr(c.json, "application_credential.expires_at"), (char *)exp[i]));
+        mc_resp_free(&c);
+    }
+    free(demo);
     mc_assert_no_leaks();
 }

@@ -86,6 +86,12 @@ mc_resp mc_call_raw(enum evhttp_cmd_type m, const char *path, const void *body, 
         }
         free(copy);
     }
+    if (body && evhttp_find_header(out, "Content-Length") == NULL) {
+        /* libevent 2.1 adds Content-Length to POST and PUT only: PATCH needs it */
+        char clen[24];
+        snprintf(clen, sizeof clen, "%zu", len);
+        evhttp_add_header(out, "Content-Length", clen);
+    }
     evhttp_make_request(T.conn, req, m, path);
     event_base_dispatch(T.base);
     return resp;
