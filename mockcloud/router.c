@@ -229,6 +229,14 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
         }
     }
 
+    /* Raw bodies (image data, JSON patches) have the larger cap; libevent
+     * itself stops at twice that (server.c), so this 413 is in dialect. */
+    if (body_method(r->method) && (found->flags & MC_BODY_RAW) && blen > srv->cfg.max_upload) {
+        mc_reply_error(r, 413, "RequestEntityTooLarge", "Request is too large: %zu bytes, the limit is %zu.",
+                       blen, srv->cfg.max_upload);
+        goto done;
+    }
+
     if (svc->before != NULL && svc->before(r) != 0) goto done;
     int rc = mc_profile_before(r);
     if (rc < 0) goto done;

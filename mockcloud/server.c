@@ -95,7 +95,7 @@ mc_server *mc_server_new(struct event_base *base, const mc_config *cfg, bool lis
                                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                                   EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
         evhttp_set_default_content_type(srv->http, "application/json");
-        evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_upload);
+        evhttp_set_max_body_size(srv->http, (ev_ssize_t)(2 * cfg->max_upload));  /* router: 413 in dialect */
         evhttp_set_max_headers_size(srv->http, 64 * 1024);
         evhttp_set_timeout(srv->http, 120);
         evhttp_set_gencb(srv->http, mc_router_dispatch, srv);

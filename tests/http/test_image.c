@@ -151,3 +151,644 @@ Test(image, delete_needs_owner) {
     free(tok);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- helpers */
+
+static char *create_image(const char *tok, const char *body) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", body, tok, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "id"));
+    mc_resp_free(&r);
+    return id;
+}
+
+static mc_resp patch(const char *tok, const char *id, const char *ops, const char *ctype) {
+    char path[256];
+    snprintf(path, sizeof path, "/image/v2/images/%s", id);
+    return mc_call_raw(EVHTTP_REQ_PATCH, path, ops, strlen(ops), ctype, tok, NULL);
+}
+
+#define PATCH_CT "application/openstack-images-v2.1-json-patch"
+
+static int list_count(mc_resp *r) { return cJSON_GetArraySize(mc_jpath(r->json, "images")); }
+
+static bool list_has(mc_resp *r, const char *id) {
+    cJSON *i;
+    cJSON_ArrayForEach(i, mc_jpath(r->json, "images"))
+        if (strcmp(mc_jstr(i, "id"), id) == 0) return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- create */
+
+Test(image, create_is_queued_shared_with_location) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images",
+                        "{\"name\":\"img1\",\"disk_format\":\"raw\",\"container_format\":\"bare\","
+                        "\"tags\":[\"a\",\"a\",\"b\"],\"hw_disk_bus\":\"scsi\",\"min_ram\":128}", tok, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "queued"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "shared"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "owner"), DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hw_disk_bus"), "scsi"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "min_ram"), 128));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tags")), 2));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "size")));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "checksum")));
+    const char *loc = mc_resp_header(&r, "Location");
+    cr_assert(loc != NULL);
+    cr_expect(strstr(loc, "/image/v2/images/") != NULL);
+    mc_resp_free(&r);
+    /* explicit id, then the same id again */
+    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"id\":\"0f0e0d0c-0b0a-4909-8807-060504030201\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "name")));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"id\":\"0f0e0d0c-0b0a-4909-8807-060504030201\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, create_rejects_bad_values) {
+    char *tok = mc_test_token("demo", "demo");
+    struct { const char *body; int status; } cases[] = {
+        {"{\"disk_format\":\"floppy\"}", 400},
+        {"{\"container_format\":\"tarball\"}", 400},
+        {"{\"visibility\":\"everyone\"}", 400},
+        {"{\"visibility\":\"public\"}", 403},          /* publicize_image is admin-only */
+        {"{\"status\":\"active\"}", 403},              /* read-only */
+        {"{\"size\":5}", 403},
+        {"{\"deleted\":true}", 403},                   /* reserved */
+        {"{\"min_disk\":-1}", 400},
+        {"{\"min_ram\":\"big\"}", 400},
+        {"{\"protected\":\"yes\"}", 400},
+        {"{\"tags\":\"x\"}", 400},
+        {"{\"id\":\"not-a-uuid\"}", 400},
+        {"{\"myprop\":5}", 400},                       /* extra properties are strings */
+        {"[1,2]", 400},
+        {"{bad", 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", cases[i].body, tok, NULL);
+        cr_expect(eq(int, r.status, cases[i].status), "%s -> %d %s", cases[i].body, r.status, r.body);
+        cr_expect(mc_jstr(r.json, "message") != NULL, "%s", cases[i].body);
+        mc_resp_free(&r);
+    }
+    free(tok);
+    tok = mc_test_token("admin", "admin");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"visibility\":\"public\",\"name\":\"pub\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 201));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- upload / download */
+
+Test(image, upload_computes_hashes_and_download_returns_bytes) {
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"up\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}");
+    char path[256];
+    snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
+    /* queued: no data yet */
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_PUT, path, "abc", 3, "application/json", tok, NULL);
+    cr_expect(eq(int, r.status, 415));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "code"), "415 Unsupported Media Type"));
+    mc_resp_free(&r);
+    unsigned char data[1000];
+    for (size_t i = 0; i < sizeof data; i++) data[i] = (unsigned char)(i % 251);   /* includes NULs */
+    r = mc_call_raw(EVHTTP_REQ_PUT, path, data, sizeof data, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 204), "%s", r.body);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s", id);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "active"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "size"), 1000));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "os_hash_algo"), "sha512"));
+    cr_expect(eq(sz, strlen(mc_jstr(r.json, "checksum")), 32));
+    cr_expect(eq(sz, strlen(mc_jstr(r.json, "os_hash_value")), 128));
+    char sum[40];
+    snprintf(sum, sizeof sum, "%s", mc_jstr(r.json, "checksum"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(sz, r.len, sizeof data));
+    cr_expect(eq(int, memcmp(r.body, data, sizeof data), 0));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-Type"), "application/octet-stream"));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-MD5"), sum));
+    mc_resp_free(&r);
+    /* a second upload to an active image conflicts */
+    r = mc_call_raw(EVHTTP_REQ_PUT, path, data, 10, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, upload_over_the_cap_is_413_and_image_stays_queued) {
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"big\"}");
+    T.srv->cfg.max_upload = 100;
+    char path[256], data[101] = {0};
+    snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
+    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, path, data, 101, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 413));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "title"), "Request Entity Too Large"));
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_PUT, path, data, 100, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, fixture_download_matches_checksum) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/" CIRROS52 "/file", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(sz, r.len, 16300544));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-MD5"), "16de673d239e1383ccd36951d83fe30e"));
+    cr_expect(eq(int, memcmp(r.body, "QFI\xfb", 4), 0));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- update (PATCH) */
+
+Test(image, patch_add_replace_remove) {
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"p\",\"color\":\"red\"}");
+    mc_resp r = patch(tok, id, "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"p2\"},"
+                               "{\"op\":\"add\",\"path\":\"/shape\",\"value\":\"round\"},"
+                               "{\"op\":\"replace\",\"path\":\"/color\",\"value\":\"blue\"},"
+                               "{\"op\":\"add\",\"path\":\"/min_disk\",\"value\":2},"
+                               "{\"op\":\"replace\",\"path\":\"/tags\",\"value\":[\"x\",\"y\"]},"
+                               "{\"op\":\"add\",\"path\":\"/a~1b\",\"value\":\"slash\"}]", PATCH_CT);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "p2"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "shape"), "round"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "color"), "blue"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "a/b"), "slash"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "min_disk"), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tags.1"), "y"));
+    mc_resp_free(&r);
+    r = patch(tok, id, "[{\"op\":\"remove\",\"path\":\"/color\"}]", PATCH_CT);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(mc_jpath(r.json, "color") == NULL);
+    mc_resp_free(&r);
+    /* the v2.0 dialect */
+    r = patch(tok, id, "[{\"replace\":\"/name\",\"value\":\"p3\"}]", "application/openstack-images-v2.0-json-patch");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "p3"));
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, patch_errors_leave_the_image_unchanged) {
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"keep\"}");
+    struct { const char *ops; const char *ct; int status; } cases[] = {
+        {"[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"}]", "application/json", 415},
+        {"[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"}]", NULL, 415},
+        {"{\"op\":\"replace\"}", PATCH_CT, 400},
+        {"not json", PATCH_CT, 400},
+        {"[{\"op\":\"move\",\"path\":\"/name\",\"value\":\"x\"}]", PATCH_CT, 400},
+        {"[{\"op\":\"replace\",\"path\":\"name\",\"value\":\"x\"}]", PATCH_CT, 400},
+        {"[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"},{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"active\"}]", PATCH_CT, 403},
+        {"[{\"op\":\"replace\",\"path\":\"/nope\",\"value\":\"x\"}]", PATCH_CT, 409},
+        {"[{\"op\":\"remove\",\"path\":\"/nope\"}]", PATCH_CT, 409},
+        {"[{\"op\":\"remove\",\"path\":\"/name\"}]", PATCH_CT, 403},
+        {"[{\"op\":\"replace\",\"path\":\"/visibility\",\"value\":\"public\"}]", PATCH_CT, 403},
+        {"[{\"op\":\"replace\",\"path\":\"/disk_format\",\"value\":\"bogus\"}]", PATCH_CT, 400},
+        {"[{\"op\":\"replace\",\"path\":\"/name\"}]", PATCH_CT, 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mc_resp r = patch(tok, id, cases[i].ops, cases[i].ct);
+        cr_expect(eq(int, r.status, cases[i].status), "%s -> %d %s", cases[i].ops, r.status, r.body);
+        mc_resp_free(&r);
+    }
+    char path[256];
+    snprintf(path, sizeof path, "/image/v2/images/%s", id);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "keep"));
+    mc_resp_free(&r);
+    /* another project cannot patch a public image */
+    r = patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"}]", PATCH_CT);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, disk_format_is_fixed_once_active) {
+    char *tok = mc_test_token("admin", "admin");
+    mc_resp r = patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/disk_format\",\"value\":\"raw\"}]", PATCH_CT);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/protected\",\"value\":true}]", PATCH_CT);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- list */
+
+Test(image, list_default_is_newest_first_with_first_and_schema) {
+    char *tok = mc_test_token("demo", "demo");
+    char *a = create_image(tok, "{\"name\":\"a\"}");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, tok, NULL);
+    cr_assert(eq(int, r.status, 200));
+    cr_expect(eq(int, list_count(&r), 3));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.0.id"), a));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.2.id"), CIRROS));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "first"), "/v2/images"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "schema"), "/v2/schemas/images"));
+    cr_expect(mc_jpath(r.json, "next") == NULL);
+    mc_resp_free(&r);
+    /* another project does not see demo's (shared, no members) image */
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, alt, NULL);
+    cr_expect(eq(int, list_count(&r), 2));
+    cr_expect(mc_not(list_has(&r, a)));
+    mc_resp_free(&r);
+    free(alt);
+    free(a);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, list_limit_marker_and_next) {
+    char *tok = mc_test_token("demo", "demo");
+    for (int i = 0; i < 3; i++) free(create_image(tok, "{\"name\":\"pg\"}"));
+    /* 5 images: pages of 2 */
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?limit=2", NULL, tok, NULL);
+    cr_expect(eq(int, list_count(&r), 2));
+    const char *next = mc_jstr(r.json, "next");
+    cr_assert(next != NULL);
+    cr_expect(strstr(next, "limit=2") != NULL);
+    cr_expect(strstr(next, "marker=") != NULL);
+    char url[512];
+    int pages = 1, seen = 2;
+    while ((next = mc_jstr(r.json, "next")) != NULL) {
+        snprintf(url, sizeof url, "/image%s", next);
+        mc_resp_free(&r);
+        r = mc_call(EVHTTP_REQ_GET, url, NULL, tok, NULL);
+        cr_assert(eq(int, r.status, 200));
+        seen += list_count(&r);
+        pages++;
+        cr_assert(le(int, pages, 5));
+    }
+    cr_expect(eq(int, seen, 5));
+    cr_expect(eq(int, list_count(&r), 1));
+    mc_resp_free(&r);
+    /* marker = the last image: an empty page */
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?marker=" CIRROS, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, list_count(&r), 0));
+    mc_resp_free(&r);
+    const char *bad[] = {"?marker=nope", "?limit=-1", "?limit=abc", "?sort_key=bogus", "?sort_dir=up",
+                         "?sort=name:sideways", "?sort=name&sort_key=id", "?visibility=everyone",
+                         "?member_status=maybe", "?size_min=x", "?created_at=2020", "?os_hidden=maybe"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(url, sizeof url, "/image/v2/images%s", bad[i]);
+        r = mc_call(EVHTTP_REQ_GET, url, NULL, tok, NULL);
+        cr_expect(eq(int, r.status, 400), "%s -> %d", bad[i], r.status);
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "code"), "400 Bad Request"), "%s", bad[i]);
+        mc_resp_free(&r);
+    }
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?limit=0", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, list_count(&r), 0));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, list_filters) {
+    char *tok = mc_test_token("demo", "demo");
+    char *raw = create_image(tok, "{\"name\":\"rawimg\",\"disk_format\":\"raw\",\"container_format\":\"ovf\","
+                                  "\"tags\":[\"t1\",\"t2\"],\"flavor\":\"vanilla\"}");
+    char *hidden = create_image(tok, "{\"name\":\"hid\",\"os_hidden\":true}");
+    struct { const char *q; int count; } cases[] = {
+        {"disk_format=raw", 1},
+        {"disk_format=qcow2", 2},
+        {"disk_format=in:raw,qcow2", 3},
+        {"container_format=ovf", 1},
+        {"name=cirros-0.6.2-x86_64-disk", 1},
+        {"name=in:rawimg,cirros-0.5.2-x86_64-disk", 2},
+        {"status=active", 2},
+        {"status=queued", 1},
+        {"visibility=public", 2},
+        {"visibility=shared", 1},
+        {"visibility=private", 0},
+        {"tag=t1", 1},
+        {"tag=t1&tag=t2", 1},
+        {"tag=t1&tag=t3", 0},
+        {"flavor=vanilla", 1},
+        {"os_distro=cirros", 2},
+        {"size=21430272", 1},
+        {"size_min=17000000", 1},
+        {"size_max=17000000", 1},
+        {"size_min=16000000&size_max=22000000", 2},
+        {"min_ram=64", 1},
+        {"protected=false", 3},
+        {"os_hidden=true", 1},
+        {"owner=" DEMO_PROJECT, 1},
+        {"created_at=gte:2026-11-01T09:00:30Z&created_at=lt:2099-01-01T00:00:00Z", 2},
+        {"created_at=lt:2026-11-01T09:00:30Z", 1},
+        {"updated_at=gt:2000-01-01T00:00:00Z", 3},
+        {"id=in:" CIRROS "," CIRROS52, 2},
+    };
+    char url[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(url, sizeof url, "/image/v2/images?%s", cases[i].q);
+        mc_resp r = mc_call(EVHTTP_REQ_GET, url, NULL, tok, NULL);
+        cr_expect(eq(int, r.status, 200), "%s", cases[i].q);
+        cr_expect(eq(int, list_count(&r), cases[i].count), "%s", cases[i].q);
+        mc_resp_free(&r);
+    }
+    free(raw);
+    free(hidden);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, list_sort_keys) {
+    char *tok = mc_test_token("demo", "demo");
+    free(create_image(tok, "{\"name\":\"zzz\"}"));
+    free(create_image(tok, "{\"name\":\"aaa\"}"));
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?sort_key=name&sort_dir=asc", NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.0.name"), "aaa"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.1.name"), "cirros-0.5.2-x86_64-disk"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.3.name"), "zzz"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?sort=name:desc", NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.0.name"), "zzz"));
+    mc_resp_free(&r);
+    /* size asc: queued images (null size) first, then by size */
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?sort_key=size&sort_dir=asc", NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.2.id"), CIRROS52));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.3.id"), CIRROS));
+    mc_resp_free(&r);
+    /* a sorted page after a marker */
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?sort_key=name&sort_dir=asc&limit=2", NULL, tok, NULL);
+    cr_expect(eq(int, list_count(&r), 2));
+    char url[512];
+    snprintf(url, sizeof url, "/image%s", mc_jstr(r.json, "next"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, url, NULL, tok, NULL);
+    cr_expect(eq(int, list_count(&r), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.0.name"), "cirros-0.6.2-x86_64-disk"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.1.name"), "zzz"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, null_id_paths_are_404) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 405));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- tags */
+
+Test(image, tags_add_delete) {
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"tagged\"}");
+    char path[512];
+    snprintf(path, sizeof path, "/image/v2/images/%s/tags/blue%%20sky", id);
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, NULL, tok, NULL);   /* idempotent */
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s", id);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tags")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tags.0"), "blue sky"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s/tags/blue%%20sky", id);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/image/v2/images/00000000-0000-4000-8000-000000000000/tags/x", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/image/v2/images/" CIRROS "/tags/x", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- members and visibility */
+
+Test(image, sharing_with_members) {
+    char *tok = mc_test_token("demo", "demo"), *alt = mc_test_token("alt_demo", "alt_demo");
+    char *id = create_image(tok, "{\"name\":\"sh\",\"visibility\":\"private\"}");
+    char path[512], img[256];
+    snprintf(img, sizeof img, "/image/v2/images/%s", id);
+    snprintf(path, sizeof path, "%s/members", img);
+    /* private images have no members */
+    mc_resp r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = patch(tok, id, "[{\"op\":\"replace\",\"path\":\"/visibility\",\"value\":\"shared\"}]", PATCH_CT);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "pending"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "member_id"), ALT_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "schema"), "/v2/schemas/member"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, path, "{}", tok, NULL);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    /* the member sees it (show) but not in its plain list until accepted */
+    r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, alt, NULL);
+    cr_expect(mc_not(list_has(&r, id)));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?member_status=pending", NULL, alt, NULL);
+    cr_expect(list_has(&r, id));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "%s/members/%s", img, ALT_PROJECT);
+    /* only the member may accept */
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"accepted\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"maybe\"}", alt, NULL);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"accepted\"}", alt, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "accepted"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, alt, NULL);
+    cr_expect(list_has(&r, id));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "%s/members", img);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "members")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "schema"), "/v2/schemas/members"));
+    mc_resp_free(&r);
+    /* the member cannot remove itself; the owner can */
+    snprintf(path, sizeof path, "%s/members/%s", img, ALT_PROJECT);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(id);
+    free(alt);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, community_images_are_visible_but_not_listed_by_default) {
+    char *tok = mc_test_token("demo", "demo"), *alt = mc_test_token("alt_demo", "alt_demo");
+    char *id = create_image(tok, "{\"name\":\"comm\",\"visibility\":\"community\"}");
+    char img[256];
+    snprintf(img, sizeof img, "/image/v2/images/%s", id);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, alt, NULL);
+    cr_expect(mc_not(list_has(&r, id)));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?visibility=community", NULL, alt, NULL);
+    cr_expect(list_has(&r, id));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?visibility=all", NULL, alt, NULL);
+    cr_expect(list_has(&r, id));
+    cr_expect(list_has(&r, CIRROS));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, tok, NULL);
+    cr_expect(list_has(&r, id));
+    mc_resp_free(&r);
+    /* admin sees other projects' private images */
+    char *id2 = create_image(alt, "{\"name\":\"priv\",\"visibility\":\"private\"}");
+    char *adm = mc_test_token("admin", "admin");
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, adm, NULL);
+    cr_expect(list_has(&r, id2));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, tok, NULL);
+    cr_expect(mc_not(list_has(&r, id2)));
+    mc_resp_free(&r);
+    free(adm);
+    free(id2);
+    free(id);
+    free(alt);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- actions, schemas */
+
+Test(image, deactivate_blocks_download_until_reactivated) {
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"d\"}");
+    char path[256], file[256];
+    snprintf(path, sizeof path, "/image/v2/images/%s/actions/deactivate", id);
+    snprintf(file, sizeof file, "/image/v2/images/%s/file", id);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 400));   /* queued */
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_PUT, file, "xyz", 3, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s/actions/reactivate", id);
+    r = mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "xyz"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images/" CIRROS "/actions/deactivate", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, schemas) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/image", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "image"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "additionalProperties.type"), "string"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "properties.disk_format.enum.8"), "qcow2"));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "properties.status.readOnly")));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/images", NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "images"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "properties.images.items.name"), "image"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "links.1.rel"), "next"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/member", NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "member"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/members", NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "properties.members.items.name"), "member"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
