@@ -74,12 +74,6 @@ mc_resp mc_call_raw(enum evhttp_cmd_type m, const char *path, const void *body, 
     if (token) evhttp_add_header(out, "X-Auth-Token", token);
     if (content_type) evhttp_add_header(out, "Content-Type", content_type);
     if (body) evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-    /* libevent adds Content-Length itself only to POST and PUT (not PATCH). */
-    if (body && m != EVHTTP_REQ_POST && m != EVHTTP_REQ_PUT) {
-        char cl[32];
-        snprintf(cl, sizeof cl, "%zu", len);
-        evhttp_add_header(out, "Content-Length", cl);
-    }
     if (headers) {
         char *copy = strdup(headers), *save = NULL;
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
