@@ -27,6 +27,7 @@ static void control_root(mc_req *r) {
     cJSON *links = cJSON_AddArrayToObject(root, "endpoints");
     static const char *paths[] = {"/mockcloud/v1/profile", "/mockcloud/v1/profiles",
                                   "/mockcloud/v1/reset", "/mockcloud/v1/journal",
+                                  "/mockcloud/v1/deviations", "/mockcloud/v1/faults",
                                   "/mockcloud/v1/clouds.yaml"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char url[400];
@@ -46,7 +47,11 @@ static cJSON *profile_json(const mc_profile *p) {
     const mc_knob_def *defs = mc_knob_defs();
     for (int k = 0; k < MC_KNOB_COUNT; k++) {
         if (p->src[k] == NULL) continue;
-        if (defs[k].type == MC_KNOB_STR)
+        if (defs[k].type == MC_KNOB_LIST) {
+            cJSON *rules = cJSON_AddArrayToObject(knobs, defs[k].name);
+            for (const mc_rule *x = p->rules[k]; x != NULL; x = x->next)
+                cJSON_AddItemToArray(rules, cJSON_CreateString(x->text));
+        } else if (defs[k].type == MC_KNOB_STR)
             cJSON_AddStringToObject(knobs, defs[k].name, p->sv[k] ? p->sv[k] : "");
         else if (defs[k].type == MC_KNOB_BOOL)
             cJSON_AddBoolToObject(knobs, defs[k].name, p->iv[k] != 0);
@@ -71,11 +76,33 @@ static void control_profile_set(mc_req *r) {
         mc_reply_error(r, 400, NULL, "A profile is named, not given as a path: '%.100s'.", name);
         return;
     }
+    /* "deviate": catalogue ids ("ID" or "ID=VALUE") applied on top. */
+    const char *extra[32];
+    size_t nextra = 0;
+    cJSON *dv = cJSON_GetObjectItemCaseSensitive(r->body, "deviate");
+    if (dv != NULL) {
+        cJSON *x;
+        if (!cJSON_IsArray(dv) || cJSON_GetArraySize(dv) > 32) {
+            mc_reply_error(r, 400, NULL, "'deviate' must be an array of at most 32 deviation ids.");
+            return;
+        }
+        cJSON_ArrayForEach(x, dv) {
+            if (!cJSON_IsString(x)) {
+                mc_reply_error(r, 400, NULL, "'deviate' must hold deviation ids (strings).");
+                return;
+            }
+            extra[nextra++] = x->valuestring;
+        }
+    }
     char err[512];
-    if (mc_server_set_profile(r->srv, name, err, sizeof err) != 0) {
+    mc_profile *p = mc_profile_load_with(r->srv->cfg.profiles_dir, name, extra, nextra, err, sizeof err);
+    if (p == NULL) {
         mc_reply_error(r, 404, NULL, "Cannot load profile '%.100s': %s", name, err);
         return;
     }
+    mc_profile_free(r->srv->profile);
+    r->srv->profile = p;
+    mc_log(MC_LOG_INFO, "profile %s active", p->name);
     mc_reply_json(r, 200, profile_json(r->srv->profile));
 }
 
@@ -115,6 +142,7 @@ static void control_profile_list(mc_req *r) {
 
 static void control_reset(mc_req *r) {
     char err[512];
+    mc_fault_remove(r->srv, 0);
     if (mc_server_reset(r->srv, err, sizeof err) != 0) {
         mc_reply_error(r, 500, NULL, "Reset failed: %s", err);
         return;
@@ -126,13 +154,99 @@ static void control_journal(mc_req *r) {
     long since, limit;
     if (mc_query_long_or_reply(r, "since", 0, 1L << 53, 0, &since) < 0) return;
     if (mc_query_long_or_reply(r, "limit", 0, 100000, 0, &limit) < 0) return;
+    long status;
+    if (mc_query_long_or_reply(r, "status", 0, 599, 0, &status) < 0) return;
+    mc_journal_filter f = {mc_query(r, "service"), mc_query(r, "method"), (int)status, mc_query(r, "deviation")};
+    bool any = f.service || f.method || f.status || f.deviation;
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "entries", mc_journal_json(r->srv->journal, (uint64_t)since, (size_t)limit));
+    cJSON_AddItemToObject(root, "entries",
+                          mc_journal_json(r->srv->journal, (uint64_t)since, (size_t)limit, any ? &f : NULL));
     mc_reply_json(r, 200, root);
 }
 
 static void control_journal_clear(mc_req *r) {
     mc_journal_clear(r->srv->journal);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* The deviation catalogue, each entry marked when the active profile has it. */
+static void control_deviation_list(mc_req *r) {
+    char err[512];
+    cJSON *cat = mc_catalogue_load(r->srv->cfg.profiles_dir, err, sizeof err);
+    if (cat == NULL) {
+        mc_reply_error(r, 500, NULL, "Cannot read the deviation catalogue: %s", err);
+        return;
+    }
+    const char *layer = mc_query(r, "layer");
+    cJSON *active = mc_json_arr(r->srv->profile->doc, "deviations");
+    cJSON *root = cJSON_CreateObject();
+    cJSON *out = cJSON_AddArrayToObject(root, "deviations");
+    cJSON *dev;
+    while ((dev = cJSON_DetachItemFromArray(cat, 0)) != NULL) {
+        if (layer != NULL && !mc_str_eq(mc_json_str(dev, "layer"), layer)) {
+            cJSON_Delete(dev);
+            continue;
+        }
+        bool on = false;
+        cJSON *a;
+        cJSON_ArrayForEach(a, active) on |= mc_str_eq(mc_json_str(a, "id"), mc_json_str(dev, "id"));
+        cJSON_AddBoolToObject(dev, "active", on);
+        cJSON_AddItemToArray(out, dev);
+    }
+    cJSON_Delete(cat);
+    mc_reply_json(r, 200, root);
+}
+
+static void control_deviation_show(mc_req *r) {
+    char err[512];
+    cJSON *cat = mc_catalogue_load(r->srv->cfg.profiles_dir, err, sizeof err);
+    if (cat == NULL) {
+        mc_reply_error(r, 500, NULL, "Cannot read the deviation catalogue: %s", err);
+        return;
+    }
+    cJSON *dev;
+    cJSON_ArrayForEach(dev, cat) {
+        if (mc_str_eq(mc_json_str(dev, "id"), r->params[0])) {
+            cJSON *root = cJSON_CreateObject();
+            cJSON_AddItemToObject(root, "deviation", cJSON_Duplicate(dev, 1));
+            cJSON_Delete(cat);
+            mc_reply_json(r, 200, root);
+            return;
+        }
+    }
+    cJSON_Delete(cat);
+    mc_reply_error(r, 404, NULL, "No deviation '%.100s' in the catalogue.", r->params[0]);
+}
+
+static void control_fault_add(mc_req *r) {
+    char err[512];
+    cJSON *f = mc_fault_add(r->srv, r->body, err, sizeof err);
+    if (f == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid fault: %s.", err);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "fault", f);
+    mc_reply_json(r, 201, root);
+}
+
+static void control_fault_list(mc_req *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "faults", mc_fault_list(r->srv));
+    mc_reply_json(r, 200, root);
+}
+
+static void control_fault_clear(mc_req *r) {
+    mc_fault_remove(r->srv, 0);
+    mc_reply_json(r, 204, NULL);
+}
+
+static void control_fault_delete(mc_req *r) {
+    long id;
+    if (!mc_parse_long(r->params[0], 1, 1L << 53, &id) || mc_fault_remove(r->srv, (uint64_t)id) == 0) {
+        mc_reply_error(r, 404, NULL, "No fault '%.64s'.", r->params[0]);
+        return;
+    }
     mc_reply_json(r, 204, NULL);
 }
 
@@ -151,5 +265,11 @@ const mc_route control_routes[] = {
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1/journal", control_journal, MC_NO_AUTH},
     {MC_CONTROL, EVHTTP_REQ_DELETE, "/v1/journal", control_journal_clear, MC_NO_AUTH},
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1/clouds.yaml", control_clouds_yaml, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1/deviations", control_deviation_list, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1/deviations/{}", control_deviation_show, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_GET, "/v1/faults", control_fault_list, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_POST, "/v1/faults", control_fault_add, MC_NO_AUTH | MC_BODY_JSON},
+    {MC_CONTROL, EVHTTP_REQ_DELETE, "/v1/faults", control_fault_clear, MC_NO_AUTH},
+    {MC_CONTROL, EVHTTP_REQ_DELETE, "/v1/faults/{}", control_fault_delete, MC_NO_AUTH},
 };
 const size_t control_nroutes = sizeof control_routes / sizeof control_routes[0];

@@ -154,6 +154,7 @@ static void set_common_headers(mc_req *r, const char *content_type, bool has_bod
     if (!has_body && evhttp_find_header(h, "Content-Type") == NULL && r->status != 204 &&
         r->status != 304)
         evhttp_add_header(h, "Content-Type", content_type);
+    mc_profile_headers(r);
     evhttp_add_header(h, "X-Mockcloud-Profile", mc_profile_name(r->srv->profile));
     if (r->deviations[0] != '\0') evhttp_add_header(h, "X-Mockcloud-Deviations", r->deviations);
     /* Tempest sends "Connection: close" and expects it echoed. */
@@ -163,14 +164,33 @@ static void set_common_headers(mc_req *r, const char *content_type, bool has_bod
         evhttp_add_header(h, "Connection", "close");
 }
 
+/* A reply cut short (an injected fault): the full Content-Length, only the
+ * first r->wire_truncate bytes of the body, then the connection closes. */
+static void send_truncated(mc_req *r, int status, size_t bytes) {
+    struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+    char len[32];
+    snprintf(len, sizeof len, "%zu", bytes);
+    mc_header_set(r, "Content-Length", len);
+    mc_header_set(r, "Connection", "close");
+    struct evbuffer *head = evbuffer_new();
+    evbuffer_remove_buffer(out, head, (size_t)r->wire_truncate);
+    evbuffer_drain(out, evbuffer_get_length(out));
+    evbuffer_add_buffer(out, head);
+    evbuffer_free(head);
+    evhttp_send_reply_start(r->ev, status, mc_status_phrase(status));
+    evhttp_send_reply_end(r->ev);
+}
+
 static void send_final(mc_req *r, int status, size_t bytes) {
     r->status = status;
     r->replied++;
-    if (r->method == EVHTTP_REQ_HEAD) {
-        /* evhttp drops the body of a HEAD itself; keep Content-Length honest. */
+    /* Journal first: once sent, the evhttp_request may be gone. */
+    mc_journal_record(r->srv->journal, r, status, bytes);
+    if (r->wire_truncate >= 0 && (size_t)r->wire_truncate < bytes && r->method != EVHTTP_REQ_HEAD) {
+        send_truncated(r, status, bytes);
+        return;
     }
     evhttp_send_reply(r->ev, status, mc_status_phrase(status), NULL);
-    mc_journal_record(r->srv->journal, r, status, bytes);
 }
 
 /* The funnel: profile hook, headers, print, send. */

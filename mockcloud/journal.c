@@ -5,6 +5,7 @@
  * the deviations that shaped the reply, so a person reading the journal sees
  * what went wrong and why. Read through GET /mockcloud/v1/journal. */
 #include "journal.h"
+#include "auth.h"
 #include "profile.h"
 #include "util.h"
 
@@ -72,6 +73,11 @@ void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes)
     e->status = status;
     e->svc = r->svc;
     e->bytes = bytes;
+    e->latency_ms = r->t_start > 0 ? (e->time - r->t_start) * 1000.0 : 0;
+    /* r->tok may be gone (the handler revoked it): look the token up again. */
+    const char *tokid = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "X-Auth-Token");
+    const mc_token *tok = tokid ? mc_auth_lookup(r->srv, tokid) : NULL;
+    mc_strlcpy(e->project, tok ? tok->project_id : "", sizeof e->project);
     const char *uri = evhttp_request_get_uri(r->ev);
     mc_strlcpy(e->path, uri ? uri : "", sizeof e->path);
     mc_strlcpy(e->req_id, r->req_id, sizeof e->req_id);
@@ -79,13 +85,36 @@ void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes)
     mc_strlcpy(e->deviations, r->deviations, sizeof e->deviations);
 }
 
-cJSON *mc_journal_json(const mc_journal *j, uint64_t since, size_t limit) {
+static bool has_id(const char *list, const char *id) {
+    size_t n = strlen(id);
+    for (const char *p = list; (p = strstr(p, id)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) return true;
+    return false;
+}
+
+static bool entry_passes(const mc_journal_entry *e, const mc_journal_filter *f) {
+    if (f == NULL) return true;
+    if (f->service != NULL && strcmp(f->service, mc_service_name(e->svc)) != 0) return false;
+    if (f->method != NULL && strcmp(f->method, mc_method_name(e->method)) != 0) return false;
+    if (f->status != 0 && f->status != e->status) return false;
+    if (f->deviation != NULL && !has_id(e->deviations, f->deviation)) return false;
+    return true;
+}
+
+cJSON *mc_journal_json(const mc_journal *j, uint64_t since, size_t limit, const mc_journal_filter *f) {
     cJSON *arr = cJSON_CreateArray();
     uint64_t first = j->next > j->cap ? j->next - j->cap : 1;
     if (since + 1 > first) first = since + 1;
-    if (limit > 0 && j->next - first > limit) first = j->next - limit;
+    if (f == NULL && limit > 0 && j->next - first > limit) first = j->next - limit;
+    size_t n = 0;
     for (uint64_t s = first; s < j->next; s++) {
         const mc_journal_entry *e = &j->ring[s % j->cap];
+        if (!entry_passes(e, f)) continue;
+        if (limit > 0 && n == limit) {
+            cJSON_DeleteItemFromArray(arr, 0);
+            n--;
+        }
+        n++;
         cJSON *o = cJSON_CreateObject();
         char ts[32];
         mc_time_iso(e->time, ts);
@@ -96,6 +125,8 @@ cJSON *mc_journal_json(const mc_journal *j, uint64_t since, size_t limit) {
         cJSON_AddStringToObject(o, "service", mc_service_name(e->svc));
         cJSON_AddNumberToObject(o, "status", e->status);
         cJSON_AddNumberToObject(o, "bytes", (double)e->bytes);
+        cJSON_AddNumberToObject(o, "latency_ms", (double)(long long)(e->latency_ms * 1000.0) / 1000.0);
+        if (e->project[0] != '\0') cJSON_AddStringToObject(o, "project_id", e->project);
         cJSON_AddStringToObject(o, "request_id", e->req_id);
         cJSON_AddStringToObject(o, "profile", e->profile);
         cJSON *devs = cJSON_AddArrayToObject(o, "deviations");

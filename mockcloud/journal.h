@@ -11,6 +11,8 @@ typedef struct mc_journal_entry {
     int status;
     mc_service svc;
     size_t bytes;
+    double latency_ms;        /* arrival to reply, profile delays included */
+    char project[40];         /* the token's project ("" = none) */
     char path[200];
     char req_id[48];
     char profile[48];
@@ -21,8 +23,17 @@ mc_journal *mc_journal_new(size_t capacity);
 void mc_journal_free(mc_journal *j);
 void mc_journal_clear(mc_journal *j);
 void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes);
-/* Entries with seq > since, oldest first, at most 'limit', as a JSON array. */
-cJSON *mc_journal_json(const mc_journal *j, uint64_t since, size_t limit);
+/* Which entries mc_journal_json returns (NULL / 0 = any). */
+typedef struct mc_journal_filter {
+    const char *service;      /* service name */
+    const char *method;       /* "GET", ... */
+    int status;               /* exact status */
+    const char *deviation;    /* a deviation id (or "fault-N") in the entry */
+} mc_journal_filter;
+
+/* Entries with seq > since, oldest first, the last 'limit' (0 = all) that
+ * pass 'f' (NULL = all), as a JSON array. */
+cJSON *mc_journal_json(const mc_journal *j, uint64_t since, size_t limit, const mc_journal_filter *f);
 const char *mc_method_name(int method);
 const char *mc_service_name(mc_service svc);
 

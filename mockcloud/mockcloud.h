@@ -122,6 +122,8 @@ struct mc_req {
     int status;               /* what was sent */
     int mv_major, mv_minor;   /* compute microversion asked for (2.1 default) */
     char deviations[256];     /* ids of deviations that shaped this reply */
+    double t_start;           /* when the request arrived (journal latency) */
+    long wire_truncate;       /* >= 0: send only this many body bytes, then close */
 };
 
 struct mc_server {
@@ -136,7 +138,8 @@ struct mc_server {
     mc_store world[MC_K_COUNT];
     mc_token *tokens;         /* uthash by token id, oldest first */
     mc_journal *journal;
-    mc_fault *faults;
+    mc_fault *faults;         /* injected through the control API */
+    struct mc_profile_state *pstate;  /* profile.c: deferred replies, rate limit */
     uint64_t rng;             /* deterministic stream when cfg.seed != 0 */
     uint64_t requests;
     void *svc_state[MC_SVC_COUNT];  /* each service's private state */

@@ -16,9 +16,29 @@
 typedef enum {
     /* ---- core: every service (latency, faults, errors, rate limits) ---- */
     MC_KNOB_LATENCY_MS = 0,
+    MC_KNOB_LATENCY_JITTER_MS,
+    MC_KNOB_RATELIMIT_REQUESTS,
+    MC_KNOB_RATELIMIT_WINDOW_S,
+    MC_KNOB_RATELIMIT_RETRY_AFTER,
+    MC_KNOB_RATELIMIT_STATUS,
+    MC_KNOB_ERRORS_HTML_FROM,
+    MC_KNOB_ERRORS_NO_MESSAGE,
+    MC_KNOB_ERRORS_COMPUTE_413,
+    MC_KNOB_STATUS_REMAP,
+    MC_KNOB_BODY_REMOVE,
+    MC_KNOB_BODY_RENAME,
+    MC_KNOB_BODY_ADD,
+    MC_KNOB_BODY_NAIVE_TIME,
+    MC_KNOB_HEADERS_REMOVE,
 
 
     /* ---- identity and catalog ---- */
+    MC_KNOB_IDENTITY_TOKEN_TTL_S,
+    MC_KNOB_CATALOG_OMIT,
+    MC_KNOB_CATALOG_INTERFACES,
+    MC_KNOB_CATALOG_REGION,
+    MC_KNOB_CATALOG_PROJECT_IN_URL,
+    MC_KNOB_CATALOG_VERSION_IN_URL,
 
 
     /* ---- compute ---- */
@@ -38,7 +58,23 @@ typedef enum {
     MC_KNOB_COUNT
 } mc_knob_id;
 
-typedef enum { MC_KNOB_INT, MC_KNOB_BOOL, MC_KNOB_STR } mc_knob_type;
+/* MC_KNOB_LIST: a list of rules (a string or an array of strings in the
+ * file); deviations append to it instead of replacing it, and each rule
+ * remembers the deviation that added it. Rules are parsed and checked at load
+ * according to the knob's rule syntax. */
+typedef enum { MC_KNOB_INT, MC_KNOB_BOOL, MC_KNOB_STR, MC_KNOB_LIST } mc_knob_type;
+
+/* Rule syntaxes of list knobs. SVC is a service name or "*"; PATH is a dot
+ * path into the JSON body where "*" is any member or element and "**" any
+ * depth. */
+typedef enum {
+    MC_RULE_NONE = 0,
+    MC_RULE_SVC,        /* "SVC" */
+    MC_RULE_REMAP,      /* "SVC METHOD PATTERN FROM=TO" (METHOD, PATTERN may be "*") */
+    MC_RULE_PATH,       /* "SVC PATH" (or "SVC Header-Name") */
+    MC_RULE_PATH_ARG,   /* "SVC PATH=NEWKEY" */
+    MC_RULE_PATH_JSON,  /* "SVC PATH=JSON" */
+} mc_rule_syntax;
 
 typedef struct mc_knob_def {
     const char *name;
@@ -46,7 +82,22 @@ typedef struct mc_knob_def {
     long long dflt, min, max;
     const char *dflt_str;
     const char *doc;
+    mc_rule_syntax syntax;    /* MC_KNOB_LIST only */
 } mc_knob_def;
+
+/* One parsed rule of a list knob. */
+typedef struct mc_rule {
+    char *text;               /* as written */
+    const char *dev_id;       /* deviation that added it (in the profile doc) */
+    mc_service svc;           /* MC_SVC_NONE = any */
+    int method;               /* 0 = any */
+    char *pattern;            /* route pattern, NULL = any */
+    int from, to;             /* MC_RULE_REMAP */
+    char *path;               /* PATH, header name */
+    char *arg;                /* MC_RULE_PATH_ARG */
+    cJSON *value;             /* MC_RULE_PATH_JSON */
+    struct mc_rule *next;
+} mc_rule;
 
 struct mc_profile {
     char *name;
@@ -56,6 +107,7 @@ struct mc_profile {
     long long iv[MC_KNOB_COUNT];
     char *sv[MC_KNOB_COUNT];
     const char *src[MC_KNOB_COUNT];       /* deviation id that set the knob (in doc) */
+    mc_rule *rules[MC_KNOB_COUNT];        /* MC_KNOB_LIST knobs, in order */
 };
 
 const mc_knob_def *mc_knob_defs(void);
@@ -63,6 +115,13 @@ const mc_knob_def *mc_knob_defs(void);
 /* Loads NAME (profiles_dir/NAME.json) or a path. On error returns NULL and
  * writes the reason (file, key, range) to err. */
 mc_profile *mc_profile_load(const char *profiles_dir, const char *name_or_path, char *err, size_t errsz);
+/* The same, with catalogue deviations "ID" or "ID=VALUE" applied on top (VALUE
+ * sets the deviation's "param" knob). The name becomes "NAME+ID+...". */
+mc_profile *mc_profile_load_with(const char *profiles_dir, const char *name_or_path,
+                                 const char *const *extra, size_t nextra, char *err, size_t errsz);
+/* The deviation catalogue (profiles_dir/catalogue/deviations.json): the
+ * array of deviations, caller owns it; NULL with the reason in err. */
+cJSON *mc_catalogue_load(const char *profiles_dir, char *err, size_t errsz);
 void mc_profile_free(mc_profile *p);
 const char *mc_profile_name(const mc_profile *p);
 
@@ -74,12 +133,32 @@ long long mc_knob_srv(const mc_server *srv, mc_knob_id k);
 const char *mc_knob_srv_str(const mc_server *srv, mc_knob_id k);
 /* Appends a deviation id to the reply's list (no duplicates). */
 void mc_deviation_note(mc_req *r, const char *id);
+/* The rules of a list knob (NULL when none); does not name the deviation:
+ * call mc_rule_used() when a rule changed the reply. */
+const mc_rule *mc_knob_rules(const mc_server *srv, mc_knob_id k);
+void mc_rule_used(mc_req *r, const mc_rule *rule);
+/* True when a SVC-syntax list knob names 'svc' (or "*"); names the deviation. */
+bool mc_knob_lists(mc_req *r, mc_knob_id k, const char *svc_name);
 
-/* Request-side hook: latency, injected faults. Returns -1 when it answered. */
+/* Faults injected through the control API (POST /mockcloud/v1/faults).
+ * 'spec' is the JSON object; on error returns NULL with the reason. The
+ * returned object describes the fault (caller owns it). */
+cJSON *mc_fault_add(mc_server *srv, const cJSON *spec, char *err, size_t errsz);
+cJSON *mc_fault_list(const mc_server *srv);
+/* Removes one fault (id > 0) or all (id == 0); returns how many. */
+int mc_fault_remove(mc_server *srv, uint64_t id);
+/* Cancels deferred replies and frees faults: call before evhttp_free. */
+void mc_profile_server_free(mc_server *srv);
+
+/* Request-side hook: injected faults, rate limit, latency. Returns 0 to run
+ * the handler now, -1 when it answered, 1 when it took the request over (it
+ * will call mc_router_run or answer later, from a timer). */
 int mc_profile_before(mc_req *r);
 /* Response-side hook: may change status, body, content type, or replace the
  * body with raw bytes (*raw, malloc'd, taken by the caller). */
 void mc_profile_after(mc_req *r, int *status, cJSON **body, bool is_error,
                       const char **ctype, char **raw, size_t *rawlen);
+/* Header hook, run by the funnel after the common headers are set. */
+void mc_profile_headers(mc_req *r);
 
 #endif

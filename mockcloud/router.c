@@ -119,6 +119,11 @@ static void req_free(mc_req *r) {
     free(r);
 }
 
+void mc_router_free_req(mc_req *r) {
+    free((char *)r->path);
+    req_free(r);
+}
+
 void mc_router_run(mc_req *r) {
     r->route->fn(r);
     if (!r->replied) {
@@ -142,6 +147,8 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     r->method = evhttp_request_get_command(req);
     r->mv_major = 2;
     r->mv_minor = 1;
+    r->t_start = mc_now();
+    r->wire_truncate = -1;
     TAILQ_INIT(&r->query);
     srv->requests++;
     char uuid[37];

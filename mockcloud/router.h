@@ -19,6 +19,8 @@ typedef struct mc_service_def {
 void mc_router_dispatch(struct evhttp_request *req, void *arg);
 /* Runs the handler of a request that the profile deferred (latency). */
 void mc_router_run(mc_req *r);
+/* Frees a request without answering it (the profile dropped or answered it). */
+void mc_router_free_req(mc_req *r);
 
 /* Exposed for tests: matches 'path' (service-relative) against 'pattern';
  * fills params (percent-decoded, caller frees) and returns true on a match. */

@@ -130,6 +130,7 @@ err:
 
 void mc_server_free(mc_server *srv) {
     if (srv == NULL) return;
+    mc_profile_server_free(srv);   /* before evhttp_free: deferred replies */
     world_clear(srv);
     mc_auth_clear(srv);
     if (srv->http) evhttp_free(srv->http);

@@ -72,3 +72,94 @@ Test(profile, out_of_range_and_bad_types_are_fatal, .init = setup) {
     cr_expect(mc_profile_load(dir, "loop", err, sizeof err) == NULL);
     cr_expect(mc_profile_load(dir, "missing", err, sizeof err) == NULL);
 }
+
+Test(profile, list_knobs_append_and_remember_their_deviation, .init = setup) {
+    char err[512];
+    write_profile("lists", "{\"deviations\":[{\"id\":\"a\",\"set\":{\"body.remove\":\"network **.project_id\"}},"
+                           "{\"id\":\"b\",\"set\":{\"body.remove\":[\"compute server.x\",\"* y\"],"
+                           "\"status.remap\":\"compute POST /v2.1/servers 202=200\"}}]}");
+    mc_profile *p = mc_profile_load(dir, "lists", err, sizeof err);
+    cr_assert(p != NULL, "%s", err);
+    const mc_rule *x = p->rules[MC_KNOB_BODY_REMOVE];
+    cr_assert(x != NULL && x->next != NULL && x->next->next != NULL);
+    cr_expect(eq(str, (char *)x->dev_id, "a"));
+    cr_expect(eq(int, x->svc, MC_NETWORK));
+    cr_expect(eq(str, x->path, "**.project_id"));
+    cr_expect(eq(str, (char *)x->next->dev_id, "b"));
+    cr_expect(eq(int, x->next->next->svc, MC_SVC_NONE));
+    cr_expect(eq(i64, p->iv[MC_KNOB_BODY_REMOVE], 3));
+    const mc_rule *m = p->rules[MC_KNOB_STATUS_REMAP];
+    cr_expect(eq(int, m->method, EVHTTP_REQ_POST));
+    cr_expect(eq(str, m->pattern, "/v2.1/servers"));
+    cr_expect(eq(int, m->from, 202));
+    cr_expect(eq(int, m->to, 200));
+    mc_profile_free(p);
+}
+
+Test(profile, bad_rules_are_fatal_and_named, .init = setup) {
+    static const char *bad[][2] = {
+        {"status.remap", "\"compute POST /v2.1/servers 202\""},
+        {"status.remap", "\"compute FETCH /v2.1/servers 202=200\""},
+        {"status.remap", "\"compute POST /v2.1/servers 202=99\""},
+        {"body.remove", "\"dns a.b\""},
+        {"body.remove", "\"compute\""},
+        {"body.rename", "\"compute a.b\""},
+        {"body.add", "\"compute a.b={not json\""},
+        {"body.naive_timestamps", "\"compute extra\""},
+        {"body.remove", "[1]"},
+        {"body.remove", "7"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char json[512], err[512];
+        snprintf(json, sizeof json, "{\"deviations\":[{\"id\":\"x\",\"set\":{\"%s\":%s}}]}", bad[i][0], bad[i][1]);
+        write_profile("badrule", json);
+        mc_profile *p = mc_profile_load(dir, "badrule", err, sizeof err);
+        cr_expect(p == NULL, "%s accepted", json);
+        cr_expect(strstr(err, bad[i][0]) != NULL, "%s: %s", json, err);
+        mc_profile_free(p);
+    }
+}
+
+/* Every catalogue entry is complete and loads on its own on top of the
+ * reference, as the conformance runner applies them. */
+Test(profile, every_catalogue_deviation_loads_alone) {
+    char dirbuf[512], err[512];
+    const char *pdir = mc_test_path("profiles", dirbuf, sizeof dirbuf);
+    cJSON *cat = mc_catalogue_load(pdir, err, sizeof err);
+    cr_assert(cat != NULL, "%s", err);
+    cr_expect(ge(int, cJSON_GetArraySize(cat), 24));
+    cJSON *d;
+    cJSON_ArrayForEach(d, cat) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "id"));
+        cr_assert(id != NULL);
+        static const char *keys[] = {"title", "layer", "explanation"};
+        for (int k = 0; k < 3; k++)
+            cr_expect(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, keys[k])), "%s lacks %s", id, keys[k]);
+        cJSON *catches = cJSON_GetObjectItemCaseSensitive(d, "catches");
+        cr_expect(cJSON_IsArray(catches) && cJSON_GetArraySize(catches) > 0, "%s lacks catches", id);
+        const char *extra[1] = {id};
+        mc_profile *p = mc_profile_load_with(pdir, "conformant", extra, 1, err, sizeof err);
+        cr_expect(p != NULL, "%s: %s", id, err);
+        if (p == NULL) continue;
+        int set = 0;
+        for (int k = 0; k < MC_KNOB_COUNT; k++) set += p->src[k] != NULL;
+        cr_expect(gt(int, set, 0), "%s sets no knob", id);
+        mc_profile_free(p);
+    }
+    cJSON_Delete(cat);
+}
+
+Test(profile, catalogue_reference_with_a_value, .init = setup) {
+    char dirbuf[512], err[512];
+    const char *pdir = mc_test_path("profiles", dirbuf, sizeof dirbuf);
+    const char *extra[] = {"slow-api=1234", "catalog-other-region=\"north\""};
+    mc_profile *p = mc_profile_load_with(pdir, "conformant", extra, 2, err, sizeof err);
+    cr_assert(p != NULL, "%s", err);
+    cr_expect(eq(i64, p->iv[MC_KNOB_LATENCY_MS], 1234));
+    cr_expect(eq(str, p->sv[MC_KNOB_CATALOG_REGION], "north"));
+    cr_expect(eq(str, p->name, "conformant+slow-api=1234+catalog-other-region=\"north\""));
+    mc_profile_free(p);
+    const char *bad[] = {"slow-api=-5"};
+    cr_expect(mc_profile_load_with(pdir, "conformant", bad, 1, err, sizeof err) == NULL);
+    cr_expect(strstr(err, "latency_ms") != NULL, "%s", err);
+}

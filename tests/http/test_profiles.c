@@ -1,0 +1,476 @@
+/* HTTP tests of the behaviour profiles: live switching, the generic
+ * response-side deviations, injected faults, rate limits, latency and the
+ * journal, seen through the identity service and the control API. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "profile.h"
+#include "util.h"
+
+static void setup(void) {
+    signal(SIGPIPE, SIG_IGN);
+    mc_test_start(NULL);
+}
+static void teardown(void) { mc_test_stop(); }
+
+TestSuite(profiles, .init = setup, .fini = teardown);
+TestSuite(faults, .init = setup, .fini = teardown);
+
+/* PUT /mockcloud/v1/profile {"profile": "conformant", "deviate": [ids...]}. */
+static void deviate(const char *ids_json) {
+    char body[512];
+    snprintf(body, sizeof body, "{\"profile\":\"conformant\",\"deviate\":%s}", ids_json);
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", body, NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+}
+
+/* Replaces the active profile with an inline one written to a temp dir. */
+static void inline_profile(const char *json) {
+    char dir[256], path[512], err[512];
+    snprintf(dir, sizeof dir, "/tmp/mc-prof-http-%d", (int)getpid());
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f != NULL);
+    fputs(json, f);
+    fclose(f);
+    mc_profile *p = mc_profile_load(dir, path, err, sizeof err);
+    cr_assert(p != NULL, "%s", err);
+    unlink(path);
+    rmdir(dir);
+    mc_profile_free(T.srv->profile);
+    T.srv->profile = p;
+}
+
+static bool lists(mc_resp *r, const char *id) {
+    const char *h = mc_resp_header(r, "X-Mockcloud-Deviations");
+    return h != NULL && strstr(h, id) != NULL;
+}
+
+static const char *TOKEN_BODY =
+    "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"demo\","
+    "\"domain\":{\"id\":\"default\"},\"password\":\"secret\"}}},\"scope\":{\"project\":{\"name\":\"demo\","
+    "\"domain\":{\"id\":\"default\"}}}}}";
+
+/* ------------------------------------------------------------ switching */
+
+Test(profiles, switch_live_keeps_tokens_and_names_profile) {
+    char *tok = mc_test_token("demo", "demo");
+    cr_assert(tok != NULL);
+    deviate("[\"token-create-200\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-Mockcloud-Profile"), "conformant+token-create-200"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/profile", NULL, NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "deviations.0.id"), "token-create-200"));
+    cJSON *remap = cJSON_GetObjectItemCaseSensitive(mc_jpath(r.json, "knobs"), "status.remap");
+    cr_expect(eq(str, (char *)mc_jstr(remap, "0"), "identity POST /v3/auth/tokens 201=200"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\":\"conformant\",\"deviate\":[\"nope\"]}", NULL, NULL);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(strstr(mc_jstr(r.json, "error.message"), "nope") != NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\":\"conformant\",\"deviate\":[\"proxy-html-5xx=3\"]}", NULL, NULL);
+    cr_expect(eq(int, r.status, 404), "a deviation without a param takes no value");
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(profiles, deviations_catalogue_lists_explanations_and_active) {
+    deviate("[\"slow-api=1\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/deviations", NULL, NULL, NULL);
+    cr_assert(eq(int, r.status, 200));
+    cJSON *d, *devs = mc_jpath(r.json, "deviations");
+    cr_expect(ge(int, cJSON_GetArraySize(devs), 24));
+    int active = 0;
+    cJSON_ArrayForEach(d, devs) {
+        cr_expect(mc_jstr(d, "explanation") != NULL && strlen(mc_jstr(d, "explanation")) > 80, "%s", mc_jstr(d, "id"));
+        cr_expect(mc_jstr(d, "title") != NULL);
+        cr_expect(cJSON_IsArray(mc_jpath(d, "catches")));
+        if (cJSON_IsTrue(mc_jpath(d, "active"))) {
+            active++;
+            cr_expect(eq(str, (char *)mc_jstr(d, "id"), "slow-api"));
+        }
+    }
+    cr_expect(eq(int, active, 1));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/deviations/proxy-html-5xx", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "deviation.layer"), "errors"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/deviations/nope", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ------------------------------------------------------------ latency */
+
+Test(profiles, latency_defers_the_reply_and_is_named) {
+    double t0 = mc_now();
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(lt(dbl, mc_now() - t0, 0.15));
+    cr_expect(mc_resp_header(&r, "X-Mockcloud-Deviations") == NULL);
+    mc_resp_free(&r);
+    deviate("[\"slow-api=200\"]");
+    t0 = mc_now();
+    r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    double dt = mc_now() - t0;
+    cr_expect(eq(int, r.status, 201), "the deferred handler still runs with its body");
+    cr_expect(ge(dbl, dt, 0.19));
+    cr_expect(lists(&r, "slow-api"));
+    mc_resp_free(&r);
+    /* the control API is never delayed */
+    t0 = mc_now();
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?service=identity&limit=1", NULL, NULL, NULL);
+    cr_expect(lt(dbl, mc_now() - t0, 0.15));
+    cr_expect(ge(dbl, mc_jnum(r.json, "entries.0.latency_ms"), 190.0));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "entries.0.deviations.0"), "slow-api"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+static int pending_done;
+static void pending_cb(struct evhttp_request *req, void *arg) {
+    (void)req;
+    (void)arg;
+    pending_done++;
+}
+
+Test(profiles, server_stops_with_a_deferred_reply_pending) {
+    deviate("[\"slow-api=5000\"]");
+    struct evhttp_connection *c = evhttp_connection_base_new(T.base, NULL, "127.0.0.1", (unsigned short)T.srv->port);
+    struct evhttp_request *req = evhttp_request_new(pending_cb, NULL);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "localhost");
+    evhttp_make_request(c, req, EVHTTP_REQ_GET, "/identity/v3");
+    mc_test_sleep_ms(100);
+    cr_expect(eq(int, pending_done, 0));
+    evhttp_connection_free(c);   /* the client goes away first */
+    mc_test_sleep_ms(50);
+    /* teardown frees the server with the timer still armed: ASan checks it */
+}
+
+Test(profiles, deferred_reply_to_a_closed_client_is_harmless) {
+    deviate("[\"slow-api=100\"]");
+    struct evhttp_connection *c = evhttp_connection_base_new(T.base, NULL, "127.0.0.1", (unsigned short)T.srv->port);
+    struct evhttp_request *req = evhttp_request_new(pending_cb, NULL);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "localhost");
+    evhttp_make_request(c, req, EVHTTP_REQ_GET, "/identity/v3");
+    mc_test_sleep_ms(30);
+    evhttp_connection_free(c);
+    mc_test_sleep_ms(200);   /* the timer fires after the client left */
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?service=identity", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ------------------------------------------------------------ errors */
+
+Test(profiles, html_error_pages_replace_json) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/nope", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 404));
+    mc_resp_free(&r);
+    deviate("[\"proxy-html-5xx\"]");
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/nope", NULL, NULL, NULL);
+    cr_expect(r.json != NULL, "4xx stays JSON when only 5xx are replaced");
+    mc_resp_free(&r);
+    deviate("[\"proxy-html-errors\"]");
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/nope", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(r.json == NULL);
+    cr_expect(strstr(r.body, "<h1>404 Not Found</h1>") != NULL, "%s", r.body);
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-Type"), "text/html"));
+    cr_expect(lists(&r, "proxy-html-errors"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(r.json != NULL);
+    cr_expect(mc_not(lists(&r, "proxy-html-errors")), "a success is untouched and not labelled");
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(profiles, error_without_message) {
+    deviate("[\"error-without-message\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", "{\"auth\":{}}", NULL, NULL);
+    cr_expect(eq(int, r.status, 400));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 400));
+    cr_expect(mc_jpath(r.json, "error.message") == NULL, "%s", r.body);
+    cr_expect(lists(&r, "error-without-message"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(profiles, rate_limit_429_with_and_without_retry_after) {
+    deviate("[\"rate-limit-429=2\"]");
+    for (int i = 0; i < 2; i++) {
+        mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+        cr_expect(eq(int, r.status, 200));
+        mc_resp_free(&r);
+    }
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 429));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 429));
+    const char *ra = mc_resp_header(&r, "Retry-After");
+    cr_expect(ra != NULL && atol(ra) >= 1 && atol(ra) <= 60, "%s", ra ? ra : "(none)");
+    cr_expect(lists(&r, "rate-limit-429"));
+    mc_resp_free(&r);
+    /* the control API is never limited */
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    deviate("[\"rate-limit-no-retry-after=1\"]");
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 429), "the window and count survive a profile switch");
+    cr_expect(mc_resp_header(&r, "Retry-After") == NULL);
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(profiles, compute_legacy_413_overlimit) {
+    deviate("[\"nova-legacy-413-overlimit=1\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/compute", NULL, NULL, NULL);
+    cr_expect(ne(int, r.status, 429));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/compute", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 413));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "overLimit.code"), 413), "%s", r.body);
+    cr_expect(mc_jstr(r.json, "overLimit.retryAfter") != NULL);
+    cr_expect(lists(&r, "nova-legacy-413-overlimit"));
+    mc_resp_free(&r);
+    /* identity keeps its 429 */
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 429));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ------------------------------------------------------------ status, body, headers */
+
+Test(profiles, status_remap_by_route) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    cr_expect(eq(int, r.status, 201));
+    mc_resp_free(&r);
+    deviate("[\"token-create-200\",\"identity-versions-200\"]");
+    r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(mc_jstr(r.json, "token.expires_at") != NULL);
+    cr_expect(lists(&r, "token-create-200"));
+    cr_expect(mc_not(lists(&r, "identity-versions-200")));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(lists(&r, "identity-versions-200"));
+    mc_resp_free(&r);
+    /* a failed token request keeps its status */
+    r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", "{\"auth\":{}}", NULL, NULL);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(profiles, delete_204_becomes_200_with_a_body) {
+    deviate("[\"delete-200-with-body\"]");
+    char *tok = mc_test_token("demo", "demo");
+    char hdr[300];
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", tok);
+    mc_resp r = mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "{}"));
+    cr_expect(lists(&r, "delete-200-with-body"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(profiles, body_rules_remove_rename_add_by_path) {
+    inline_profile("{\"name\":\"shapes\",\"deviations\":["
+                   "{\"id\":\"rm\",\"set\":{\"body.remove\":\"identity **.password_expires_at\"}},"
+                   "{\"id\":\"mv\",\"set\":{\"body.rename\":[\"identity token.project.domain=domain_ref\","
+                   "\"identity token.roles.*.name=role_name\"]}},"
+                   "{\"id\":\"add\",\"set\":{\"body.add\":\"identity token.x-vendor={\\\"tier\\\": \\\"gold\\\"}\"}},"
+                   "{\"id\":\"other\",\"set\":{\"body.remove\":\"network **.id\"}}]}");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    cr_assert(eq(int, r.status, 201));
+    cr_expect(mc_jpath(r.json, "token.user.id") != NULL, "a network rule leaves identity alone");
+    cr_expect(mc_jpath(r.json, "token.user.password_expires_at") == NULL);
+    cr_expect(mc_jpath(r.json, "token.project.domain") == NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.domain_ref.id"), "default"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.roles.0.role_name"), "member"));
+    cr_expect(mc_jpath(r.json, "token.roles.0.name") == NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.x-vendor.tier"), "gold"));
+    const char *h = mc_resp_header(&r, "X-Mockcloud-Deviations");
+    cr_expect(eq(str, (char *)h, "rm,mv,add"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(profiles, naive_timestamps_and_header_removal) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    const char *exp = mc_jstr(r.json, "token.expires_at");
+    cr_assert(exp != NULL);
+    cr_expect(eq(chr, exp[strlen(exp) - 1], 'Z'));
+    cr_expect(mc_resp_header(&r, "x-openstack-request-id") != NULL);
+    mc_resp_free(&r);
+    inline_profile("{\"deviations\":[{\"id\":\"naive\",\"set\":{\"body.naive_timestamps\":\"identity\"}}]}");
+    r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    exp = mc_jstr(r.json, "token.expires_at");
+    cr_assert(exp != NULL);
+    cr_expect(eq(sz, strlen(exp), 26), "%s", exp);   /* 2026-11-25T11:23:11.000000 */
+    cr_expect(mc_not(strchr(exp, 'Z') != NULL));
+    cr_expect(lists(&r, "naive"));
+    mc_resp_free(&r);
+    deviate("[\"request-id-stripped\"]");
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(mc_resp_header(&r, "x-openstack-request-id") == NULL);
+    cr_expect(lists(&r, "request-id-stripped"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ------------------------------------------------------------ faults */
+
+static mc_resp add_fault(const char *json) {
+    return mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/faults", json, NULL, NULL);
+}
+
+Test(faults, status_fault_counted_then_gone) {
+    mc_resp f = add_fault("{\"service\":\"identity\",\"method\":\"GET\",\"path\":\"/identity/v3*\","
+                          "\"status\":503,\"count\":2,\"retry_after\":7}");
+    cr_assert(eq(int, f.status, 201), "%s", f.body);
+    int id = (int)mc_jnum(f.json, "fault.id");
+    mc_resp_free(&f);
+    char fid[32];
+    snprintf(fid, sizeof fid, "fault-%d", id);
+    for (int i = 0; i < 2; i++) {
+        mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+        cr_expect(eq(int, r.status, 503));
+        cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 503), "in Keystone's dialect: %s", r.body);
+        cr_expect(eq(str, (char *)mc_resp_header(&r, "Retry-After"), "7"));
+        cr_expect(lists(&r, fid));
+        mc_resp_free(&r);
+    }
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/faults", NULL, NULL, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "faults")), 0));
+    mc_resp_free(&r);
+    char q[128];
+    snprintf(q, sizeof q, "/mockcloud/v1/journal?deviation=%s", fid);
+    r = mc_call(EVHTTP_REQ_GET, q, NULL, NULL, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "entries")), 2));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "entries.0.status"), 503));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(faults, method_service_and_body_must_match) {
+    mc_resp f = add_fault("{\"method\":\"POST\",\"path\":\"/identity/v3/auth/tokens\",\"status\":500,\"count\":0,"
+                          "\"body\":{\"auth.scope.project.name\":\"alt_demo\"},\"message\":\"boom\"}");
+    cr_assert(eq(int, f.status, 201), "%s", f.body);
+    mc_resp_free(&f);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    cr_expect(eq(int, r.status, 201), "demo's request does not match");
+    mc_resp_free(&r);
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    cr_expect(alt == NULL, "alt_demo's token request hits the fault");
+    free(alt);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/faults", NULL, NULL, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "faults.0.hits"), 1));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "faults.0.count"), 0), "count 0 is unlimited");
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, "/mockcloud/v1/faults/1", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, "/mockcloud/v1/faults/1", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(faults, drop_closes_without_a_reply) {
+    mc_resp f = add_fault("{\"path\":\"/identity/v3\",\"drop\":true}");
+    cr_assert(eq(int, f.status, 201));
+    mc_resp_free(&f);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, -1), "no reply at all");
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200), "one-shot: the next request is answered");
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?deviation=fault-1", NULL, NULL, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "entries.0.status"), 0));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(faults, truncated_body_and_delay) {
+    mc_resp full = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_assert(eq(int, full.status, 200));
+    mc_resp f = add_fault("{\"path\":\"/identity/v3\",\"truncate\":10,\"delay_ms\":150}");
+    cr_assert(eq(int, f.status, 201), "%s", f.body);
+    mc_resp_free(&f);
+    double t0 = mc_now();
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(ge(dbl, mc_now() - t0, 0.14));
+    cr_expect(eq(int, r.status, -1), "a body shorter than Content-Length is a failed reply");
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?deviation=fault-1", NULL, NULL, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "entries.0.status"), 200));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "entries.0.bytes"), (int)full.len));
+    mc_resp_free(&r);
+    mc_resp_free(&full);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(faults, invalid_specs_are_400_and_reset_clears) {
+    static const char *bad[] = {
+        "{}", "{\"status\":200}", "{\"status\":503,\"drop\":true}", "{\"method\":\"FETCH\",\"status\":500}",
+        "{\"service\":\"dns\",\"status\":500}", "{\"status\":500,\"colour\":1}", "{\"status\":500,\"probability\":2}",
+        "{\"status\":500,\"body\":{\"a\":1,\"b\":2}}", "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mc_resp r = add_fault(bad[i]);
+        cr_expect(eq(int, r.status, 400), "%s -> %d", bad[i], r.status);
+        cr_expect(mc_jstr(r.json, "error.message") != NULL);
+        mc_resp_free(&r);
+    }
+    mc_resp r = add_fault("{\"status\":500,\"seconds\":60}");
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(mc_jstr(r.json, "fault.until") != NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200), "reset drops the faults");
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(faults, probability_zero_never_fires) {
+    mc_resp f = add_fault("{\"status\":500,\"count\":0,\"probability\":0}");
+    mc_resp_free(&f);
+    for (int i = 0; i < 5; i++) {
+        mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+        cr_expect(eq(int, r.status, 200));
+        mc_resp_free(&r);
+    }
+    mc_assert_no_leaks();
+}
