@@ -115,13 +115,14 @@ static cJSON *domain_ref(mc_server *srv, const char *domain_id) {
 
 typedef struct {
     const char *type, *name, *path;
+    const char *version;      /* appended by the catalog.version_in_url deviation */
 } catalog_service;
 
 static const catalog_service catalog_services[] = {
-    {"identity", "keystone", "/identity"},
-    {"compute", "nova", "/compute/v2.1"},
-    {"network", "neutron", "/network"},
-    {"image", "glance", "/image"},
+    {"identity", "keystone", "/identity", "/v3"},
+    {"compute", "nova", "/compute/v2.1", ""},
+    {"network", "neutron", "/network", "/v2.0"},
+    {"image", "glance", "/image", "/v2"},
 };
 
 static void stable_id(const char *a, const char *b, char out[33]) {
@@ -139,17 +140,42 @@ static const char *region_name(mc_server *srv) {
     return reg ? reg->id : "RegionOne";
 }
 
-static cJSON *build_catalog(mc_server *srv) {
+/* Is 'iface' in the comma-separated list 'list'? */
+static bool iface_listed(const char *list, const char *iface) {
+    size_t n = strlen(iface);
+    for (const char *p = list; p != NULL && *p != '\0'; p = strchr(p, ','), p = p ? p + 1 : NULL) {
+        while (*p == ' ') p++;
+        if (strncmp(p, iface, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' ')) return true;
+    }
+    return false;
+}
+
+/* The catalog for a token scoped to 'project_id' ("" = domain scope). The
+ * catalog deviations hook in here: services left out, interfaces, region,
+ * project id or version in the URL. */
+static cJSON *build_catalog(mc_req *r, const char *project_id) {
     static const char *interfaces[] = {"public", "internal", "admin"};
+    mc_server *srv = r->srv;
     cJSON *cat = cJSON_CreateArray();
     const char *region = region_name(srv);
+    const char *region_knob = mc_knob_srv_str(srv, MC_KNOB_CATALOG_REGION);
+    if (region_knob != NULL && region_knob[0] != '\0') region = mc_knob_str(r, MC_KNOB_CATALOG_REGION);
+    const char *ifaces = mc_knob_str(r, MC_KNOB_CATALOG_INTERFACES);
     for (size_t i = 0; i < sizeof catalog_services / sizeof catalog_services[0]; i++) {
         const catalog_service *cs = &catalog_services[i];
+        if (mc_knob_lists(r, MC_KNOB_CATALOG_OMIT, cs->type)) continue;
         cJSON *svc = cJSON_CreateObject();
         cJSON *eps = cJSON_AddArrayToObject(svc, "endpoints");
         char url[400], id[33];
         mc_service_url(srv, cs->path, url, sizeof url);
+        size_t ul = strlen(url);
+        if (cs->version[0] != '\0' && mc_knob_lists(r, MC_KNOB_CATALOG_VERSION_IN_URL, cs->type))
+            ul += (size_t)snprintf(url + ul, sizeof url - ul, "%s", cs->version);
+        if (project_id != NULL && project_id[0] != '\0' && ul < sizeof url &&
+            mc_knob_lists(r, MC_KNOB_CATALOG_PROJECT_IN_URL, cs->type))
+            snprintf(url + ul, sizeof url - ul, "/%s", project_id);
         for (size_t j = 0; j < 3; j++) {
+            if (!iface_listed(ifaces, interfaces[j])) continue;
             cJSON *ep = cJSON_CreateObject();
             stable_id(cs->type, interfaces[j], id);
             cJSON_AddStringToObject(ep, "id", id);
@@ -319,6 +345,8 @@ static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_reco
                              double expires_cap) {
     mc_server *srv = r->srv;
     mc_token *t = mc_auth_token_new(srv);
+    long long ttl = mc_knob_srv(srv, MC_KNOB_IDENTITY_TOKEN_TTL_S);
+    if (ttl > 0) t->expires = t->issued + (double)mc_knob(r, MC_KNOB_IDENTITY_TOKEN_TTL_S);
     if (expires_cap > 0 && expires_cap < t->expires) t->expires = expires_cap;
     mc_strlcpy(t->user_id, user->id, sizeof t->user_id);
     char ts[40];
@@ -353,7 +381,7 @@ static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_reco
     if (roles != NULL) {
         set_role_flags(t, roles);
         cJSON_AddItemToObject(tok, "roles", roles);
-        if (!nocatalog) cJSON_AddItemToObject(tok, "catalog", build_catalog(srv));
+        if (!nocatalog) cJSON_AddItemToObject(tok, "catalog", build_catalog(r, t->project_id));
     }
     t->body = root;
     mc_auth_add(srv, t);
@@ -569,7 +597,7 @@ static void identity_auth_catalog(mc_req *r) {
         return;
     }
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "catalog", build_catalog(r->srv));
+    cJSON_AddItemToObject(root, "catalog", build_catalog(r, r->tok->project_id));
     char url[400];
     mc_service_url(r->srv, "/identity/v3/auth/catalog", url, sizeof url);
     cJSON *links = cJSON_AddObjectToObject(root, "links");

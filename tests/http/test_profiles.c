@@ -474,3 +474,86 @@ Test(faults, probability_zero_never_fires) {
     }
     mc_assert_no_leaks();
 }
+
+/* ------------------------------------------------------------ catalog */
+
+TestSuite(catalog, .init = setup, .fini = teardown);
+
+#define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
+
+static cJSON *catalog_entry(cJSON *cat, const char *type) {
+    cJSON *s;
+    cJSON_ArrayForEach(s, cat) if (strcmp(mc_jstr(s, "type"), type) == 0) return s;
+    return NULL;
+}
+
+Test(catalog, reference_has_four_services_three_interfaces) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    cJSON *cat = mc_jpath(r.json, "token.catalog");
+    cr_expect(eq(int, cJSON_GetArraySize(cat), 4));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(catalog_entry(cat, "network"), "endpoints")), 3));
+    const char *url = mc_jstr(catalog_entry(cat, "compute"), "endpoints.0.url");
+    cr_expect(strstr(url, "/compute/v2.1") != NULL && strstr(url, DEMO_PROJECT) == NULL);
+    cr_expect(mc_resp_header(&r, "X-Mockcloud-Deviations") == NULL);
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(catalog, service_missing_and_internal_only) {
+    deviate("[\"catalog-missing-network\",\"catalog-internal-only\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    cr_assert(eq(int, r.status, 201));
+    cJSON *cat = mc_jpath(r.json, "token.catalog");
+    cr_expect(eq(int, cJSON_GetArraySize(cat), 3));
+    cr_expect(catalog_entry(cat, "network") == NULL);
+    cJSON *s;
+    cJSON_ArrayForEach(s, cat) {
+        cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(s, "endpoints")), 1));
+        cr_expect(eq(str, (char *)mc_jstr(s, "endpoints.0.interface"), "internal"));
+    }
+    cr_expect(lists(&r, "catalog-missing-network"));
+    cr_expect(lists(&r, "catalog-internal-only"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(catalog, project_and_version_in_url_other_region) {
+    deviate("[\"catalog-project-in-url\",\"catalog-version-in-url\",\"catalog-other-region\"]");
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_assert(eq(int, r.status, 200));
+    cJSON *cat = mc_jpath(r.json, "catalog");
+    const char *url = mc_jstr(catalog_entry(cat, "compute"), "endpoints.0.url");
+    cr_expect(strstr(url, "/compute/v2.1/" DEMO_PROJECT) != NULL, "%s", url);
+    url = mc_jstr(catalog_entry(cat, "network"), "endpoints.0.url");
+    size_t n = strlen(url);
+    cr_expect(n > 13 && strcmp(url + n - 13, "/network/v2.0") == 0, "%s", url);
+    url = mc_jstr(catalog_entry(cat, "image"), "endpoints.0.url");
+    cr_expect(strstr(url, "/image/v2") != NULL, "%s", url);
+    url = mc_jstr(catalog_entry(cat, "identity"), "endpoints.0.url");
+    cr_expect(strstr(url, "/identity") != NULL && strstr(url, "/v3") == NULL, "identity is not listed: %s", url);
+    cr_expect(eq(str, (char *)mc_jstr(catalog_entry(cat, "image"), "endpoints.0.region_id"), "region-a"));
+    cr_expect(lists(&r, "catalog-project-in-url"));
+    cr_expect(lists(&r, "catalog-other-region"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(catalog, short_token_ttl) {
+    deviate("[\"short-token-ttl=1\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", TOKEN_BODY, NULL, NULL);
+    cr_assert(eq(int, r.status, 201));
+    cr_expect(lists(&r, "short-token-ttl"));
+    double exp = mc_time_parse(mc_jstr(r.json, "token.expires_at"));
+    double iss = mc_time_parse(mc_jstr(r.json, "token.issued_at"));
+    cr_expect(lt(dbl, exp - iss, 1.5));
+    char *tok = strdup(mc_resp_header(&r, "X-Subject-Token"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(1100);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 401));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
