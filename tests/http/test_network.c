@@ -1,0 +1,496 @@
+/* HTTP tests of Neutron v2.0 and unit tests of the netapi.h functions
+ * compute uses (ports with IPAM, security groups, floating IPs), against an
+ * in-process server seeded with fixtures/network.json. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "http.h"
+#include "netapi.h"
+#include "store.h"
+
+#define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
+#define ALT_PROJECT "5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f"
+#define PUBLIC_NET "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+#define DEMO_NET "3c4d5e6f-7a8b-4c92-adbe-2f3a4b5c6d7e"
+#define DEMO_SUBNET "4d5e6f7a-8b9c-4da3-becf-3a4b5c6d7e8f"
+#define ALT_NET "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"
+
+static char *tok, *alt, *adm;
+
+static void setup(void) {
+    mc_test_start(NULL);
+    tok = mc_test_token("demo", "demo");
+    alt = mc_test_token("alt_demo", "alt_demo");
+    adm = mc_test_token("admin", "admin");
+}
+static void teardown(void) {
+    free(tok);
+    free(alt);
+    free(adm);
+    mc_test_stop();
+}
+
+TestSuite(netapi, .init = setup, .fini = teardown);
+TestSuite(network, .init = setup, .fini = teardown);
+
+static mc_resp get(const char *path, const char *t) { return mc_call(EVHTTP_REQ_GET, path, NULL, t, NULL); }
+static mc_resp post(const char *path, const char *body, const char *t) { return mc_call(EVHTTP_REQ_POST, path, body, t, NULL); }
+static mc_resp put(const char *path, const char *body, const char *t) { return mc_call(EVHTTP_REQ_PUT, path, body, t, NULL); }
+static mc_resp del(const char *path, const char *t) { return mc_call(EVHTTP_REQ_DELETE, path, NULL, t, NULL); }
+
+/* Creates a resource and returns its id (caller frees). */
+static char *create_id(const char *path, const char *key, const char *body, const char *t) {
+    mc_resp r = post(path, body, t);
+    cr_assert(eq(int, r.status, 201), "%s -> %d %s", path, r.status, r.body);
+    char k[64];
+    snprintf(k, sizeof k, "%s.id", key);
+    char *id = strdup(mc_jstr(r.json, k));
+    mc_resp_free(&r);
+    return id;
+}
+
+/* ---------------------------------------------------------------- netapi */
+
+static void count_port(mc_record *p, void *arg) {
+    (void)p;
+    (*(int *)arg)++;
+}
+
+Test(netapi, server_port_gets_lowest_free_ip_default_sg_and_release_frees_it) {
+    mc_port_req req = {.project_id = DEMO_PROJECT, .network_id = DEMO_NET, .device_id = "srv-1",
+                       .device_owner = "compute:nova"};
+    int st = 0;
+    char err[256] = "";
+    mc_record *p = mc_net_port_create(T.srv, &req, &st, err, sizeof err);
+    cr_assert(p != NULL, "%d %s", st, err);
+    /* 10.0.0.1 is router1's interface */
+    cr_expect(eq(str, (char *)mc_jstr(p->doc, "fixed_ips.0.ip_address"), "10.0.0.2"));
+    cr_expect(eq(str, (char *)mc_jstr(p->doc, "status"), "DOWN"));
+    cr_expect(strncmp(mc_jstr(p->doc, "mac_address"), "fa:16:3e:", 9) == 0);
+    mc_record *def = mc_net_secgroup_default(T.srv, DEMO_PROJECT);
+    cr_assert(def != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(p->doc, "security_groups.0"), def->id));
+    /* the SLAAC subnet gives an EUI-64 address too */
+    const char *v6 = mc_jstr(p->doc, "fixed_ips.1.ip_address");
+    cr_assert(v6 != NULL);
+    cr_expect(strstr(v6, "ff:fe") != NULL || strstr(v6, "fffe") != NULL || strstr(v6, "eff:fe") != NULL, "%s", v6);
+    char pid[64];
+    snprintf(pid, sizeof pid, "%s", p->id);
+
+    mc_net_ports_set_status(T.srv, "srv-1", "ACTIVE");
+    cr_expect(eq(str, (char *)mc_jstr(p->doc, "status"), "ACTIVE"));
+    int n = 0;
+    mc_net_ports_each(T.srv, "srv-1", count_port, &n);
+    cr_expect(eq(int, n, 1));
+
+    mc_net_ports_release(T.srv, "srv-1");
+    cr_expect(mc_store_find(&T.srv->world[MC_K_PORT], pid) == NULL);
+    /* the address is free again */
+    mc_record *q = mc_net_port_create(T.srv, &req, &st, err, sizeof err);
+    cr_assert(q != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(q->doc, "fixed_ips.0.ip_address"), "10.0.0.2"));
+    mc_assert_no_leaks();
+}
+
+Test(netapi, requested_ip_taken_is_409_unknown_network_404_foreign_404) {
+    int st = 0;
+    char err[256] = "";
+    mc_port_req req = {.project_id = DEMO_PROJECT, .network_id = DEMO_NET, .fixed_ip = "10.0.0.1", .device_id = "s"};
+    cr_expect(mc_net_port_create(T.srv, &req, &st, err, sizeof err) == NULL);
+    cr_expect(eq(int, st, 409));
+    req.fixed_ip = "10.0.0.77";
+    mc_record *p = mc_net_port_create(T.srv, &req, &st, err, sizeof err);
+    cr_assert(p != NULL, "%s", err);
+    cr_expect(eq(str, (char *)mc_jstr(p->doc, "fixed_ips.0.ip_address"), "10.0.0.77"));
+    req.fixed_ip = "192.168.9.9";
+    cr_expect(mc_net_port_create(T.srv, &req, &st, err, sizeof err) == NULL);
+    cr_expect(eq(int, st, 400));
+    req.fixed_ip = NULL;
+    req.network_id = "nope";
+    cr_expect(mc_net_port_create(T.srv, &req, &st, err, sizeof err) == NULL);
+    cr_expect(eq(int, st, 404));
+    req.network_id = ALT_NET;   /* alt_demo's private network */
+    cr_expect(mc_net_port_create(T.srv, &req, &st, err, sizeof err) == NULL);
+    cr_expect(eq(int, st, 404));
+    mc_assert_no_leaks();
+}
+
+Test(netapi, attach_existing_port_and_release_detaches_without_deleting) {
+    char *pid = create_id("/network/v2.0/ports", "port", "{\"port\":{\"network_id\":\"" DEMO_NET "\"}}", tok);
+    int st = 0;
+    char err[256];
+    cr_expect(eq(int, mc_net_port_attach(T.srv, pid, ALT_PROJECT, "srv-x", "compute:nova", &st, err, sizeof err), -1));
+    cr_expect(eq(int, st, 404));
+    cr_assert(eq(int, mc_net_port_attach(T.srv, pid, DEMO_PROJECT, "srv-2", "compute:nova", &st, err, sizeof err), 0));
+    cr_expect(eq(int, mc_net_port_attach(T.srv, pid, DEMO_PROJECT, "srv-3", "compute:nova", &st, err, sizeof err), -1));
+    cr_expect(eq(int, st, 409));
+    mc_net_ports_release(T.srv, "srv-2");
+    mc_record *p = mc_store_find(&T.srv->world[MC_K_PORT], pid);
+    cr_assert(p != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(p->doc, "device_id"), ""));
+    free(pid);
+    mc_assert_no_leaks();
+}
+
+static void count_fip(mc_record *f, void *arg) {
+    (void)f;
+    (*(int *)arg)++;
+}
+
+Test(netapi, floating_ip_of_a_server_port_is_listed_and_released) {
+    mc_port_req req = {.project_id = DEMO_PROJECT, .network_id = DEMO_NET, .device_id = "srv-f"};
+    int st;
+    char err[256], body[256];
+    mc_record *p = mc_net_port_create(T.srv, &req, &st, err, sizeof err);
+    cr_assert(p != NULL);
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\"}}", p->id);
+    char pid[64];
+    snprintf(pid, sizeof pid, "%s", p->id);
+    char *fid = create_id("/network/v2.0/floatingips", "floatingip", body, tok);
+    int n = 0;
+    mc_net_floatingips_each(T.srv, pid, count_fip, &n);
+    cr_expect(eq(int, n, 1));
+    mc_net_ports_release(T.srv, "srv-f");
+    mc_record *f = mc_store_find(&T.srv->world[MC_K_FLOATINGIP], fid);
+    cr_assert(f != NULL);
+    cr_expect(cJSON_IsNull(mc_jpath(f->doc, "port_id")));
+    cr_expect(eq(str, (char *)mc_jstr(f->doc, "status"), "DOWN"));
+    free(fid);
+    mc_assert_no_leaks();
+}
+
+Test(netapi, networks_find_and_auto_respect_projects) {
+    cr_expect(mc_net_network_find(T.srv, PUBLIC_NET, ALT_PROJECT) != NULL);
+    cr_expect(mc_net_network_find(T.srv, DEMO_NET, ALT_PROJECT) == NULL);
+    mc_record *a = mc_net_network_auto(T.srv, DEMO_PROJECT);
+    mc_record *b = mc_net_network_auto(T.srv, ALT_PROJECT);
+    cr_assert(a != NULL && b != NULL);
+    cr_expect(eq(str, a->id, DEMO_NET));
+    cr_expect(eq(str, b->id, ALT_NET));
+    mc_assert_no_leaks();
+}
+
+Test(netapi, secgroups_default_rules_create_rule_delete) {
+    mc_record *def = mc_net_secgroup_default(T.srv, ALT_PROJECT);
+    cr_assert(def != NULL);
+    cr_expect(mc_net_secgroup_default(T.srv, ALT_PROJECT) == def);
+    cr_expect(mc_net_secgroup_find(T.srv, "default", ALT_PROJECT) == def);
+    cr_expect(mc_net_secgroup_find(T.srv, def->id, DEMO_PROJECT) == NULL);
+    int st = 0;
+    char err[256];
+    cr_expect(mc_net_secgroup_create(T.srv, ALT_PROJECT, "default", "", &st, err, sizeof err) == NULL);
+    cr_expect(eq(int, st, 409));
+    mc_record *sg = mc_net_secgroup_create(T.srv, ALT_PROJECT, "web", "web servers", &st, err, sizeof err);
+    cr_assert(sg != NULL);
+    cJSON *rule = cJSON_Parse("{\"security_group_id\":\"x\",\"direction\":\"ingress\",\"protocol\":\"tcp\","
+                              "\"port_range_min\":80,\"port_range_max\":80,\"remote_ip_prefix\":\"0.0.0.0/0\"}");
+    mc_json_set_str(rule, "security_group_id", sg->id);
+    mc_record *ru = mc_net_secgroup_rule_create(T.srv, ALT_PROJECT, rule, &st, err, sizeof err);
+    cr_assert(ru != NULL, "%s", err);
+    cr_expect(mc_net_secgroup_rule_create(T.srv, ALT_PROJECT, rule, &st, err, sizeof err) == NULL);
+    cr_expect(eq(int, st, 409));
+    mc_json_set(rule, "port_range_min", cJSON_CreateNumber(90));
+    cr_expect(mc_net_secgroup_rule_create(T.srv, ALT_PROJECT, rule, &st, err, sizeof err) == NULL);
+    cr_expect(eq(int, st, 400));
+    cJSON_Delete(rule);
+    cr_expect(eq(int, mc_net_secgroup_rule_delete(T.srv, ru, &st, err, sizeof err), 0));
+    cr_expect(eq(int, mc_net_secgroup_delete(T.srv, def, &st, err, sizeof err), -1));
+    cr_expect(eq(int, st, 409));
+    cr_expect(eq(int, mc_net_secgroup_delete(T.srv, sg, &st, err, sizeof err), 0));
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- REST */
+
+Test(network, versions_extensions_and_neutron_errors) {
+    mc_resp r = get("/network", NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.0.id"), "v2.0"));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/extensions", tok);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(cJSON_GetArraySize(mc_jpath(r.json, "extensions")) > 10);
+    mc_resp_free(&r);
+    r = get("/network/v2.0/extensions/router", tok);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks/nope", tok);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "NetworkNotFound"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.message"), "Network nope could not be found."));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(network, visibility_own_shared_external_admin_all) {
+    mc_resp r = get("/network/v2.0/networks", alt);
+    cr_assert(eq(int, r.status, 200));
+    int n = cJSON_GetArraySize(mc_jpath(r.json, "networks"));
+    cr_expect(eq(int, n, 2));   /* public + its own private */
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks/" DEMO_NET, alt);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/subnets?network_id=" PUBLIC_NET, alt);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "subnets")), 0));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 3));
+    cr_expect(mc_jstr(r.json, "networks.0.provider:network_type") != NULL);
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(network, subnet_validation_pools_gateway_overlap) {
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"n1\"}}", tok);
+    char body[512];
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.9.0.0/24\",\"gateway_ip\":\"10.9.0.254\"}}", net);
+    mc_resp r = post("/network/v2.0/subnets", body, tok);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "subnet.allocation_pools.0.start"), "10.9.0.1"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "subnet.allocation_pools.0.end"), "10.9.0.253"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.9.0.128/25\"}}", net);
+    r = post("/network/v2.0/subnets", body, tok);
+    cr_expect(eq(int, r.status, 400));
+    cr_expect(strstr(mc_jstr(r.json, "NeutronError.message"), "overlaps with another subnet") != NULL);
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.8.0.1/24\"}}", net);
+    r = post("/network/v2.0/subnets", body, tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.7.0.0/24\",\"gateway_ip\":\"10.7.0.5\","
+             "\"allocation_pools\":[{\"start\":\"10.7.0.2\",\"end\":\"10.7.0.10\"}]}}", net);
+    r = post("/network/v2.0/subnets", body, tok);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":6,\"cidr\":\"2001:db8:1::/64\","
+             "\"ipv6_ra_mode\":\"slaac\",\"ipv6_address_mode\":\"dhcpv6-stateful\"}}", net);
+    r = post("/network/v2.0/subnets", body, tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    /* network with a port cannot go: 409 */
+    snprintf(body, sizeof body, "{\"port\":{\"network_id\":\"%s\"}}", net);
+    char *port = create_id("/network/v2.0/ports", "port", body, tok);
+    snprintf(body, sizeof body, "/network/v2.0/networks/%s", net);
+    r = del(body, tok);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "/network/v2.0/ports/%s", port);
+    r = del(body, tok);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "/network/v2.0/networks/%s", net);
+    r = del(body, tok);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    free(net);
+    free(port);
+    mc_assert_no_leaks();
+}
+
+Test(network, ipam_exhaustion_is_409_and_delete_frees) {
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"tiny\"}}", tok);
+    char body[512];
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.5.0.0/29\"}}", net);
+    mc_resp r = post("/network/v2.0/subnets", body, tok);
+    cr_assert(eq(int, r.status, 201));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"port\":{\"network_id\":\"%s\"}}", net);
+    char *first = NULL;
+    for (int i = 0; i < 5; i++) {   /* .2 .. .6 */
+        char *id = create_id("/network/v2.0/ports", "port", body, tok);
+        if (i == 0) first = id;
+        else free(id);
+    }
+    r = post("/network/v2.0/ports", body, tok);
+    cr_expect(eq(int, r.status, 409));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "IpAddressGenerationFailure"));
+    mc_resp_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", first);
+    r = del(path, tok);
+    mc_resp_free(&r);
+    r = post("/network/v2.0/ports", body, tok);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "port.fixed_ips.0.ip_address"), "10.5.0.2"));
+    mc_resp_free(&r);
+    free(first);
+    free(net);
+    mc_assert_no_leaks();
+}
+
+Test(network, pagination_links_sorting_fields_filters) {
+    for (int i = 0; i < 5; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"network\":{\"name\":\"pg%d\"}}", 4 - i);
+        free(create_id("/network/v2.0/networks", "network", body, tok));
+    }
+    mc_resp r = get("/network/v2.0/networks?limit=2", tok);
+    cr_assert(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "networks_links.0.rel"), "next"));
+    char last[64];
+    snprintf(last, sizeof last, "%s", mc_jstr(r.json, "networks.1.id"));
+    mc_resp_free(&r);
+    char path[256];
+    snprintf(path, sizeof path, "/network/v2.0/networks?limit=100&marker=%s", last);
+    r = get(path, tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 5));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks?sort_key=name&sort_dir=asc&fields=name&fields=id", tok);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "networks.0.name"), "pg0"));
+    cr_expect(mc_jpath(r.json, "networks.0.status") == NULL);
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks?name=pg1&name=pg3", tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 2));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks?router:external=true", tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks?limit=abc", tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(network, floating_ip_needs_router_path_404_and_private_net_400) {
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"island\"}}", tok);
+    char body[512];
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.6.0.0/24\"}}", net);
+    mc_resp r = post("/network/v2.0/subnets", body, tok);
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"port\":{\"network_id\":\"%s\"}}", net);
+    char *port = create_id("/network/v2.0/ports", "port", body, tok);
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\"}}", port);
+    r = post("/network/v2.0/floatingips", body, tok);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "ExternalGatewayForFloatingIPNotFound"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"%s\"}}", net);
+    r = post("/network/v2.0/floatingips", body, tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = post("/network/v2.0/floatingips", "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\"}}", tok);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(mc_jpath(r.json, "floatingip.name") == NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "floatingip.status"), "DOWN"));
+    mc_resp_free(&r);
+    free(net);
+    free(port);
+    mc_assert_no_leaks();
+}
+
+Test(network, router_interfaces_gateway_and_in_use) {
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"rnet\"}}", tok);
+    char body[512], path[256];
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.4.0.0/24\"}}", net);
+    char *sub = create_id("/network/v2.0/subnets", "subnet", body, tok);
+    char *rt = create_id("/network/v2.0/routers", "router",
+                         "{\"router\":{\"name\":\"r\",\"external_gateway_info\":{\"network_id\":\"" PUBLIC_NET "\"}}}", tok);
+    snprintf(path, sizeof path, "/network/v2.0/routers/%s/add_router_interface", rt);
+    snprintf(body, sizeof body, "{\"subnet_id\":\"%s\"}", sub);
+    mc_resp r = put(path, body, tok);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+    r = put(path, body, tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/routers/%s", rt);
+    r = del(path, tok);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = get(path, tok);
+    cr_expect(mc_jstr(r.json, "router.external_gateway_info.external_fixed_ips.0.ip_address") != NULL);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/ports?device_id=%s&device_owner=network:router_interface", rt);
+    r = get(path, tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "ports")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.0.fixed_ips.0.ip_address"), "10.4.0.1"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/routers/%s/remove_router_interface", rt);
+    r = put(path, body, tok);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/routers/%s", rt);
+    r = put(path, "{\"router\":{\"external_gateway_info\":{}}}", tok);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "router.external_gateway_info")));
+    mc_resp_free(&r);
+    r = del(path, tok);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    free(net);
+    free(sub);
+    free(rt);
+    mc_assert_no_leaks();
+}
+
+Test(network, security_group_rules_validation_and_quota) {
+    mc_resp r = get("/network/v2.0/security-groups", alt);
+    cr_assert(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_groups.0.name"), "default"));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "security_groups.0.security_group_rules")), 4));
+    mc_resp_free(&r);
+    char *sg = create_id("/network/v2.0/security-groups", "security_group", "{\"security_group\":{\"name\":\"x\"}}", alt);
+    char body[512];
+    snprintf(body, sizeof body, "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
+             "\"protocol\":\"tcp\",\"port_range_min\":80,\"port_range_max\":79}}", sg);
+    r = post("/network/v2.0/security-group-rules", body, alt);
+    cr_expect(eq(int, r.status, 400));
+    cr_expect(strstr(mc_jstr(r.json, "NeutronError.message"), "port_range_min must be <= port_range_max") != NULL);
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
+             "\"ethertype\":\"IPv6\",\"remote_ip_prefix\":\"10.0.0.0/8\"}}", sg);
+    r = post("/network/v2.0/security-group-rules", body, alt);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = post("/network/v2.0/security-groups", "{\"security_group\":{\"name\":\"default\"}}", alt);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    /* quota: admin sets 2 groups for alt_demo (default + x exist) */
+    r = put("/network/v2.0/quotas/" ALT_PROJECT, "{\"quota\":{\"security_group\":2}}", adm);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = post("/network/v2.0/security-groups", "{\"security_group\":{\"name\":\"y\"}}", alt);
+    cr_expect(eq(int, r.status, 409));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "OverQuota"));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/quotas/" ALT_PROJECT "/details", alt);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota.security_group.used"), 2));
+    mc_resp_free(&r);
+    r = put("/network/v2.0/quotas/" ALT_PROJECT, "{\"quota\":{\"security_group\":20}}", alt);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    free(sg);
+    mc_assert_no_leaks();
+}
+
+Test(network, tags_and_revision_if_match) {
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"tagged\"}}", tok);
+    char path[256];
+    snprintf(path, sizeof path, "/network/v2.0/networks/%s/tags/red", net);
+    mc_resp r = put(path, NULL, tok);
+    cr_expect(eq(int, r.status, 201));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/networks?tags=red", tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/networks/%s", net);
+    r = get(path, tok);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "network.revision_number"), 1));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"network\":{\"name\":\"t2\"}}", tok, "If-Match: revision_number=0\n");
+    cr_expect(eq(int, r.status, 412));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"network\":{\"name\":\"t2\"}}", tok, "If-Match: revision_number=1\n");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "network.revision_number"), 2));
+    mc_resp_free(&r);
+    free(net);
+    mc_assert_no_leaks();
+}
