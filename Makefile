@@ -18,7 +18,7 @@ HDRS    := $(wildcard mockcloud/*.h tests/support/*.h)
 
 DEPS_OK := build/.deps-ok
 
-.PHONY: all run test asan check install clean deps bench conformance
+.PHONY: all run test asan check install clean deps bench conformance profiles-readme
 all: bin/mockcloud
 
 $(DEPS_OK): scripts/install-deps
@@ -57,6 +57,7 @@ run: bin/mockcloud
 # source checks.
 test: build/release/mockcloud-tests bin/mockcloud
 	@scripts/checksrc.sh
+	@scripts/checkdocs.sh bin/mockcloud
 	MOCKCLOUD_TOP=$(CURDIR) build/release/mockcloud-tests --jobs 2 2>&1 | tail -n 40; \
 	  exit $${PIPESTATUS[0]}
 
@@ -75,7 +76,13 @@ install: bin/mockcloud
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mockcloud/profiles $(DESTDIR)$(PREFIX)/share/mockcloud/fixtures
 	install -m 755 bin/mockcloud $(DESTDIR)$(PREFIX)/bin/mockcloud
 	install -m 644 profiles/*.json $(DESTDIR)$(PREFIX)/share/mockcloud/profiles/
+	install -d $(DESTDIR)$(PREFIX)/share/mockcloud/profiles/catalogue
+	install -m 644 profiles/catalogue/*.json $(DESTDIR)$(PREFIX)/share/mockcloud/profiles/catalogue/
 	install -m 644 fixtures/*.json $(DESTDIR)$(PREFIX)/share/mockcloud/fixtures/
+
+# profiles/README.md is generated from the profile files (checked by make test).
+profiles-readme: bin/mockcloud
+	bin/mockcloud profiles --markdown --profiles profiles > profiles/README.md
 
 deps:
 	scripts/install-deps --check-or-install

@@ -1,4 +1,5 @@
 /* main.c -- argv, signals, the loop; nothing else. */
+#include "catalogue.h"
 #include "profile.h"
 #include "server.h"
 #include "services.h"
@@ -14,6 +15,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: mockcloud [options]\n"
             "       mockcloud clouds-yaml [options]   print a clouds.yaml and exit\n"
+            "       mockcloud profiles [--markdown]   list the profiles and the deviation catalogue\n"
+            "       mockcloud explain NAME|ID         explain a profile or a deviation\n"
+            "       mockcloud knobs                   the knob table (name, type, default, effect)\n"
             "\n"
             "A mock OpenStack cloud (Keystone v3, Nova v2.1, Neutron v2.0, Glance v2) with\n"
             "behaviour profiles that reproduce real providers' interop deviations.\n"
@@ -21,6 +25,7 @@ static void usage(FILE *f) {
             "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
             "  --public-url URL       base URL put in the catalog (default http://HOST:PORT)\n"
             "  --profile NAME|FILE    behaviour profile (default conformant)\n"
+            "  --deviate ID[=VALUE]   add a catalogue deviation on top of the profile (repeatable)\n"
             "  --profiles DIR         where named profiles live (default profiles)\n"
             "  --fixtures DIR         seed data (default fixtures)\n"
             "  --seed N               deterministic ids, MACs, addresses, passwords\n"
@@ -58,12 +63,17 @@ int main(int argc, char **argv) {
     mc_config cfg;
     mc_config_defaults(&cfg);
     bool print_yaml = false;
-    if (argc > 1 && strcmp(argv[1], "clouds-yaml") == 0) {
-        print_yaml = true;
+    const char *command = NULL;
+    if (argc > 1 && (strcmp(argv[1], "clouds-yaml") == 0 || strcmp(argv[1], "profiles") == 0 ||
+                     strcmp(argv[1], "explain") == 0 || strcmp(argv[1], "knobs") == 0)) {
+        command = argv[1];
+        print_yaml = strcmp(command, "clouds-yaml") == 0;
         argv[1] = argv[0];
         argv++;
         argc--;
     }
+    bool markdown = false;
+    enum { O_DEVIATE = 100, O_MARKDOWN };
     enum { O_LISTEN = 1, O_PUBLIC, O_PROFILE, O_PROFILES, O_FIXTURES, O_SEED, O_TTL, O_BODY, O_LOG, O_YAML, O_HELP, O_VERSION };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},   {"public-url", required_argument, NULL, O_PUBLIC},
@@ -71,6 +81,7 @@ int main(int argc, char **argv) {
         {"fixtures", required_argument, NULL, O_FIXTURES}, {"seed", required_argument, NULL, O_SEED},
         {"token-ttl", required_argument, NULL, O_TTL},   {"max-body", required_argument, NULL, O_BODY},
         {"log-level", required_argument, NULL, O_LOG},   {"print-clouds-yaml", no_argument, NULL, O_YAML},
+        {"deviate", required_argument, NULL, O_DEVIATE}, {"markdown", no_argument, NULL, O_MARKDOWN},
         {"help", no_argument, NULL, O_HELP},             {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
@@ -116,10 +127,31 @@ int main(int argc, char **argv) {
             }
             break;
         case O_YAML: print_yaml = true; break;
+        case O_DEVIATE:
+            if (cfg.ndeviate == 16 || strlen(optarg) >= sizeof cfg.deviate[0]) {
+                fprintf(stderr, "mockcloud: at most 16 --deviate of < 128 characters\n");
+                return 2;
+            }
+            mc_strlcpy(cfg.deviate[cfg.ndeviate++], optarg, sizeof cfg.deviate[0]);
+            break;
+        case O_MARKDOWN: markdown = true; break;
         case O_HELP: case 'h': usage(stdout); return 0;
         case O_VERSION: printf("mockcloud %s\n", MC_VERSION); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    if (command != NULL && strcmp(command, "knobs") == 0) {
+        mc_cli_knobs(stdout);
+        return 0;
+    }
+    if (command != NULL && strcmp(command, "profiles") == 0)
+        return markdown ? mc_cli_markdown(cfg.profiles_dir, stdout) : mc_cli_profiles(cfg.profiles_dir, stdout);
+    if (command != NULL && strcmp(command, "explain") == 0) {
+        if (optind + 1 != argc) {
+            fprintf(stderr, "usage: mockcloud explain [--profiles DIR] NAME|ID\n");
+            return 2;
+        }
+        return mc_cli_explain(cfg.profiles_dir, argv[optind], stdout);
     }
     if (optind < argc) {
         fprintf(stderr, "mockcloud: unexpected argument '%s'\n", argv[optind]);

@@ -96,6 +96,8 @@ typedef struct mc_config {
     int port;
     char public_url[256];     /* "" = http://host:port */
     char profile[512];
+    char deviate[16][128];    /* --deviate ID[=VALUE], on top of the profile */
+    int ndeviate;
     char fixtures[512];
     char profiles_dir[512];
     uint64_t seed;            /* 0 = random */

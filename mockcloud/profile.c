@@ -39,6 +39,8 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                    "Error bodies lose their 'message' field."},
     [MC_KNOB_ERRORS_COMPUTE_413] = {"errors.compute_legacy_413", MC_KNOB_BOOL, 0, 0, 1, NULL,
                                     "Compute answers 429 as the legacy 413 overLimit with retryAfter."},
+    [MC_KNOB_ERRORS_FLAKY_PERMILLE] = {"errors.flaky_permille", MC_KNOB_INT, 0, 0, 1000, NULL,
+                                       "N in 1000 API requests get 503 from the proxy (reproducible with --seed)."},
     [MC_KNOB_STATUS_REMAP] = {"status.remap", MC_KNOB_LIST, 0, 0, 0, NULL,
                               "Rules 'SVC METHOD PATTERN FROM=TO': the route's FROM status becomes TO.",
                               MC_RULE_REMAP},
@@ -969,6 +971,12 @@ int mc_profile_before(mc_req *r) {
         if (taken) return rc;
     }
     if (rate_limit(r) != 0) return -1;
+    long long flaky = mc_knob_srv(r->srv, MC_KNOB_ERRORS_FLAKY_PERMILLE);
+    if (flaky > 0 && (long long)(mc_rand_u64(r->srv) % 1000) < flaky) {
+        mc_knob(r, MC_KNOB_ERRORS_FLAKY_PERMILLE);
+        mc_reply_error(r, 503, "ServiceUnavailable", "The server is currently unavailable. Please try again later.");
+        return -1;
+    }
     long long ms = mc_knob_srv(r->srv, MC_KNOB_LATENCY_MS);
     long long jitter = mc_knob_srv(r->srv, MC_KNOB_LATENCY_JITTER_MS);
     if (ms > 0) mc_knob(r, MC_KNOB_LATENCY_MS);

@@ -81,7 +81,9 @@ mc_server *mc_server_new(struct event_base *base, const mc_config *cfg, bool lis
     srv->cfg = *cfg;
     mc_rand_init(srv, cfg->seed);
     srv->journal = mc_journal_new(4096);
-    srv->profile = mc_profile_load(cfg->profiles_dir, cfg->profile, err, errsz);
+    const char *extra[16];
+    for (int i = 0; i < cfg->ndeviate && i < 16; i++) extra[i] = cfg->deviate[i];
+    srv->profile = mc_profile_load_with(cfg->profiles_dir, cfg->profile, extra, (size_t)cfg->ndeviate, err, errsz);
     if (srv->profile == NULL) goto err;
 
     srv->port = cfg->port;

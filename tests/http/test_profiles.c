@@ -557,3 +557,30 @@ Test(catalog, short_token_ttl) {
     free(tok);
     mc_assert_no_leaks();
 }
+
+Test(profiles, flaky_503_and_named_profile_switch) {
+    deviate("[\"flaky-503=1000\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 503));
+    cr_expect(lists(&r, "flaky-503"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\":\"proxy-mangled\"}", NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200), "identity-versions-200");
+    cr_expect(mc_resp_header(&r, "x-openstack-request-id") == NULL);
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-Mockcloud-Profile"), "proxy-mangled"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, "bogus", NULL);
+    cr_expect(eq(int, r.status, 401));
+    cr_expect(strstr(r.body, "<html>") != NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\":\"conformant\"}", NULL, NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 300), "back to the reference");
+    cr_expect(mc_resp_header(&r, "X-Mockcloud-Deviations") == NULL);
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}

@@ -163,3 +163,25 @@ Test(profile, catalogue_reference_with_a_value, .init = setup) {
     cr_expect(mc_profile_load_with(pdir, "conformant", bad, 1, err, sizeof err) == NULL);
     cr_expect(strstr(err, "latency_ms") != NULL, "%s", err);
 }
+
+/* Every shipped profile loads, and every deviant one changes something. */
+Test(profile, every_shipped_profile_loads) {
+    char dirbuf[512], err[512], path[700];
+    const char *pdir = mc_test_path("profiles", dirbuf, sizeof dirbuf);
+    static const char *names[] = {"conformant", "slow-flaky", "proxy-mangled", "rate-limited-proxy",
+                                  "legacy-cloud", "private-catalog", "vendor-gateway", "no-neutron"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.json", pdir, names[i]);
+        cr_assert(access(path, R_OK) == 0, "%s missing", path);
+        mc_profile *p = mc_profile_load(pdir, names[i], err, sizeof err);
+        cr_assert(p != NULL, "%s: %s", names[i], err);
+        int set = 0;
+        for (int k = 0; k < MC_KNOB_COUNT; k++) set += p->src[k] != NULL;
+        if (i == 0)
+            cr_expect(eq(int, set, 0));
+        else
+            cr_expect(ge(int, set, 1), "%s changes nothing", names[i]);
+        cr_expect(gt(sz, strlen(p->description), 20));
+        mc_profile_free(p);
+    }
+}
