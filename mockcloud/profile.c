@@ -73,6 +73,21 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                           "Highest compute microversion 2.N offered (2.1..2.90)."},
     [MC_KNOB_COMPUTE_BUILD_MS] = {"compute.build_ms", MC_KNOB_INT, 300, 0, 3600000, NULL,
                                   "Time a server spends in BUILD before ACTIVE, in ms."},
+    /* ---- metadata service and config drive ---- */
+    [MC_KNOB_METADATA_NETWORK_DATA] = {"metadata.network_data", MC_KNOB_BOOL, 1, 0, 1, NULL,
+                                       "Serve network_data.json (metadata service and config drive); 0 = 404 / absent."},
+    [MC_KNOB_METADATA_USER_DATA_BASE64] = {"metadata.user_data_base64", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                           "Serve user_data as the base64 text given at create time, not decoded."},
+    [MC_KNOB_METADATA_PUBLIC_KEYS] = {"metadata.public_keys", MC_KNOB_BOOL, 1, 0, 1, NULL,
+                                      "Put the key pair in meta_data.json (public_keys, keys) and EC2 public-keys; 0 = missing."},
+    [MC_KNOB_METADATA_EC2_ONLY] = {"metadata.ec2_only", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                   "Serve only the EC2 tree (/latest/meta-data): /openstack is 404."},
+    [MC_KNOB_METADATA_DELAY_S] = {"metadata.delay_s", MC_KNOB_INT, 0, 0, 86400, NULL,
+                                  "Metadata answers 503 until N seconds after the server became ACTIVE."},
+    [MC_KNOB_METADATA_CONFIG_DRIVE] = {"metadata.config_drive", MC_KNOB_INT, 0, 0, 2, NULL,
+                                       "Config drive: 0 = when the server asked for one, 1 = always, 2 = never."},
+    [MC_KNOB_METADATA_DHCP_DOMAIN] = {"metadata.dhcp_domain", MC_KNOB_STR, 0, 0, 0, "novalocal",
+                                      "Domain appended to the instance hostname (Nova's dhcp_domain); \"\" = bare hostname."},
 };
 
 const mc_knob_def *mc_knob_defs(void) { return knobs; }

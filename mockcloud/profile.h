@@ -54,6 +54,13 @@ typedef enum {
 
 
     /* ---- metadata service and config drive ---- */
+    MC_KNOB_METADATA_NETWORK_DATA,      /* serve network_data.json */
+    MC_KNOB_METADATA_USER_DATA_BASE64,  /* user_data served still base64-encoded */
+    MC_KNOB_METADATA_PUBLIC_KEYS,       /* public_keys/keys in meta_data.json, EC2 public-keys */
+    MC_KNOB_METADATA_EC2_ONLY,          /* no /openstack tree */
+    MC_KNOB_METADATA_DELAY_S,           /* unreachable until N s after launch */
+    MC_KNOB_METADATA_CONFIG_DRIVE,      /* 0 as asked, 1 forced, 2 absent */
+    MC_KNOB_METADATA_DHCP_DOMAIN,       /* hostname suffix ("" = bare hostname) */
 
 
     MC_KNOB_COUNT

@@ -1,0 +1,421 @@
+/* HTTP tests of the metadata service and the config drive (metadata.c).
+ * Servers come from compute's record shape (world[MC_K_SERVER], Nova's field
+ * names) with a port made by the network service through netapi.h. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "http.h"
+#include "netapi.h"
+#include "profile.h"
+#include "store.h"
+#include "util.h"
+
+#define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
+#define DEMO_USER "d3a1f0e2c4b54a6b9f8e7d6c5b4a3f21"
+#define PRIVATE_NET "3c4d5e6f-7a8b-4c92-adbe-2f3a4b5c6d7e"
+#define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
+#define SID "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+#define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyMockKeyMockKeyMockKeyMockKey00 demo@mockcloud"
+
+static void setup(void) { mc_test_start(NULL); }
+static void teardown(void) { mc_test_stop(); }
+
+TestSuite(metadata, .init = setup, .fini = teardown);
+
+/* A server as compute keeps it, a key pair, and a port on demo's network. */
+static mc_record *fake_server(const char *id, const char *user_data_b64, bool config_drive) {
+    char ts[32];
+    mc_time_iso(mc_now() - 60, ts);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "id", id);
+    cJSON_AddStringToObject(d, "name", "Web Server_1");
+    cJSON_AddStringToObject(d, "status", "ACTIVE");
+    cJSON_AddStringToObject(d, "tenant_id", DEMO_PROJECT);
+    cJSON_AddStringToObject(d, "user_id", DEMO_USER);
+    cJSON_AddStringToObject(d, "key_name", "mykey");
+    cJSON *meta = cJSON_AddObjectToObject(d, "metadata");
+    cJSON_AddStringToObject(meta, "role", "web");
+    cJSON_AddStringToObject(d, "OS-EXT-AZ:availability_zone", "nova");
+    cJSON_AddStringToObject(d, "config_drive", config_drive ? "True" : "");
+    if (user_data_b64) cJSON_AddStringToObject(d, "OS-EXT-SRV-ATTR:user_data", user_data_b64);
+    cJSON_AddNumberToObject(d, "OS-EXT-SRV-ATTR:launch_index", 0);
+    cJSON_AddStringToObject(d, "OS-EXT-SRV-ATTR:reservation_id", "r-abcdef12");
+    cJSON_AddStringToObject(d, "OS-SRV-USG:launched_at", ts);
+    cJSON_AddItemToObject(d, "flavor", cJSON_CreateObject());
+    cJSON_AddStringToObject(mc_jpath(d, "flavor"), "original_name", "m1.tiny");
+    cJSON_AddItemToObject(d, "image", cJSON_CreateObject());
+    cJSON_AddStringToObject(mc_jpath(d, "image"), "id", CIRROS);
+    cJSON *sgs = cJSON_AddArrayToObject(d, "security_groups");
+    cJSON *sg = cJSON_CreateObject();
+    cJSON_AddStringToObject(sg, "name", "default");
+    cJSON_AddItemToArray(sgs, sg);
+    mc_record *s = mc_store_add(&T.srv->world[MC_K_SERVER], id, DEMO_PROJECT, d);
+    cr_assert(s != NULL);
+    if (mc_store_find(&T.srv->world[MC_K_KEYPAIR], "kp-mykey") == NULL) {
+        cJSON *k = cJSON_CreateObject();
+        cJSON_AddStringToObject(k, "name", "mykey");
+        cJSON_AddStringToObject(k, "public_key", PUBKEY);
+        cJSON_AddStringToObject(k, "type", "ssh");
+        cJSON_AddStringToObject(k, "user_id", DEMO_USER);
+        mc_store_add(&T.srv->world[MC_K_KEYPAIR], "kp-mykey", DEMO_PROJECT, k);
+    }
+    mc_port_req pr = {.project_id = DEMO_PROJECT, .network_id = PRIVATE_NET, .device_id = id,
+                      .device_owner = "compute:nova"};
+    int st = 0;
+    char err[256];
+    cr_assert(mc_net_port_create(T.srv, &pr, &st, err, sizeof err) != NULL, "%d %s", st, err);
+    return s;
+}
+
+static mc_resp md_get(const char *path) { return mc_call(EVHTTP_REQ_GET, path, NULL, NULL, NULL); }
+
+/* The server's port (first) as the network service shows it. */
+static mc_record *server_port(const char *id) {
+    for (mc_record *p = mc_store_first(&T.srv->world[MC_K_PORT]); p; p = mc_store_next(p))
+        if (mc_str_eq(mc_json_str(p->doc, "device_id"), id)) return p;
+    return NULL;
+}
+
+static const char *port_ipv4(mc_record *p) {
+    cJSON *ip;
+    cJSON_ArrayForEach(ip, mc_jpath(p->doc, "fixed_ips")) {
+        const char *a = mc_json_str(ip, "ip_address");
+        if (a && !strchr(a, ':')) return a;
+    }
+    return NULL;
+}
+
+Test(metadata, meta_data_json_by_path_and_by_header) {
+    fake_server(SID, "I2Nsb3VkLWNvbmZpZwpob3N0bmFtZTogd2ViCg==", false);
+    const char *paths[] = {"/metadata/" SID "/openstack/latest/meta_data.json", "/openstack/latest/meta_data.json"};
+    for (int i = 0; i < 2; i++) {
+        mc_resp r = i == 0 ? md_get(paths[i]) : mc_call(EVHTTP_REQ_GET, paths[i], NULL, NULL, "X-Instance-ID: " SID);
+        cr_assert(eq(int, r.status, 200), "%s %s", paths[i], r.body);
+        cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-Type"), "application/json"));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "uuid"), SID));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "Web Server_1"));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "web-server-1.novalocal"));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "project_id"), DEMO_PROJECT));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zone"), "nova"));
+        cr_expect(eq(int, (int)mc_jnum(r.json, "launch_index"), 0));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.role"), "web"));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "public_keys.mykey"), PUBKEY));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "keys.0.name"), "mykey"));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "keys.0.type"), "ssh"));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "keys.0.data"), PUBKEY));
+        cr_expect(cJSON_IsArray(mc_jpath(r.json, "devices")));
+        cr_expect(eq(sz, strlen(mc_jstr(r.json, "random_seed")), 684));
+        mc_resp_free(&r);
+    }
+    mc_assert_no_leaks();
+}
+
+Test(metadata, versions_and_listings) {
+    fake_server(SID, "aGVsbG8=", false);
+    mc_resp r = md_get("/metadata/" SID "/openstack");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "2012-08-10\n2013-04-04\n2013-10-17\n2015-10-15\n2016-06-30\n2016-10-06\n"
+                              "2017-02-22\n2018-08-27\n2020-10-14\nlatest"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/latest/");
+    cr_expect(eq(str, r.body, "meta_data.json\npassword\nvendor_data.json\nnetwork_data.json\nvendor_data2.json\nuser_data"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/2012-08-10");
+    cr_expect(eq(str, r.body, "meta_data.json\nuser_data"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/2012-08-10/meta_data.json");
+    cr_expect(mc_jpath(r.json, "project_id") == NULL);
+    cr_expect(mc_jpath(r.json, "keys") == NULL);
+    cr_expect(mc_jpath(r.json, "public_keys") != NULL);
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/1999-01-01/meta_data.json");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "1.0\n2007-01-19\n2007-03-01\n2007-08-29\n2007-10-10\n2007-12-15\n2008-02-01\n"
+                              "2008-09-01\n2009-04-04\nlatest"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/latest/vendor_data.json");
+    cr_expect(eq(str, r.body, "{}"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/latest/vendor_data2.json");
+    cr_expect(eq(str, r.body, "{}"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(metadata, unknown_server_is_404) {
+    mc_resp r = md_get("/metadata/00000000-0000-4000-8000-000000000000/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = md_get("/openstack/latest/meta_data.json");   /* no X-Instance-ID */
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, "X-Instance-ID: nope");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(metadata, network_data_from_the_ports) {
+    fake_server(SID, NULL, false);
+    mc_record *port = server_port(SID);
+    cr_assert(port != NULL);
+    mc_resp r = md_get("/metadata/" SID "/openstack/latest/network_data.json");
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.ethernet_mac_address"), (char *)mc_json_str(port->doc, "mac_address")));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.vif_id"), port->id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.type"), "ovs"));
+    cr_expect(gt(int, (int)mc_jnum(r.json, "links.0.mtu"), 0));
+    char tap[32];
+    snprintf(tap, sizeof tap, "tap%.11s", port->id);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.id"), tap));
+    cJSON *n;
+    int v4 = 0, v6 = 0;
+    cJSON_ArrayForEach(n, mc_jpath(r.json, "networks")) {
+        cr_expect(eq(str, (char *)mc_jstr(n, "link"), tap));
+        cr_expect(eq(str, (char *)mc_jstr(n, "network_id"), PRIVATE_NET));
+        if (mc_str_eq(mc_jstr(n, "type"), "ipv4")) {
+            v4++;
+            cr_expect(eq(str, (char *)mc_jstr(n, "ip_address"), (char *)port_ipv4(port)));
+            cr_expect(eq(str, (char *)mc_jstr(n, "netmask"), "255.255.255.0"));
+            cr_expect(eq(str, (char *)mc_jstr(n, "routes.0.network"), "0.0.0.0"));
+            cr_expect(eq(str, (char *)mc_jstr(n, "routes.0.gateway"), "10.0.0.1"));
+        } else if (mc_str_eq(mc_jstr(n, "type"), "ipv6_slaac")) {
+            v6++;
+        }
+    }
+    cr_expect(eq(int, v4, 1));
+    cr_expect(eq(int, v6, 1));
+    cr_expect(cJSON_IsArray(mc_jpath(r.json, "services")));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(metadata, user_data_is_the_exact_bytes) {
+    /* "#!/bin/sh\necho \x00\xff" base64 */
+    fake_server(SID, "IyEvYmluL3NoCmVjaG8gAP8=", false);
+    mc_resp r = md_get("/metadata/" SID "/openstack/latest/user_data");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(sz, r.len, 17));
+    cr_expect(eq(int, memcmp(r.body, "#!/bin/sh\necho \x00\xff", 17), 0));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/user-data");
+    cr_expect(eq(sz, r.len, 17));
+    mc_resp_free(&r);
+    fake_server("b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", NULL, false);
+    r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/openstack/latest/user_data");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/latest");
+    cr_expect(eq(str, r.body, "meta-data/"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(metadata, ec2_tree) {
+    fake_server(SID, "aGVsbG8=", false);
+    mc_record *port = server_port(SID);
+    mc_resp r = md_get("/metadata/" SID "/latest/");
+    cr_expect(eq(str, r.body, "meta-data/\nuser-data"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/");
+    cr_expect(strstr(r.body, "instance-id\n") != NULL, "%s", r.body);
+    cr_expect(strstr(r.body, "public-keys/\n") != NULL);
+    cr_expect(strstr(r.body, "placement/\n") != NULL);
+    cr_expect(strstr(r.body, "block-device-mapping/\n") != NULL);
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/instance-id");
+    cr_expect(eq(str, r.body, "i-a1b2c3d4"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/local-ipv4");
+    cr_expect(eq(str, r.body, (char *)port_ipv4(port)));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/public-ipv4");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, ""));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/hostname");
+    cr_expect(eq(str, r.body, "web-server-1.novalocal"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/public-keys");
+    cr_expect(eq(str, r.body, "0=mykey"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/public-keys/0");
+    cr_expect(eq(str, r.body, "openssh-key"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/public-keys/0/openssh-key");
+    cr_expect(eq(str, r.body, PUBKEY));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/placement/availability-zone");
+    cr_expect(eq(str, r.body, "nova"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/security-groups");
+    cr_expect(eq(str, r.body, "default"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/instance-type");
+    cr_expect(eq(str, r.body, "m1.tiny"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/2009-04-04/meta-data/ami-launch-index");
+    cr_expect(eq(str, r.body, "0"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/nope");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, "X-Instance-ID: " SID);
+    cr_expect(eq(str, r.body, "i-a1b2c3d4"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(metadata, password_is_set_once) {
+    fake_server(SID, NULL, false);
+    mc_resp r = md_get("/metadata/" SID "/openstack/latest/password");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(sz, r.len, 0));
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_POST, "/metadata/" SID "/openstack/latest/password", "c2VjcmV0", 8, "text/plain",
+                    NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_POST, "/metadata/" SID "/openstack/latest/password", "b3RoZXI=", 8, "text/plain",
+                    NULL, NULL);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/latest/password");
+    cr_expect(eq(str, r.body, "c2VjcmV0"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- deviation knobs */
+
+static void set_knob(mc_knob_id k, long long v) { T.srv->profile->iv[k] = v; T.srv->profile->src[k] = "test-deviation"; }
+
+Test(metadata, knobs_network_data_public_keys_ec2_only) {
+    fake_server(SID, "aGVsbG8=", false);
+    set_knob(MC_KNOB_METADATA_NETWORK_DATA, 0);
+    set_knob(MC_KNOB_METADATA_PUBLIC_KEYS, 0);
+    mc_resp r = md_get("/metadata/" SID "/openstack/latest/network_data.json");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    cr_expect(mc_jpath(r.json, "public_keys") == NULL);
+    cr_expect(mc_jpath(r.json, "keys") == NULL);
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-Mockcloud-Deviations"), "test-deviation"));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/public-keys");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    set_knob(MC_KNOB_METADATA_EC2_ONLY, 1);
+    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/latest/meta-data/instance-id");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(metadata, knobs_user_data_base64_hostname_delay) {
+    fake_server(SID, "aGVsbG8=", false);
+    set_knob(MC_KNOB_METADATA_USER_DATA_BASE64, 1);
+    free(T.srv->profile->sv[MC_KNOB_METADATA_DHCP_DOMAIN]);
+    T.srv->profile->sv[MC_KNOB_METADATA_DHCP_DOMAIN] = strdup("");
+    mc_resp r = md_get("/metadata/" SID "/openstack/latest/user_data");
+    cr_expect(eq(str, r.body, "aGVsbG8="));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "web-server-1"));
+    mc_resp_free(&r);
+    set_knob(MC_KNOB_METADATA_DELAY_S, 3600);   /* launched a minute ago */
+    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 503));
+    mc_resp_free(&r);
+    set_knob(MC_KNOB_METADATA_DELAY_S, 30);
+    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- config drive */
+
+static bool have_isoinfo(void) { return access("/usr/bin/isoinfo", X_OK) == 0; }
+
+/* Runs isoinfo -J -x PATH on the image file; returns malloc'd output. */
+static char *isoinfo_extract(const char *iso, const char *path) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "/usr/bin/isoinfo -J -i %s -x %s 2>/dev/null", iso, path);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) return NULL;
+    size_t cap = 65536, n = 0;
+    char *out = malloc(cap);
+    size_t k;
+    while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) n += k;
+    out[n] = '\0';
+    pclose(p);
+    return out;
+}
+
+Test(metadata, config_drive_is_an_iso_labelled_config_2) {
+    fake_server(SID, "IyEvYmluL3NoCmVjaG8gAP8=", true);
+    fake_server("b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", NULL, false);
+    mc_resp r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/config-drive");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = md_get("/metadata/" SID "/config-drive");
+    cr_assert(eq(int, r.status, 200));
+    cr_expect(eq(sz, r.len % 2048, 0));
+    cr_assert(gt(sz, r.len, 20 * 2048));
+    cr_expect(eq(int, memcmp(r.body + 16 * 2048 + 1, "CD001", 5), 0));
+    cr_expect(eq(int, memcmp(r.body + 16 * 2048 + 40, "config-2 ", 9), 0));
+    cr_expect(eq(int, (unsigned char)r.body[17 * 2048], 2));     /* Joliet descriptor */
+    cr_expect(eq(int, (unsigned char)r.body[18 * 2048], 255));   /* terminator */
+    if (have_isoinfo()) {
+        char tmpl[] = "/tmp/mc-cd-XXXXXX";
+        int fd = mkstemp(tmpl);
+        cr_assert(fd >= 0);
+        cr_assert(eq(sz, (size_t)write(fd, r.body, r.len), r.len));
+        close(fd);
+        char *md = isoinfo_extract(tmpl, "/openstack/latest/meta_data.json");
+        cJSON *j = cJSON_Parse(md);
+        cr_expect(eq(str, (char *)mc_jstr(j, "uuid"), SID), "%s", md);
+        cr_expect(eq(str, (char *)mc_jstr(j, "public_keys.mykey"), PUBKEY));
+        cJSON_Delete(j);
+        free(md);
+        char *nd = isoinfo_extract(tmpl, "/openstack/2018-08-27/network_data.json");
+        j = cJSON_Parse(nd);
+        cr_expect(eq(str, (char *)mc_jstr(j, "links.0.type"), "ovs"), "%s", nd);
+        cJSON_Delete(j);
+        free(nd);
+        char *ud = isoinfo_extract(tmpl, "/openstack/latest/user_data");
+        cr_expect(eq(int, memcmp(ud, "#!/bin/sh\necho ", 15), 0));
+        free(ud);
+        char *ec2 = isoinfo_extract(tmpl, "/ec2/latest/meta-data.json");
+        j = cJSON_Parse(ec2);
+        cr_expect(eq(str, (char *)mc_jstr(j, "instance-id"), "i-a1b2c3d4"), "%s", ec2);
+        cJSON_Delete(j);
+        free(ec2);
+        unlink(tmpl);
+    } else {
+        cr_log_warn("isoinfo (genisoimage) not installed: the ISO's contents were not read back");
+    }
+    mc_resp_free(&r);
+    /* knob: forced for every server, or never */
+    set_knob(MC_KNOB_METADATA_CONFIG_DRIVE, 1);
+    r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/config-drive");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    set_knob(MC_KNOB_METADATA_CONFIG_DRIVE, 2);
+    r = md_get("/metadata/" SID "/config-drive");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
