@@ -45,6 +45,11 @@ typedef enum {
     /* ---- compute ---- */
     MC_KNOB_COMPUTE_MAX_MICROVERSION,   /* minor part of 2.x */
     MC_KNOB_COMPUTE_BUILD_MS,
+    MC_KNOB_COMPUTE_MIN_MICROVERSION,   /* minor part of 2.x */
+    MC_KNOB_COMPUTE_ACTION_MS,
+    MC_KNOB_COMPUTE_DELETE_MS,
+    MC_KNOB_COMPUTE_SNAPSHOT_MS,
+    MC_KNOB_COMPUTE_BUILD_FAIL_PERCENT,
 
 
     /* ---- network ---- */

@@ -1,0 +1,76 @@
+/* compute_int.h -- private to compute.c and compute_servers.c: the service
+ * state, the helpers both files use and the server handlers the route table
+ * (in compute.c) names. Nothing else includes this header. */
+#ifndef MC_COMPUTE_INT_H
+#define MC_COMPUTE_INT_H
+
+#include "auth.h"
+#include "compute.h"
+#include "http.h"
+#include "imageapi.h"
+#include "netapi.h"
+#include "profile.h"
+#include "router.h"
+#include "services.h"
+#include "store.h"
+#include "util.h"
+
+#define COMPUTE_HOST "mockcloud-compute-1"
+
+/* srv->svc_state[MC_COMPUTE]. */
+typedef struct compute_state {
+    cJSON *quotas;           /* {project: {key: limit}} overrides */
+    cJSON *quota_defaults;   /* {key: limit} from fixtures */
+    cJSON *zones;            /* array of zone names */
+    uint64_t keypair_seq;
+    uint64_t instance_seq;
+} compute_state;
+
+typedef struct usage {
+    long instances, cores, ram, server_groups;
+} usage;
+
+compute_state *cs(mc_server *srv);
+bool mv_ge(const mc_req *r, int minor);
+bool is_admin(const mc_req *r);
+const char *req_project(const mc_req *r);
+const char *req_user(const mc_req *r);
+void now_iso(char out[32]);
+cJSON *nova_links(mc_req *r, const char *coll, const char *id);
+cJSON *bookmark_links(mc_req *r, const char *coll, const char *id);
+void add_collection_next(mc_req *r, cJSON *root, const char *key, const char *coll, const char *last_id);
+int page_limit_or_reply(mc_req *r, long *limit);
+const char *ref_id(const char *ref);
+void b64_encode(const unsigned char *in, size_t n, char *out);
+long b64_decode(const char *in, unsigned char *out, size_t outsz);
+mc_record *flavor_find(mc_req *r, const char *id);
+mc_record *keypair_find(mc_server *srv, const char *user, const char *name);
+long quota_limit(mc_server *srv, const char *project, const char *key);
+
+/* compute_servers.c */
+void project_usage(mc_server *srv, const char *project, usage *u);
+void servers_cancel_timers(mc_server *srv);
+mc_record *server_visible(mc_req *r, const char *id);
+void compute_server_list(mc_req *r);
+void compute_server_detail(mc_req *r);
+void compute_server_create(mc_req *r);
+void compute_server_show(mc_req *r);
+void compute_server_update(mc_req *r);
+void compute_server_delete(mc_req *r);
+void compute_server_action(mc_req *r);
+void compute_server_ips(mc_req *r);
+void compute_server_ips_network(mc_req *r);
+void compute_server_metadata(mc_req *r);
+void compute_server_metadata_item(mc_req *r);
+void compute_server_tags(mc_req *r);
+void compute_server_tag(mc_req *r);
+void compute_server_actions_list(mc_req *r);
+void compute_server_action_show(mc_req *r);
+void compute_server_secgroups(mc_req *r);
+void compute_server_interfaces(mc_req *r);
+void compute_server_interface(mc_req *r);
+void compute_server_password(mc_req *r);
+/* compute.c: the Nova shape of a Neutron security group */
+cJSON *secgroup_nova_view(mc_server *srv, mc_record *sg);
+
+#endif

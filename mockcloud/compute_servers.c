@@ -1,0 +1,2395 @@
+/* compute_servers.c -- Nova servers: create (with ports from the network
+ * service and images from the image service), list/detail with Nova's
+ * filters and marker pagination (newest first), show, update, delete, the
+ * lifecycle state machine on libevent timers, the actions, addresses and
+ * /ips, metadata, tags, instance actions, interfaces and security groups of
+ * a server.
+ *
+ * A server record's 'doc' holds a neutral shape (name, flavor snapshot,
+ * metadata, tags, actions...); its 'priv' (server_priv) holds the state
+ * machine: vm_state, task_state, power_state and the one pending timer.
+ * Freeing the priv frees the timer, so deleting a record or clearing the
+ * store can never leave a timer pointing at freed memory. Deleted servers
+ * stay in the store with vm_state "deleted" (hidden except to
+ * changes-since listings and instance actions), as Nova soft-deletes rows. */
+#include "compute_int.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+typedef enum {
+    OP_NONE = 0, OP_BUILD, OP_REBOOT, OP_STOP, OP_START, OP_PAUSE, OP_UNPAUSE, OP_SUSPEND, OP_RESUME,
+    OP_REBUILD, OP_RESIZE, OP_REVERT, OP_SNAPSHOT, OP_DELETE, OP_SHELVE, OP_UNSHELVE, OP_RESCUE, OP_UNRESCUE,
+} server_op;
+
+typedef struct server_priv {
+    mc_server *srv;
+    char id[40];
+    struct event *timer;
+    server_op op;
+    char vm_state[24];
+    char task_state[32];     /* "" = null */
+    int power_state;
+    char action_req[48];     /* instance action the pending op finishes */
+    char snapshot_id[40];
+} server_priv;
+
+static void server_priv_free(void *p) {
+    server_priv *sp = p;
+    if (sp->timer) event_free(sp->timer);
+    free(sp);
+}
+
+static server_priv *SP(mc_record *s) { return s->priv; }
+
+/* ---------------------------------------------------------------- state machine */
+
+const char *mc_compute_status(const char *vm, const char *task) {
+    const char *t = task ? task : "";
+    if (strcmp(vm, "active") == 0) {
+        if (strcmp(t, "rebooting") == 0 || strcmp(t, "reboot_pending") == 0 || strcmp(t, "reboot_started") == 0) return "REBOOT";
+        if (strncmp(t, "rebooting_hard", 14) == 0 || strcmp(t, "reboot_pending_hard") == 0 ||
+            strcmp(t, "reboot_started_hard") == 0)
+            return "HARD_REBOOT";
+        if (strncmp(t, "rebuild", 7) == 0) return "REBUILD";
+        if (strncmp(t, "resize_", 7) == 0 && strcmp(t, "resize_reverting") != 0) return "RESIZE";
+        if (strcmp(t, "migrating") == 0) return "MIGRATING";
+        if (strcmp(t, "updating_password") == 0) return "PASSWORD";
+        return "ACTIVE";
+    }
+    if (strcmp(vm, "building") == 0) return "BUILD";
+    if (strcmp(vm, "stopped") == 0) {
+        if (strncmp(t, "resize_", 7) == 0 && strcmp(t, "resize_reverting") != 0) return "RESIZE";
+        if (strncmp(t, "rebuild", 7) == 0) return "REBUILD";
+        return "SHUTOFF";
+    }
+    if (strcmp(vm, "resized") == 0) return strcmp(t, "resize_reverting") == 0 ? "REVERT_RESIZE" : "VERIFY_RESIZE";
+    if (strcmp(vm, "paused") == 0) return "PAUSED";
+    if (strcmp(vm, "suspended") == 0) return "SUSPENDED";
+    if (strcmp(vm, "rescued") == 0) return "RESCUE";
+    if (strcmp(vm, "error") == 0) return "ERROR";
+    if (strcmp(vm, "deleted") == 0) return "DELETED";
+    if (strcmp(vm, "soft-delete") == 0) return "SOFT_DELETED";
+    if (strcmp(vm, "shelved") == 0) return "SHELVED";
+    if (strcmp(vm, "shelved_offloaded") == 0) return "SHELVED_OFFLOADED";
+    return "UNKNOWN";
+}
+
+static const char *server_status(mc_record *s) { return mc_compute_status(SP(s)->vm_state, SP(s)->task_state); }
+
+static bool server_deleted(mc_record *s) { return strcmp(SP(s)->vm_state, "deleted") == 0; }
+
+static void touch(mc_record *s) {
+    char ts[32];
+    double now = mc_now();
+    mc_time_iso(now, ts);
+    mc_json_set_str(s->doc, "updated", ts);
+    mc_json_set(s->doc, "updated_ts", cJSON_CreateNumber(now));
+}
+
+static void set_state(mc_record *s, const char *vm, const char *task, int power) {
+    server_priv *sp = SP(s);
+    if (vm) mc_strlcpy(sp->vm_state, vm, sizeof sp->vm_state);
+    mc_strlcpy(sp->task_state, task ? task : "", sizeof sp->task_state);
+    if (power >= 0) sp->power_state = power;
+    touch(s);
+}
+
+/* ---------------------------------------------------------------- instance actions */
+
+static cJSON *action_add(mc_req *r, mc_record *s, const char *action) {
+    char ts[32];
+    now_iso(ts);
+    cJSON *acts = mc_json_arr(s->doc, "actions");
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "action", action);
+    cJSON_AddStringToObject(a, "instance_uuid", s->id);
+    cJSON_AddStringToObject(a, "request_id", r->req_id);
+    cJSON_AddStringToObject(a, "user_id", req_user(r));
+    cJSON_AddStringToObject(a, "project_id", req_project(r));
+    cJSON_AddStringToObject(a, "start_time", ts);
+    cJSON_AddNullToObject(a, "message");
+    cJSON_AddStringToObject(a, "updated_at", ts);
+    cJSON *evs = cJSON_AddArrayToObject(a, "events");
+    char ev[64];
+    snprintf(ev, sizeof ev, "compute_%s", action);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "event", ev);
+    cJSON_AddStringToObject(e, "start_time", ts);
+    cJSON_AddNullToObject(e, "finish_time");
+    cJSON_AddNullToObject(e, "result");
+    cJSON_AddNullToObject(e, "traceback");
+    cJSON_AddItemToArray(evs, e);
+    cJSON_AddItemToArray(acts, a);
+    return a;
+}
+
+static cJSON *action_find(mc_record *s, const char *req_id) {
+    cJSON *a;
+    cJSON_ArrayForEach(a, mc_json_arr(s->doc, "actions"))
+        if (mc_str_eq(mc_json_str(a, "request_id"), req_id)) return a;
+    return NULL;
+}
+
+static void action_finish(mc_record *s, const char *req_id, bool ok, const char *message) {
+    cJSON *a = action_find(s, req_id);
+    if (a == NULL) return;
+    char ts[32];
+    now_iso(ts);
+    mc_json_set_str(a, "updated_at", ts);
+    if (!ok) mc_json_set_str(a, "message", message ? message : "Error");
+    cJSON *e;
+    cJSON_ArrayForEach(e, mc_json_arr(a, "events")) {
+        if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "finish_time"))) continue;
+        mc_json_set_str(e, "finish_time", ts);
+        mc_json_set_str(e, "result", ok ? "Success" : "Error");
+        if (!ok) mc_json_set_str(e, "traceback", message);
+    }
+}
+
+/* Records an action that completes at once (lock, confirmResize...). */
+static void action_instant(mc_req *r, mc_record *s, const char *action) {
+    action_add(r, s, action);
+    action_finish(s, r->req_id, true, NULL);
+}
+
+/* ---------------------------------------------------------------- timers */
+
+static void server_complete(server_priv *sp);
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    server_complete(arg);
+}
+
+/* Schedules the pending transition 'op' in 'ms' (one timer per server). */
+static void schedule(mc_record *s, server_op op, long long ms, const char *req_id) {
+    server_priv *sp = SP(s);
+    if (sp->timer == NULL) sp->timer = evtimer_new(sp->srv->base, timer_cb, sp);
+    else evtimer_del(sp->timer);
+    sp->op = op;
+    mc_strlcpy(sp->action_req, req_id ? req_id : "", sizeof sp->action_req);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(sp->timer, &tv);
+}
+
+static void cancel(mc_record *s) {
+    server_priv *sp = SP(s);
+    if (sp->timer != NULL) evtimer_del(sp->timer);
+    sp->op = OP_NONE;
+}
+
+void servers_cancel_timers(mc_server *srv) {
+    for (mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]); s; s = mc_store_next(s)) {
+        server_priv *sp = SP(s);
+        if (sp && sp->timer) {
+            event_free(sp->timer);
+            sp->timer = NULL;
+            sp->op = OP_NONE;
+        }
+    }
+}
+
+static void set_launched(mc_record *s) {
+    char ts[32];
+    now_iso(ts);
+    mc_json_set_str(s->doc, "launched_at", ts);
+}
+
+static void server_finish_delete(mc_server *srv, mc_record *s) {
+    mc_net_ports_release(srv, s->id);
+    /* leave server groups */
+    for (mc_record *g = mc_store_first(&srv->world[MC_K_SERVER_GROUP]); g; g = mc_store_next(g)) {
+        cJSON *m = mc_json_arr(g->doc, "members");
+        int i = 0;
+        cJSON *x;
+        cJSON_ArrayForEach(x, m) {
+            if (mc_str_eq(x->valuestring, s->id)) {
+                cJSON_DeleteItemFromArray(m, i);
+                break;
+            }
+            i++;
+        }
+    }
+    char ts[32];
+    now_iso(ts);
+    mc_json_set_str(s->doc, "terminated_at", ts);
+    set_state(s, "deleted", NULL, 0);
+}
+
+static void server_complete(server_priv *sp) {
+    mc_server *srv = sp->srv;
+    mc_record *s = mc_store_find(&srv->world[MC_K_SERVER], sp->id);
+    if (s == NULL) return;
+    server_op op = sp->op;
+    sp->op = OP_NONE;
+    char req[48];
+    mc_strlcpy(req, sp->action_req, sizeof req);
+    switch (op) {
+    case OP_NONE:
+        return;
+    case OP_BUILD: {
+        long long pct = mc_knob_srv(srv, MC_KNOB_COMPUTE_BUILD_FAIL_PERCENT);
+        if (pct > 0 && (long long)(mc_rand_u64(srv) % 100) < pct) {
+            char ts[32];
+            now_iso(ts);
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddNumberToObject(f, "code", 500);
+            cJSON_AddStringToObject(f, "created", ts);
+            cJSON_AddStringToObject(f, "message", "No valid host was found. There are not enough hosts available.");
+            cJSON_AddStringToObject(f, "details", "Traceback: NoValidHost raised by the scheduler (mockcloud profile).");
+            mc_json_set(s->doc, "fault", f);
+            set_state(s, "error", NULL, 0);
+            mc_json_set_str(s->doc, "host", NULL);
+            mc_net_ports_set_status(srv, s->id, "DOWN");
+            action_finish(s, req, false, "No valid host was found. ");
+            return;
+        }
+        set_state(s, "active", NULL, 1);
+        set_launched(s);
+        mc_net_ports_set_status(srv, s->id, "ACTIVE");
+        break;
+    }
+    case OP_REBOOT:
+    case OP_START:
+    case OP_UNPAUSE:
+    case OP_RESUME:
+    case OP_UNRESCUE:
+        set_state(s, "active", NULL, 1);
+        mc_net_ports_set_status(srv, s->id, "ACTIVE");
+        break;
+    case OP_STOP:
+        set_state(s, "stopped", NULL, 4);
+        mc_net_ports_set_status(srv, s->id, "DOWN");
+        break;
+    case OP_PAUSE:
+        set_state(s, "paused", NULL, 3);
+        break;
+    case OP_SUSPEND:
+        set_state(s, "suspended", NULL, 7);
+        break;
+    case OP_RESCUE:
+        set_state(s, "rescued", NULL, 1);
+        break;
+    case OP_REBUILD:
+        set_state(s, strcmp(sp->vm_state, "stopped") == 0 ? "stopped" : "active", NULL,
+                  strcmp(sp->vm_state, "stopped") == 0 ? 4 : 1);
+        set_launched(s);
+        break;
+    case OP_RESIZE:
+        set_state(s, "resized", NULL, -1);
+        break;
+    case OP_REVERT: {
+        cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(s->doc, "old_flavor");
+        if (old) mc_json_set(s->doc, "flavor", old);
+        set_state(s, mc_json_has(s->doc, "resize_from_stopped") ? "stopped" : "active", NULL,
+                  mc_json_has(s->doc, "resize_from_stopped") ? 4 : 1);
+        cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "resize_from_stopped");
+        break;
+    }
+    case OP_SNAPSHOT: {
+        mc_record *img = mc_image_find(srv, sp->snapshot_id, s->project_id);
+        if (img != NULL) mc_image_set_status(srv, img, "active");
+        sp->snapshot_id[0] = '\0';
+        set_state(s, NULL, NULL, -1);
+        break;
+    }
+    case OP_SHELVE:
+        set_state(s, "shelved_offloaded", NULL, 4);
+        mc_json_set_str(s->doc, "host", NULL);
+        break;
+    case OP_UNSHELVE:
+        set_state(s, "active", NULL, 1);
+        mc_json_set_str(s->doc, "host", COMPUTE_HOST);
+        break;
+    case OP_DELETE:
+        server_finish_delete(srv, s);
+        break;
+    }
+    action_finish(s, req, true, NULL);
+}
+
+/* ---------------------------------------------------------------- lookups and usage */
+
+static bool server_owned(const mc_req *r, mc_record *s) {
+    return is_admin(r) || strcmp(s->project_id, req_project(r)) == 0;
+}
+
+mc_record *server_visible(mc_req *r, const char *id) {
+    mc_record *s = mc_store_find(&r->srv->world[MC_K_SERVER], id);
+    if (s == NULL || server_deleted(s) || !server_owned(r, s)) return NULL;
+    return s;
+}
+
+static mc_record *server_or_reply(mc_req *r) {
+    mc_record *s = server_visible(r, r->params[0]);
+    if (s == NULL) mc_reply_error(r, 404, NULL, "Instance %.64s could not be found.", r->params[0]);
+    return s;
+}
+
+void project_usage(mc_server *srv, const char *project, usage *u) {
+    memset(u, 0, sizeof *u);
+    for (mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]); s; s = mc_store_next(s)) {
+        if (server_deleted(s) || strcmp(s->project_id, project) != 0) continue;
+        cJSON *f = mc_json_obj(s->doc, "flavor");
+        u->instances++;
+        u->cores += (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "vcpus"));
+        u->ram += (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "ram"));
+    }
+    for (mc_record *g = mc_store_first(&srv->world[MC_K_SERVER_GROUP]); g; g = mc_store_next(g))
+        if (strcmp(g->project_id, project) == 0) u->server_groups++;
+}
+
+/* ---------------------------------------------------------------- views */
+
+typedef struct addr_ctx {
+    mc_server *srv;
+    mc_record *s;
+    cJSON *addresses;
+    bool ext;               /* OS-EXT-IPS fields */
+    const char *only_net;   /* /ips/{network} */
+} addr_ctx;
+
+static void addr_add(addr_ctx *c, const char *net, const char *ip, const char *type, const char *mac) {
+    if (c->only_net && strcmp(c->only_net, net) != 0) return;
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(c->addresses, net);
+    if (arr == NULL) arr = cJSON_AddArrayToObject(c->addresses, net);
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddNumberToObject(a, "version", strchr(ip, ':') ? 6 : 4);
+    cJSON_AddStringToObject(a, "addr", ip);
+    if (c->ext) {
+        cJSON_AddStringToObject(a, "OS-EXT-IPS:type", type);
+        if (mac) cJSON_AddStringToObject(a, "OS-EXT-IPS-MAC:mac_addr", mac);
+    }
+    cJSON_AddItemToArray(arr, a);
+}
+
+typedef struct fip_ctx {
+    addr_ctx *c;
+    const char *net, *mac;
+} fip_ctx;
+
+static void fip_each(mc_record *fip, void *arg) {
+    fip_ctx *f = arg;
+    const char *ip = mc_json_str(fip->doc, "floating_ip_address");
+    if (ip) addr_add(f->c, f->net, ip, "floating", f->mac);
+}
+
+static void port_each(mc_record *port, void *arg) {
+    addr_ctx *c = arg;
+    const char *net_id = mc_json_str(port->doc, "network_id");
+    mc_record *net = net_id ? mc_net_network_find(c->srv, net_id, c->s->project_id) : NULL;
+    if (net == NULL && net_id) net = mc_store_find(&c->srv->world[MC_K_NETWORK], net_id);
+    const char *name = net ? mc_json_str(net->doc, "name") : net_id;
+    if (name == NULL) return;
+    const char *mac = mc_json_str(port->doc, "mac_address");
+    cJSON *ip;
+    cJSON_ArrayForEach(ip, mc_json_arr(port->doc, "fixed_ips")) {
+        const char *a = mc_json_str(ip, "ip_address");
+        if (a) addr_add(c, name, a, "fixed", mac);
+    }
+    fip_ctx f = {c, name, mac};
+    mc_net_floatingips_each(c->srv, port->id, fip_each, &f);
+}
+
+static cJSON *server_addresses(mc_server *srv, mc_record *s, bool ext, const char *only_net) {
+    addr_ctx c = {srv, s, cJSON_CreateObject(), ext, only_net};
+    if (!server_deleted(s)) mc_net_ports_each(srv, s->id, port_each, &c);
+    return c.addresses;
+}
+
+static void host_id(const char *project, const char *host, char out[57]) {
+    out[0] = '\0';
+    if (host == NULL || host[0] == '\0') return;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", project, host);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(buf, strlen(buf), md, &n, EVP_sha224(), NULL);
+    mc_hex(md, n, out);
+}
+
+enum { V_BASIC = 0, V_DETAIL = 1, V_SHOW = 2 };
+
+static cJSON *flavor_embedded(mc_req *r, const cJSON *f) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "vcpus", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "vcpus")));
+    cJSON_AddNumberToObject(o, "ram", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "ram")));
+    cJSON_AddNumberToObject(o, "disk", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "disk")));
+    cJSON_AddNumberToObject(o, "ephemeral", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "ephemeral")));
+    cJSON_AddNumberToObject(o, "swap", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "swap")));
+    cJSON_AddStringToObject(o, "original_name", mc_json_str(f, "name"));
+    (void)r;
+    cJSON *es = mc_json_obj(f, "extra_specs");
+    cJSON_AddItemToObject(o, "extra_specs", es ? cJSON_Duplicate(es, 1) : cJSON_CreateObject());
+    return o;
+}
+
+static cJSON *server_view(mc_req *r, mc_record *s, int mode) {
+    const cJSON *d = s->doc;
+    server_priv *sp = SP(s);
+    bool admin = is_admin(r);
+    bool full = mode != V_BASIC;
+    const char *status = server_status(s);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", s->id);
+    cJSON_AddStringToObject(o, "name", mc_json_str(d, "name"));
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "tenant_id", s->project_id);
+    cJSON_AddStringToObject(o, "user_id", mc_json_str(d, "user_id"));
+    cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(mc_json_obj(d, "metadata"), 1));
+    char hid[57];
+    host_id(s->project_id, mc_json_str(d, "host"), hid);
+    cJSON_AddStringToObject(o, "hostId", hid);
+    const char *image = mc_json_str(d, "image");
+    if (image == NULL || image[0] == '\0') {
+        cJSON_AddStringToObject(o, "image", "");
+    } else {
+        cJSON *im = cJSON_AddObjectToObject(o, "image");
+        cJSON_AddStringToObject(im, "id", image);
+        cJSON_AddItemToObject(im, "links", bookmark_links(r, "images", image));
+    }
+    const cJSON *fl = mc_json_obj(d, "flavor");
+    if (mv_ge(r, 47)) {
+        cJSON_AddItemToObject(o, "flavor", flavor_embedded(r, fl));
+    } else {
+        cJSON *f = cJSON_AddObjectToObject(o, "flavor");
+        cJSON_AddStringToObject(f, "id", mc_json_str(fl, "id"));
+        cJSON_AddItemToObject(f, "links", bookmark_links(r, "flavors", mc_json_str(fl, "id")));
+    }
+    cJSON_AddStringToObject(o, "created", mc_json_str(d, "created"));
+    cJSON_AddStringToObject(o, "updated", mc_json_str(d, "updated"));
+    cJSON_AddItemToObject(o, "addresses", server_addresses(r->srv, s, full, NULL));
+    cJSON_AddStringToObject(o, "accessIPv4", mc_json_str(d, "accessIPv4"));
+    cJSON_AddStringToObject(o, "accessIPv6", mc_json_str(d, "accessIPv6"));
+    cJSON_AddItemToObject(o, "links", nova_links(r, "servers", s->id));
+    cJSON_AddStringToObject(o, "OS-DCF:diskConfig", mc_json_str(d, "disk_config"));
+    static const char *const progress_states[] = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING", NULL};
+    for (int i = 0; progress_states[i]; i++)
+        if (strcmp(status, progress_states[i]) == 0) {
+            cJSON_AddNumberToObject(o, "progress", strcmp(status, "ACTIVE") == 0 ? 100 : 0);
+            break;
+        }
+    const cJSON *fault = mc_json_obj(d, "fault");
+    if (fault && (strcmp(status, "ERROR") == 0 || strcmp(status, "DELETED") == 0)) {
+        cJSON *fo = cJSON_Duplicate(fault, 1);
+        if (!admin) cJSON_DeleteItemFromObjectCaseSensitive(fo, "details");
+        cJSON_AddItemToObject(o, "fault", fo);
+    }
+    if (full) {
+        cJSON_AddStringToObject(o, "OS-EXT-AZ:availability_zone", mc_json_str(d, "az"));
+        cJSON_AddStringToObject(o, "config_drive", mc_json_str(d, "config_drive"));
+        mc_json_set_str(o, "key_name", mc_json_str(d, "key_name"));
+        mc_json_set_str(o, "OS-SRV-USG:launched_at", mc_json_str(d, "launched_at"));
+        mc_json_set_str(o, "OS-SRV-USG:terminated_at", mc_json_str(d, "terminated_at"));
+        cJSON *sgs = mc_json_arr(d, "security_groups");
+        if (sgs && cJSON_GetArraySize(sgs) > 0 && !server_deleted(s)) {
+            cJSON *a = cJSON_AddArrayToObject(o, "security_groups");
+            cJSON *x;
+            cJSON_ArrayForEach(x, sgs) {
+                cJSON *g = cJSON_CreateObject();
+                cJSON_AddStringToObject(g, "name", x->valuestring);
+                cJSON_AddItemToArray(a, g);
+            }
+        }
+        mc_json_set_str(o, "OS-EXT-STS:task_state", sp->task_state[0] ? sp->task_state : NULL);
+        cJSON_AddStringToObject(o, "OS-EXT-STS:vm_state", sp->vm_state);
+        cJSON_AddNumberToObject(o, "OS-EXT-STS:power_state", sp->power_state);
+        cJSON_AddArrayToObject(o, "os-extended-volumes:volumes_attached");
+        if (admin) {
+            char iname[32];
+            snprintf(iname, sizeof iname, "instance-%08lx", (unsigned long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "num")));
+            mc_json_set_str(o, "OS-EXT-SRV-ATTR:host", mc_json_str(d, "host"));
+            cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:instance_name", iname);
+            mc_json_set_str(o, "OS-EXT-SRV-ATTR:hypervisor_hostname", mc_json_str(d, "host"));
+            if (mv_ge(r, 3)) {
+                mc_json_set_str(o, "OS-EXT-SRV-ATTR:reservation_id", mc_json_str(d, "reservation_id"));
+                cJSON_AddNumberToObject(o, "OS-EXT-SRV-ATTR:launch_index", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "launch_index")));
+                cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:kernel_id", "");
+                cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:ramdisk_id", "");
+                cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:root_device_name", "/dev/vda");
+                mc_json_set_str(o, "OS-EXT-SRV-ATTR:user_data", mc_json_str(d, "user_data"));
+            }
+            if (mv_ge(r, 16)) cJSON_AddStringToObject(o, "host_status", mc_json_str(d, "host") ? "UP" : "");
+        }
+        if ((admin && mv_ge(r, 3)) || mv_ge(r, 90))
+            cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:hostname", mc_json_str(d, "hostname"));
+    }
+    if (mv_ge(r, 9)) cJSON_AddBoolToObject(o, "locked", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "locked")));
+    if (mv_ge(r, 19)) mc_json_set_str(o, "description", mc_json_str(d, "description"));
+    if (mv_ge(r, 26)) cJSON_AddItemToObject(o, "tags", cJSON_Duplicate(mc_json_arr(d, "tags"), 1));
+    if (mv_ge(r, 63)) cJSON_AddNullToObject(o, "trusted_image_certificates");
+    if (mv_ge(r, 71) && mode != V_DETAIL) {
+        cJSON *g = cJSON_AddArrayToObject(o, "server_groups");
+        const char *gid = mc_json_str(d, "server_group");
+        if (gid) cJSON_AddItemToArray(g, cJSON_CreateString(gid));
+    }
+    if (mv_ge(r, 73) && full) mc_json_set_str(o, "locked_reason", mc_json_str(d, "locked_reason"));
+    return o;
+}
+
+/* ---------------------------------------------------------------- list */
+
+typedef struct list_filter {
+    mc_req *r;
+    bool all_tenants;
+    const char *project;     /* admin: tenant_id/project_id filter */
+    regex_t name_re;
+    bool has_name;
+    regex_t ip_re, ip6_re;
+    bool has_ip, has_ip6;
+    char statuses[8][24];
+    int nstatus;
+    const char *image, *flavor, *reservation, *key_name, *az, *host;
+    double changes_since, changes_before;
+    int locked;              /* -1 any */
+    cJSON *tags, *tags_any, *not_tags, *not_tags_any;
+    bool show_deleted;
+} list_filter;
+
+static bool has_tag(const cJSON *tags, const char *t) {
+    const cJSON *x;
+    cJSON_ArrayForEach(x, tags) if (cJSON_IsString(x) && strcmp(x->valuestring, t) == 0) return true;
+    return false;
+}
+
+static bool ip_match(regex_t *re, cJSON *addresses, int version) {
+    cJSON *net, *a;
+    cJSON_ArrayForEach(net, addresses) cJSON_ArrayForEach(a, net) {
+        if ((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(a, "version")) != version) continue;
+        const char *ip = mc_json_str(a, "addr");
+        if (ip && regexec(re, ip, 0, NULL, 0) == 0) return true;
+    }
+    return false;
+}
+
+static bool server_match(const mc_record *rec, void *arg) {
+    list_filter *f = arg;
+    mc_record *s = (mc_record *)rec;
+    const cJSON *d = s->doc;
+    if (server_deleted(s) && !f->show_deleted) return false;
+    if (!f->all_tenants && strcmp(s->project_id, req_project(f->r)) != 0) return false;
+    if (f->project && strcmp(s->project_id, f->project) != 0) return false;
+    if (f->nstatus > 0) {
+        const char *st = server_status(s);
+        bool ok = false;
+        for (int i = 0; i < f->nstatus && !ok; i++) ok = strcasecmp(st, f->statuses[i]) == 0;
+        if (!ok) return false;
+    }
+    if (f->has_name && regexec(&f->name_re, mc_json_str(d, "name"), 0, NULL, 0) != 0) return false;
+    if (f->image && !mc_str_eq(mc_json_str(d, "image"), f->image)) return false;
+    if (f->flavor && !mc_str_eq(mc_json_str(mc_json_obj(d, "flavor"), "id"), f->flavor)) return false;
+    if (f->reservation && !mc_str_eq(mc_json_str(d, "reservation_id"), f->reservation)) return false;
+    if (f->key_name && !mc_str_eq(mc_json_str(d, "key_name"), f->key_name)) return false;
+    if (f->az && !mc_str_eq(mc_json_str(d, "az"), f->az)) return false;
+    if (f->host && !mc_str_eq(mc_json_str(d, "host"), f->host)) return false;
+    double upd = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "updated_ts"));
+    if (f->changes_since >= 0 && upd < f->changes_since) return false;
+    if (f->changes_before >= 0 && upd > f->changes_before) return false;
+    if (f->locked >= 0 && (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "locked")) ? 1 : 0) != f->locked) return false;
+    const cJSON *tags = mc_json_arr(d, "tags");
+    const cJSON *x;
+    if (f->tags) cJSON_ArrayForEach(x, f->tags) if (!has_tag(tags, x->valuestring)) return false;
+    if (f->tags_any) {
+        bool any = false;
+        cJSON_ArrayForEach(x, f->tags_any) any |= has_tag(tags, x->valuestring);
+        if (!any) return false;
+    }
+    if (f->not_tags) {
+        bool all = true;
+        cJSON_ArrayForEach(x, f->not_tags) all &= has_tag(tags, x->valuestring);
+        if (all && cJSON_GetArraySize(f->not_tags) > 0) return false;
+    }
+    if (f->not_tags_any) cJSON_ArrayForEach(x, f->not_tags_any) if (has_tag(tags, x->valuestring)) return false;
+    if (f->has_ip || f->has_ip6) {
+        cJSON *addr = server_addresses(f->r->srv, s, false, NULL);
+        bool ok = (!f->has_ip || ip_match(&f->ip_re, addr, 4)) && (!f->has_ip6 || ip_match(&f->ip6_re, addr, 6));
+        cJSON_Delete(addr);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static const char *const valid_statuses[] = {
+    "ACTIVE", "BUILD", "DELETED", "ERROR", "HARD_REBOOT", "MIGRATING", "PASSWORD", "PAUSED", "REBOOT",
+    "REBUILD", "RESCUE", "RESIZE", "REVERT_RESIZE", "SHELVED", "SHELVED_OFFLOADED", "SHUTOFF",
+    "SOFT_DELETED", "SUSPENDED", "UNKNOWN", "VERIFY_RESIZE", NULL};
+
+typedef struct status_ctx {
+    list_filter *f;
+    bool bad;
+    char badval[64];
+} status_ctx;
+
+static void status_each(const char *v, void *arg) {
+    status_ctx *c = arg;
+    bool ok = false;
+    for (int i = 0; valid_statuses[i] && !ok; i++) ok = strcasecmp(v, valid_statuses[i]) == 0;
+    if (!ok) {
+        c->bad = true;
+        mc_strlcpy(c->badval, v, sizeof c->badval);
+        return;
+    }
+    if (c->f->nstatus < 8) mc_strlcpy(c->f->statuses[c->f->nstatus++], v, sizeof c->f->statuses[0]);
+}
+
+static cJSON *split_tags(const char *v) {
+    if (v == NULL) return NULL;
+    cJSON *a = cJSON_CreateArray();
+    const char *p = v;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > 0) {
+            char *t = strndup(p, n);
+            cJSON_AddItemToArray(a, cJSON_CreateString(t));
+            free(t);
+        }
+        p += n;
+        if (*p == ',') p++;
+    }
+    return a;
+}
+
+static void filter_free(list_filter *f) {
+    if (f->has_name) regfree(&f->name_re);
+    if (f->has_ip) regfree(&f->ip_re);
+    if (f->has_ip6) regfree(&f->ip6_re);
+    cJSON_Delete(f->tags);
+    cJSON_Delete(f->tags_any);
+    cJSON_Delete(f->not_tags);
+    cJSON_Delete(f->not_tags_any);
+}
+
+static int compile_or_reply(mc_req *r, regex_t *re, const char *v, const char *what) {
+    if (regcomp(re, v, REG_EXTENDED | REG_NOSUB) != 0) {
+        mc_reply_error(r, 400, NULL, "Invalid %s filter: '%.64s' is not a valid regular expression.", what, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int time_param_or_reply(mc_req *r, const char *key, double *out) {
+    const char *v = mc_query(r, key);
+    *out = -1;
+    if (v == NULL) return 0;
+    double t = mc_time_parse(v);
+    if (t < 0) {
+        mc_reply_error(r, 400, NULL, "Invalid input for query parameters %s. Value: %.64s. '%.64s' is not a 'date-time'",
+                       key, v, v);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+static void server_list_common(mc_req *r, bool detail) {
+    list_filter f;
+    memset(&f, 0, sizeof f);
+    f.r = r;
+    f.locked = -1;
+    f.changes_since = f.changes_before = -1;
+    bool admin = is_admin(r);
+    int at;
+    if (mc_query_bool_or_reply(r, "all_tenants", &at) != 0) return;
+    if (mc_query(r, "all_tenants") != NULL && at == -1) at = 1;
+    if (at == 1 || (mc_query(r, "all_tenants") && mc_query(r, "all_tenants")[0] == '\0')) {
+        if (!admin) {
+            mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.");
+            return;
+        }
+        f.all_tenants = true;
+    }
+    if (admin) {
+        f.project = mc_query(r, "project_id");
+        if (f.project == NULL) f.project = mc_query(r, "tenant_id");
+        if (f.project != NULL) f.all_tenants = true;
+        f.host = mc_query(r, "host");
+    }
+    status_ctx sc = {&f, false, ""};
+    mc_query_each(r, "status", status_each, &sc);
+    if (sc.bad) {
+        mc_reply_error(r, 400, NULL, "Invalid status value");
+        return;
+    }
+    for (int i = 0; i < f.nstatus; i++)
+        if (strcasecmp(f.statuses[i], "DELETED") == 0) {
+            if (!admin) {
+                mc_reply_error(r, 403, NULL, "Only administrators may list deleted instances");
+                return;
+            }
+            f.show_deleted = true;
+        }
+    if (time_param_or_reply(r, "changes-since", &f.changes_since) != 0) return;
+    if (mv_ge(r, 66) && time_param_or_reply(r, "changes-before", &f.changes_before) != 0) return;
+    if (f.changes_since >= 0 && f.changes_before >= 0 && f.changes_since > f.changes_before) {
+        mc_reply_error(r, 400, NULL, "The value of changes-since must be less than or equal to changes-before.");
+        return;
+    }
+    if (f.changes_since >= 0 || f.changes_before >= 0) f.show_deleted = true;
+    const char *v = mc_query(r, "name");
+    if (v != NULL) {
+        if (compile_or_reply(r, &f.name_re, v, "name") != 0) return;
+        f.has_name = true;
+    }
+    v = mc_query(r, "ip");
+    if (v != NULL) {
+        if (compile_or_reply(r, &f.ip_re, v, "ip") != 0) goto out;
+        f.has_ip = true;
+    }
+    v = mc_query(r, "ip6");
+    if (v != NULL && mv_ge(r, 5)) {
+        if (compile_or_reply(r, &f.ip6_re, v, "ip6") != 0) goto out;
+        f.has_ip6 = true;
+    }
+    f.image = ref_id(mc_query(r, "image"));
+    f.flavor = ref_id(mc_query(r, "flavor"));
+    f.reservation = mc_query(r, "reservation_id");
+    f.key_name = admin ? mc_query(r, "key_name") : NULL;
+    f.az = mc_query(r, "availability_zone");
+    if (mv_ge(r, 73)) {
+        v = mc_query(r, "locked");
+        if (v != NULL) {
+            bool b;
+            if (!mc_str_bool(v, &b)) {
+                mc_reply_error(r, 400, NULL, "Invalid input for query parameters locked. Value: %.64s.", v);
+                goto out;
+            }
+            f.locked = b;
+        }
+    }
+    if (mv_ge(r, 26)) {
+        f.tags = split_tags(mc_query(r, "tags"));
+        f.tags_any = split_tags(mc_query(r, "tags-any"));
+        f.not_tags = split_tags(mc_query(r, "not-tags"));
+        f.not_tags_any = split_tags(mc_query(r, "not-tags-any"));
+    }
+    long limit;
+    if (page_limit_or_reply(r, &limit) != 0) goto out;
+    if (limit < 0) limit = 1000;
+    const char *marker = mc_query(r, "marker");
+    mc_store *st = &r->srv->world[MC_K_SERVER];
+    size_t cap = (size_t)limit + 1;
+    mc_record **page = calloc(cap, sizeof *page);
+    bool more;
+    long n = mc_store_page(st, marker, limit, true, server_match, &f, page, cap, &more);
+    if (n < 0) {
+        free(page);
+        mc_reply_error(r, 400, NULL, "marker [%.64s] not found", marker);
+        goto out;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(root, "servers");
+    for (long i = 0; i < n; i++) {
+        if (detail) {
+            cJSON_AddItemToArray(a, server_view(r, page[i], V_DETAIL));
+        } else {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "id", page[i]->id);
+            cJSON_AddStringToObject(o, "name", mc_json_str(page[i]->doc, "name"));
+            cJSON_AddItemToObject(o, "links", nova_links(r, "servers", page[i]->id));
+            cJSON_AddItemToArray(a, o);
+        }
+    }
+    if (n > 0 && n == limit && (mc_query(r, "limit") != NULL || more))
+        add_collection_next(r, root, "servers_links", detail ? "servers/detail" : "servers", page[n - 1]->id);
+    free(page);
+    mc_reply_json(r, 200, root);
+out:
+    filter_free(&f);
+}
+
+void compute_server_list(mc_req *r) { server_list_common(r, false); }
+void compute_server_detail(mc_req *r) { server_list_common(r, true); }
+
+void compute_server_show(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "server", server_view(r, s, V_SHOW));
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- validation helpers */
+
+static bool name_ok(const cJSON *v) {
+    if (!cJSON_IsString(v)) return false;
+    size_t l = strlen(v->valuestring);
+    if (l == 0 || l > 255) return false;
+    bool any = false;
+    for (const char *p = v->valuestring; *p; p++) any |= !isspace((unsigned char)*p);
+    return any;
+}
+
+static int name_or_reply(mc_req *r, const cJSON *v) {
+    if (!name_ok(v)) {
+        char *t = v ? cJSON_PrintUnformatted(v) : NULL;
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute name. Value: %.64s. %s",
+                       t ? t : "None", cJSON_IsString(v) ? "Invalid name: must be 1 to 255 non-blank characters"
+                                                         : "is not of type 'string'");
+        cJSON_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+static int access_ip_or_reply(mc_req *r, const cJSON *in, const char *key, int family) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
+    if (v == NULL) return 0;
+    unsigned char buf[16];
+    if (!cJSON_IsString(v) || (v->valuestring[0] != '\0' && inet_pton(family, v->valuestring, buf) != 1)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute %s. Value: %.64s. '%.64s' is not a '%s'", key,
+                       cJSON_IsString(v) ? v->valuestring : "?", cJSON_IsString(v) ? v->valuestring : "?",
+                       family == AF_INET ? "ipv4" : "ipv6");
+        return -1;
+    }
+    return 0;
+}
+
+static int metadata_or_reply(mc_req *r, const cJSON *md, const char *project, long existing) {
+    if (!cJSON_IsObject(md)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute metadata. Value: %s. is not of type 'object'", "?");
+        return -1;
+    }
+    const cJSON *x;
+    long n = existing;
+    cJSON_ArrayForEach(x, md) {
+        size_t kl = strlen(x->string);
+        if (kl == 0 || kl > 255) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute metadata. Key length must be 1 to 255 characters.");
+            return -1;
+        }
+        if (!cJSON_IsString(x) || strlen(x->valuestring) > 255) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute %.255s. Value: %s. is not of type 'string' "
+                                         "or is longer than 255 characters", x->string, cJSON_IsString(x) ? "(too long)" : "?");
+            return -1;
+        }
+        n++;
+    }
+    long lim = quota_limit(r->srv, project, "metadata_items");
+    if (lim >= 0 && n > lim) {
+        mc_reply_error(r, 403, NULL, "Quota exceeded for metadata_items: Requested %ld, but already used 0 of %ld metadata_items",
+                       n, lim);
+        return -1;
+    }
+    return 0;
+}
+
+static bool tag_ok(const char *t) {
+    size_t l = strlen(t);
+    return l > 0 && l <= 60 && strchr(t, ',') == NULL && strchr(t, '/') == NULL;
+}
+
+static int tags_or_reply(mc_req *r, const cJSON *tags) {
+    if (!cJSON_IsArray(tags) || cJSON_GetArraySize(tags) > 50) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute tags: an array of at most 50 tags is required.");
+        return -1;
+    }
+    const cJSON *x;
+    cJSON_ArrayForEach(x, tags) {
+        if (!cJSON_IsString(x) || !tag_ok(x->valuestring)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute tags. Tags must be 1 to 60 characters without ',' or '/'.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void random_password(mc_server *srv, char *out, size_t n) {
+    static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    unsigned char buf[64];
+    if (n > sizeof buf) n = sizeof buf;
+    mc_rand_bytes(srv, buf, n - 1);
+    for (size_t i = 0; i + 1 < n; i++) out[i] = alphabet[buf[i] % (sizeof alphabet - 1)];
+    out[n - 1] = '\0';
+}
+
+/* Nova's InstanceInvalidState as a 409. */
+static void reply_state_conflict(mc_req *r, mc_record *s, const char *method) {
+    server_priv *sp = SP(s);
+    if (sp->task_state[0])
+        mc_reply_error(r, 409, NULL, "Cannot '%s' instance %s while it is in task_state %s", method, s->id, sp->task_state);
+    else
+        mc_reply_error(r, 409, NULL, "Cannot '%s' instance %s while it is in vm_state %s", method, s->id, sp->vm_state);
+}
+
+/* vm_states: NULL-terminated list the action needs; task_state must be
+ * null unless any_task. Locked servers refuse non-admins. */
+static int state_or_reply(mc_req *r, mc_record *s, const char *method, const char *const *vm_states, bool any_task,
+                          bool check_lock) {
+    server_priv *sp = SP(s);
+    if (check_lock && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->doc, "locked")) && !is_admin(r)) {
+        mc_reply_error(r, 409, NULL, "Instance %s is locked", s->id);
+        return -1;
+    }
+    bool ok = vm_states == NULL;
+    for (int i = 0; vm_states && vm_states[i] && !ok; i++) ok = strcmp(sp->vm_state, vm_states[i]) == 0;
+    if (!ok || (!any_task && sp->task_state[0])) {
+        reply_state_conflict(r, s, method);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- create */
+
+typedef struct net_req {
+    char network_id[64];
+    char port_id[64];
+    char fixed_ip[64];
+} net_req;
+
+typedef struct create_req {
+    mc_record *flavor;
+    mc_record *image;
+    const char *image_id;
+    net_req nets[16];
+    int nnets;
+    const cJSON *secgroups;   /* array of names (strings) */
+    cJSON *sg_names;          /* owned: names to show */
+    const char *key_name;
+    const char *az;
+    const char *user_data;
+    const char *admin_pass;
+    const char *description;
+    const char *hostname;
+    const char *server_group;
+    const cJSON *metadata, *tags;
+    const char *config_drive;
+    const char *disk_config;
+} create_req;
+
+static int networks_or_reply(mc_req *r, const cJSON *in, create_req *cr) {
+    const cJSON *nets = cJSON_GetObjectItemCaseSensitive(in, "networks");
+    const char *project = req_project(r);
+    if (nets == NULL) {
+        if (mv_ge(r, 37)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. 'networks' is a required property");
+            return -1;
+        }
+        mc_record *n = mc_net_network_auto(r->srv, project);
+        if (n != NULL) {
+            mc_strlcpy(cr->nets[0].network_id, n->id, sizeof cr->nets[0].network_id);
+            cr->nnets = 1;
+        }
+        return 0;
+    }
+    if (cJSON_IsString(nets)) {
+        if (!mv_ge(r, 37) || (strcmp(nets->valuestring, "auto") != 0 && strcmp(nets->valuestring, "none") != 0)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute networks. Value: %.64s. is not of type 'array'",
+                           nets->valuestring);
+            return -1;
+        }
+        if (strcmp(nets->valuestring, "none") == 0) return 0;
+        mc_record *n = mc_net_network_auto(r->srv, project);
+        if (n == NULL) {
+            mc_reply_error(r, 400, NULL, "Unable to automatically allocate a network for project %s", project);
+            return -1;
+        }
+        mc_strlcpy(cr->nets[0].network_id, n->id, sizeof cr->nets[0].network_id);
+        cr->nnets = 1;
+        return 0;
+    }
+    if (!cJSON_IsArray(nets)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute networks. Value is not of type 'array'");
+        return -1;
+    }
+    const cJSON *x;
+    cJSON_ArrayForEach(x, nets) {
+        if (!cJSON_IsObject(x) || cr->nnets >= 16) {
+            mc_reply_error(r, 400, NULL, "Bad networks format");
+            return -1;
+        }
+        net_req *nr = &cr->nets[cr->nnets];
+        const char *uuid = mc_json_str(x, "uuid");
+        const char *port = mc_json_str(x, "port");
+        const char *fip = mc_json_str(x, "fixed_ip");
+        if (port != NULL) {
+            if (!mc_is_uuid(port)) {
+                mc_reply_error(r, 400, NULL, "Bad networks format: port uuid is not in proper format (%.64s)", port);
+                return -1;
+            }
+            mc_record *p = mc_store_find(&r->srv->world[MC_K_PORT], port);
+            if (p == NULL || (!is_admin(r) && strcmp(p->project_id, project) != 0 &&
+                              !mc_str_eq(mc_json_str(p->doc, "project_id"), project))) {
+                mc_reply_error(r, 400, NULL, "Port %.64s could not be found.", port);
+                return -1;
+            }
+            const char *dev = mc_json_str(p->doc, "device_id");
+            if (dev != NULL && dev[0] != '\0') {
+                mc_reply_error(r, 409, NULL, "Port %.64s is still in use.", port);
+                return -1;
+            }
+            mc_strlcpy(nr->port_id, port, sizeof nr->port_id);
+        } else {
+            if (uuid == NULL) {
+                mc_reply_error(r, 400, NULL, "Bad networks format: network uuid is not in proper format (None)");
+                return -1;
+            }
+            if (!mc_is_uuid(uuid)) {
+                mc_reply_error(r, 400, NULL, "Bad networks format: network uuid is not in proper format (%.64s)", uuid);
+                return -1;
+            }
+            if (mc_net_network_find(r->srv, uuid, project) == NULL) {
+                mc_reply_error(r, 400, NULL, "Network %.64s could not be found.", uuid);
+                return -1;
+            }
+            mc_strlcpy(nr->network_id, uuid, sizeof nr->network_id);
+        }
+        if (fip != NULL) {
+            unsigned char buf[16];
+            if (inet_pton(AF_INET, fip, buf) != 1 && inet_pton(AF_INET6, fip, buf) != 1) {
+                mc_reply_error(r, 400, NULL, "Invalid input for field/attribute fixed_ip. Value: %.64s. '%.64s' is not a 'ipv4'",
+                               fip, fip);
+                return -1;
+            }
+            mc_strlcpy(nr->fixed_ip, fip, sizeof nr->fixed_ip);
+        }
+        cr->nnets++;
+    }
+    return 0;
+}
+
+static int image_or_reply(mc_req *r, const cJSON *in, create_req *cr) {
+    const cJSON *iv = cJSON_GetObjectItemCaseSensitive(in, "imageRef");
+    const cJSON *bdm = cJSON_GetObjectItemCaseSensitive(in, "block_device_mapping_v2");
+    if (iv != NULL && !cJSON_IsString(iv)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute imageRef. Value is not of type 'string'");
+        return -1;
+    }
+    const char *ref = iv ? iv->valuestring : "";
+    if (ref[0] == '\0') {
+        if (cJSON_IsArray(bdm) && cJSON_GetArraySize(bdm) > 0) {
+            mc_reply_error(r, 400, NULL, "Block Device Mapping is Invalid: the volume service is not available.");
+            return -1;
+        }
+        mc_reply_error(r, 400, NULL, "Missing imageRef attribute");
+        return -1;
+    }
+    const char *id = ref_id(ref);
+    if (!mc_is_uuid(id)) {
+        mc_reply_error(r, 400, NULL, "Invalid imageRef provided.");
+        return -1;
+    }
+    mc_record *img = mc_image_find(r->srv, id, req_project(r));
+    if (img == NULL) {
+        mc_reply_error(r, 400, NULL, "Image %.64s could not be found.", id);
+        return -1;
+    }
+    if (!mc_str_eq(mc_json_str(img->doc, "status"), "active")) {
+        mc_reply_error(r, 400, NULL, "Image %.64s is not active.", id);
+        return -1;
+    }
+    cr->image = img;
+    cr->image_id = img->id;
+    return 0;
+}
+
+static int flavor_or_reply400(mc_req *r, const cJSON *in, create_req *cr) {
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(in, "flavorRef");
+    if (fv == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. 'flavorRef' is a required property");
+        return -1;
+    }
+    char buf[64];
+    const char *id;
+    if (cJSON_IsString(fv)) {
+        id = ref_id(fv->valuestring);
+    } else if (cJSON_IsNumber(fv)) {
+        snprintf(buf, sizeof buf, "%d", fv->valueint);
+        id = buf;
+    } else {
+        mc_reply_error(r, 400, NULL, "Invalid flavorRef provided.");
+        return -1;
+    }
+    if (id[0] == '\0') {
+        mc_reply_error(r, 400, NULL, "Invalid flavorRef provided.");
+        return -1;
+    }
+    mc_record *f = flavor_find(r, id);
+    if (f == NULL) {
+        mc_reply_error(r, 400, NULL, "Flavor %.64s could not be found.", id);
+        return -1;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->doc, "disabled"))) {
+        mc_reply_error(r, 400, NULL, "Flavor is disabled.");
+        return -1;
+    }
+    cr->flavor = f;
+    return 0;
+}
+
+static cJSON *flavor_snapshot(mc_record *f) {
+    cJSON *o = cJSON_Duplicate(f->doc, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "access");
+    mc_json_set_str(o, "id", f->id);
+    return o;
+}
+
+static int image_fits_or_reply(mc_req *r, mc_record *img, mc_record *flavor) {
+    if (img == NULL) return 0;
+    double min_ram = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(img->doc, "min_ram"));
+    double min_disk = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(img->doc, "min_disk"));
+    double size = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(img->doc, "size"));
+    double ram = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(flavor->doc, "ram"));
+    double disk = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(flavor->doc, "disk"));
+    if (min_ram == min_ram && min_ram > ram) {
+        mc_reply_error(r, 400, NULL, "Flavor's memory is too small for requested image.");
+        return -1;
+    }
+    if (disk > 0 && min_disk == min_disk && min_disk > disk) {
+        mc_reply_error(r, 400, NULL, "Flavor's disk is too small for requested image. Flavor disk is %.0f bytes, "
+                                     "minimum required by image is %.0f bytes.", disk * 1073741824.0, min_disk * 1073741824.0);
+        return -1;
+    }
+    if (disk > 0 && size == size && size > disk * 1073741824.0) {
+        mc_reply_error(r, 400, NULL, "Flavor's disk is too small for requested image. Flavor disk is %.0f bytes, "
+                                     "image is %.0f bytes.", disk * 1073741824.0, size);
+        return -1;
+    }
+    return 0;
+}
+
+static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, const char *resv, int index,
+                             const char *admin_pass) {
+    mc_server *srv = r->srv;
+    char id[37], ts[32];
+    mc_uuid(srv, id);
+    double now = mc_now();
+    mc_time_iso(now, ts);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "name", name);
+    mc_json_set_str(d, "description", cr->description);
+    cJSON_AddStringToObject(d, "user_id", req_user(r));
+    cJSON_AddStringToObject(d, "image", cr->image_id ? cr->image_id : "");
+    cJSON_AddItemToObject(d, "flavor", flavor_snapshot(cr->flavor));
+    cJSON_AddItemToObject(d, "metadata", cr->metadata ? cJSON_Duplicate(cr->metadata, 1) : cJSON_CreateObject());
+    cJSON_AddItemToObject(d, "tags", cr->tags ? cJSON_Duplicate(cr->tags, 1) : cJSON_CreateArray());
+    mc_json_set_str(d, "key_name", cr->key_name);
+    cJSON_AddStringToObject(d, "created", ts);
+    cJSON_AddStringToObject(d, "updated", ts);
+    cJSON_AddNumberToObject(d, "updated_ts", now);
+    cJSON_AddStringToObject(d, "accessIPv4", "");
+    cJSON_AddStringToObject(d, "accessIPv6", "");
+    cJSON_AddStringToObject(d, "config_drive", cr->config_drive ? cr->config_drive : "");
+    cJSON_AddStringToObject(d, "disk_config", cr->disk_config ? cr->disk_config : "MANUAL");
+    cJSON_AddStringToObject(d, "az", cr->az);
+    cJSON_AddItemToObject(d, "security_groups", cJSON_Duplicate(cr->sg_names, 1));
+    cJSON_AddStringToObject(d, "host", COMPUTE_HOST);
+    cJSON_AddStringToObject(d, "reservation_id", resv);
+    cJSON_AddNumberToObject(d, "launch_index", index);
+    char hn[64];
+    size_t k = 0;
+    for (const char *p = cr->hostname ? cr->hostname : name; *p && k < sizeof hn - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isalnum(c) || c == '-') hn[k++] = (char)tolower(c);
+        else if (c == ' ' || c == '_' || c == '.') hn[k++] = '-';
+    }
+    hn[k] = '\0';
+    cJSON_AddStringToObject(d, "hostname", k ? hn : "server");
+    mc_json_set_str(d, "user_data", cr->user_data);
+    cJSON_AddBoolToObject(d, "locked", false);
+    cJSON_AddNullToObject(d, "locked_reason");
+    cJSON_AddNullToObject(d, "launched_at");
+    cJSON_AddNullToObject(d, "terminated_at");
+    cJSON_AddStringToObject(d, "admin_pass", admin_pass);
+    cJSON_AddNumberToObject(d, "num", (double)++cs(srv)->instance_seq);
+    if (cr->server_group) cJSON_AddStringToObject(d, "server_group", cr->server_group);
+    cJSON_AddArrayToObject(d, "actions");
+    mc_record *s = mc_store_add(&srv->world[MC_K_SERVER], id, req_project(r), d);
+    server_priv *sp = calloc(1, sizeof *sp);
+    if (sp == NULL) mc_panic("out of memory");
+    sp->srv = srv;
+    mc_strlcpy(sp->id, id, sizeof sp->id);
+    mc_strlcpy(sp->vm_state, "building", sizeof sp->vm_state);
+    mc_strlcpy(sp->task_state, "scheduling", sizeof sp->task_state);
+    s->priv = sp;
+    s->priv_free = server_priv_free;
+    return s;
+}
+
+/* Creates or attaches the server's ports; on failure releases what it made. */
+static int ports_or_reply(mc_req *r, mc_record *s, const create_req *cr) {
+    for (int i = 0; i < cr->nnets; i++) {
+        const net_req *nr = &cr->nets[i];
+        int status = 400;
+        char err[256] = "";
+        if (nr->port_id[0]) {
+            if (mc_net_port_attach(r->srv, nr->port_id, s->project_id, s->id, "compute:nova", &status, err, sizeof err) != 0)
+                goto fail;
+            continue;
+        }
+        mc_port_req pr = {s->project_id, nr->network_id, NULL, nr->fixed_ip[0] ? nr->fixed_ip : NULL, s->id,
+                          "compute:nova", cr->secgroups};
+        if (mc_net_port_create(r->srv, &pr, &status, err, sizeof err) == NULL) goto fail;
+        continue;
+    fail:
+        mc_net_ports_release(r->srv, s->id);
+        if (status == 409 && strstr(err, "IP") != NULL)
+            mc_reply_error(r, 409, NULL, "Fixed IP address %s is already in use on instance %s.", nr->fixed_ip, s->id);
+        else
+            mc_reply_error(r, status >= 400 && status < 500 ? (status == 404 ? 400 : status) : 500, NULL, "%s",
+                           err[0] ? err : "Port creation failed.");
+        return -1;
+    }
+    return 0;
+}
+
+void compute_server_create(mc_req *r) {
+    cJSON *in = mc_json_obj(r->body, "server");
+    if (in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. 'server' is a required property");
+        return;
+    }
+    create_req cr;
+    memset(&cr, 0, sizeof cr);
+    const char *project = req_project(r);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "name");
+    if (name == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. 'name' is a required property");
+        return;
+    }
+    if (name_or_reply(r, name) != 0) return;
+    if (flavor_or_reply400(r, in, &cr) != 0) return;
+    if (image_or_reply(r, in, &cr) != 0) return;
+    if (image_fits_or_reply(r, cr.image, cr.flavor) != 0) return;
+    if (access_ip_or_reply(r, in, "accessIPv4", AF_INET) != 0) return;
+    if (access_ip_or_reply(r, in, "accessIPv6", AF_INET6) != 0) return;
+    cr.metadata = cJSON_GetObjectItemCaseSensitive(in, "metadata");
+    if (cr.metadata && metadata_or_reply(r, cr.metadata, project, 0) != 0) return;
+    if (mv_ge(r, 52) && mc_json_has(in, "tags")) {
+        cr.tags = cJSON_GetObjectItemCaseSensitive(in, "tags");
+        if (tags_or_reply(r, cr.tags) != 0) return;
+    }
+    if (mv_ge(r, 19) && mc_json_has(in, "description")) {
+        const cJSON *dv = cJSON_GetObjectItemCaseSensitive(in, "description");
+        if (!(cJSON_IsNull(dv) || (cJSON_IsString(dv) && strlen(dv->valuestring) <= 255))) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute description.");
+            return;
+        }
+        cr.description = cJSON_IsString(dv) ? dv->valuestring : NULL;
+    }
+    if (mv_ge(r, 90) && mc_json_has(in, "hostname")) {
+        cr.hostname = mc_json_str(in, "hostname");
+        if (cr.hostname == NULL || cr.hostname[0] == '\0' || strlen(cr.hostname) > 63) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute hostname.");
+            return;
+        }
+    }
+    cr.key_name = mc_json_str(in, "key_name");
+    if (mc_json_has(in, "key_name") && !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(in, "key_name")) &&
+        (cr.key_name == NULL || keypair_find(r->srv, req_user(r), cr.key_name) == NULL)) {
+        mc_reply_error(r, 400, NULL, "Invalid key_name provided.");
+        return;
+    }
+    const char *az = mc_json_str(in, "availability_zone");
+    cr.az = cJSON_GetArrayItem(cs(r->srv)->zones, 0)->valuestring;
+    if (az != NULL && az[0] != '\0') {
+        char zone[128];
+        mc_strlcpy(zone, az, sizeof zone);
+        char *colon = strchr(zone, ':');
+        if (colon) *colon = '\0';
+        bool ok = false;
+        cJSON *z;
+        cJSON_ArrayForEach(z, cs(r->srv)->zones) if (strcmp(z->valuestring, zone) == 0) {
+            ok = true;
+            cr.az = z->valuestring;
+        }
+        if (!ok) {
+            mc_reply_error(r, 400, NULL, "The requested availability zone is not available");
+            return;
+        }
+    }
+    const cJSON *ud = cJSON_GetObjectItemCaseSensitive(in, "user_data");
+    if (ud != NULL && !cJSON_IsNull(ud)) {
+        if (!cJSON_IsString(ud) || strlen(ud->valuestring) > 65535) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute user_data. User data too large or not a string.");
+            return;
+        }
+        size_t l = strlen(ud->valuestring);
+        unsigned char *tmp = malloc(l + 1);
+        long dl = b64_decode(ud->valuestring, tmp, l + 1);
+        free(tmp);
+        if (dl < 0) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute user_data. Value: %.32s. '%.32s' is not a 'base64'",
+                           ud->valuestring, ud->valuestring);
+            return;
+        }
+        cr.user_data = ud->valuestring;
+    }
+    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(in, "adminPass");
+    if (ap != NULL && !cJSON_IsString(ap)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute adminPass. Value is not of type 'string'");
+        return;
+    }
+    cr.admin_pass = ap ? ap->valuestring : NULL;
+    const cJSON *cd = cJSON_GetObjectItemCaseSensitive(in, "config_drive");
+    if (cJSON_IsTrue(cd) || (cJSON_IsString(cd) && (strcasecmp(cd->valuestring, "true") == 0 || strcmp(cd->valuestring, "1") == 0)))
+        cr.config_drive = "True";
+    cr.disk_config = mc_json_str(in, "OS-DCF:diskConfig");
+    if (cr.disk_config && strcmp(cr.disk_config, "AUTO") != 0 && strcmp(cr.disk_config, "MANUAL") != 0) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute OS-DCF:diskConfig.");
+        return;
+    }
+    /* security groups: [{"name": name-or-id}] */
+    const cJSON *sgs = cJSON_GetObjectItemCaseSensitive(in, "security_groups");
+    cJSON *sg_req = NULL;
+    cr.sg_names = cJSON_CreateArray();
+    if (sgs != NULL) {
+        if (!cJSON_IsArray(sgs)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute security_groups.");
+            goto out;
+        }
+        sg_req = cJSON_CreateArray();
+        const cJSON *x;
+        cJSON_ArrayForEach(x, sgs) {
+            const char *n = mc_json_str(x, "name");
+            if (n == NULL) {
+                mc_reply_error(r, 400, NULL, "Invalid input for field/attribute security_groups: 'name' is required.");
+                goto out;
+            }
+            mc_record *g = mc_net_secgroup_find(r->srv, n, project);
+            if (g == NULL) {
+                mc_reply_error(r, 400, NULL, "Security group %.255s not found.", n);
+                goto out;
+            }
+            if (!has_tag(cr.sg_names, mc_json_str(g->doc, "name")))
+                cJSON_AddItemToArray(cr.sg_names, cJSON_CreateString(mc_json_str(g->doc, "name")));
+            cJSON_AddItemToArray(sg_req, cJSON_CreateString(g->id));
+        }
+        cr.secgroups = sg_req;
+    } else {
+        cJSON_AddItemToArray(cr.sg_names, cJSON_CreateString("default"));
+    }
+    if (networks_or_reply(r, in, &cr) != 0) goto out;
+    /* scheduler hints: a server group */
+    const cJSON *hints = mc_json_obj(r->body, "os:scheduler_hints");
+    if (hints == NULL) hints = mc_json_obj(r->body, "OS-SCH-HNT:scheduler_hints");
+    const char *group = hints ? mc_json_str(hints, "group") : NULL;
+    mc_record *grp = NULL;
+    if (group != NULL) {
+        grp = mc_store_find(&r->srv->world[MC_K_SERVER_GROUP], group);
+        if (grp == NULL || (strcmp(grp->project_id, project) != 0 && !is_admin(r))) {
+            mc_reply_error(r, 400, NULL, "Invalid server group %.64s.", group);
+            goto out;
+        }
+        cr.server_group = grp->id;
+    }
+    /* min_count / max_count */
+    long min_count = 1, max_count = 1;
+    const cJSON *mn = cJSON_GetObjectItemCaseSensitive(in, "min_count");
+    const cJSON *mx = cJSON_GetObjectItemCaseSensitive(in, "max_count");
+    if (mn != NULL) {
+        if (cJSON_IsNumber(mn) && mn->valuedouble == (double)(long)mn->valuedouble) min_count = (long)mn->valuedouble;
+        else if (!(cJSON_IsString(mn) && mc_parse_long(mn->valuestring, 1, 100000, &min_count))) min_count = 0;
+        if (min_count < 1) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute min_count.");
+            goto out;
+        }
+        max_count = min_count;
+    }
+    if (mx != NULL) {
+        if (cJSON_IsNumber(mx) && mx->valuedouble == (double)(long)mx->valuedouble) max_count = (long)mx->valuedouble;
+        else if (!(cJSON_IsString(mx) && mc_parse_long(mx->valuestring, 1, 100000, &max_count))) max_count = 0;
+        if (max_count < 1) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute max_count.");
+            goto out;
+        }
+    }
+    if (min_count > max_count) {
+        mc_reply_error(r, 400, NULL, "min_count must be <= max_count");
+        goto out;
+    }
+    if (max_count > 1 && cr.nnets > 0) {
+        for (int i = 0; i < cr.nnets; i++)
+            if (cr.nets[i].port_id[0] || cr.nets[i].fixed_ip[0]) {
+                mc_reply_error(r, 400, NULL, "Multiple instances cannot be created with a port or a fixed IP.");
+                goto out;
+            }
+    }
+    /* quota: instances, cores, ram */
+    usage u;
+    project_usage(r->srv, project, &u);
+    long vcpus = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cr.flavor->doc, "vcpus"));
+    long ram = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cr.flavor->doc, "ram"));
+    long count = max_count;
+    const char *over = NULL;
+    long over_used = 0, over_lim = 0;
+    for (; count >= min_count; count--) {
+        long li = quota_limit(r->srv, project, "instances"), lc = quota_limit(r->srv, project, "cores"),
+             lr = quota_limit(r->srv, project, "ram");
+        over = NULL;
+        if (li >= 0 && u.instances + count > li) over = "instances", over_used = u.instances, over_lim = li;
+        else if (lc >= 0 && u.cores + count * vcpus > lc) over = "cores", over_used = u.cores, over_lim = lc;
+        else if (lr >= 0 && u.ram + count * ram > lr) over = "ram", over_used = u.ram, over_lim = lr;
+        if (over == NULL) break;
+    }
+    if (over != NULL) {
+        long req = strcmp(over, "instances") == 0 ? min_count : strcmp(over, "cores") == 0 ? min_count * vcpus : min_count * ram;
+        mc_reply_error(r, 403, NULL, "Quota exceeded for %s: Requested %ld, but already used %ld of %ld %s", over, req,
+                       over_used, over_lim, over);
+        goto out;
+    }
+    if (grp != NULL) {
+        long lim = quota_limit(r->srv, project, "server_group_members");
+        if (lim >= 0 && cJSON_GetArraySize(mc_json_arr(grp->doc, "members")) + count > lim) {
+            mc_reply_error(r, 403, NULL, "Quota exceeded, too many servers in group");
+            goto out;
+        }
+    }
+    char resv[16];
+    unsigned char rb[4];
+    mc_rand_bytes(r->srv, rb, 4);
+    snprintf(resv, sizeof resv, "r-%02x%02x%02x%02x", rb[0], rb[1], rb[2], rb[3]);
+    char pass[16];
+    if (cr.admin_pass == NULL) random_password(r->srv, pass, 13);
+    const char *admin_pass = cr.admin_pass ? cr.admin_pass : pass;
+    mc_record *first = NULL;
+    long long build_ms = mc_knob(r, MC_KNOB_COMPUTE_BUILD_MS);
+    for (long i = 0; i < count; i++) {
+        char nm[300];
+        if (count > 1)
+            snprintf(nm, sizeof nm, "%s-%ld", name->valuestring, i + 1);
+        else
+            mc_strlcpy(nm, name->valuestring, sizeof nm);
+        mc_record *s = server_new(r, nm, &cr, resv, (int)i, admin_pass);
+        if (ports_or_reply(r, s, &cr) != 0) {
+            mc_store_delete(&r->srv->world[MC_K_SERVER], s);
+            goto out;
+        }
+        if (cr.nnets > 0) mc_net_ports_set_status(r->srv, s->id, "DOWN");
+        if (grp != NULL) cJSON_AddItemToArray(mc_json_arr(grp->doc, "members"), cJSON_CreateString(s->id));
+        if (mc_json_str(in, "accessIPv4"))
+            mc_json_set_str(s->doc, "accessIPv4", mc_json_str(in, "accessIPv4"));
+        if (mc_json_str(in, "accessIPv6")) mc_json_set_str(s->doc, "accessIPv6", mc_json_str(in, "accessIPv6"));
+        action_add(r, s, "create");
+        schedule(s, OP_BUILD, build_ms, r->req_id);
+        if (first == NULL) first = s;
+    }
+    cJSON *root = cJSON_CreateObject();
+    const cJSON *rr = cJSON_GetObjectItemCaseSensitive(in, "return_reservation_id");
+    if (cJSON_IsTrue(rr) || (cJSON_IsString(rr) && strcasecmp(rr->valuestring, "true") == 0)) {
+        cJSON_AddStringToObject(root, "reservation_id", resv);
+    } else {
+        cJSON *o = cJSON_AddObjectToObject(root, "server");
+        cJSON_AddStringToObject(o, "id", first->id);
+        cJSON_AddItemToObject(o, "links", nova_links(r, "servers", first->id));
+        cJSON_AddStringToObject(o, "OS-DCF:diskConfig", mc_json_str(first->doc, "disk_config"));
+        cJSON *sga = cJSON_AddArrayToObject(o, "security_groups");
+        cJSON *x;
+        cJSON_ArrayForEach(x, cr.sg_names) {
+            cJSON *g = cJSON_CreateObject();
+            cJSON_AddStringToObject(g, "name", x->valuestring);
+            cJSON_AddItemToArray(sga, g);
+        }
+        cJSON_AddStringToObject(o, "adminPass", admin_pass);
+        char loc[600];
+        snprintf(loc, sizeof loc, "%s/compute/v2.1/servers/%s", r->srv->public_url, first->id);
+        mc_header_set(r, "Location", loc);
+    }
+    mc_reply_json(r, 202, root);
+out:
+    cJSON_Delete(sg_req);
+    cJSON_Delete(cr.sg_names);
+}
+
+/* ---------------------------------------------------------------- update, delete */
+
+void compute_server_update(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *in = mc_json_obj(r->body, "server");
+    if (in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. 'server' is a required property");
+        return;
+    }
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(in, "name");
+    if (n != NULL && name_or_reply(r, n) != 0) return;
+    if (access_ip_or_reply(r, in, "accessIPv4", AF_INET) != 0) return;
+    if (access_ip_or_reply(r, in, "accessIPv6", AF_INET6) != 0) return;
+    const cJSON *dv = cJSON_GetObjectItemCaseSensitive(in, "description");
+    if (dv != NULL) {
+        if (!mv_ge(r, 19)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. Additional properties are not allowed "
+                                         "('description' was unexpected)");
+            return;
+        }
+        if (!(cJSON_IsNull(dv) || (cJSON_IsString(dv) && strlen(dv->valuestring) <= 255))) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute description.");
+            return;
+        }
+    }
+    const cJSON *hv = cJSON_GetObjectItemCaseSensitive(in, "hostname");
+    if (hv != NULL && (!mv_ge(r, 90) || !cJSON_IsString(hv) || hv->valuestring[0] == '\0' || strlen(hv->valuestring) > 63)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute hostname.");
+        return;
+    }
+    if (n != NULL) mc_json_set_str(s->doc, "name", n->valuestring);
+    if (dv != NULL) mc_json_set_str(s->doc, "description", cJSON_IsString(dv) ? dv->valuestring : NULL);
+    if (hv != NULL) mc_json_set_str(s->doc, "hostname", hv->valuestring);
+    if (mc_json_str(in, "accessIPv4")) mc_json_set_str(s->doc, "accessIPv4", mc_json_str(in, "accessIPv4"));
+    if (mc_json_str(in, "accessIPv6")) mc_json_set_str(s->doc, "accessIPv6", mc_json_str(in, "accessIPv6"));
+    touch(s);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "server", server_view(r, s, mv_ge(r, 75) ? V_SHOW : V_BASIC));
+    mc_reply_json(r, 200, root);
+}
+
+void compute_server_delete(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->doc, "locked")) && !is_admin(r)) {
+        mc_reply_error(r, 409, NULL, "Instance %s is locked", s->id);
+        return;
+    }
+    if (strcmp(SP(s)->task_state, "deleting") == 0) {
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    cancel(s);
+    if (SP(s)->snapshot_id[0]) {
+        mc_record *img = mc_image_find(r->srv, SP(s)->snapshot_id, s->project_id);
+        if (img != NULL) mc_image_set_status(r->srv, img, "active");
+        SP(s)->snapshot_id[0] = '\0';
+    }
+    action_add(r, s, "delete");
+    set_state(s, NULL, "deleting", -1);
+    long long ms = mc_knob(r, MC_KNOB_COMPUTE_DELETE_MS);
+    if (ms == 0) {
+        server_finish_delete(r->srv, s);
+        action_finish(s, r->req_id, true, NULL);
+    } else {
+        schedule(s, OP_DELETE, ms, r->req_id);
+    }
+    mc_reply_json(r, 204, NULL);
+}
+
+/* ---------------------------------------------------------------- actions */
+
+static const char *const ST_ACTIVE[] = {"active", NULL};
+static const char *const ST_STOPPED[] = {"stopped", NULL};
+static const char *const ST_ACTIVE_ERROR[] = {"active", "error", NULL};
+static const char *const ST_REBOOT[] = {"active", "stopped", "paused", "suspended", "error", NULL};
+static const char *const ST_REBUILD[] = {"active", "stopped", "error", NULL};
+static const char *const ST_RESIZE[] = {"active", "stopped", NULL};
+static const char *const ST_RESIZED[] = {"resized", NULL};
+static const char *const ST_PAUSED[] = {"paused", NULL};
+static const char *const ST_SUSPENDED[] = {"suspended", NULL};
+static const char *const ST_SNAPSHOT[] = {"active", "stopped", "paused", "suspended", NULL};
+static const char *const ST_SHELVE[] = {"active", "stopped", "paused", "suspended", NULL};
+static const char *const ST_SHELVED[] = {"shelved", "shelved_offloaded", NULL};
+static const char *const ST_RESCUE[] = {"active", "stopped", "error", NULL};
+static const char *const ST_RESCUED[] = {"rescued", NULL};
+static const char *const ST_PASSWORD[] = {"active", NULL};
+
+static long long action_ms(mc_req *r) { return mc_knob(r, MC_KNOB_COMPUTE_ACTION_MS); }
+
+/* Starts a timed transition: task_state now, 'op' after action_ms. */
+static void start_op(mc_req *r, mc_record *s, const char *action, const char *task, server_op op, long long ms) {
+    action_add(r, s, action);
+    set_state(s, NULL, task, -1);
+    schedule(s, op, ms, r->req_id);
+}
+
+static void act_reboot(mc_req *r, mc_record *s, cJSON *arg) {
+    const char *type = mc_json_str(arg, "type");
+    if (!cJSON_IsObject(arg) || type == NULL || (strcasecmp(type, "SOFT") != 0 && strcasecmp(type, "HARD") != 0)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute type. Value: %.16s. is not one of ['HARD', 'Hard', "
+                                     "'hard', 'SOFT', 'Soft', 'soft']", type ? type : "None");
+        return;
+    }
+    bool hard = strcasecmp(type, "HARD") == 0;
+    server_priv *sp = SP(s);
+    /* a hard reboot may interrupt a soft one */
+    bool busy_ok = hard && strncmp(sp->task_state, "reboot", 6) == 0;
+    if (state_or_reply(r, s, "reboot", ST_REBOOT, busy_ok, true) != 0) return;
+    if (!hard && strcmp(sp->vm_state, "active") != 0) {
+        reply_state_conflict(r, s, "reboot");
+        return;
+    }
+    start_op(r, s, "reboot", hard ? "reboot_started_hard" : "reboot_started", OP_REBOOT, action_ms(r));
+    mc_reply_json(r, 202, NULL);
+}
+
+static void act_simple(mc_req *r, mc_record *s, const char *method, const char *action, const char *const *states,
+                       const char *task, server_op op) {
+    if (state_or_reply(r, s, method, states, false, true) != 0) return;
+    start_op(r, s, action, task, op, action_ms(r));
+    mc_reply_json(r, 202, NULL);
+}
+
+static int rebuild_image_or_reply(mc_req *r, cJSON *arg, mc_record **img) {
+    const char *ref = mc_json_str(arg, "imageRef");
+    if (ref == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute rebuild. 'imageRef' is a required property");
+        return -1;
+    }
+    const char *id = ref_id(ref);
+    *img = mc_is_uuid(id) ? mc_image_find(r->srv, id, req_project(r)) : NULL;
+    if (*img == NULL) {
+        mc_reply_error(r, 400, NULL, "Image %.64s could not be found.", id);
+        return -1;
+    }
+    if (!mc_str_eq(mc_json_str((*img)->doc, "status"), "active")) {
+        mc_reply_error(r, 400, NULL, "Image %.64s is not active.", id);
+        return -1;
+    }
+    return 0;
+}
+
+static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
+    if (!cJSON_IsObject(arg)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute rebuild.");
+        return;
+    }
+    mc_record *img;
+    if (rebuild_image_or_reply(r, arg, &img) != 0) return;
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(arg, "name");
+    if (n != NULL && name_or_reply(r, n) != 0) return;
+    if (access_ip_or_reply(r, arg, "accessIPv4", AF_INET) != 0) return;
+    if (access_ip_or_reply(r, arg, "accessIPv6", AF_INET6) != 0) return;
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(arg, "metadata");
+    if (md != NULL && metadata_or_reply(r, md, s->project_id, 0) != 0) return;
+    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(arg, "adminPass");
+    if (ap != NULL && !cJSON_IsString(ap)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute adminPass.");
+        return;
+    }
+    const cJSON *kn = mv_ge(r, 54) ? cJSON_GetObjectItemCaseSensitive(arg, "key_name") : NULL;
+    if (kn != NULL && !cJSON_IsNull(kn) && (!cJSON_IsString(kn) || keypair_find(r->srv, req_user(r), kn->valuestring) == NULL)) {
+        mc_reply_error(r, 400, NULL, "Invalid key_name provided.");
+        return;
+    }
+    const cJSON *dv = mv_ge(r, 19) ? cJSON_GetObjectItemCaseSensitive(arg, "description") : NULL;
+    if (dv != NULL && !(cJSON_IsNull(dv) || (cJSON_IsString(dv) && strlen(dv->valuestring) <= 255))) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute description.");
+        return;
+    }
+    mc_record *flv = mc_store_find(&r->srv->world[MC_K_FLAVOR], mc_json_str(mc_json_obj(s->doc, "flavor"), "id"));
+    if (flv != NULL && image_fits_or_reply(r, img, flv) != 0) return;
+    if (state_or_reply(r, s, "rebuild", ST_REBUILD, false, true) != 0) return;
+    mc_json_set_str(s->doc, "image", img->id);
+    if (n) mc_json_set_str(s->doc, "name", n->valuestring);
+    if (md) mc_json_set(s->doc, "metadata", cJSON_Duplicate(md, 1));
+    if (mc_json_str(arg, "accessIPv4")) mc_json_set_str(s->doc, "accessIPv4", mc_json_str(arg, "accessIPv4"));
+    if (mc_json_str(arg, "accessIPv6")) mc_json_set_str(s->doc, "accessIPv6", mc_json_str(arg, "accessIPv6"));
+    if (kn) mc_json_set_str(s->doc, "key_name", cJSON_IsString(kn) ? kn->valuestring : NULL);
+    if (dv) mc_json_set_str(s->doc, "description", cJSON_IsString(dv) ? dv->valuestring : NULL);
+    if (mv_ge(r, 57) && mc_json_has(arg, "user_data")) mc_json_set_str(s->doc, "user_data", mc_json_str(arg, "user_data"));
+    char pass[16];
+    random_password(r->srv, pass, 13);
+    const char *admin_pass = ap ? ap->valuestring : pass;
+    mc_json_set_str(s->doc, "admin_pass", admin_pass);
+    mc_json_set_str(s->doc, "launched_at", NULL);
+    start_op(r, s, "rebuild", "rebuilding", OP_REBUILD, action_ms(r));
+    cJSON *root = cJSON_CreateObject();
+    cJSON *v = server_view(r, s, mv_ge(r, 75) ? V_SHOW : V_BASIC);
+    cJSON_AddStringToObject(v, "adminPass", admin_pass);
+    cJSON_AddItemToObject(root, "server", v);
+    mc_reply_json(r, 202, root);
+}
+
+static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
+    const char *ref = NULL;
+    char buf[64];
+    const cJSON *fv = cJSON_IsObject(arg) ? cJSON_GetObjectItemCaseSensitive(arg, "flavorRef") : NULL;
+    if (cJSON_IsString(fv)) ref = ref_id(fv->valuestring);
+    else if (cJSON_IsNumber(fv)) {
+        snprintf(buf, sizeof buf, "%d", fv->valueint);
+        ref = buf;
+    }
+    if (ref == NULL || ref[0] == '\0') {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute resize. 'flavorRef' is a required property");
+        return;
+    }
+    mc_record *f = flavor_find(r, ref);
+    if (f == NULL) {
+        mc_reply_error(r, 400, NULL, "Unable to find flavor with ID %.64s", ref);
+        return;
+    }
+    if (state_or_reply(r, s, "resize", ST_RESIZE, false, true) != 0) return;
+    if (mc_str_eq(mc_json_str(mc_json_obj(s->doc, "flavor"), "id"), f->id)) {
+        mc_reply_error(r, 400, NULL, "When resizing, instances must change flavor!");
+        return;
+    }
+    mc_record *img = mc_json_str(s->doc, "image") ? mc_image_find(r->srv, mc_json_str(s->doc, "image"), s->project_id) : NULL;
+    if (image_fits_or_reply(r, img, f) != 0) return;
+    cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(s->doc, "flavor");
+    mc_json_set(s->doc, "old_flavor", old);
+    cJSON_AddItemToObject(s->doc, "flavor", flavor_snapshot(f));
+    if (strcmp(SP(s)->vm_state, "stopped") == 0) mc_json_set(s->doc, "resize_from_stopped", cJSON_CreateTrue());
+    start_op(r, s, "resize", "resize_prep", OP_RESIZE, action_ms(r));
+    mc_reply_json(r, 202, NULL);
+}
+
+static void act_confirm_resize(mc_req *r, mc_record *s) {
+    if (state_or_reply(r, s, "confirmResize", ST_RESIZED, false, true) != 0) return;
+    cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "old_flavor");
+    bool stopped = mc_json_has(s->doc, "resize_from_stopped");
+    cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "resize_from_stopped");
+    action_instant(r, s, "confirmResize");
+    set_state(s, stopped ? "stopped" : "active", NULL, stopped ? 4 : 1);
+    mc_reply_json(r, 204, NULL);
+}
+
+static void act_create_image(mc_req *r, mc_record *s, cJSON *arg) {
+    const char *name = cJSON_IsObject(arg) ? mc_json_str(arg, "name") : NULL;
+    if (name == NULL || name[0] == '\0' || strlen(name) > 255) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute createImage. 'name' is a required property");
+        return;
+    }
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(arg, "metadata");
+    if (md != NULL && metadata_or_reply(r, md, s->project_id, 0) != 0) return;
+    if (state_or_reply(r, s, "createImage", ST_SNAPSHOT, false, false) != 0) return;
+    cJSON *props = cJSON_CreateObject();
+    cJSON_AddStringToObject(props, "instance_uuid", s->id);
+    cJSON_AddStringToObject(props, "image_type", "snapshot");
+    cJSON_AddStringToObject(props, "user_id", req_user(r));
+    const char *base = mc_json_str(s->doc, "image");
+    if (base && base[0]) cJSON_AddStringToObject(props, "base_image_ref", base);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, md) cJSON_AddStringToObject(props, x->string, x->valuestring);
+    mc_record *img = mc_image_snapshot_create(r->srv, s->project_id, name, props);
+    cJSON_Delete(props);
+    if (img == NULL) {
+        mc_reply_error(r, 503, NULL, "The image service is not available to store the snapshot.");
+        return;
+    }
+    mc_image_set_status(r->srv, img, "saving");
+    mc_strlcpy(SP(s)->snapshot_id, img->id, sizeof SP(s)->snapshot_id);
+    start_op(r, s, "createImage", "image_snapshot", OP_SNAPSHOT, mc_knob(r, MC_KNOB_COMPUTE_SNAPSHOT_MS));
+    if (mv_ge(r, 45)) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "image_id", img->id);
+        mc_reply_json(r, 202, root);
+        return;
+    }
+    char loc[600];
+    snprintf(loc, sizeof loc, "%s/compute/v2.1/images/%s", r->srv->public_url, img->id);
+    mc_header_set(r, "Location", loc);
+    mc_reply_json(r, 202, NULL);
+}
+
+static void act_lock(mc_req *r, mc_record *s, cJSON *arg, bool lock) {
+    if (lock) {
+        const char *reason = NULL;
+        if (cJSON_IsObject(arg) && mc_json_has(arg, "locked_reason")) {
+            if (!mv_ge(r, 73) || (reason = mc_json_str(arg, "locked_reason")) == NULL || strlen(reason) > 255) {
+                mc_reply_error(r, 400, NULL, "Invalid input for field/attribute lock.");
+                return;
+            }
+        }
+        mc_json_set(s->doc, "locked", cJSON_CreateTrue());
+        mc_json_set_str(s->doc, "locked_reason", reason);
+        mc_json_set_str(s->doc, "locked_by", is_admin(r) ? "admin" : "owner");
+        action_instant(r, s, "lock");
+    } else {
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->doc, "locked")) && !is_admin(r) &&
+            mc_str_eq(mc_json_str(s->doc, "locked_by"), "admin")) {
+            mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.");
+            return;
+        }
+        mc_json_set(s->doc, "locked", cJSON_CreateFalse());
+        mc_json_set_str(s->doc, "locked_reason", NULL);
+        cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "locked_by");
+        action_instant(r, s, "unlock");
+    }
+    touch(s);
+    mc_reply_json(r, 202, NULL);
+}
+
+typedef struct sg_port_ctx {
+    const char *sg_id;
+    bool add;
+} sg_port_ctx;
+
+static void port_sg_update(mc_record *port, void *arg) {
+    sg_port_ctx *c = arg;
+    cJSON *a = mc_json_arr(port->doc, "security_groups");
+    if (a == NULL) return;
+    int i = 0, idx = -1;
+    cJSON *x;
+    cJSON_ArrayForEach(x, a) {
+        if (cJSON_IsString(x) && strcmp(x->valuestring, c->sg_id) == 0) idx = i;
+        i++;
+    }
+    if (c->add && idx < 0) cJSON_AddItemToArray(a, cJSON_CreateString(c->sg_id));
+    if (!c->add && idx >= 0) cJSON_DeleteItemFromArray(a, idx);
+}
+
+static void act_secgroup(mc_req *r, mc_record *s, cJSON *arg, bool add) {
+    const char *name = cJSON_IsObject(arg) ? mc_json_str(arg, "name") : NULL;
+    if (name == NULL || name[0] == '\0') {
+        mc_reply_error(r, 400, NULL, "Security group not specified");
+        return;
+    }
+    mc_record *g = mc_net_secgroup_find(r->srv, name, s->project_id);
+    if (g == NULL) {
+        mc_reply_error(r, 404, NULL, "Security group %.255s not found for project %s.", name, s->project_id);
+        return;
+    }
+    const char *gname = mc_json_str(g->doc, "name");
+    cJSON *names = mc_json_arr(s->doc, "security_groups");
+    int i = 0, idx = -1;
+    cJSON *x;
+    cJSON_ArrayForEach(x, names) {
+        if (strcmp(x->valuestring, gname) == 0) idx = i;
+        i++;
+    }
+    if (add && idx >= 0) {
+        mc_reply_error(r, 400, NULL, "Security group %.255s is already associated with the instance %s", gname, s->id);
+        return;
+    }
+    if (!add && idx < 0) {
+        mc_reply_error(r, 400, NULL, "Security group %.255s not associated with the instance %s", gname, s->id);
+        return;
+    }
+    if (add)
+        cJSON_AddItemToArray(names, cJSON_CreateString(gname));
+    else
+        cJSON_DeleteItemFromArray(names, idx);
+    sg_port_ctx c = {g->id, add};
+    mc_net_ports_each(r->srv, s->id, port_sg_update, &c);
+    touch(s);
+    mc_reply_json(r, 202, NULL);
+}
+
+static void act_console(mc_req *r, mc_record *s, cJSON *arg) {
+    long length = -1;
+    const cJSON *l = cJSON_IsObject(arg) ? cJSON_GetObjectItemCaseSensitive(arg, "length") : NULL;
+    if (l != NULL && !cJSON_IsNull(l)) {
+        if (cJSON_IsNumber(l)) length = (long)l->valuedouble;
+        else if (!(cJSON_IsString(l) && mc_parse_long(l->valuestring, -1, 1L << 30, &length))) length = -2;
+        if (length < -1) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute length.");
+            return;
+        }
+    }
+    if (strcmp(SP(s)->vm_state, "building") == 0) {
+        mc_reply_error(r, 409, NULL, "Instance %s is not ready", s->id);
+        return;
+    }
+    char out[2048];
+    char ts[32];
+    mc_time_iso(mc_now(), ts);
+    const char *lines[] = {"mockcloud virtual console", "Booting the kernel.", "cloud-init: running modules",
+                           NULL};
+    size_t o = 0;
+    int nlines = 0;
+    for (int i = 0; lines[i]; i++) nlines++;
+    int start = length >= 0 && length < nlines ? nlines - (int)length : 0;
+    for (int i = start; lines[i]; i++) o += (size_t)snprintf(out + o, sizeof out - o, "%s\n", lines[i]);
+    if (length < 0 || length > nlines)
+        snprintf(out + o, sizeof out - o, "%s login: ", mc_json_str(s->doc, "hostname"));
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "output", out);
+    mc_reply_json(r, 200, root);
+}
+
+static void act_password(mc_req *r, mc_record *s, cJSON *arg) {
+    const char *p = cJSON_IsObject(arg) ? mc_json_str(arg, "adminPass") : NULL;
+    if (p == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute changePassword. 'adminPass' is a required property");
+        return;
+    }
+    if (state_or_reply(r, s, "changePassword", ST_PASSWORD, false, true) != 0) return;
+    mc_json_set_str(s->doc, "admin_pass", p);
+    action_instant(r, s, "changePassword");
+    mc_reply_json(r, 202, NULL);
+}
+
+static void act_add_floating_ip(mc_req *r, mc_record *s, cJSON *arg) {
+    /* Deprecated since 2.44: associates through the network service. */
+    (void)s;
+    (void)arg;
+    mc_reply_error(r, mv_ge(r, 44) ? 404 : 400, NULL, mv_ge(r, 44) ? "The resource could not be found."
+                                                                  : "Use the network API to associate floating IPs.");
+}
+
+void compute_server_action(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *first = r->body->child;
+    if (first == NULL) {
+        mc_reply_error(r, 400, NULL, "Malformed request body: no action given.");
+        return;
+    }
+    const char *a = first->string;
+    if (strcmp(a, "reboot") == 0) act_reboot(r, s, first);
+    else if (strcmp(a, "os-stop") == 0) act_simple(r, s, "stop", "stop", ST_ACTIVE_ERROR, "powering-off", OP_STOP);
+    else if (strcmp(a, "os-start") == 0) act_simple(r, s, "start", "start", ST_STOPPED, "powering-on", OP_START);
+    else if (strcmp(a, "pause") == 0) act_simple(r, s, "pause", "pause", ST_ACTIVE, "pausing", OP_PAUSE);
+    else if (strcmp(a, "unpause") == 0) act_simple(r, s, "unpause", "unpause", ST_PAUSED, "unpausing", OP_UNPAUSE);
+    else if (strcmp(a, "suspend") == 0) act_simple(r, s, "suspend", "suspend", ST_ACTIVE, "suspending", OP_SUSPEND);
+    else if (strcmp(a, "resume") == 0) act_simple(r, s, "resume", "resume", ST_SUSPENDED, "resuming", OP_RESUME);
+    else if (strcmp(a, "shelve") == 0) act_simple(r, s, "shelve", "shelve", ST_SHELVE, "shelving", OP_SHELVE);
+    else if (strcmp(a, "unshelve") == 0) act_simple(r, s, "unshelve", "unshelve", ST_SHELVED, "unshelving", OP_UNSHELVE);
+    else if (strcmp(a, "rescue") == 0) {
+        if (state_or_reply(r, s, "rescue", ST_RESCUE, false, true) != 0) return;
+        char pass[16];
+        random_password(r->srv, pass, 13);
+        start_op(r, s, "rescue", "rescuing", OP_RESCUE, action_ms(r));
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "adminPass", pass);
+        mc_reply_json(r, 200, root);
+    } else if (strcmp(a, "unrescue") == 0) act_simple(r, s, "unrescue", "unrescue", ST_RESCUED, "unrescuing", OP_UNRESCUE);
+    else if (strcmp(a, "rebuild") == 0) act_rebuild(r, s, first);
+    else if (strcmp(a, "resize") == 0) act_resize(r, s, first);
+    else if (strcmp(a, "confirmResize") == 0) act_confirm_resize(r, s);
+    else if (strcmp(a, "revertResize") == 0) act_simple(r, s, "revertResize", "revertResize", ST_RESIZED, "resize_reverting", OP_REVERT);
+    else if (strcmp(a, "createImage") == 0) act_create_image(r, s, first);
+    else if (strcmp(a, "lock") == 0) act_lock(r, s, first, true);
+    else if (strcmp(a, "unlock") == 0) act_lock(r, s, first, false);
+    else if (strcmp(a, "addSecurityGroup") == 0) act_secgroup(r, s, first, true);
+    else if (strcmp(a, "removeSecurityGroup") == 0) act_secgroup(r, s, first, false);
+    else if (strcmp(a, "os-getConsoleOutput") == 0) act_console(r, s, first);
+    else if (strcmp(a, "changePassword") == 0) act_password(r, s, first);
+    else if (strcmp(a, "addFloatingIp") == 0 || strcmp(a, "removeFloatingIp") == 0) act_add_floating_ip(r, s, first);
+    else if (strcmp(a, "forceDelete") == 0 || strcmp(a, "restore") == 0)
+        mc_reply_error(r, 409, NULL, "Cannot '%s' instance %s while it is in vm_state %s", a, s->id, SP(s)->vm_state);
+    else
+        mc_reply_error(r, 400, NULL, "There is no such action: %.64s", a);
+}
+
+/* ---------------------------------------------------------------- ips */
+
+void compute_server_ips(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "addresses", server_addresses(r->srv, s, false, NULL));
+    mc_reply_json(r, 200, root);
+}
+
+void compute_server_ips_network(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *addr = server_addresses(r->srv, s, false, r->params[1]);
+    cJSON *net = cJSON_DetachItemFromObjectCaseSensitive(addr, r->params[1]);
+    cJSON_Delete(addr);
+    if (net == NULL) {
+        mc_reply_error(r, 404, NULL, "Instance is not a member of specified network");
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, r->params[1], net);
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+static const char *const ST_META[] = {"active", "paused", "suspended", "stopped", NULL};
+
+void compute_server_metadata(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *md = mc_json_obj(s->doc, "metadata");
+    if (r->method != EVHTTP_REQ_GET) {
+        cJSON *in = mc_json_obj(r->body, "metadata");
+        if (in == NULL) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute metadata. 'metadata' is a required property");
+            return;
+        }
+        long existing = 0;
+        if (r->method == EVHTTP_REQ_POST) {
+            cJSON *x;
+            cJSON_ArrayForEach(x, md) if (!mc_json_has(in, x->string)) existing++;
+        }
+        if (metadata_or_reply(r, in, s->project_id, existing) != 0) return;
+        if (state_or_reply(r, s, "update_metadata", ST_META, false, true) != 0) return;
+        if (r->method == EVHTTP_REQ_PUT) {
+            mc_json_set(s->doc, "metadata", cJSON_Duplicate(in, 1));
+        } else {
+            cJSON *x;
+            cJSON_ArrayForEach(x, in) mc_json_set_str(md, x->string, x->valuestring);
+        }
+        touch(s);
+        md = mc_json_obj(s->doc, "metadata");
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "metadata", cJSON_Duplicate(md, 1));
+    mc_reply_json(r, 200, root);
+}
+
+void compute_server_metadata_item(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *md = mc_json_obj(s->doc, "metadata");
+    const char *key = r->params[1];
+    cJSON *cur = cJSON_GetObjectItemCaseSensitive(md, key);
+    if (r->method == EVHTTP_REQ_GET) {
+        if (cur == NULL) {
+            mc_reply_error(r, 404, NULL, "Metadata item was not found");
+            return;
+        }
+        cJSON *root = cJSON_CreateObject();
+        cJSON *m = cJSON_AddObjectToObject(root, "meta");
+        cJSON_AddStringToObject(m, key, cur->valuestring);
+        mc_reply_json(r, 200, root);
+        return;
+    }
+    if (r->method == EVHTTP_REQ_DELETE) {
+        if (cur == NULL) {
+            mc_reply_error(r, 404, NULL, "Metadata item was not found");
+            return;
+        }
+        if (state_or_reply(r, s, "delete_metadata", ST_META, false, true) != 0) return;
+        cJSON_DeleteItemFromObjectCaseSensitive(md, key);
+        touch(s);
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    cJSON *meta = mc_json_obj(r->body, "meta");
+    if (meta == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute meta. 'meta' is a required property");
+        return;
+    }
+    if (cJSON_GetArraySize(meta) != 1) {
+        mc_reply_error(r, 400, NULL, "Request body contains too many items");
+        return;
+    }
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+    if (v == NULL) {
+        mc_reply_error(r, 400, NULL, "Request body and URI mismatch");
+        return;
+    }
+    if (metadata_or_reply(r, meta, s->project_id, cur ? cJSON_GetArraySize(md) - 1 : cJSON_GetArraySize(md)) != 0) return;
+    if (state_or_reply(r, s, "update_metadata", ST_META, false, true) != 0) return;
+    mc_json_set_str(md, key, v->valuestring);
+    touch(s);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *m = cJSON_AddObjectToObject(root, "meta");
+    cJSON_AddStringToObject(m, key, v->valuestring);
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- tags (2.26) */
+
+static const char *const ST_TAGS[] = {"active", "building", "paused", "rescued", "resized", "soft-delete", "stopped",
+                                      "suspended", "error", "shelved", "shelved_offloaded", NULL};
+
+static bool tags_gone_or_reply(mc_req *r) {
+    if (!mv_ge(r, 26)) {
+        mc_reply_error(r, 404, NULL, "The resource could not be found.");
+        return true;
+    }
+    return false;
+}
+
+void compute_server_tags(mc_req *r) {
+    if (tags_gone_or_reply(r)) return;
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    if (r->method == EVHTTP_REQ_PUT) {
+        cJSON *tags = r->body ? cJSON_GetObjectItemCaseSensitive(r->body, "tags") : NULL;
+        if (tags_or_reply(r, tags) != 0) return;
+        if (state_or_reply(r, s, "update tags", ST_TAGS, true, false) != 0) return;
+        cJSON *uniq = cJSON_CreateArray();
+        cJSON *x;
+        cJSON_ArrayForEach(x, tags) if (!has_tag(uniq, x->valuestring)) cJSON_AddItemToArray(uniq, cJSON_CreateString(x->valuestring));
+        mc_json_set(s->doc, "tags", uniq);
+        touch(s);
+    } else if (r->method == EVHTTP_REQ_DELETE) {
+        if (state_or_reply(r, s, "delete tags", ST_TAGS, true, false) != 0) return;
+        mc_json_set(s->doc, "tags", cJSON_CreateArray());
+        touch(s);
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "tags", cJSON_Duplicate(mc_json_arr(s->doc, "tags"), 1));
+    mc_reply_json(r, 200, root);
+}
+
+void compute_server_tag(mc_req *r) {
+    if (tags_gone_or_reply(r)) return;
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    const char *tag = r->params[1];
+    cJSON *tags = mc_json_arr(s->doc, "tags");
+    int i = 0, idx = -1;
+    cJSON *x;
+    cJSON_ArrayForEach(x, tags) {
+        if (strcmp(x->valuestring, tag) == 0) idx = i;
+        i++;
+    }
+    if (r->method == EVHTTP_REQ_GET) {
+        if (idx < 0) {
+            mc_reply_error(r, 404, NULL, "Tag '%.64s' could not be found.", tag);
+            return;
+        }
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    if (r->method == EVHTTP_REQ_DELETE) {
+        if (idx < 0) {
+            mc_reply_error(r, 404, NULL, "Tag '%.64s' could not be found.", tag);
+            return;
+        }
+        if (state_or_reply(r, s, "delete tag", ST_TAGS, true, false) != 0) return;
+        cJSON_DeleteItemFromArray(tags, idx);
+        touch(s);
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    if (!tag_ok(tag)) {
+        mc_reply_error(r, 400, NULL, "Tag '%.64s' is invalid: 1 to 60 characters without ',' or '/'.", tag);
+        return;
+    }
+    if (state_or_reply(r, s, "update tag", ST_TAGS, true, false) != 0) return;
+    char loc[700];
+    snprintf(loc, sizeof loc, "%s/compute/v2.1/servers/%s/tags/%s", r->srv->public_url, s->id, tag);
+    mc_header_set(r, "Location", loc);
+    if (idx >= 0) {
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    if (cJSON_GetArraySize(tags) >= 50) {
+        mc_reply_error(r, 400, NULL, "The number of tags exceeded the per-server limit 50");
+        return;
+    }
+    cJSON_AddItemToArray(tags, cJSON_CreateString(tag));
+    touch(s);
+    mc_reply_json(r, 201, NULL);
+}
+
+/* ---------------------------------------------------------------- instance actions */
+
+static mc_record *server_any_or_reply(mc_req *r) {
+    mc_record *s = mc_store_find(&r->srv->world[MC_K_SERVER], r->params[0]);
+    if (s != NULL && !server_owned(r, s)) s = NULL;
+    if (s != NULL && server_deleted(s) && !mv_ge(r, 21)) s = NULL;
+    if (s == NULL) mc_reply_error(r, 404, NULL, "Instance %.64s could not be found.", r->params[0]);
+    return s;
+}
+
+static cJSON *action_view(mc_req *r, mc_record *s, const cJSON *a, bool events) {
+    cJSON *o = cJSON_CreateObject();
+    static const char *const keys[] = {"action", "instance_uuid", "request_id", "user_id", "project_id", "start_time", NULL};
+    for (int i = 0; keys[i]; i++) cJSON_AddStringToObject(o, keys[i], mc_json_str(a, keys[i]));
+    mc_json_set_str(o, "message", mc_json_str(a, "message"));
+    if (mv_ge(r, 58)) cJSON_AddStringToObject(o, "updated_at", mc_json_str(a, "updated_at"));
+    if (events && (is_admin(r) || mv_ge(r, 51))) {
+        cJSON *evs = cJSON_AddArrayToObject(o, "events");
+        const cJSON *e;
+        cJSON_ArrayForEach(e, mc_json_arr(a, "events")) {
+            cJSON *ev = cJSON_CreateObject();
+            cJSON_AddStringToObject(ev, "event", mc_json_str(e, "event"));
+            cJSON_AddStringToObject(ev, "start_time", mc_json_str(e, "start_time"));
+            mc_json_set_str(ev, "finish_time", mc_json_str(e, "finish_time"));
+            mc_json_set_str(ev, "result", mc_json_str(e, "result"));
+            if (is_admin(r)) mc_json_set_str(ev, "traceback", mc_json_str(e, "traceback"));
+            if (mv_ge(r, 62)) {
+                char hid[57];
+                host_id(s->project_id, COMPUTE_HOST, hid);
+                cJSON_AddStringToObject(ev, "hostId", hid);
+                if (is_admin(r)) cJSON_AddStringToObject(ev, "host", COMPUTE_HOST);
+            }
+            cJSON_AddItemToArray(evs, ev);
+        }
+    }
+    return o;
+}
+
+void compute_server_actions_list(mc_req *r) {
+    mc_record *s = server_any_or_reply(r);
+    if (s == NULL) return;
+    long limit = -1;
+    const char *marker = NULL;
+    double since = -1, before = -1;
+    if (mv_ge(r, 58)) {
+        if (page_limit_or_reply(r, &limit) != 0) return;
+        marker = mc_query(r, "marker");
+        if (time_param_or_reply(r, "changes-since", &since) != 0) return;
+        if (mv_ge(r, 66) && time_param_or_reply(r, "changes-before", &before) != 0) return;
+    }
+    cJSON *acts = mc_json_arr(s->doc, "actions");
+    int n = cJSON_GetArraySize(acts);
+    int start = n - 1;
+    if (marker != NULL) {
+        start = -2;
+        for (int i = n - 1; i >= 0; i--)
+            if (mc_str_eq(mc_json_str(cJSON_GetArrayItem(acts, i), "request_id"), marker)) start = i - 1;
+        if (start == -2) {
+            mc_reply_error(r, 400, NULL, "Marker %.64s could not be found.", marker);
+            return;
+        }
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *out = cJSON_AddArrayToObject(root, "instanceActions");
+    long count = 0;
+    const char *last = NULL;
+    for (int i = start; i >= 0 && (limit < 0 || count < limit); i--) {
+        cJSON *a = cJSON_GetArrayItem(acts, i);
+        double t = mc_time_parse(mc_json_str(a, "updated_at"));
+        if (since >= 0 && t < since) continue;
+        if (before >= 0 && t > before) continue;
+        cJSON_AddItemToArray(out, action_view(r, s, a, false));
+        last = mc_json_str(a, "request_id");
+        count++;
+    }
+    if (limit > 0 && count == limit && last) {
+        char coll[128];
+        snprintf(coll, sizeof coll, "servers/%s/os-instance-actions", s->id);
+        add_collection_next(r, root, "links", coll, last);
+    }
+    mc_reply_json(r, 200, root);
+}
+
+void compute_server_action_show(mc_req *r) {
+    mc_record *s = server_any_or_reply(r);
+    if (s == NULL) return;
+    cJSON *a = action_find(s, r->params[1]);
+    if (a == NULL) {
+        mc_reply_error(r, 404, NULL, "Action for request_id %.64s on instance %s not found", r->params[1], s->id);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "instanceAction", action_view(r, s, a, true));
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- security groups, interfaces, password */
+
+void compute_server_secgroups(mc_req *r) {
+    if (mv_ge(r, 36)) {
+        mc_reply_error(r, 404, NULL, "The resource could not be found.");
+        return;
+    }
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(root, "security_groups");
+    cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(s->doc, "security_groups")) {
+        mc_record *g = mc_net_secgroup_find(r->srv, x->valuestring, s->project_id);
+        if (g != NULL) cJSON_AddItemToArray(a, secgroup_nova_view(r->srv, g));
+    }
+    mc_reply_json(r, 200, root);
+}
+
+static cJSON *interface_view(mc_req *r, mc_record *port) {
+    cJSON *o = cJSON_CreateObject();
+    const char *st = mc_json_str(port->doc, "status");
+    cJSON_AddStringToObject(o, "port_state", st ? st : "DOWN");
+    cJSON *ips = cJSON_AddArrayToObject(o, "fixed_ips");
+    cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(port->doc, "fixed_ips")) {
+        cJSON *ip = cJSON_CreateObject();
+        cJSON_AddStringToObject(ip, "subnet_id", mc_json_str(x, "subnet_id") ? mc_json_str(x, "subnet_id") : "");
+        cJSON_AddStringToObject(ip, "ip_address", mc_json_str(x, "ip_address") ? mc_json_str(x, "ip_address") : "");
+        cJSON_AddItemToArray(ips, ip);
+    }
+    cJSON_AddStringToObject(o, "port_id", port->id);
+    cJSON_AddStringToObject(o, "net_id", mc_json_str(port->doc, "network_id") ? mc_json_str(port->doc, "network_id") : "");
+    cJSON_AddStringToObject(o, "mac_addr", mc_json_str(port->doc, "mac_address") ? mc_json_str(port->doc, "mac_address") : "");
+    if (mv_ge(r, 70)) cJSON_AddNullToObject(o, "tag");
+    return o;
+}
+
+typedef struct iface_ctx {
+    mc_req *r;
+    cJSON *arr;
+    const char *want;
+    mc_record *found;
+} iface_ctx;
+
+static void iface_each(mc_record *port, void *arg) {
+    iface_ctx *c = arg;
+    if (c->want) {
+        if (strcmp(port->id, c->want) == 0) c->found = port;
+        return;
+    }
+    cJSON_AddItemToArray(c->arr, interface_view(c->r, port));
+}
+
+void compute_server_interfaces(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    if (r->method == EVHTTP_REQ_POST) {
+        cJSON *in = r->body ? mc_json_obj(r->body, "interfaceAttachment") : NULL;
+        if (in == NULL) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute interfaceAttachment.");
+            return;
+        }
+        static const char *const ok_states[] = {"active", "paused", "stopped", NULL};
+        if (state_or_reply(r, s, "attach_interface", ok_states, false, true) != 0) return;
+        const char *net = mc_json_str(in, "net_id"), *port = mc_json_str(in, "port_id");
+        const char *fixed = NULL;
+        cJSON *fips = mc_json_arr(in, "fixed_ips");
+        if (fips && cJSON_GetArraySize(fips) > 0) fixed = mc_json_str(cJSON_GetArrayItem(fips, 0), "ip_address");
+        int status = 400;
+        char err[256] = "";
+        mc_record *p = NULL;
+        if (port != NULL) {
+            if (mc_net_port_attach(r->srv, port, s->project_id, s->id, "compute:nova", &status, err, sizeof err) == 0)
+                p = mc_store_find(&r->srv->world[MC_K_PORT], port);
+        } else {
+            if (net == NULL) {
+                mc_record *n = mc_net_network_auto(r->srv, s->project_id);
+                net = n ? n->id : NULL;
+            }
+            if (net == NULL) {
+                mc_reply_error(r, 400, NULL, "No network was given and none is available.");
+                return;
+            }
+            mc_port_req pr = {s->project_id, net, NULL, fixed, s->id, "compute:nova", NULL};
+            p = mc_net_port_create(r->srv, &pr, &status, err, sizeof err);
+        }
+        if (p == NULL) {
+            mc_reply_error(r, status == 404 ? 404 : status, NULL, "%s", err[0] ? err : "Failed to attach the interface.");
+            return;
+        }
+        mc_net_ports_set_status(r->srv, s->id, "ACTIVE");
+        action_instant(r, s, "attach_interface");
+        touch(s);
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddItemToObject(root, "interfaceAttachment", interface_view(r, p));
+        mc_reply_json(r, 200, root);
+        return;
+    }
+    iface_ctx c = {r, cJSON_CreateArray(), NULL, NULL};
+    mc_net_ports_each(r->srv, s->id, iface_each, &c);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "interfaceAttachments", c.arr);
+    mc_reply_json(r, 200, root);
+}
+
+void compute_server_interface(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    iface_ctx c = {r, NULL, r->params[1], NULL};
+    mc_net_ports_each(r->srv, s->id, iface_each, &c);
+    if (c.found == NULL) {
+        mc_reply_error(r, 404, NULL, "Port %.64s is not attached", r->params[1]);
+        return;
+    }
+    if (r->method == EVHTTP_REQ_DELETE) {
+        /* the network interface offers no single-port detach */
+        mc_reply_error(r, 409, NULL, "Detaching a single interface is not supported by this cloud.");
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "interfaceAttachment", interface_view(r, c.found));
+    mc_reply_json(r, 200, root);
+}
+
+void compute_server_password(mc_req *r) {
+    mc_record *s = server_or_reply(r);
+    if (s == NULL) return;
+    if (r->method == EVHTTP_REQ_DELETE) {
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "password", "");
+    mc_reply_json(r, 200, root);
+}
