@@ -1,0 +1,959 @@
+/* HTTP tests of Nova v2.1 (compute.c, compute_servers.c) against an
+ * in-process server, and unit tests of microversion negotiation and of the
+ * status mapping of the server state machine. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compute.h"
+#include "harness.h"
+#include "server.h"
+
+#define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
+#define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
+#define CIRROS_OLD "8d2e6b4a-1c3f-4e5a-b7d9-0f1e2a3b4c5d"
+#define C "/compute/v2.1"
+
+static char *tok, *admin_tok;
+
+static void setup(void) {
+    mc_test_start(NULL);
+    tok = mc_test_token("demo", "demo");
+    admin_tok = mc_test_token("admin", "admin");
+}
+static void teardown(void) {
+    free(tok);
+    free(admin_tok);
+    mc_test_stop();
+}
+
+TestSuite(compute, .init = setup, .fini = teardown);
+TestSuite(compute_unit);
+
+static mc_resp get(const char *path) { return mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL); }
+static mc_resp getv(const char *path, const char *mv) {
+    char h[64];
+    snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", mv);
+    return mc_call(EVHTTP_REQ_GET, path, NULL, tok, h);
+}
+static mc_resp post(const char *path, const char *body) { return mc_call(EVHTTP_REQ_POST, path, body, tok, NULL); }
+static mc_resp postv(const char *path, const char *body, const char *mv) {
+    char h[64];
+    snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", mv);
+    return mc_call(EVHTTP_REQ_POST, path, body, tok, h);
+}
+
+/* Boots a server with no network; returns its id (caller frees). */
+static char *boot_flavor(const char *name, const char *flavor, const char *extra) {
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"%s\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\"%s%s}}",
+             name, flavor, extra ? "," : "", extra ? extra : "");
+    mc_resp r = postv(C "/servers", body, "2.37");
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    return id;
+}
+
+static char *boot(const char *name, const char *extra) { return boot_flavor(name, "42", extra); }
+
+static const char *status_of(const char *id, char *buf, size_t n) {
+    char path[200];
+    snprintf(path, sizeof path, C "/servers/%s", id);
+    mc_resp r = get(path);
+    snprintf(buf, n, "%s", r.status == 200 ? mc_jstr(r.json, "server.status") : "404");
+    mc_resp_free(&r);
+    return buf;
+}
+
+/* ---------------------------------------------------------------- unit */
+
+Test(compute_unit, microversion_negotiation_as_nova) {
+    int mv = 0;
+    char asked[32];
+    cr_expect(eq(int, mc_compute_mv_negotiate(NULL, NULL, 1, 90, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mv, 1));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.26", NULL, 1, 90, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mv, 26));
+    /* the standard header wins over the legacy one */
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.3", "2.9", 1, 90, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mv, 3));
+    /* another service's entry is ignored: the legacy header decides */
+    cr_expect(eq(int, mc_compute_mv_negotiate("volume 3.5", "2.9", 1, 90, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mv, 9));
+    cr_expect(eq(int, mc_compute_mv_negotiate("volume 3.5, compute 2.11", NULL, 1, 90, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mv, 11));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute latest", NULL, 1, 79, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mv, 79));
+    cr_expect(eq(int, mc_compute_mv_negotiate(NULL, "latest", 1, 90, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mv, 90));
+    /* boundaries */
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.90", NULL, 1, 90, &mv, asked, sizeof asked), 0));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.91", NULL, 1, 90, &mv, asked, sizeof asked), -2));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.0", NULL, 1, 90, &mv, asked, sizeof asked), -2));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 3.1", NULL, 1, 90, &mv, asked, sizeof asked), -2));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 1.1", NULL, 1, 90, &mv, asked, sizeof asked), -2));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.10", NULL, 11, 90, &mv, asked, sizeof asked), -2));
+    /* malformed */
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2", NULL, 1, 90, &mv, asked, sizeof asked), -1));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.01", NULL, 1, 90, &mv, asked, sizeof asked), -1));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 2.x", NULL, 1, 90, &mv, asked, sizeof asked), -1));
+    cr_expect(eq(int, mc_compute_mv_negotiate(NULL, "abc", 1, 90, &mv, asked, sizeof asked), -1));
+    cr_expect(eq(str, asked, "abc"));
+    cr_expect(eq(int, mc_compute_mv_negotiate("compute 02.1", NULL, 1, 90, &mv, asked, sizeof asked), -1));
+}
+
+Test(compute_unit, status_mapping) {
+    cr_expect(eq(str, (char *)mc_compute_status("building", "scheduling"), "BUILD"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", NULL), "ACTIVE"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", ""), "ACTIVE"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", "reboot_started"), "REBOOT"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", "reboot_started_hard"), "HARD_REBOOT"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", "rebuilding"), "REBUILD"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", "resize_prep"), "RESIZE"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", "image_snapshot"), "ACTIVE"));
+    cr_expect(eq(str, (char *)mc_compute_status("active", "deleting"), "ACTIVE"));
+    cr_expect(eq(str, (char *)mc_compute_status("stopped", NULL), "SHUTOFF"));
+    cr_expect(eq(str, (char *)mc_compute_status("stopped", "powering-on"), "SHUTOFF"));
+    cr_expect(eq(str, (char *)mc_compute_status("resized", NULL), "VERIFY_RESIZE"));
+    cr_expect(eq(str, (char *)mc_compute_status("resized", "resize_reverting"), "REVERT_RESIZE"));
+    cr_expect(eq(str, (char *)mc_compute_status("paused", NULL), "PAUSED"));
+    cr_expect(eq(str, (char *)mc_compute_status("suspended", NULL), "SUSPENDED"));
+    cr_expect(eq(str, (char *)mc_compute_status("error", NULL), "ERROR"));
+    cr_expect(eq(str, (char *)mc_compute_status("deleted", NULL), "DELETED"));
+    cr_expect(eq(str, (char *)mc_compute_status("shelved_offloaded", NULL), "SHELVED_OFFLOADED"));
+    cr_expect(eq(str, (char *)mc_compute_status("nonsense", NULL), "UNKNOWN"));
+}
+
+/* ---------------------------------------------------------------- versions, microversions */
+
+Test(compute, versions_documents) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/compute/", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.0.id"), "v2.0"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.id"), "v2.1"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.version"), "2.90"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.min_version"), "2.1"));
+    cr_expect(mc_resp_header(&r, "OpenStack-API-Version") == NULL);
+    mc_resp_free(&r);
+    r = get(C);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "version.status"), "CURRENT"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "version.links.0.rel"), "self"));
+    cr_expect(mc_jpath(r.json, "version.media-types") != NULL);
+    mc_resp_free(&r);
+    r = get("/compute/v2");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "version.id"), "v2.0"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(compute, microversion_headers_echoed_and_enforced) {
+    mc_resp r = get(C "/flavors");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-API-Version"), "compute 2.1"));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-OpenStack-Nova-API-Version"), "2.1"));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "Vary"), "OpenStack-API-Version, X-OpenStack-Nova-API-Version"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/flavors", NULL, tok, "X-OpenStack-Nova-API-Version: 2.47\n");
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-API-Version"), "compute 2.47"));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-OpenStack-Nova-API-Version"), "2.47"));
+    mc_resp_free(&r);
+    r = getv(C "/flavors", "latest");
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-OpenStack-Nova-API-Version"), "2.90"));
+    mc_resp_free(&r);
+    r = getv(C "/flavors", "2.91");
+    cr_expect(eq(int, r.status, 406));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "notAcceptable.code"), 406));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "notAcceptable.message"),
+                 "Version 2.91 is not supported by the API. Minimum is 2.1 and maximum is 2.90."));
+    mc_resp_free(&r);
+    r = getv(C "/flavors", "2.x");
+    cr_expect(eq(int, r.status, 400));
+    cr_expect(mc_jstr(r.json, "badRequest.message") != NULL);
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- flavors */
+
+Test(compute, flavors_list_detail_show_and_microversion_fields) {
+    mc_resp r = get(C "/flavors");
+    cr_expect(eq(int, r.status, 200));
+    cJSON *f = mc_jpath(r.json, "flavors.0");
+    cr_expect(eq(str, (char *)mc_jstr(f, "id"), "1"));
+    cr_expect(eq(str, (char *)mc_jstr(f, "name"), "m1.tiny"));
+    cr_expect(mc_jpath(f, "ram") == NULL);
+    /* the private flavor is hidden from a project without access */
+    cJSON *x;
+    bool priv = false;
+    cJSON_ArrayForEach(x, mc_jpath(r.json, "flavors")) priv |= strcmp(mc_jstr(x, "id"), "6") == 0;
+    cr_expect(mc_not(priv));
+    mc_resp_free(&r);
+    r = get(C "/flavors/detail");
+    f = mc_jpath(r.json, "flavors.0");
+    cr_expect(eq(int, (int)mc_jnum(f, "ram"), 512));
+    cr_expect(eq(str, (char *)mc_jstr(f, "swap"), ""));   /* "" before 2.75 */
+    cr_expect(mc_jpath(f, "description") == NULL);
+    cr_expect(mc_jpath(f, "extra_specs") == NULL);
+    mc_resp_free(&r);
+    r = getv(C "/flavors/42", "2.75");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor.name"), "m1.nano"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "flavor.swap"), 0));
+    cr_expect(mc_jpath(r.json, "flavor.description") != NULL);
+    cr_expect(mc_jpath(r.json, "flavor.extra_specs") != NULL);
+    mc_resp_free(&r);
+    r = get(C "/flavors/6");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "itemNotFound.message"), "Flavor 6 could not be found."));
+    mc_resp_free(&r);
+    r = get(C "/flavors/detail?minRam=4096");
+    cJSON_ArrayForEach(x, mc_jpath(r.json, "flavors")) cr_expect(ge(int, (int)mc_jnum(x, "ram"), 4096));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(compute, flavors_pagination_and_empty_page_after_last) {
+    mc_resp r = get(C "/flavors?limit=2");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "flavors")), 2));
+    const char *next = mc_jstr(r.json, "flavors_links.0.href");
+    cr_assert(next != NULL);
+    cr_expect(strstr(next, "marker=2") != NULL);
+    cr_expect(strstr(next, "limit=2") != NULL);
+    mc_resp_free(&r);
+    r = get(C "/flavors?limit=2&marker=2");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "flavors.0.id"), "3"));
+    mc_resp_free(&r);
+    r = get(C "/flavors?marker=d4");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "flavors")), 0));
+    mc_resp_free(&r);
+    r = get(C "/flavors?marker=nope");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = get(C "/flavors?limit=-1");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = get(C "/flavors/detail?is_public=None");   /* what the CLI sends */
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(compute, flavor_admin_create_extra_specs_access_delete) {
+    mc_resp r = post(C "/flavors", "{\"flavor\":{\"name\":\"x\",\"ram\":64,\"vcpus\":1,\"disk\":0}}");
+    cr_expect(eq(int, r.status, 403));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "forbidden.code"), 403));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, C "/flavors",
+                "{\"flavor\":{\"name\":\"x\",\"id\":\"x1\",\"ram\":64,\"vcpus\":1,\"disk\":0,"
+                "\"os-flavor-access:is_public\":false}}", admin_tok, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor.id"), "x1"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, C "/flavors", "{\"flavor\":{\"name\":\"x\",\"ram\":64,\"vcpus\":1,\"disk\":0}}", admin_tok, NULL);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, C "/flavors/x1/os-extra_specs", "{\"extra_specs\":{\"hw:numa_nodes\":\"1\"}}", admin_tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/flavors/x1/os-extra_specs/hw:numa_nodes", NULL, admin_tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hw:numa_nodes"), "1"));
+    mc_resp_free(&r);
+    r = get(C "/flavors/x1");
+    cr_expect(eq(int, r.status, 404));   /* private, no access yet */
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, C "/flavors/x1/action", "{\"addTenantAccess\":{\"tenant\":\"" DEMO_PROJECT "\"}}", admin_tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor_access.0.tenant_id"), DEMO_PROJECT));
+    mc_resp_free(&r);
+    r = get(C "/flavors/x1");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/flavors/1/os-flavor-access", NULL, admin_tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, C "/flavors/x1", NULL, admin_tok, NULL);
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    r = get(C "/flavors/x1");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- keypairs */
+
+#define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn2Zy1tFJZq3ld/c1u2w2PFeFFdjYXhzq0NqIGeD0Rr test@host"
+
+Test(compute, keypairs_import_generate_list_show_delete) {
+    mc_resp r = post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k1\",\"public_key\":\"" PUBKEY "\"}}");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    const char *fp = mc_jstr(r.json, "keypair.fingerprint");
+    cr_assert(fp != NULL);
+    cr_expect(eq(sz, strlen(fp), 47));   /* md5, 16 hex pairs with colons */
+    cr_expect(mc_jpath(r.json, "keypair.type") == NULL);   /* 2.2 */
+    cr_expect(mc_jpath(r.json, "keypair.private_key") == NULL);
+    mc_resp_free(&r);
+    r = postv(C "/os-keypairs", "{\"keypair\":{\"name\":\"k2\",\"type\":\"ssh\"}}", "2.2");
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "keypair.type"), "ssh"));
+    const char *priv = mc_jstr(r.json, "keypair.private_key");
+    cr_assert(priv != NULL);
+    cr_expect(strncmp(priv, "-----BEGIN OPENSSH PRIVATE KEY-----\n", 36) == 0);
+    cr_expect(strncmp(mc_jstr(r.json, "keypair.public_key"), "ssh-ed25519 AAAA", 16) == 0);
+    mc_resp_free(&r);
+    r = post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k1\"}}");
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k3\",\"public_key\":\"ssh-rsa notbase64!\"}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = getv(C "/os-keypairs", "2.2");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "keypairs")), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "keypairs.0.keypair.type"), "ssh"));
+    mc_resp_free(&r);
+    r = get(C "/os-keypairs/k1");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "keypair.public_key"), PUBKEY));
+    cr_expect(mc_jpath(r.json, "keypair.id") != NULL);
+    mc_resp_free(&r);
+    /* keypairs are per user: alt_demo does not see demo's */
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    r = mc_call(EVHTTP_REQ_GET, C "/os-keypairs/k1", NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(alt);
+    r = mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/k1", NULL, tok, "OpenStack-API-Version: compute 2.2\n");
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/k2", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    r = get(C "/os-keypairs/k1");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- zones, limits, quotas */
+
+Test(compute, zones_limits_quotas) {
+    mc_resp r = get(C "/os-availability-zone");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "availabilityZoneInfo.0.zoneName"), "nova"));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "availabilityZoneInfo.0.hosts")));
+    mc_resp_free(&r);
+    r = get(C "/os-availability-zone/detail");
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = get(C "/limits");
+    cr_expect(eq(int, (int)mc_jnum(r.json, "limits.absolute.maxTotalInstances"), 10));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "limits.absolute.totalInstancesUsed"), 0));
+    cr_expect(mc_jpath(r.json, "limits.absolute.maxSecurityGroups") != NULL);
+    mc_resp_free(&r);
+    r = getv(C "/limits", "2.57");
+    cr_expect(mc_jpath(r.json, "limits.absolute.maxSecurityGroups") == NULL);
+    cr_expect(mc_jpath(r.json, "limits.absolute.maxPersonality") == NULL);
+    mc_resp_free(&r);
+    r = get(C "/os-quota-sets/" DEMO_PROJECT);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "quota_set.id"), DEMO_PROJECT));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_set.cores"), 20));
+    cr_expect(mc_jpath(r.json, "quota_set.fixed_ips") != NULL);
+    mc_resp_free(&r);
+    r = get(C "/os-quota-sets/" DEMO_PROJECT "/defaults");
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_set.instances"), 10));
+    mc_resp_free(&r);
+    r = get(C "/os-quota-sets/" DEMO_PROJECT "/detail");
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_set.instances.limit"), 10));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_set.instances.in_use"), 0));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, C "/os-quota-sets/" DEMO_PROJECT, "{\"quota_set\":{\"instances\":1}}", admin_tok, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_set.instances"), 1));
+    mc_resp_free(&r);
+    char *id = boot("q1", NULL);
+    r = postv(C "/servers", "{\"server\":{\"name\":\"q2\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\"}}", "2.37");
+    cr_expect(eq(int, r.status, 403));
+    cr_expect(strstr(mc_jstr(r.json, "forbidden.message"), "Quota exceeded for instances") != NULL);
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- servers */
+
+Test(compute, server_create_build_to_active_and_shapes) {
+    mc_resp r = postv(C "/servers",
+                      "{\"server\":{\"name\":\"vm1\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\","
+                      "\"metadata\":{\"a\":\"b\"}}}", "2.37");
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    cJSON *s = mc_jpath(r.json, "server");
+    cr_expect(eq(int, cJSON_GetArraySize(s), 5));   /* id, links, OS-DCF:diskConfig, security_groups, adminPass */
+    cr_expect(mc_jstr(s, "adminPass") != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(s, "OS-DCF:diskConfig"), "MANUAL"));
+    char *id = strdup(mc_jstr(s, "id"));
+    const char *loc = mc_resp_header(&r, "Location");
+    cr_expect(loc != NULL && strstr(loc, id) != NULL);
+    mc_resp_free(&r);
+    char path[200], st[32];
+    snprintf(path, sizeof path, C "/servers/%s", id);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.status"), "BUILD"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.OS-EXT-STS:vm_state"), "building"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.metadata.a"), "b"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.flavor.id"), "42"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.image.id"), CIRROS));
+    cr_expect(mc_jpath(r.json, "server.locked") == NULL);     /* 2.9 */
+    cr_expect(mc_jpath(r.json, "server.OS-EXT-SRV-ATTR:host") == NULL);   /* admin only */
+    mc_resp_free(&r);
+    mc_test_sleep_ms(400);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
+    r = getv(path, "2.73");
+    cr_expect(eq(int, (int)mc_jnum(r.json, "server.OS-EXT-STS:power_state"), 1));
+    cr_expect(mc_jstr(r.json, "server.OS-SRV-USG:launched_at") != NULL);
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "server.locked")));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "server.description")));
+    cr_expect(cJSON_IsArray(mc_jpath(r.json, "server.tags")));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.flavor.original_name"), "m1.nano"));   /* 2.47 */
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "server.locked_reason")));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, admin_tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.OS-EXT-SRV-ATTR:host"), "mockcloud-compute-1"));
+    mc_resp_free(&r);
+    /* another project cannot see it */
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, alt, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(alt);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, server_create_validation_errors) {
+    static const char *const bad[] = {
+        "{\"server\":{\"name\":\"\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}",
+        "{\"server\":{\"name\":12345,\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}",
+        "{\"server\":{\"name\":\"   \",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"nope\",\"imageRef\":\"" CIRROS "\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"11111111-2222-3333-4444-555555555555\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"not-a-uuid\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"accessIPv6\":\"notvalid\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":[{\"uuid\":\"a-b-c-d-e-f-g-h-i-j\",\"fixed_ip\":\"10.0.1.1\"}]}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"key_name\":\"missing\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"user_data\":\"***\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"availability_zone\":\"mars\"}}",
+        "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"min_count\":3,\"max_count\":2}}",
+        "{\"notserver\":{}}",
+        NULL};
+    for (int i = 0; bad[i]; i++) {
+        mc_resp r = post(C "/servers", bad[i]);
+        cr_expect(eq(int, r.status, 400), "case %d: %s", i, r.body);
+        cr_expect(eq(int, (int)mc_jnum(r.json, "badRequest.code"), 400), "case %d", i);
+        mc_resp_free(&r);
+    }
+    char longname[300], body[600];
+    memset(longname, 'a', 256);
+    longname[256] = '\0';
+    snprintf(body, sizeof body, "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}", longname);
+    mc_resp r = post(C "/servers", body);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    memset(longname, 'b', 260);
+    longname[260] = '\0';
+    snprintf(body, sizeof body, "{\"server\":{\"name\":\"m\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"metadata\":{\"a\":\"%s\"}}}", longname);
+    r = post(C "/servers", body);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    /* 2.37 requires networks */
+    r = postv(C "/servers", "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}", "2.37");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = get(C "/servers");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(compute, server_list_filters_and_pagination) {
+    char *a = boot("alpha-1", NULL), *b = boot("beta-2", NULL), *c = boot_flavor("alpha-3", "1", NULL);
+    (void)c;
+    mc_resp r = get(C "/servers");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "servers.0.name"), "alpha-3"));   /* newest first */
+    cr_expect(mc_jpath(r.json, "servers.0.status") == NULL);
+    mc_resp_free(&r);
+    r = get(C "/servers/detail?name=^alpha");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 2));
+    mc_resp_free(&r);
+    r = get(C "/servers/detail?name=ph");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 2));
+    mc_resp_free(&r);
+    r = get(C "/servers?flavor=1");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
+    mc_resp_free(&r);
+    r = get(C "/servers?flavor=99999");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    r = get(C "/servers?image=" CIRROS_OLD);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    r = get(C "/servers?image=" CIRROS);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
+    mc_resp_free(&r);
+    r = get(C "/servers?status=BUILD");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
+    mc_resp_free(&r);
+    r = get(C "/servers?status=ACTIVE");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    r = get(C "/servers?status=non_existing_status");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = get(C "/servers?changes-since=2999-01-01T00:00:00Z");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    r = get(C "/servers?changes-since=2011/01/01");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = get(C "/servers?limit=-1");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = get(C "/servers?limit=abc");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = get(C "/servers?all_tenants=1");
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    /* pages: limit 2 then the marker, then an empty page */
+    r = get(C "/servers/detail?limit=2");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 2));
+    const char *next = mc_jstr(r.json, "servers_links.0.href");
+    cr_assert(next != NULL);
+    cr_expect(strstr(next, "/servers/detail?limit=2&marker=") != NULL);
+    mc_resp_free(&r);
+    char path[200];
+    snprintf(path, sizeof path, C "/servers?limit=2&marker=%s", b);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "servers.0.id"), a));
+    cr_expect(mc_jpath(r.json, "servers_links") == NULL);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers?marker=%s", a);
+    r = get(path);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    r = get(C "/servers?marker=00000000-0000-0000-0000-000000000000");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    /* admins see every project with all_tenants */
+    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=True", NULL, admin_tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
+    mc_resp_free(&r);
+    free(a);
+    free(b);
+    free(c);
+    mc_assert_no_leaks();
+}
+
+Test(compute, multiple_create_and_reservation_id) {
+    mc_resp r = postv(C "/servers",
+                      "{\"server\":{\"name\":\"multi\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\","
+                      "\"min_count\":2,\"max_count\":3,\"return_reservation_id\":true}}", "2.37");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    const char *resv = mc_jstr(r.json, "reservation_id");
+    cr_assert(resv != NULL);
+    char path[200];
+    snprintf(path, sizeof path, C "/servers?reservation_id=%s", resv);
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "servers.2.name"), "multi-1"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(compute, server_update_and_delete_then_404) {
+    char *id = boot("old", NULL);
+    char path[200], st[32];
+    snprintf(path, sizeof path, C "/servers/%s", id);
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"name\":\"new\",\"accessIPv4\":\"1.2.3.4\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.name"), "new"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.accessIPv4"), "1.2.3.4"));
+    cr_expect(mc_jpath(r.json, "server.OS-EXT-STS:vm_state") == NULL);   /* basic view before 2.75 */
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"name\":\"\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"description\":\"d\"}}", tok, "OpenStack-API-Version: compute 2.19\n");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.description"), "d"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, C "/servers/00000000-0000-0000-0000-000000000000", "{\"server\":{\"name\":\"x\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(200);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "404"));
+    r = get(C "/servers/detail");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    /* admins list deleted servers with changes-since */
+    r = mc_call(EVHTTP_REQ_GET, C "/servers/detail?all_tenants=1&changes-since=2000-01-01T00:00:00Z", NULL, admin_tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "servers.0.status"), "DELETED"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, C "/servers/-1", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+static mc_resp action(const char *id, const char *body) {
+    char path[200];
+    snprintf(path, sizeof path, C "/servers/%s/action", id);
+    return post(path, body);
+}
+
+Test(compute, actions_transitions_and_conflicts) {
+    char *id = boot("act", NULL);
+    char st[32];
+    mc_resp r = action(id, "{\"reboot\":{\"type\":\"HARD\"}}");
+    cr_expect(eq(int, r.status, 409));   /* building */
+    cr_expect(strstr(mc_jstr(r.json, "conflictingRequest.message"), "while it is in") != NULL);
+    mc_resp_free(&r);
+    mc_test_sleep_ms(400);
+    r = action(id, "{\"reboot\":{\"type\":\"HARD\"}}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "HARD_REBOOT"));
+    mc_test_sleep_ms(300);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
+    r = action(id, "{\"reboot\":{\"type\":\"WARM\"}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = action(id, "{\"os-start\":null}");
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = action(id, "{\"os-stop\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "SHUTOFF"));
+    r = action(id, "{\"os-stop\":null}");
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = action(id, "{\"os-start\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
+    /* rebuild returns the server with a new adminPass */
+    r = action(id, "{\"rebuild\":{\"imageRef\":\"" CIRROS_OLD "\",\"name\":\"rebuilt\",\"adminPass\":\"pw\"}}");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.adminPass"), "pw"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.image.id"), CIRROS_OLD));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.status"), "REBUILD"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    /* resize, then confirm */
+    r = action(id, "{\"resize\":{\"flavorRef\":\"42\"}}");
+    cr_expect(eq(int, r.status, 400));   /* same flavor */
+    mc_resp_free(&r);
+    r = action(id, "{\"resize\":{\"flavorRef\":\"84\"}}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "VERIFY_RESIZE"));
+    r = action(id, "{\"revertResize\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    char path[200];
+    snprintf(path, sizeof path, C "/servers/%s", id);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.flavor.id"), "42"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.status"), "ACTIVE"));
+    mc_resp_free(&r);
+    /* lock: the owner can no longer stop or delete */
+    r = action(id, "{\"lock\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    r = action(id, "{\"os-stop\":null}");
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = getv(path, "2.9");
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "server.locked")));
+    mc_resp_free(&r);
+    r = action(id, "{\"unlock\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    r = action(id, "{\"pause\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "PAUSED"));
+    r = action(id, "{\"os-getConsoleOutput\":{\"length\":1}}");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(mc_jstr(r.json, "output") != NULL);
+    mc_resp_free(&r);
+    r = action(id, "{\"frobnicate\":null}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = action("00000000-0000-0000-0000-000000000000", "{\"reboot\":{\"type\":\"HARD\"}}");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, instance_actions_list_and_show) {
+    mc_resp r = postv(C "/servers", "{\"server\":{\"name\":\"ia\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\"}}", "2.37");
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    char *req = strdup(mc_resp_header(&r, "x-compute-request-id"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(400);
+    r = action(id, "{\"reboot\":{\"type\":\"HARD\"}}");
+    mc_resp_free(&r);
+    char path[300];
+    snprintf(path, sizeof path, C "/servers/%s/os-instance-actions", id);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "instanceActions")), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "instanceActions.0.action"), "reboot"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "instanceActions.1.action"), "create"));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "instanceActions.0.message")));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/os-instance-actions/%s", id, req);
+    r = get(path);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "instanceAction.action"), "create"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "instanceAction.instance_uuid"), id));
+    cr_expect(mc_jpath(r.json, "instanceAction.events") == NULL);   /* admin only before 2.51 */
+    mc_resp_free(&r);
+    r = getv(path, "2.51");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "instanceAction.events.0.result"), "Success"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/os-instance-actions/req-nope", id);
+    r = get(path);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(id);
+    free(req);
+    mc_assert_no_leaks();
+}
+
+Test(compute, metadata_and_tags) {
+    char *id = boot("md", NULL);
+    mc_test_sleep_ms(400);
+    char path[300];
+    snprintf(path, sizeof path, C "/servers/%s/metadata", id);
+    mc_resp r = post(path, "{\"metadata\":{\"k1\":\"v1\",\"k2\":\"v2\"}}");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "metadata.k2"), "v2"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"metadata\":{\"only\":\"one\"}}", tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "metadata")), 1));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/metadata/only", id);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.only"), "one"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"meta\":{\"other\":\"x\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    /* tags need 2.26 */
+    snprintf(path, sizeof path, C "/servers/%s/tags", id);
+    r = get(path);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    const char *h = "OpenStack-API-Version: compute 2.26\n";
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"tags\":[\"a\",\"b\"]}", tok, h);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tags")), 2));
+    mc_resp_free(&r);
+    char tp[350];
+    snprintf(tp, sizeof tp, "%s/c", path);
+    r = mc_call(EVHTTP_REQ_PUT, tp, NULL, tok, h);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(mc_resp_header(&r, "Location") != NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, tp, NULL, tok, h);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, tp, NULL, tok, h);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/servers?tags=a,c", NULL, tok, h);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, tp, NULL, tok, h);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, tp, NULL, tok, h);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, h);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, h);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tags")), 0));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, create_image_and_images_proxy) {
+    char *id = boot("snap", NULL);
+    mc_test_sleep_ms(400);
+    mc_resp r = action(id, "{\"createImage\":{\"name\":\"snap-\xe2\x98\x83\",\"metadata\":{\"purpose\":\"test\"}}}");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    const char *loc = mc_resp_header(&r, "Location");
+    cr_assert(loc != NULL);
+    char *image_id = strdup(strrchr(loc, '/') + 1);
+    mc_resp_free(&r);
+    char path[300];
+    snprintf(path, sizeof path, C "/images/%s", image_id);
+    r = get(path);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "image.status"), "SAVING"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "image.name"), "snap-\xe2\x98\x83"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "image.server.id"), id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "image.metadata.purpose"), "test"));
+    mc_resp_free(&r);
+    /* one snapshot at a time */
+    r = action(id, "{\"createImage\":{\"name\":\"again\"}}");
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(400);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "image.status"), "ACTIVE"));
+    mc_resp_free(&r);
+    /* 2.45 answers with the id in the body */
+    char apath[200];
+    snprintf(apath, sizeof apath, C "/servers/%s/action", id);
+    r = postv(apath, "{\"createImage\":{\"name\":\"b\"}}", "2.45");
+    cr_expect(eq(int, r.status, 202));
+    cr_expect(mc_jstr(r.json, "image_id") != NULL);
+    mc_resp_free(&r);
+    r = get(C "/images");
+    cr_expect(ge(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 3));
+    mc_resp_free(&r);
+    r = getv(C "/images", "2.36");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(image_id);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, reset_cancels_pending_timers) {
+    char *id = boot("t1", NULL);
+    char *id2 = boot("t2", NULL);
+    char path[200];
+    snprintf(path, sizeof path, C "/servers/%s", id2);
+    mc_resp r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL);
+    cr_expect(lt(int, r.status, 300));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(400);   /* the build and delete timers must not fire */
+    free(tok);
+    tok = mc_test_token("demo", "demo");
+    r = get(C "/servers");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    r = get(C "/flavors/42");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    free(id);
+    free(id2);
+    mc_assert_no_leaks();
+}
+
+Test(compute, server_groups) {
+    mc_resp r = post(C "/os-server-groups", "{\"server_group\":{\"name\":\"g\",\"policies\":[\"anti-affinity\"]}}");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    char *gid = strdup(mc_jstr(r.json, "server_group.id"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server_group.policies.0"), "anti-affinity"));
+    mc_resp_free(&r);
+    char body[400];
+    snprintf(body, sizeof body,
+             "{\"server\":{\"name\":\"m\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\"},"
+             "\"os:scheduler_hints\":{\"group\":\"%s\"}}", gid);
+    r = postv(C "/servers", body, "2.37");
+    cr_expect(eq(int, r.status, 202));
+    char *sid = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    char path[200];
+    snprintf(path, sizeof path, C "/os-server-groups/%s", gid);
+    r = getv(path, "2.64");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server_group.policy"), "anti-affinity"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server_group.members.0"), sid));
+    mc_resp_free(&r);
+    r = post(C "/os-server-groups", "{\"server_group\":{\"name\":\"g\",\"policies\":[\"bogus\"]}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    free(gid);
+    free(sid);
+    mc_assert_no_leaks();
+}
+
+/* A profile that makes every build fail: ERROR with a fault. */
+Test(compute_unit, build_failure_profile_gives_error_with_fault) {
+    char dir[] = "/tmp/mc-compute-XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char file[300];
+    snprintf(file, sizeof file, "%s/failing.json", dir);
+    FILE *f = fopen(file, "w");
+    cr_assert(f != NULL);
+    fputs("{\"name\":\"failing\",\"description\":\"builds fail\",\"deviations\":[{\"id\":\"nova-build-fails\","
+          "\"title\":\"t\",\"explanation\":\"e\",\"set\":{\"compute.build_fail_percent\":100,\"compute.build_ms\":10}}]}", f);
+    fclose(f);
+    mc_test_start(file);
+    char *t = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, C "/servers",
+                        "{\"server\":{\"name\":\"f\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}", t, NULL);
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    char path[200];
+    snprintf(path, sizeof path, C "/servers/%s", mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(100);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, t, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.status"), "ERROR"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "server.fault.code"), 500));
+    cr_expect(strstr(mc_jstr(r.json, "server.fault.message"), "No valid host") != NULL);
+    mc_resp_free(&r);
+    free(t);
+    mc_test_stop();
+    unlink(file);
+    rmdir(dir);
+    mc_assert_no_leaks();
+}
