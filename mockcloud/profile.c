@@ -56,6 +56,24 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
     [MC_KNOB_HEADERS_REMOVE] = {"headers.remove", MC_KNOB_LIST, 0, 0, 0, NULL,
                                 "Rules 'SVC Header-Name': the header is stripped from replies.", MC_RULE_PATH},
     /* ---- identity and catalog ---- */
+    [MC_KNOB_API_HIDE] = {"api.hide", MC_KNOB_LIST, 0, 0, 0, NULL,
+                          "Rules 'SVC GLOB': requests to matching service paths get 404 (the API is not deployed).",
+                          MC_RULE_PATH},
+    [MC_KNOB_QUERY_DROP] = {"query.drop", MC_KNOB_LIST, 0, 0, 0, NULL,
+                            "Rules 'SVC PARAM': the query parameter is ignored (removed before the handler).",
+                            MC_RULE_PATH},
+    [MC_KNOB_PAGE_MAX_LIMIT] = {"pagination.max_limit", MC_KNOB_LIST, 0, 0, 0, NULL,
+                                "Rules 'SVC N': GET requests without a limit, or with a larger one, get limit=N.",
+                                MC_RULE_SVC_INT},
+    [MC_KNOB_PAGE_BAD_MARKER_500] = {"pagination.bad_marker_500", MC_KNOB_LIST, 0, 0, 0, NULL,
+                                     "Rules 'SVC': a list with an unknown marker fails with 500 instead of 400/404.",
+                                     MC_RULE_SVC},
+    [MC_KNOB_FILTER_NAME_EXACT] = {"filters.name_exact", MC_KNOB_LIST, 0, 0, 0, NULL,
+                                   "Rules 'SVC': the ?name= filter matches the whole name literally, not as a regex.",
+                                   MC_RULE_SVC},
+    [MC_KNOB_LISTS_HIDE_NEW_S] = {"lists.hide_new_s", MC_KNOB_LIST, 0, 0, 0, NULL,
+                                  "Rules 'SVC N': a resource created less than N seconds ago is missing from lists.",
+                                  MC_RULE_SVC_INT},
     [MC_KNOB_IDENTITY_TOKEN_TTL_S] = {"identity.token_ttl_s", MC_KNOB_INT, 0, 0, 315360000, NULL,
                                       "Tokens expire N seconds after issue (0 = the server's --token-ttl)."},
     [MC_KNOB_CATALOG_OMIT] = {"catalog.omit", MC_KNOB_LIST, 0, 0, 0, NULL,
@@ -69,6 +87,18 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
     [MC_KNOB_CATALOG_VERSION_IN_URL] = {"catalog.version_in_url", MC_KNOB_LIST, 0, 0, 0, NULL,
                                         "Rules 'TYPE': the endpoint URL has the API version baked in.", MC_RULE_SVC},
     /* ---- compute ---- */
+    /* ---- network ---- */
+    [MC_KNOB_NETWORK_QUOTA_FIP] = {"network.quota_floatingip", MC_KNOB_INT, -1, -1, 1000000, NULL,
+                                   "Default floating IP quota per project (-1 = Neutron's default)."},
+    [MC_KNOB_NETWORK_HIDE_EXT] = {"network.hide_extensions", MC_KNOB_LIST, 0, 0, 0, NULL,
+                                  "Rules 'ALIAS': the Neutron extension is not listed in /v2.0/extensions.",
+                                  MC_RULE_WORD},
+    [MC_KNOB_NETWORK_BOOT_EXTERNAL] = {"network.boot_on_external", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                       "Servers booted without a network get a port on the external network."},
+    [MC_KNOB_NETWORK_IPV6_ONLY] = {"network.ipv6_only", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                   "Ports on project networks get no IPv4 address (IPv6-only private networks)."},
+    [MC_KNOB_NETWORK_AUTO_FIP] = {"network.auto_floating_ip", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                  "A server's port gets a floating IP as soon as it is attached."},
     [MC_KNOB_COMPUTE_MAX_MICROVERSION] = {"compute.max_microversion", MC_KNOB_INT, 90, 1, 90, NULL,
                                           "Highest compute microversion 2.N offered (2.1..2.90)."},
     [MC_KNOB_COMPUTE_BUILD_MS] = {"compute.build_ms", MC_KNOB_INT, 300, 0, 3600000, NULL,
@@ -170,7 +200,8 @@ static mc_rule *rule_parse(const mc_knob_def *d, const char *text, char *err, si
     char *tok[5] = {0};
     int n = 0;
     /* The last field of PATH_JSON may hold spaces: split only as needed. */
-    int maxf = d->syntax == MC_RULE_REMAP ? 4 : d->syntax == MC_RULE_SVC ? 1 : 2;
+    int maxf = d->syntax == MC_RULE_REMAP ? 4 : (d->syntax == MC_RULE_SVC || d->syntax == MC_RULE_WORD) ? 1 : 2;
+    long num;
     char *p = buf;
     while (n < maxf) {
         while (*p == ' ') p++;
@@ -186,6 +217,14 @@ static mc_rule *rule_parse(const mc_knob_def *d, const char *text, char *err, si
     if (n != maxf) {
         snprintf(err, errsz, "rule '%s' of '%s' needs %d field(s)", text, d->name, maxf);
         goto fail;
+    }
+    if (d->syntax == MC_RULE_WORD) {
+        if (strchr(tok[0], ' ') != NULL) {
+            snprintf(err, errsz, "rule '%s' of '%s': expected one word", text, d->name);
+            goto fail;
+        }
+        r->path = strdup(tok[0]);
+        return r;
     }
     int svc = parse_svc(tok[0], strlen(tok[0]));
     if (svc < 0) {
@@ -215,6 +254,13 @@ static mc_rule *rule_parse(const mc_knob_def *d, const char *text, char *err, si
         snprintf(err, errsz, "rule '%s' of '%s': expected FROM=TO statuses (100..599)", text, d->name);
         goto fail;
     }
+    case MC_RULE_SVC_INT:
+        if (!mc_parse_long(tok[1], 0, 1000000000L, &num)) {
+            snprintf(err, errsz, "rule '%s' of '%s': expected 'SVC N' with N >= 0", text, d->name);
+            goto fail;
+        }
+        r->from = (int)num;
+        break;
     case MC_RULE_PATH:
         if (strchr(tok[1], ' ') != NULL || tok[1][0] == '\0') {
             snprintf(err, errsz, "rule '%s' of '%s': expected 'SVC PATH'", text, d->name);
@@ -565,6 +611,16 @@ const mc_rule *mc_knob_rules(const mc_server *srv, mc_knob_id k) { return srv->p
 
 void mc_rule_used(mc_req *r, const mc_rule *rule) { mc_deviation_note(r, rule->dev_id); }
 
+bool mc_knob_has_word(mc_req *r, mc_knob_id k, const char *word) {
+    for (const mc_rule *x = r->srv->profile->rules[k]; x != NULL; x = x->next) {
+        if (mc_str_eq(x->path, word)) {
+            mc_rule_used(r, x);
+            return true;
+        }
+    }
+    return false;
+}
+
 bool mc_knob_lists(mc_req *r, mc_knob_id k, const char *svc_name) {
     int svc = parse_svc(svc_name, strlen(svc_name));
     for (const mc_rule *x = r->srv->profile->rules[k]; x != NULL; x = x->next) {
@@ -618,11 +674,22 @@ struct mc_fault {
     struct mc_fault *next;
 };
 
+/* Recently created resources (lists.hide_new_s): a small ring of ids. */
+#define MC_RECENT 256
+typedef struct {
+    char id[64];
+    mc_service svc;
+    double t;
+} recent_ent;
+
 struct mc_profile_state {
     mc_deferred *deferred;
     uint64_t next_fault_id;
     double rl_start;
     long rl_count;
+    mc_req *current;          /* the request whose handler runs (mc_knob_cur) */
+    recent_ent recent[MC_RECENT];
+    size_t nrecent;           /* total recorded; ring index = n % MC_RECENT */
 };
 
 static struct mc_profile_state *pstate(mc_server *srv) {
@@ -707,7 +774,8 @@ static void deferred_fire(evutil_socket_t fd, short what, void *arg) {
     evhttp_connection_set_closecb(d->evcon, NULL, NULL);
     switch (d->action) {
     case D_RUN:
-        mc_router_run(r);   /* frees r */
+        srv->pstate->current = r;
+        mc_router_run(r);   /* frees r; mc_profile_done clears current */
         break;
     case D_STATUS:
         if (d->retry_after > 0) {
@@ -987,8 +1055,86 @@ static int rate_limit(mc_req *r) {
     return -1;
 }
 
+static bool rule_svc_ok(const mc_rule *x, const mc_req *r) { return x->svc == MC_SVC_NONE || x->svc == r->svc; }
+
+long long mc_knob_cur(mc_server *srv, mc_knob_id k) {
+    mc_req *r = srv->pstate ? srv->pstate->current : NULL;
+    return r != NULL ? mc_knob(r, k) : mc_knob_srv(srv, k);
+}
+
+void mc_profile_done(mc_req *r) {
+    if (r->srv->pstate != NULL && r->srv->pstate->current == r) r->srv->pstate->current = NULL;
+}
+
+static void query_set(mc_req *r, const char *key, const char *value) {
+    while (evhttp_remove_header(&r->query, key) == 0) {
+    }
+    evhttp_add_header(&r->query, key, value);
+}
+
+/* "^" + 'name' with regex metacharacters escaped + "$". */
+static void anchored_literal(const char *name, char *out, size_t outsz) {
+    size_t o = 0;
+    if (outsz < 4) return;
+    out[o++] = '^';
+    for (const char *p = name; *p != '\0' && o + 3 < outsz; p++) {
+        if (strchr(".^$*+?()[]{}|\\", *p) != NULL) out[o++] = '\\';
+        out[o++] = *p;
+    }
+    out[o++] = '$';
+    out[o] = '\0';
+}
+
+/* Request-side rules: APIs that are not there, query parameters ignored or
+ * capped, the name filter taken literally. Returns -1 when it answered. */
+static int request_rules(mc_req *r) {
+    const mc_server *srv = r->srv;
+    for (const mc_rule *x = mc_knob_rules(srv, MC_KNOB_API_HIDE); x != NULL; x = x->next) {
+        if (rule_svc_ok(x, r) && fnmatch(x->path, r->path, 0) == 0) {
+            mc_rule_used(r, x);
+            mc_reply_error(r, 404, NULL, "The resource could not be found.");
+            return -1;
+        }
+    }
+    for (const mc_rule *x = mc_knob_rules(srv, MC_KNOB_QUERY_DROP); x != NULL; x = x->next) {
+        if (rule_svc_ok(x, r) && mc_query(r, x->path) != NULL) {
+            while (evhttp_remove_header(&r->query, x->path) == 0) {
+            }
+            mc_rule_used(r, x);
+        }
+    }
+    if (r->method == EVHTTP_REQ_GET) {
+        for (const mc_rule *x = mc_knob_rules(srv, MC_KNOB_PAGE_MAX_LIMIT); x != NULL; x = x->next) {
+            if (!rule_svc_ok(x, r)) continue;
+            const char *lim = mc_query(r, "limit");
+            long asked;
+            if (lim == NULL || (mc_parse_long(lim, 0, 1L << 40, &asked) && (asked == 0 || asked > x->from))) {
+                char v[32];
+                snprintf(v, sizeof v, "%d", x->from);
+                query_set(r, "limit", v);
+                mc_rule_used(r, x);
+            }
+            break;
+        }
+        const char *name = mc_query(r, "name");
+        if (name != NULL) {
+            for (const mc_rule *x = mc_knob_rules(srv, MC_KNOB_FILTER_NAME_EXACT); x != NULL; x = x->next) {
+                if (!rule_svc_ok(x, r)) continue;
+                char lit[600];
+                anchored_literal(name, lit, sizeof lit);
+                query_set(r, "name", lit);
+                mc_rule_used(r, x);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
 int mc_profile_before(mc_req *r) {
     if (r->svc == MC_CONTROL) return 0;
+    struct mc_profile_state *st = pstate(r->srv);
+    st->current = NULL;
     mc_fault *f = r->srv->faults ? fault_match(r) : NULL;
     if (f != NULL) {
         bool taken = false;
@@ -1009,13 +1155,14 @@ int mc_profile_before(mc_req *r) {
         mc_knob(r, MC_KNOB_LATENCY_JITTER_MS);
         ms += (long long)(mc_rand_u64(r->srv) % (uint64_t)(jitter + 1));
     }
+    if (request_rules(r) != 0) return -1;
     if (ms > 0) return defer(r, (long)ms, D_RUN, 0, 0, NULL);
+    st->current = r;
     return 0;
 }
 
 /* ------------------------------------------------------------ response hook */
 
-static bool rule_svc_ok(const mc_rule *x, const mc_req *r) { return x->svc == MC_SVC_NONE || x->svc == r->svc; }
 
 typedef enum { P_REMOVE, P_RENAME, P_ADD } path_op;
 
@@ -1140,10 +1287,77 @@ static char *html_page(int status, size_t *len) {
     return page;
 }
 
+static const mc_rule *svc_rule(mc_req *r, mc_knob_id k) {
+    for (const mc_rule *x = mc_knob_rules(r->srv, k); x != NULL; x = x->next)
+        if (rule_svc_ok(x, r)) return x;
+    return NULL;
+}
+
+/* lists.hide_new_s: remember what a create returned ... */
+static void recent_record(mc_req *r, const cJSON *body) {
+    const cJSON *obj = body;
+    if (body != NULL && !mc_json_has(body, "id") && body->child != NULL && body->child->next == NULL)
+        obj = body->child;   /* {"server": {...}} */
+    const char *id = mc_json_str(obj, "id");
+    if (id == NULL) return;
+    struct mc_profile_state *st = pstate(r->srv);
+    recent_ent *e = &st->recent[st->nrecent++ % MC_RECENT];
+    mc_strlcpy(e->id, id, sizeof e->id);
+    e->svc = r->svc;
+    e->t = mc_now();
+}
+
+/* ... and leave it out of lists while it is younger than the rule's N s. */
+static bool recent_hidden(const struct mc_profile_state *st, mc_service svc, const char *id, double min_t) {
+    size_t n = st->nrecent < MC_RECENT ? st->nrecent : MC_RECENT;
+    for (size_t i = 0; i < n; i++) {
+        const recent_ent *e = &st->recent[i];
+        if (e->svc == svc && e->t > min_t && strcmp(e->id, id) == 0) return true;
+    }
+    return false;
+}
+
+static void recent_filter(mc_req *r, cJSON *body, const mc_rule *x) {
+    struct mc_profile_state *st = r->srv->pstate;
+    if (st == NULL || st->nrecent == 0 || body == NULL) return;
+    double min_t = mc_now() - (double)x->from;
+    int removed = 0;
+    for (cJSON *arr = body->child; arr != NULL; arr = arr->next) {
+        if (!cJSON_IsArray(arr)) continue;
+        cJSON *item = arr->child;
+        while (item != NULL) {
+            cJSON *next = item->next;
+            const char *id = mc_json_str(item, "id");
+            if (id != NULL && recent_hidden(st, r->svc, id, min_t)) {
+                cJSON_Delete(cJSON_DetachItemViaPointer(arr, item));
+                removed++;
+            }
+            item = next;
+        }
+    }
+    if (removed > 0) mc_rule_used(r, x);
+}
+
 void mc_profile_after(mc_req *r, int *status, cJSON **body, bool is_error,
                       const char **ctype, char **raw, size_t *rawlen) {
     if (r->svc == MC_CONTROL) return;
     const mc_server *srv = r->srv;
+    if (srv->pstate != NULL && srv->pstate->current == r) srv->pstate->current = NULL;
+    const mc_rule *hide = svc_rule(r, MC_KNOB_LISTS_HIDE_NEW_S);
+    if (hide != NULL && *body != NULL) {
+        if (r->method == EVHTTP_REQ_POST && *status >= 200 && *status <= 202) recent_record(r, *body);
+        if (r->method == EVHTTP_REQ_GET && *status == 200) recent_filter(r, *body, hide);
+    }
+    if (r->method == EVHTTP_REQ_GET && (*status == 400 || *status == 404) && mc_query(r, "marker") != NULL) {
+        const mc_rule *x = svc_rule(r, MC_KNOB_PAGE_BAD_MARKER_500);
+        if (x != NULL) {
+            mc_rule_used(r, x);
+            *status = 500;
+            cJSON_Delete(*body);
+            *body = mc_error_body(r->svc, 500, NULL,
+                                  "The server has either erred or is incapable of performing the requested operation.");
+        }
+    }
     if (srv->profile->rules[MC_KNOB_STATUS_REMAP] != NULL) remap_status(r, status, body);
     is_error = is_error || *status >= 400;
     if (is_error && r->svc == MC_COMPUTE && *status == 429 && mc_knob_srv(srv, MC_KNOB_ERRORS_COMPUTE_413)) {

@@ -31,6 +31,12 @@ typedef enum {
     MC_KNOB_BODY_ADD,
     MC_KNOB_BODY_NAIVE_TIME,
     MC_KNOB_HEADERS_REMOVE,
+    MC_KNOB_API_HIDE,
+    MC_KNOB_QUERY_DROP,
+    MC_KNOB_PAGE_MAX_LIMIT,
+    MC_KNOB_PAGE_BAD_MARKER_500,
+    MC_KNOB_FILTER_NAME_EXACT,
+    MC_KNOB_LISTS_HIDE_NEW_S,
 
 
     /* ---- identity and catalog ---- */
@@ -53,6 +59,11 @@ typedef enum {
 
 
     /* ---- network ---- */
+    MC_KNOB_NETWORK_QUOTA_FIP,
+    MC_KNOB_NETWORK_HIDE_EXT,
+    MC_KNOB_NETWORK_BOOT_EXTERNAL,
+    MC_KNOB_NETWORK_IPV6_ONLY,
+    MC_KNOB_NETWORK_AUTO_FIP,
 
 
     /* ---- image ---- */
@@ -87,6 +98,8 @@ typedef enum {
     MC_RULE_PATH,       /* "SVC PATH" (or "SVC Header-Name") */
     MC_RULE_PATH_ARG,   /* "SVC PATH=NEWKEY" */
     MC_RULE_PATH_JSON,  /* "SVC PATH=JSON" */
+    MC_RULE_SVC_INT,    /* "SVC N" (N in 'from') */
+    MC_RULE_WORD,       /* one word, in 'path' */
 } mc_rule_syntax;
 
 typedef struct mc_knob_def {
@@ -152,6 +165,14 @@ const mc_rule *mc_knob_rules(const mc_server *srv, mc_knob_id k);
 void mc_rule_used(mc_req *r, const mc_rule *rule);
 /* True when a SVC-syntax list knob names 'svc' (or "*"); names the deviation. */
 bool mc_knob_lists(mc_req *r, mc_knob_id k, const char *svc_name);
+/* True when a WORD-syntax list knob holds 'word'; names the deviation. */
+bool mc_knob_has_word(mc_req *r, mc_knob_id k, const char *word);
+/* Knob value read below a request without the mc_req at hand (netapi.h,
+ * imageapi.h): names the deviation in the reply of the request whose handler
+ * is running, if any (never from a timer). */
+long long mc_knob_cur(mc_server *srv, mc_knob_id k);
+/* The handler of r has returned (router.c): no request is current any more. */
+void mc_profile_done(mc_req *r);
 
 /* Faults injected through the control API (POST /mockcloud/v1/faults).
  * 'spec' is the JSON object; on error returns NULL with the reason. The

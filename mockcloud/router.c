@@ -126,6 +126,7 @@ void mc_router_free_req(mc_req *r) {
 
 void mc_router_run(mc_req *r) {
     r->route->fn(r);
+    mc_profile_done(r);
     if (!r->replied) {
         mc_log(MC_LOG_ERROR, "handler for %s did not reply", r->path);
         mc_reply_error(r, 500, NULL, "The server has either erred or is incapable of performing the requested operation.");

@@ -584,3 +584,94 @@ Test(profiles, flaky_503_and_named_profile_switch) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+/* ------------------------------------------------------------ requests, lists, pagination
+ * Seen through Glance, whose list has limit, marker, name and next. */
+
+TestSuite(lists, .init = setup, .fini = teardown);
+
+static int count_images(const char *query, const char *tok, mc_resp *keep) {
+    char path[256];
+    snprintf(path, sizeof path, "/image/v2/images%s", query);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    int n = r.status == 200 ? cJSON_GetArraySize(mc_jpath(r.json, "images")) : -r.status;
+    if (keep != NULL)
+        *keep = r;
+    else
+        mc_resp_free(&r);
+    return n;
+}
+
+Test(lists, limit_ignored_and_page_cap) {
+    char *tok = mc_test_token("demo", "demo");
+    cr_expect(eq(int, count_images("?limit=1", tok, NULL), 1));
+    int all = count_images("", tok, NULL);
+    cr_assert(ge(int, all, 2));
+    inline_profile("{\"deviations\":[{\"id\":\"nolimit\",\"set\":{\"query.drop\":\"image limit\"}}]}");
+    mc_resp r;
+    cr_expect(eq(int, count_images("?limit=1", tok, &r), all));
+    cr_expect(lists(&r, "nolimit"));
+    mc_resp_free(&r);
+    inline_profile("{\"deviations\":[{\"id\":\"cap\",\"set\":{\"pagination.max_limit\":\"image 1\"}}]}");
+    cr_expect(eq(int, count_images("", tok, &r), 1));
+    cr_expect(mc_jstr(r.json, "next") != NULL, "the service still links the next page");
+    cr_expect(lists(&r, "cap"));
+    mc_resp_free(&r);
+    cr_expect(eq(int, count_images("?limit=5", tok, NULL), 1));
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(lists, unknown_marker_500_and_literal_name) {
+    char *tok = mc_test_token("demo", "demo");
+    cr_expect(eq(int, count_images("?marker=nope", tok, NULL), -400));
+    inline_profile("{\"deviations\":[{\"id\":\"m500\",\"set\":{\"pagination.bad_marker_500\":\"image\"}},"
+                   "{\"id\":\"exact\",\"set\":{\"filters.name_exact\":\"image\"}}]}");
+    mc_resp r;
+    cr_expect(eq(int, count_images("?marker=nope", tok, &r), -500));
+    cr_expect(lists(&r, "m500"));
+    mc_resp_free(&r);
+    cr_expect(eq(int, count_images("?limit=1", tok, NULL), 1), "a good page is untouched");
+    /* Glance matches names exactly: the anchored, escaped regex matches nothing */
+    cr_expect(eq(int, count_images("?name=cirros-0.5.2-x86_64-disk", tok, &r), 0));
+    cr_expect(lists(&r, "exact"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(lists, created_resource_missing_from_lists_for_a_while) {
+    char *tok = mc_test_token("demo", "demo");
+    inline_profile("{\"deviations\":[{\"id\":\"lag\",\"set\":{\"lists.hide_new_s\":\"image 1\"}}]}");
+    int before = count_images("", tok, NULL);
+    mc_resp c = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"fresh\",\"disk_format\":\"raw\","
+                        "\"container_format\":\"bare\"}", tok, NULL);
+    cr_assert(eq(int, c.status, 201), "%s", c.body);
+    char path[128];
+    snprintf(path, sizeof path, "/image/v2/images/%s", mc_jstr(c.json, "id"));
+    mc_resp_free(&c);
+    mc_resp r;
+    cr_expect(eq(int, count_images("", tok, &r), before), "the new image is not listed yet");
+    cr_expect(lists(&r, "lag"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200), "but it can be shown");
+    mc_resp_free(&r);
+    mc_test_sleep_ms(1100);
+    cr_expect(eq(int, count_images("", tok, NULL), before + 1));
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(lists, hidden_api_is_404_in_dialect) {
+    char *tok = mc_test_token("demo", "demo");
+    inline_profile("{\"deviations\":[{\"id\":\"nomembers\",\"set\":{\"api.hide\":\"image /v2/images/*/members*\"}}]}");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/8d2e6b4a-1c3f-4e5a-b7d9-0f1e2a3b4c5d/members", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(lists(&r, "nomembers"));
+    mc_resp_free(&r);
+    cr_expect(ge(int, count_images("", tok, NULL), 2));
+    free(tok);
+    mc_assert_no_leaks();
+}
+

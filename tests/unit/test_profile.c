@@ -169,7 +169,9 @@ Test(profile, every_shipped_profile_loads) {
     char dirbuf[512], err[512], path[700];
     const char *pdir = mc_test_path("profiles", dirbuf, sizeof dirbuf);
     static const char *names[] = {"conformant", "slow-flaky", "proxy-mangled", "rate-limited-proxy",
-                                  "legacy-cloud", "private-catalog", "vendor-gateway", "no-neutron"};
+                                  "legacy-cloud", "private-catalog", "vendor-gateway", "no-neutron",
+                                  "provider-network-cloud", "strict-low-quota", "eventually-consistent",
+                                  "ipv6-first-cloud", "paginating-gateway"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s.json", pdir, names[i]);
         cr_assert(access(path, R_OK) == 0, "%s missing", path);
