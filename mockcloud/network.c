@@ -466,6 +466,10 @@ static size_t port_auto_subnets(mc_server *srv, mc_record *net, mc_record **out,
     FOREACH_NET_SUBNET(srv, net, it, s) {
         if (n >= cap) break;
         if (SP(s)->c.v == 4) {
+            /* HOOK: IPv6-only project networks. */
+            if (!jbool(net->doc, "router:external") && mc_knob_srv(srv, MC_KNOB_NETWORK_IPV6_ONLY) &&
+                mc_knob_cur(srv, MC_KNOB_NETWORK_IPV6_ONLY))
+                continue;
             if (v4) continue;
             v4 = true;
         } else if (!subnet_is_v6_auto(s)) {
@@ -623,6 +627,9 @@ static long quota_limit(mc_server *srv, const char *project, const quota_def *q)
         cJSON *v = cJSON_GetObjectItemCaseSensitive(rec->doc, q->resource);
         if (cJSON_IsNumber(v)) return (long)v->valuedouble;
     }
+    /* HOOK (quotas): a cloud with a tiny default floating IP quota. */
+    if (q->kind == MC_K_FLOATINGIP && mc_knob_srv(srv, MC_KNOB_NETWORK_QUOTA_FIP) >= 0)
+        return (long)mc_knob_cur(srv, MC_KNOB_NETWORK_QUOTA_FIP);
     return q->dflt;
 }
 
@@ -1207,6 +1214,14 @@ mc_record *mc_net_network_find(mc_server *srv, const char *id, const char *proje
 
 mc_record *mc_net_network_auto(mc_server *srv, const char *project_id) {
     mc_record *shared = NULL;
+    /* HOOK (IP assignment): provider networks, the public IPv4 on the server's own port. */
+    if (mc_knob_srv(srv, MC_KNOB_NETWORK_BOOT_EXTERNAL)) {
+        for (mc_record *n = mc_store_first(W(srv, MC_K_NETWORK)); n; n = mc_store_next(n))
+            if (jbool(n->doc, "router:external")) {
+                mc_knob_cur(srv, MC_KNOB_NETWORK_BOOT_EXTERNAL);
+                return n;
+            }
+    }
     for (mc_record *n = mc_store_first(W(srv, MC_K_NETWORK)); n; n = mc_store_next(n)) {
         if (jbool(n->doc, "router:external")) continue;
         if (project_id != NULL && strcmp(n->project_id, project_id) == 0) return n;
@@ -1248,6 +1263,8 @@ out:
     return port;
 }
 
+static mc_record *fip_create(mc_server *srv, const char *project, bool admin, const cJSON *body, nerr *e);
+
 int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_id, const char *device_id,
                        const char *device_owner, int *status, char *err, size_t errsz) {
     nerr e = {0};
@@ -1266,6 +1283,23 @@ int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_
     mc_json_set_str(port->doc, "device_id", device_id);
     mc_json_set_str(port->doc, "device_owner", device_owner ? device_owner : "compute:nova");
     touch(port->doc);
+    /* HOOK (IP assignment): a floating IP auto-assigned to every server port. */
+    mc_record *pnet = mc_store_find(W(srv, MC_K_NETWORK), mc_json_str(port->doc, "network_id"));
+    if (mc_knob_srv(srv, MC_KNOB_NETWORK_AUTO_FIP) && pnet != NULL && !jbool(pnet->doc, "router:external")) {
+        for (mc_record *n = mc_store_first(W(srv, MC_K_NETWORK)); n; n = mc_store_next(n)) {
+            if (!jbool(n->doc, "router:external")) continue;
+            cJSON *req = cJSON_CreateObject();
+            cJSON_AddStringToObject(req, "floating_network_id", n->id);
+            cJSON_AddStringToObject(req, "port_id", port->id);
+            nerr fe = {0};
+            if (fip_create(srv, port->project_id, false, req, &fe) != NULL)
+                mc_knob_cur(srv, MC_KNOB_NETWORK_AUTO_FIP);
+            else
+                mc_log(MC_LOG_DEBUG, "auto floating IP for port %s: %s", port->id, fe.msg);
+            cJSON_Delete(req);
+            break;
+        }
+    }
     return 0;
 }
 
@@ -3996,13 +4030,17 @@ static cJSON *ext_doc(size_t i) {
 static void network_extension_list(mc_req *r) {
     cJSON *b = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(b, "extensions");
-    for (size_t i = 0; i < NEXT; i++) cJSON_AddItemToArray(arr, ext_doc(i));
+    for (size_t i = 0; i < NEXT; i++) {
+        if (mc_knob_has_word(r, MC_KNOB_NETWORK_HIDE_EXT, extensions[i][0])) continue;   /* HOOK */
+        cJSON_AddItemToArray(arr, ext_doc(i));
+    }
     mc_reply_json(r, 200, b);
 }
 
 static void network_extension_show(mc_req *r) {
     for (size_t i = 0; i < NEXT; i++) {
-        if (strcmp(extensions[i][0], r->params[0]) == 0) {
+        if (strcmp(extensions[i][0], r->params[0]) == 0 &&
+            !mc_knob_has_word(r, MC_KNOB_NETWORK_HIDE_EXT, extensions[i][0])) {
             cJSON *b = cJSON_CreateObject();
             cJSON_AddItemToObject(b, "extension", ext_doc(i));
             mc_reply_json(r, 200, b);

@@ -675,3 +675,122 @@ Test(lists, hidden_api_is_404_in_dialect) {
     mc_assert_no_leaks();
 }
 
+/* ------------------------------------------------------------ network hooks */
+
+#include "netapi.h"
+
+TestSuite(netdev, .init = setup, .fini = teardown);
+
+static char *first_id(const char *path, const char *tok, const char *coll) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    char key[64];
+    snprintf(key, sizeof key, "%s.0.id", coll);
+    const char *id = mc_jstr(r.json, key);
+    char *out = id ? strdup(id) : NULL;
+    mc_resp_free(&r);
+    return out;
+}
+
+Test(netdev, low_floating_ip_quota) {
+    char *tok = mc_test_token("demo", "demo");
+    char *ext = first_id("/network/v2.0/networks?router:external=true", tok, "networks");
+    cr_assert(ext != NULL);
+    char body[200];
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"%s\"}}", ext);
+    deviate("[\"fip-quota-1\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL);
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL);
+    cr_expect(eq(int, r.status, 409));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "OverQuota"));
+    cr_expect(lists(&r, "fip-quota-1"));
+    mc_resp_free(&r);
+    deviate("[]");
+    r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL);
+    cr_expect(eq(int, r.status, 201), "the reference quota allows a second one");
+    mc_resp_free(&r);
+    free(ext);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(netdev, hidden_extension_and_api) {
+    char *tok = mc_test_token("demo", "demo");
+    deviate("[\"no-floating-ips\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/network/v2.0/extensions", NULL, tok, NULL);
+    cJSON *e;
+    bool router = false;
+    cJSON_ArrayForEach(e, mc_jpath(r.json, "extensions")) router |= strcmp(mc_jstr(e, "alias"), "router") == 0;
+    cr_expect(mc_not(router));
+    cr_expect(lists(&r, "no-floating-ips"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/network/v2.0/extensions/router", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/network/v2.0/floatingips", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(mc_jstr(r.json, "NeutronError.message") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/network/v2.0/networks", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(netdev, ipv6_only_ports_and_boot_on_external) {
+    char *tok = mc_test_token("demo", "demo");
+    char *net = first_id("/network/v2.0/networks?name=private", tok, "networks");
+    cr_assert(net != NULL);
+    char body[200];
+    snprintf(body, sizeof body, "{\"port\":{\"network_id\":\"%s\"}}", net);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/ports", body, tok, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    bool v4 = false;
+    cJSON *ip;
+    cJSON_ArrayForEach(ip, mc_jpath(r.json, "port.fixed_ips")) v4 |= strchr(mc_jstr(ip, "ip_address"), ':') == NULL;
+    cr_expect(v4, "the reference gives an IPv4 address");
+    mc_resp_free(&r);
+    deviate("[\"ipv6-only-private\",\"public-ip-on-port\"]");
+    r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/ports", body, tok, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    int n = 0;
+    cJSON_ArrayForEach(ip, mc_jpath(r.json, "port.fixed_ips")) {
+        cr_expect(strchr(mc_jstr(ip, "ip_address"), ':') != NULL, "%s", mc_jstr(ip, "ip_address"));
+        n++;
+    }
+    cr_expect(gt(int, n, 0));
+    cr_expect(lists(&r, "ipv6-only-private"));
+    mc_resp_free(&r);
+    mc_record *auto_net = mc_net_network_auto(T.srv, DEMO_PROJECT);
+    cr_assert(auto_net != NULL);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(auto_net->doc, "router:external")));
+    free(net);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(netdev, floating_ip_auto_assigned_on_attach) {
+    char *tok = mc_test_token("demo", "demo");
+    char *net = first_id("/network/v2.0/networks?name=private", tok, "networks");
+    char body[200];
+    snprintf(body, sizeof body, "{\"port\":{\"network_id\":\"%s\"}}", net);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/ports", body, tok, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *port = strdup(mc_jstr(r.json, "port.id"));
+    mc_resp_free(&r);
+    deviate("[\"floating-ip-auto-assigned\"]");
+    int status = 0;
+    char err[200];
+    cr_assert(eq(int, mc_net_port_attach(T.srv, port, DEMO_PROJECT, "server-1", "compute:nova", &status, err, sizeof err), 0));
+    char q[200];
+    snprintf(q, sizeof q, "/network/v2.0/floatingips?port_id=%s", port);
+    r = mc_call(EVHTTP_REQ_GET, q, NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "floatingips")), 1), "%s", r.body);
+    mc_resp_free(&r);
+    free(port);
+    free(net);
+    free(tok);
+    mc_assert_no_leaks();
+}
