@@ -110,7 +110,7 @@ static const char *s_user(const md_ctx *c) { return sstr(c, NAMES("user_id", "_u
 static const char *s_key_name(const md_ctx *c) { return sstr(c, NAMES("key_name", "_key_name")); }
 
 static const char *s_az(const md_ctx *c) {
-    const char *az = sstr(c, NAMES("OS-EXT-AZ:availability_zone", "availability_zone", "_availability_zone"));
+    const char *az = sstr(c, NAMES("OS-EXT-AZ:availability_zone", "availability_zone", "az"));
     return az && *az ? az : "nova";
 }
 
@@ -442,8 +442,8 @@ static void add_sg_name(cJSON *arr, const char *name) {
 static cJSON *md_ec2_meta_data(const md_ctx *c, const port_list *pl) {
     cJSON *m = cJSON_CreateObject();
     char id[24], fqdn[256], local[64], pub[64];
-    const cJSON *img = sfield(c, NAMES("image"));
-    ec2_id("ami", cJSON_IsObject(img) ? mc_json_str(img, "id") : NULL, id);
+    const cJSON *img = sfield(c, NAMES("image"));   /* {"id": ...} (API shape) or the id */
+    ec2_id("ami", cJSON_IsObject(img) ? mc_json_str(img, "id") : cJSON_IsString(img) ? img->valuestring : NULL, id);
     cJSON_AddStringToObject(m, "ami-id", id);
     cJSON_AddNumberToObject(m, "ami-launch-index", (double)s_launch_index(c));
     cJSON_AddStringToObject(m, "ami-manifest-path", "FIXME");
@@ -457,6 +457,7 @@ static cJSON *md_ec2_meta_data(const md_ctx *c, const port_list *pl) {
     cJSON_AddStringToObject(m, "instance-id", id);
     const cJSON *fl = sfield(c, NAMES("flavor"));
     const char *fname = cJSON_IsObject(fl) ? mc_json_str(fl, "original_name") : NULL;
+    if (fname == NULL && cJSON_IsObject(fl)) fname = mc_json_str(fl, "name");
     if (fname == NULL && cJSON_IsObject(fl)) {
         mc_record *f = mc_store_find(&c->srv->world[MC_K_FLAVOR], mc_json_str(fl, "id"));
         fname = f ? mc_json_str(f->doc, "name") : NULL;
@@ -481,7 +482,8 @@ static cJSON *md_ec2_meta_data(const md_ctx *c, const port_list *pl) {
     cJSON_AddStringToObject(m, "reservation-id", s_reservation(c));
     cJSON *sgs = cJSON_AddArrayToObject(m, "security-groups");
     const cJSON *sg;
-    cJSON_ArrayForEach(sg, sfield(c, NAMES("security_groups"))) add_sg_name(sgs, mc_json_str(sg, "name"));
+    cJSON_ArrayForEach(sg, sfield(c, NAMES("security_groups")))
+        add_sg_name(sgs, cJSON_IsString(sg) ? sg->valuestring : mc_json_str(sg, "name"));
     return m;
 }
 
