@@ -18,4 +18,9 @@ int mc_compute_mv_negotiate(const char *std_hdr, const char *legacy_hdr, int min
  * for none), e.g. ("active", "rebooting") -> "REBOOT". */
 const char *mc_compute_status(const char *vm_state, const char *task_state);
 
+/* Nova's API status of a server record made by compute ("ACTIVE",
+ * "DELETED", ...), or NULL for a record compute did not make. The metadata
+ * service uses it to answer 404 for deleted servers. */
+const char *mc_compute_server_status(const mc_record *server);
+
 #endif

@@ -86,6 +86,12 @@ static const char *server_status(mc_record *s) { return mc_compute_status(SP(s)-
 
 static bool server_deleted(mc_record *s) { return strcmp(SP(s)->vm_state, "deleted") == 0; }
 
+const char *mc_compute_server_status(const mc_record *server) {
+    if (server == NULL || server->priv == NULL || server->priv_free != server_priv_free) return NULL;
+    const server_priv *sp = server->priv;
+    return mc_compute_status(sp->vm_state, sp->task_state);
+}
+
 static void touch(mc_record *s) {
     char ts[32];
     double now = mc_now();
