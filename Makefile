@@ -60,6 +60,8 @@ test: build/release/mockcloud-tests bin/mockcloud
 	@scripts/checkdocs.sh bin/mockcloud
 	MOCKCLOUD_TOP=$(CURDIR) build/release/mockcloud-tests --jobs 2 2>&1 | tail -n 40; \
 	  exit $${PIPESTATUS[0]}
+	@if [ -x /usr/bin/python3 ]; then /usr/bin/python3 tests/cloudinit/test_cloudinit.py bin/mockcloud | \
+	  grep -v '^  ok '; exit $${PIPESTATUS[0]}; else echo "SKIP: cloud-init test (no /usr/bin/python3)"; fi
 
 SHELL := /bin/bash
 

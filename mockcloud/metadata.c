@@ -19,6 +19,7 @@
  * are files) that both the HTTP lookup and the config drive builder walk.
  * Deviation knobs: the metadata section of profile.h. */
 #include "auth.h"
+#include "compute.h"
 #include "http.h"
 #include "iso9660.h"
 #include "netapi.h"
@@ -671,7 +672,8 @@ static mc_record *server_or_reply(mc_req *r, char **segs, int nsegs, int *seg0) 
         }
     }
     mc_record *s = mc_store_find(&r->srv->world[MC_K_SERVER], id);
-    const char *st = s ? mc_json_str(s->doc, "status") : NULL;
+    const char *st = s ? mc_compute_server_status(s) : NULL;
+    if (s != NULL && st == NULL) st = mc_json_str(s->doc, "status");
     if (s == NULL || mc_str_eq(st, "DELETED") || mc_str_eq(st, "SOFT_DELETED")) {
         mc_reply_error(r, 404, NULL, "Instance %.64s could not be found.", id);
         return NULL;

@@ -419,3 +419,88 @@ Test(metadata, config_drive_is_an_iso_labelled_config_2) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- through the compute API */
+
+/* Boots a server as a client does (key pair, user data, metadata,
+ * config_drive, demo's network), waits for ACTIVE; returns its id. */
+static char *boot_via_compute(const char *tok) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/os-keypairs",
+                        "{\"keypair\":{\"name\":\"apikey\",\"public_key\":\"" PUBKEY "\"}}", tok, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers",
+                "{\"server\":{\"name\":\"api-vm\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
+                "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}],\"key_name\":\"apikey\",\"config_drive\":true,"
+                "\"user_data\":\"I2Nsb3VkLWNvbmZpZwo=\",\"metadata\":{\"tier\":\"db\"}}}", tok, NULL);
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    for (int i = 0; i < 50; i++) {
+        r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+        bool active = mc_str_eq(mc_jstr(r.json, "server.status"), "ACTIVE");
+        mc_resp_free(&r);
+        if (active) break;
+        mc_test_sleep_ms(100);
+    }
+    return id;
+}
+
+Test(metadata, server_created_through_compute) {
+    char *tok = mc_test_token("demo", "demo");
+    char *id = boot_via_compute(tok);
+    mc_record *port = server_port(id);
+    cr_assert(port != NULL);
+    char path[300];
+    snprintf(path, sizeof path, "/metadata/%s/openstack/latest/meta_data.json", id);
+    mc_resp r = md_get(path);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "uuid"), id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "api-vm"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "api-vm.novalocal"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "project_id"), DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.tier"), "db"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "public_keys.apikey"), PUBKEY));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zone"), "nova"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/metadata/%s/openstack/latest/user_data", id);
+    r = md_get(path);
+    cr_expect(eq(str, r.body, "#cloud-config\n"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/metadata/%s/openstack/latest/network_data.json", id);
+    r = md_get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.ethernet_mac_address"), (char *)mc_json_str(port->doc, "mac_address")));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "networks.0.ip_address"), (char *)port_ipv4(port)));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/metadata/%s/latest/meta-data/local-ipv4", id);
+    r = md_get(path);
+    cr_expect(eq(str, r.body, (char *)port_ipv4(port)));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/metadata/%s/latest/meta-data/instance-type", id);
+    r = md_get(path);
+    cr_expect(eq(str, r.body, "m1.nano"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/metadata/%s/config-drive", id);
+    r = md_get(path);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    /* deleted: 404 */
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/metadata/%s/openstack/latest/meta_data.json", id);
+    int status = 0;
+    for (int i = 0; i < 50 && status != 404; i++) {
+        mc_test_sleep_ms(100);
+        r = md_get(path);
+        status = r.status;
+        mc_resp_free(&r);
+    }
+    cr_expect(eq(int, status, 404));
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
