@@ -1,9 +1,11 @@
 /* util.c -- logging, randomness, ids, time formats and string helpers.
  *
- * Randomness has two sources: with --seed every id, MAC, address and
- * password comes from one splitmix64 stream so runs are reproducible; without
- * it everything comes from getrandom(). Tokens are secrets and use the kernel
- * unless a seed was asked for. */
+ * Randomness has two sources. Ids, MACs, addresses and passwords come from
+ * one splitmix64 stream: with --seed it starts from the seed so runs are
+ * reproducible; without, it starts from 8 bytes of getrandom() drawn once, so
+ * the hot path (a request id per request) makes no system call. Tokens are
+ * secrets: mc_secret_bytes() reads the kernel every time unless a seed was
+ * asked for. */
 #include "util.h"
 
 #include <ctype.h>
@@ -72,20 +74,12 @@ static void kernel_bytes(unsigned char *buf, size_t n) {
 void mc_rand_init(mc_server *srv, uint64_t seed) {
     srv->cfg.seed = seed;
     srv->rng = seed;
+    if (seed == 0) kernel_bytes((unsigned char *)&srv->rng, sizeof srv->rng);
 }
 
-uint64_t mc_rand_u64(mc_server *srv) {
-    if (srv->cfg.seed != 0) return splitmix64(&srv->rng);
-    uint64_t v;
-    kernel_bytes((unsigned char *)&v, sizeof v);
-    return v;
-}
+uint64_t mc_rand_u64(mc_server *srv) { return splitmix64(&srv->rng); }
 
 void mc_rand_bytes(mc_server *srv, unsigned char *buf, size_t n) {
-    if (srv->cfg.seed == 0) {
-        kernel_bytes(buf, n);
-        return;
-    }
     while (n > 0) {
         uint64_t v = splitmix64(&srv->rng);
         size_t k = n < 8 ? n : 8;
@@ -96,7 +90,10 @@ void mc_rand_bytes(mc_server *srv, unsigned char *buf, size_t n) {
 }
 
 void mc_secret_bytes(mc_server *srv, unsigned char *buf, size_t n) {
-    mc_rand_bytes(srv, buf, n);
+    if (srv->cfg.seed == 0)
+        kernel_bytes(buf, n);
+    else
+        mc_rand_bytes(srv, buf, n);
 }
 
 void mc_hex(const unsigned char *in, size_t n, char *out) {
@@ -119,7 +116,17 @@ void mc_uuid_hex(mc_server *srv, char out[33]) {
 void mc_uuid(mc_server *srv, char out[37]) {
     char h[33];
     mc_uuid_hex(srv, h);
-    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+    /* 8-4-4-4-12 without printf: this runs for every request id. */
+    memcpy(out, h, 8);
+    out[8] = '-';
+    memcpy(out + 9, h + 8, 4);
+    out[13] = '-';
+    memcpy(out + 14, h + 12, 4);
+    out[18] = '-';
+    memcpy(out + 19, h + 16, 4);
+    out[23] = '-';
+    memcpy(out + 24, h + 20, 12);
+    out[36] = '\0';
 }
 
 bool mc_is_uuid(const char *s) {

@@ -11,7 +11,8 @@ int mc_log_level_parse(const char *name);   /* -1 if unknown */
 void mc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mc_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* Randomness: deterministic from srv->rng when seeded, else from the kernel. */
+/* Randomness: one splitmix64 stream in srv->rng, started from the seed, or
+ * (seed 0) from the kernel once. Not for secrets. */
 void mc_rand_init(mc_server *srv, uint64_t seed);
 uint64_t mc_rand_u64(mc_server *srv);
 void mc_rand_bytes(mc_server *srv, unsigned char *buf, size_t n);

@@ -141,3 +141,45 @@ Test(util, seeded_randomness_is_reproducible) {
     cr_expect(mc_is_uuid(ua));
     cr_expect(eq(chr, ua[14], '4'));
 }
+
+/* Without a seed the stream starts from the kernel: two servers differ, ids
+ * are well-formed v4 UUIDs and do not repeat; secrets still come from the
+ * kernel, so two draws differ too. */
+Test(util, unseeded_randomness_differs_and_is_well_formed) {
+    mc_server a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    mc_rand_init(&a, 0);
+    mc_rand_init(&b, 0);
+    cr_expect(eq(u64, a.cfg.seed, 0));
+    cr_expect(ne(u64, a.rng, b.rng));
+    char ua[37], ub[37], prev[37] = "";
+    mc_uuid(&a, ua);
+    mc_uuid(&b, ub);
+    cr_expect(ne(str, ua, ub));
+    for (int i = 0; i < 1000; i++) {
+        mc_uuid(&a, ua);
+        cr_expect(mc_is_uuid(ua));
+        cr_expect(eq(chr, ua[14], '4'));
+        cr_expect(eq(sz, strlen(ua), 36));
+        cr_expect(ne(str, ua, prev));
+        memcpy(prev, ua, sizeof prev);
+    }
+    unsigned char s1[16], s2[16];
+    mc_secret_bytes(&a, s1, sizeof s1);
+    mc_secret_bytes(&a, s2, sizeof s2);
+    cr_expect(ne(int, memcmp(s1, s2, sizeof s1), 0));
+}
+
+/* With a seed, secrets come from the seeded stream too (reproducible runs). */
+Test(util, seeded_secrets_are_reproducible) {
+    mc_server a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    mc_rand_init(&a, 11);
+    mc_rand_init(&b, 11);
+    unsigned char s1[48], s2[48];
+    mc_secret_bytes(&a, s1, sizeof s1);
+    mc_secret_bytes(&b, s2, sizeof s2);
+    cr_expect(eq(int, memcmp(s1, s2, sizeof s1), 0));
+}
