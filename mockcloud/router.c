@@ -48,9 +48,10 @@ static int hexval(int c) {
     return -1;
 }
 
-static char *decode_segment(const char *s, size_t n) {
-    char *out = malloc(n + 1);
-    if (out == NULL) mc_panic("out of memory");
+/* Percent-decodes s[0..n) into 'out' (n + 1 bytes), or into a new malloc'd
+ * string when out is NULL. */
+static char *decode_segment(const char *s, size_t n, char *out) {
+    if (out == NULL && (out = malloc(n + 1)) == NULL) mc_panic("out of memory");
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
@@ -64,7 +65,10 @@ static char *decode_segment(const char *s, size_t n) {
     return out;
 }
 
-bool mc_route_match(const char *pattern, const char *path, char **params, int *nparams) {
+/* The matcher. With 'arena' (room for strlen(path) + MC_MAX_PARAMS + 1
+ * bytes) the params are decoded into it and must not be freed; without, each
+ * is malloc'd. */
+static bool route_match(const char *pattern, const char *path, char **params, int *nparams, char *arena) {
     const char *p = pattern, *s = path;
     int np = 0;
     for (;;) {
@@ -78,7 +82,10 @@ bool mc_route_match(const char *pattern, const char *path, char **params, int *n
         size_t sl = se ? (size_t)(se - s) : strlen(s);
         if (pl == 2 && p[0] == '{' && p[1] == '}') {
             if (sl == 0 || np >= MC_MAX_PARAMS) goto nomatch;
-            if (params) params[np] = decode_segment(s, sl);
+            if (params) {
+                params[np] = decode_segment(s, sl, arena);
+                if (arena != NULL) arena += sl + 1;
+            }
             np++;
         } else if (pl != sl || strncmp(p, s, pl) != 0) {
             goto nomatch;
@@ -91,10 +98,14 @@ bool mc_route_match(const char *pattern, const char *path, char **params, int *n
 nomatch:
     if (params)
         for (int i = 0; i < np; i++) {
-            free(params[i]);
+            if (arena == NULL) free(params[i]);
             params[i] = NULL;
         }
     return false;
+}
+
+bool mc_route_match(const char *pattern, const char *path, char **params, int *nparams) {
+    return route_match(pattern, path, params, nparams, NULL);
 }
 
 /* Nova accepts a legacy project id segment: /v2.1/{project_id}/servers. */
@@ -112,17 +123,32 @@ static const char *strip_compute_project(const char *rest, char *buf, size_t buf
     return buf;
 }
 
-static void req_free(mc_req *r) {
-    for (int i = 0; i < r->nparams; i++) free(r->params[i]);
-    evhttp_clear_headers(&r->query);
-    cJSON_Delete(r->body);
-    free(r);
+/* A request is one allocation: the mc_req, then its service-relative path,
+ * then its decoded params (no strdup or malloc per segment on the hot path). */
+typedef struct req_block {
+    mc_req r;
+    char buf[];
+} req_block;
+
+static mc_req *req_new(const char *path) {
+    size_t len = strlen(path);
+    req_block *b = calloc(1, sizeof *b + 2 * (len + 1) + MC_MAX_PARAMS);
+    if (b == NULL) mc_panic("out of memory");
+    memcpy(b->buf, path, len + 1);
+    b->r.path = b->buf;
+    return &b->r;
 }
 
-void mc_router_free_req(mc_req *r) {
-    free((char *)r->path);
-    req_free(r);
+/* Where the params of a request are decoded: after its path. */
+static char *req_arena(mc_req *r) { return (char *)r->path + strlen(r->path) + 1; }
+
+static void req_free(mc_req *r) {
+    evhttp_clear_headers(&r->query);
+    cJSON_Delete(r->body);
+    free((req_block *)r);
 }
+
+void mc_router_free_req(mc_req *r) { req_free(r); }
 
 void mc_router_run(mc_req *r) {
     r->route->fn(r);
@@ -131,7 +157,6 @@ void mc_router_run(mc_req *r) {
         mc_log(MC_LOG_ERROR, "handler for %s did not reply", r->path);
         mc_reply_error(r, 500, NULL, "The server has either erred or is incapable of performing the requested operation.");
     }
-    free((char *)r->path);
     req_free(r);
 }
 
@@ -141,8 +166,21 @@ static bool body_method(int m) {
 
 void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     mc_server *srv = arg;
-    mc_req *r = calloc(1, sizeof *r);
-    if (r == NULL) mc_panic("out of memory");
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *full = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (full == NULL || *full == '\0') full = "/";
+
+    /* Path: strip trailing slashes ("/v3/" == "/v3"). */
+    char pathbuf[2048], cbuf[2048];
+    mc_strlcpy(pathbuf, full, sizeof pathbuf);
+    size_t pl = strlen(pathbuf);
+    while (pl > 1 && pathbuf[pl - 1] == '/') pathbuf[--pl] = '\0';
+
+    const char *rest = NULL;
+    const mc_service_def *svc = mc_router_service(pathbuf, &rest);
+    if (svc != NULL && svc->svc == MC_COMPUTE) rest = strip_compute_project(rest, cbuf, sizeof cbuf);
+    mc_req *r = req_new(rest && *rest ? rest : "/");
+    r->svc = svc ? svc->svc : MC_IDENTITY;
     r->ev = req;
     r->srv = srv;
     r->method = evhttp_request_get_command(req);
@@ -154,25 +192,11 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     srv->requests++;
     char uuid[37];
     mc_uuid(srv, uuid);
-    snprintf(r->req_id, sizeof r->req_id, "req-%s", uuid);
+    memcpy(r->req_id, "req-", 4);
+    memcpy(r->req_id + 4, uuid, sizeof uuid);
 
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *full = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (full == NULL || *full == '\0') full = "/";
     const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
     if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) evhttp_clear_headers(&r->query);
-
-    /* Path: strip trailing slashes ("/v3/" == "/v3"). */
-    char pathbuf[2048], cbuf[2048];
-    mc_strlcpy(pathbuf, full, sizeof pathbuf);
-    size_t pl = strlen(pathbuf);
-    while (pl > 1 && pathbuf[pl - 1] == '/') pathbuf[--pl] = '\0';
-
-    const char *rest = NULL;
-    const mc_service_def *svc = mc_router_service(pathbuf, &rest);
-    r->svc = svc ? svc->svc : MC_IDENTITY;
-    if (svc != NULL && svc->svc == MC_COMPUTE) rest = strip_compute_project(rest, cbuf, sizeof cbuf);
-    r->path = strdup(rest && *rest ? rest : "/");
 
     const mc_route *found = NULL;
     bool path_known = false;
@@ -197,7 +221,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
         goto done;
     }
     r->route = found;
-    mc_route_match(found->pattern, r->path, r->params, &r->nparams);
+    route_match(found->pattern, r->path, r->params, &r->nparams, req_arena(r));
 
     /* Authentication: one O(1) lookup for every service. */
     const char *token = mc_header(r, "X-Auth-Token");
@@ -252,6 +276,5 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     mc_router_run(r);
     return;
 done:
-    free((char *)r->path);
     req_free(r);
 }
