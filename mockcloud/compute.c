@@ -17,6 +17,8 @@
 #include <strings.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 /* ---------------------------------------------------------------- shared */
 
@@ -893,6 +895,41 @@ static bool ssh_keygen(mc_server *srv, const char *comment, char **pub_out, char
     return true;
 }
 
+/* Generates a self-signed certificate and its key, as Nova does for x509
+ * key pairs (an EC P-256 key here: fast, and clients only store it). */
+static bool x509_keygen(mc_server *srv, const char *cn, char **cert_out, char **key_out) {
+    bool ok = false;
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    BIO *b1 = BIO_new(BIO_s_mem()), *b2 = BIO_new(BIO_s_mem());
+    if (key == NULL || x == NULL || b1 == NULL || b2 == NULL) goto out;
+    X509_set_version(x, 2);
+    unsigned char serial[8];
+    mc_rand_bytes(srv, serial, sizeof serial);
+    ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), ((uint64_t)serial[0] << 24 | (uint64_t)serial[1] << 16 |
+                                                       (uint64_t)serial[2] << 8 | serial[3]) + 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 60L * 60 * 24 * 365 * 10);
+    X509_set_pubkey(x, key);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    if (X509_sign(x, key, EVP_sha256()) <= 0) goto out;
+    if (PEM_write_bio_X509(b1, x) != 1 || PEM_write_bio_PrivateKey(b2, key, NULL, NULL, 0, NULL, NULL) != 1) goto out;
+    char *p;
+    long n = BIO_get_mem_data(b1, &p);
+    *cert_out = strndup(p, (size_t)n);
+    n = BIO_get_mem_data(b2, &p);
+    *key_out = strndup(p, (size_t)n);
+    ok = true;
+out:
+    BIO_free(b1);
+    BIO_free(b2);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return ok;
+}
+
 static void keypair_key(const char *user, const char *name, char *out, size_t outsz) {
     snprintf(out, outsz, "%s/%s", user, name);
 }
@@ -992,16 +1029,17 @@ static void compute_keypair_create(mc_req *r) {
             mc_reply_error(r, 400, NULL, "Invalid input for field/attribute keypair. 'public_key' is a required property");
             return;
         }
-        if (strcmp(type, "x509") == 0) {
-            mc_reply_error(r, 400, NULL, "Keypair data is invalid: x509 key generation is not supported here; import a certificate.");
-            return;
-        }
-        if (!ssh_keygen(r->srv, "Generated-by-Nova", &gen_pub, &gen_priv)) {
+        bool x509 = strcmp(type, "x509") == 0;
+        if (!(x509 ? x509_keygen(r->srv, req_user(r), &gen_pub, &gen_priv)
+                   : ssh_keygen(r->srv, "Generated-by-Nova", &gen_pub, &gen_priv))) {
             mc_reply_error(r, 500, NULL, "Key generation failed.");
             return;
         }
         pub = gen_pub;
-        ssh_key_fingerprint(pub, fp, sizeof fp);
+        if (x509)
+            x509_fingerprint(pub, fp, sizeof fp);
+        else
+            ssh_key_fingerprint(pub, fp, sizeof fp);
     }
     char key[400], ts[32];
     keypair_key(user, name, key, sizeof key);

@@ -84,6 +84,25 @@ const char *mc_compute_status(const char *vm, const char *task) {
 
 static const char *server_status(mc_record *s) { return mc_compute_status(SP(s)->vm_state, SP(s)->task_state); }
 
+/* The image id a server booted from ("" when from a volume). */
+static const char *s_image(const cJSON *d) {
+    const char *id = mc_json_str(mc_json_obj(d, "image"), "id");
+    return id ? id : "";
+}
+
+/* "security_groups" ([{"name"}], Nova's shape, read by the metadata
+ * service) mirrors "sg_names" (the names compute works with). */
+static void sync_sgs(cJSON *d) {
+    cJSON *a = cJSON_CreateArray();
+    cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(d, "sg_names")) {
+        cJSON *g = cJSON_CreateObject();
+        cJSON_AddStringToObject(g, "name", x->valuestring);
+        cJSON_AddItemToArray(a, g);
+    }
+    mc_json_set(d, "security_groups", a);
+}
+
 static bool server_deleted(mc_record *s) { return strcmp(SP(s)->vm_state, "deleted") == 0; }
 
 const char *mc_compute_server_status(const mc_record *server) {
@@ -105,6 +124,8 @@ static void set_state(mc_record *s, const char *vm, const char *task, int power)
     if (vm) mc_strlcpy(sp->vm_state, vm, sizeof sp->vm_state);
     mc_strlcpy(sp->task_state, task ? task : "", sizeof sp->task_state);
     if (power >= 0) sp->power_state = power;
+    mc_json_set_str(s->doc, "status", server_status(s));
+    mc_json_set_str(s->doc, "OS-EXT-STS:vm_state", sp->vm_state);
     touch(s);
 }
 
@@ -455,8 +476,8 @@ static cJSON *server_view(mc_req *r, mc_record *s, int mode) {
     char hid[57];
     host_id(s->project_id, mc_json_str(d, "host"), hid);
     cJSON_AddStringToObject(o, "hostId", hid);
-    const char *image = mc_json_str(d, "image");
-    if (image == NULL || image[0] == '\0') {
+    const char *image = s_image(d);
+    if (image[0] == '\0') {
         cJSON_AddStringToObject(o, "image", "");
     } else {
         cJSON *im = cJSON_AddObjectToObject(o, "image");
@@ -491,12 +512,12 @@ static cJSON *server_view(mc_req *r, mc_record *s, int mode) {
         cJSON_AddItemToObject(o, "fault", fo);
     }
     if (full) {
-        cJSON_AddStringToObject(o, "OS-EXT-AZ:availability_zone", mc_json_str(d, "az"));
+        cJSON_AddStringToObject(o, "OS-EXT-AZ:availability_zone", mc_json_str(d, "availability_zone"));
         cJSON_AddStringToObject(o, "config_drive", mc_json_str(d, "config_drive"));
         mc_json_set_str(o, "key_name", mc_json_str(d, "key_name"));
         mc_json_set_str(o, "OS-SRV-USG:launched_at", mc_json_str(d, "launched_at"));
         mc_json_set_str(o, "OS-SRV-USG:terminated_at", mc_json_str(d, "terminated_at"));
-        cJSON *sgs = mc_json_arr(d, "security_groups");
+        cJSON *sgs = mc_json_arr(d, "sg_names");
         if (sgs && cJSON_GetArraySize(sgs) > 0 && !server_deleted(s)) {
             cJSON *a = cJSON_AddArrayToObject(o, "security_groups");
             cJSON *x;
@@ -591,11 +612,11 @@ static bool server_match(const mc_record *rec, void *arg) {
         if (!ok) return false;
     }
     if (f->has_name && regexec(&f->name_re, mc_json_str(d, "name"), 0, NULL, 0) != 0) return false;
-    if (f->image && !mc_str_eq(mc_json_str(d, "image"), f->image)) return false;
+    if (f->image && !mc_str_eq(s_image(d), f->image)) return false;
     if (f->flavor && !mc_str_eq(mc_json_str(mc_json_obj(d, "flavor"), "id"), f->flavor)) return false;
     if (f->reservation && !mc_str_eq(mc_json_str(d, "reservation_id"), f->reservation)) return false;
     if (f->key_name && !mc_str_eq(mc_json_str(d, "key_name"), f->key_name)) return false;
-    if (f->az && !mc_str_eq(mc_json_str(d, "az"), f->az)) return false;
+    if (f->az && !mc_str_eq(mc_json_str(d, "availability_zone"), f->az)) return false;
     if (f->host && !mc_str_eq(mc_json_str(d, "host"), f->host)) return false;
     double upd = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "updated_ts"));
     if (f->changes_since >= 0 && upd < f->changes_since) return false;
@@ -722,9 +743,13 @@ static void server_list_common(mc_req *r, bool detail) {
     }
     status_ctx sc = {&f, false, ""};
     mc_query_each(r, "status", status_each, &sc);
+    bool no_match = false;
     if (sc.bad) {
-        mc_reply_error(r, 400, NULL, "Invalid status value");
-        return;
+        if (mv_ge(r, 38)) {
+            mc_reply_error(r, 400, NULL, "Invalid status value");
+            return;
+        }
+        no_match = true;   /* up to 2.37 an unknown status matches nothing */
     }
     for (int i = 0; i < f.nstatus; i++)
         if (strcasecmp(f.statuses[i], "DELETED") == 0) {
@@ -785,8 +810,9 @@ static void server_list_common(mc_req *r, bool detail) {
     mc_store *st = &r->srv->world[MC_K_SERVER];
     size_t cap = (size_t)limit + 1;
     mc_record **page = calloc(cap, sizeof *page);
-    bool more;
-    long n = mc_store_page(st, marker, limit, true, server_match, &f, page, cap, &more);
+    bool more = false;
+    long n = no_match && marker == NULL ? 0 : mc_store_page(st, marker, limit, true, server_match, &f, page, cap, &more);
+    if (no_match && n > 0) n = 0;
     if (n < 0) {
         free(page);
         mc_reply_error(r, 400, NULL, "marker [%.64s] not found", marker);
@@ -858,6 +884,21 @@ static int access_ip_or_reply(mc_req *r, const cJSON *in, const char *key, int f
         return -1;
     }
     return 0;
+}
+
+/* Stores accessIPv4/v6 from 'in' in Nova's canonical text form. */
+static void set_access_ips(cJSON *d, const cJSON *in) {
+    static const struct { const char *key; int family; } k[] = {{"accessIPv4", AF_INET}, {"accessIPv6", AF_INET6}};
+    for (int i = 0; i < 2; i++) {
+        const char *v = mc_json_str(in, k[i].key);
+        if (v == NULL) continue;
+        unsigned char buf[16];
+        char out[INET6_ADDRSTRLEN];
+        if (v[0] != '\0' && inet_pton(k[i].family, v, buf) == 1 && inet_ntop(k[i].family, buf, out, sizeof out) != NULL)
+            mc_json_set_str(d, k[i].key, out);
+        else
+            mc_json_set_str(d, k[i].key, v);
+    }
 }
 
 static int metadata_or_reply(mc_req *r, const cJSON *md, const char *project, long existing) {
@@ -1137,6 +1178,7 @@ static cJSON *flavor_snapshot(mc_record *f) {
     cJSON *o = cJSON_Duplicate(f->doc, 1);
     cJSON_DeleteItemFromObjectCaseSensitive(o, "access");
     mc_json_set_str(o, "id", f->id);
+    mc_json_set_str(o, "original_name", mc_json_str(f->doc, "name"));
     return o;
 }
 
@@ -1175,7 +1217,12 @@ static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, 
     cJSON_AddStringToObject(d, "name", name);
     mc_json_set_str(d, "description", cr->description);
     cJSON_AddStringToObject(d, "user_id", req_user(r));
-    cJSON_AddStringToObject(d, "image", cr->image_id ? cr->image_id : "");
+    if (cr->image_id != NULL)
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "image"), "id", cr->image_id);
+    else
+        cJSON_AddStringToObject(d, "image", "");
+    cJSON_AddStringToObject(d, "tenant_id", req_project(r));
+    cJSON_AddStringToObject(d, "status", "BUILD");
     cJSON_AddItemToObject(d, "flavor", flavor_snapshot(cr->flavor));
     cJSON_AddItemToObject(d, "metadata", cr->metadata ? cJSON_Duplicate(cr->metadata, 1) : cJSON_CreateObject());
     cJSON_AddItemToObject(d, "tags", cr->tags ? cJSON_Duplicate(cr->tags, 1) : cJSON_CreateArray());
@@ -1187,8 +1234,9 @@ static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, 
     cJSON_AddStringToObject(d, "accessIPv6", "");
     cJSON_AddStringToObject(d, "config_drive", cr->config_drive ? cr->config_drive : "");
     cJSON_AddStringToObject(d, "disk_config", cr->disk_config ? cr->disk_config : "MANUAL");
-    cJSON_AddStringToObject(d, "az", cr->az);
-    cJSON_AddItemToObject(d, "security_groups", cJSON_Duplicate(cr->sg_names, 1));
+    cJSON_AddStringToObject(d, "availability_zone", cr->az);
+    cJSON_AddItemToObject(d, "sg_names", cJSON_Duplicate(cr->sg_names, 1));
+    sync_sgs(d);
     cJSON_AddStringToObject(d, "host", COMPUTE_HOST);
     cJSON_AddStringToObject(d, "reservation_id", resv);
     cJSON_AddNumberToObject(d, "launch_index", index);
@@ -1473,9 +1521,7 @@ void compute_server_create(mc_req *r) {
         }
         if (cr.nnets > 0) mc_net_ports_set_status(r->srv, s->id, "DOWN");
         if (grp != NULL) cJSON_AddItemToArray(mc_json_arr(grp->doc, "members"), cJSON_CreateString(s->id));
-        if (mc_json_str(in, "accessIPv4"))
-            mc_json_set_str(s->doc, "accessIPv4", mc_json_str(in, "accessIPv4"));
-        if (mc_json_str(in, "accessIPv6")) mc_json_set_str(s->doc, "accessIPv6", mc_json_str(in, "accessIPv6"));
+        set_access_ips(s->doc, in);
         action_add(r, s, "create");
         schedule(s, OP_BUILD, build_ms, r->req_id);
         if (first == NULL) first = s;
@@ -1541,8 +1587,7 @@ void compute_server_update(mc_req *r) {
     if (n != NULL) mc_json_set_str(s->doc, "name", n->valuestring);
     if (dv != NULL) mc_json_set_str(s->doc, "description", cJSON_IsString(dv) ? dv->valuestring : NULL);
     if (hv != NULL) mc_json_set_str(s->doc, "hostname", hv->valuestring);
-    if (mc_json_str(in, "accessIPv4")) mc_json_set_str(s->doc, "accessIPv4", mc_json_str(in, "accessIPv4"));
-    if (mc_json_str(in, "accessIPv6")) mc_json_set_str(s->doc, "accessIPv6", mc_json_str(in, "accessIPv6"));
+    set_access_ips(s->doc, in);
     touch(s);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "server", server_view(r, s, mv_ge(r, 75) ? V_SHOW : V_BASIC));
@@ -1682,11 +1727,12 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
     mc_record *flv = mc_store_find(&r->srv->world[MC_K_FLAVOR], mc_json_str(mc_json_obj(s->doc, "flavor"), "id"));
     if (flv != NULL && image_fits_or_reply(r, img, flv) != 0) return;
     if (state_or_reply(r, s, "rebuild", ST_REBUILD, false, true) != 0) return;
-    mc_json_set_str(s->doc, "image", img->id);
+    cJSON *imo = cJSON_CreateObject();
+    cJSON_AddStringToObject(imo, "id", img->id);
+    mc_json_set(s->doc, "image", imo);
     if (n) mc_json_set_str(s->doc, "name", n->valuestring);
     if (md) mc_json_set(s->doc, "metadata", cJSON_Duplicate(md, 1));
-    if (mc_json_str(arg, "accessIPv4")) mc_json_set_str(s->doc, "accessIPv4", mc_json_str(arg, "accessIPv4"));
-    if (mc_json_str(arg, "accessIPv6")) mc_json_set_str(s->doc, "accessIPv6", mc_json_str(arg, "accessIPv6"));
+    set_access_ips(s->doc, arg);
     if (kn) mc_json_set_str(s->doc, "key_name", cJSON_IsString(kn) ? kn->valuestring : NULL);
     if (dv) mc_json_set_str(s->doc, "description", cJSON_IsString(dv) ? dv->valuestring : NULL);
     if (mv_ge(r, 57) && mc_json_has(arg, "user_data")) mc_json_set_str(s->doc, "user_data", mc_json_str(arg, "user_data"));
@@ -1726,7 +1772,7 @@ static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
         mc_reply_error(r, 400, NULL, "When resizing, instances must change flavor!");
         return;
     }
-    mc_record *img = mc_json_str(s->doc, "image") ? mc_image_find(r->srv, mc_json_str(s->doc, "image"), s->project_id) : NULL;
+    mc_record *img = s_image(s->doc)[0] ? mc_image_find(r->srv, s_image(s->doc), s->project_id) : NULL;
     if (image_fits_or_reply(r, img, f) != 0) return;
     cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(s->doc, "flavor");
     mc_json_set(s->doc, "old_flavor", old);
@@ -1759,10 +1805,25 @@ static void act_create_image(mc_req *r, mc_record *s, cJSON *arg) {
     cJSON_AddStringToObject(props, "instance_uuid", s->id);
     cJSON_AddStringToObject(props, "image_type", "snapshot");
     cJSON_AddStringToObject(props, "user_id", req_user(r));
-    const char *base = mc_json_str(s->doc, "image");
+    const char *base = s_image(s->doc);
     if (base && base[0]) cJSON_AddStringToObject(props, "base_image_ref", base);
+    /* as Nova: min_ram from the base image, min_disk at least the flavor's root disk */
+    mc_record *bimg = base[0] ? mc_image_find(r->srv, base, s->project_id) : NULL;
+    double bram = bimg ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(bimg->doc, "min_ram")) : 0;
+    double bdisk = bimg ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(bimg->doc, "min_disk")) : 0;
+    double fdisk = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mc_json_obj(s->doc, "flavor"), "disk"));
+    if (bram != bram) bram = 0;
+    if (bdisk != bdisk) bdisk = 0;
+    if (fdisk == fdisk && fdisk > bdisk) bdisk = fdisk;
+    cJSON_AddNumberToObject(props, "min_ram", bram);
+    cJSON_AddNumberToObject(props, "min_disk", bdisk);
+    if (bimg != NULL) {
+        const char *df = mc_json_str(bimg->doc, "disk_format"), *cf = mc_json_str(bimg->doc, "container_format");
+        if (df) cJSON_AddStringToObject(props, "disk_format", df);
+        if (cf) cJSON_AddStringToObject(props, "container_format", cf);
+    }
     const cJSON *x;
-    cJSON_ArrayForEach(x, md) cJSON_AddStringToObject(props, x->string, x->valuestring);
+    cJSON_ArrayForEach(x, md) mc_json_set_str(props, x->string, x->valuestring);
     mc_record *img = mc_image_snapshot_create(r->srv, s->project_id, name, props);
     cJSON_Delete(props);
     if (img == NULL) {
@@ -1843,7 +1904,7 @@ static void act_secgroup(mc_req *r, mc_record *s, cJSON *arg, bool add) {
         return;
     }
     const char *gname = mc_json_str(g->doc, "name");
-    cJSON *names = mc_json_arr(s->doc, "security_groups");
+    cJSON *names = mc_json_arr(s->doc, "sg_names");
     int i = 0, idx = -1;
     cJSON *x;
     cJSON_ArrayForEach(x, names) {
@@ -1862,6 +1923,7 @@ static void act_secgroup(mc_req *r, mc_record *s, cJSON *arg, bool add) {
         cJSON_AddItemToArray(names, cJSON_CreateString(gname));
     else
         cJSON_DeleteItemFromArray(names, idx);
+    sync_sgs(s->doc);
     sg_port_ctx c = {g->id, add};
     mc_net_ports_each(r->srv, s->id, port_sg_update, &c);
     touch(s);
@@ -2275,7 +2337,7 @@ void compute_server_secgroups(mc_req *r) {
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "security_groups");
     cJSON *x;
-    cJSON_ArrayForEach(x, mc_json_arr(s->doc, "security_groups")) {
+    cJSON_ArrayForEach(x, mc_json_arr(s->doc, "sg_names")) {
         mc_record *g = mc_net_secgroup_find(r->srv, x->valuestring, s->project_id);
         if (g != NULL) cJSON_AddItemToArray(a, secgroup_nova_view(r->srv, g));
     }

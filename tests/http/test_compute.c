@@ -308,6 +308,14 @@ Test(compute, keypairs_import_generate_list_show_delete) {
     cr_expect(strncmp(priv, "-----BEGIN OPENSSH PRIVATE KEY-----\n", 36) == 0);
     cr_expect(strncmp(mc_jstr(r.json, "keypair.public_key"), "ssh-ed25519 AAAA", 16) == 0);
     mc_resp_free(&r);
+    r = postv(C "/os-keypairs", "{\"keypair\":{\"name\":\"x1\",\"type\":\"x509\"}}", "2.2");
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(strncmp(mc_jstr(r.json, "keypair.public_key"), "-----BEGIN CERTIFICATE-----", 27) == 0);
+    cr_expect(strstr(mc_jstr(r.json, "keypair.private_key"), "PRIVATE KEY-----") != NULL);
+    cr_expect(eq(sz, strlen(mc_jstr(r.json, "keypair.fingerprint")), 59));   /* sha1 */
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/x1", NULL, tok, NULL);
+    mc_resp_free(&r);
     r = post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k1\"}}");
     cr_expect(eq(int, r.status, 409));
     mc_resp_free(&r);
@@ -515,6 +523,10 @@ Test(compute, server_list_filters_and_pagination) {
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
     mc_resp_free(&r);
     r = get(C "/servers?status=non_existing_status");
+    cr_expect(eq(int, r.status, 200));   /* up to 2.37: nothing matches */
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    r = getv(C "/servers?status=non_existing_status", "2.38");
     cr_expect(eq(int, r.status, 400));
     mc_resp_free(&r);
     r = get(C "/servers?changes-since=2999-01-01T00:00:00Z");
@@ -585,10 +597,11 @@ Test(compute, server_update_and_delete_then_404) {
     char *id = boot("old", NULL);
     char path[200], st[32];
     snprintf(path, sizeof path, C "/servers/%s", id);
-    mc_resp r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"name\":\"new\",\"accessIPv4\":\"1.2.3.4\"}}", tok, NULL);
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"name\":\"new\",\"accessIPv4\":\"1.2.3.4\",\"accessIPv6\":\"0000:0000:0000:0000:0000:babe:220.12.22.2\"}}", tok, NULL);
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server.name"), "new"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server.accessIPv4"), "1.2.3.4"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.accessIPv6"), "::babe:dc0c:1602"));
     cr_expect(mc_jpath(r.json, "server.OS-EXT-STS:vm_state") == NULL);   /* basic view before 2.75 */
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"name\":\"\"}}", tok, NULL);
