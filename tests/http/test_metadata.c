@@ -1,6 +1,7 @@
 /* HTTP tests of the metadata service and the config drive (metadata.c).
- * Servers come from compute's record shape (world[MC_K_SERVER], Nova's field
- * names) with a port made by the network service through netapi.h. */
+ * Every server is created through the compute API (key pair, user data,
+ * metadata, config_drive, a port on demo's private network) and read back as
+ * the instance would. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <stdio.h>
@@ -19,57 +20,72 @@
 #define DEMO_USER "d3a1f0e2c4b54a6b9f8e7d6c5b4a3f21"
 #define PRIVATE_NET "3c4d5e6f-7a8b-4c92-adbe-2f3a4b5c6d7e"
 #define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
-#define SID "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
 #define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyMockKeyMockKeyMockKeyMockKey00 demo@mockcloud"
 
-static void setup(void) { mc_test_start(NULL); }
-static void teardown(void) { mc_test_stop(); }
+static char *tok;
+static void setup(void) {
+    mc_test_start(NULL);
+    tok = mc_test_token("demo", "demo");
+}
+static void teardown(void) {
+    free(tok);
+    tok = NULL;
+    mc_test_stop();
+}
 
 TestSuite(metadata, .init = setup, .fini = teardown);
 
-/* A server as compute keeps it, a key pair, and a port on demo's network. */
-static mc_record *fake_server(const char *id, const char *user_data_b64, bool config_drive) {
-    char ts[32];
-    mc_time_iso(mc_now() - 60, ts);
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "id", id);
-    cJSON_AddStringToObject(d, "name", "Web Server_1");
-    cJSON_AddStringToObject(d, "status", "ACTIVE");
-    cJSON_AddStringToObject(d, "tenant_id", DEMO_PROJECT);
-    cJSON_AddStringToObject(d, "user_id", DEMO_USER);
-    cJSON_AddStringToObject(d, "key_name", "mykey");
-    cJSON *meta = cJSON_AddObjectToObject(d, "metadata");
-    cJSON_AddStringToObject(meta, "role", "web");
-    cJSON_AddStringToObject(d, "OS-EXT-AZ:availability_zone", "nova");
-    cJSON_AddStringToObject(d, "config_drive", config_drive ? "True" : "");
-    if (user_data_b64) cJSON_AddStringToObject(d, "OS-EXT-SRV-ATTR:user_data", user_data_b64);
-    cJSON_AddNumberToObject(d, "OS-EXT-SRV-ATTR:launch_index", 0);
-    cJSON_AddStringToObject(d, "OS-EXT-SRV-ATTR:reservation_id", "r-abcdef12");
-    cJSON_AddStringToObject(d, "OS-SRV-USG:launched_at", ts);
-    cJSON_AddItemToObject(d, "flavor", cJSON_CreateObject());
-    cJSON_AddStringToObject(mc_jpath(d, "flavor"), "original_name", "m1.tiny");
-    cJSON_AddItemToObject(d, "image", cJSON_CreateObject());
-    cJSON_AddStringToObject(mc_jpath(d, "image"), "id", CIRROS);
-    cJSON *sgs = cJSON_AddArrayToObject(d, "security_groups");
-    cJSON *sg = cJSON_CreateObject();
-    cJSON_AddStringToObject(sg, "name", "default");
-    cJSON_AddItemToArray(sgs, sg);
-    mc_record *s = mc_store_add(&T.srv->world[MC_K_SERVER], id, DEMO_PROJECT, d);
-    cr_assert(s != NULL);
-    if (mc_store_find(&T.srv->world[MC_K_KEYPAIR], "kp-mykey") == NULL) {
-        cJSON *k = cJSON_CreateObject();
-        cJSON_AddStringToObject(k, "name", "mykey");
-        cJSON_AddStringToObject(k, "public_key", PUBKEY);
-        cJSON_AddStringToObject(k, "type", "ssh");
-        cJSON_AddStringToObject(k, "user_id", DEMO_USER);
-        mc_store_add(&T.srv->world[MC_K_KEYPAIR], "kp-mykey", DEMO_PROJECT, k);
+
+/* Boots a server through the compute API as a client does (key pair "mykey",
+ * metadata, demo's private network), waits for ACTIVE and writes its id. */
+static void boot(char id[40], const char *name, const char *user_data_b64, bool config_drive) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/os-keypairs",
+                        "{\"keypair\":{\"name\":\"mykey\",\"public_key\":\"" PUBKEY "\"}}", tok, NULL);
+    cr_assert(r.status == 200 || r.status == 409, "%s", r.body);
+    mc_resp_free(&r);
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
+             "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}],\"key_name\":\"mykey\",\"config_drive\":%s,"
+             "\"metadata\":{\"role\":\"web\"}%s%s%s}}",
+             name, config_drive ? "true" : "false", user_data_b64 ? ",\"user_data\":\"" : "",
+             user_data_b64 ? user_data_b64 : "", user_data_b64 ? "\"" : "");
+    r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers", body, tok, NULL);
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    snprintf(id, 40, "%s", mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    bool active = false;
+    for (int i = 0; i < 50 && !active; i++) {
+        r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+        active = mc_str_eq(mc_jstr(r.json, "server.status"), "ACTIVE");
+        mc_resp_free(&r);
+        if (!active) mc_test_sleep_ms(100);
     }
-    mc_port_req pr = {.project_id = DEMO_PROJECT, .network_id = PRIVATE_NET, .device_id = id,
-                      .device_owner = "compute:nova"};
-    int st = 0;
-    char err[256];
-    cr_assert(mc_net_port_create(T.srv, &pr, &st, err, sizeof err) != NULL, "%d %s", st, err);
-    return s;
+    cr_assert(active, "server %s did not become ACTIVE", id);
+}
+
+/* "/metadata/{id}{suffix}" in a rotating static buffer. */
+static const char *mp(const char *id, const char *suffix) {
+    static char bufs[4][512];
+    static int k;
+    char *b = bufs[k++ % 4];
+    snprintf(b, 512, "/metadata/%s%s", id, suffix);
+    return b;
+}
+
+static const char *hdr(const char *id) {
+    static char b[128];
+    snprintf(b, sizeof b, "X-Instance-ID: %s", id);
+    return b;
+}
+
+/* Nova's EC2 instance id: i- and the first 8 hex digits here. */
+static const char *ec2id(const char *id) {
+    static char b[16];
+    snprintf(b, sizeof b, "i-%.8s", id);
+    return b;
 }
 
 static mc_resp md_get(const char *path) { return mc_call(EVHTTP_REQ_GET, path, NULL, NULL, NULL); }
@@ -91,13 +107,14 @@ static const char *port_ipv4(mc_record *p) {
 }
 
 Test(metadata, meta_data_json_by_path_and_by_header) {
-    fake_server(SID, "I2Nsb3VkLWNvbmZpZwpob3N0bmFtZTogd2ViCg==", false);
-    const char *paths[] = {"/metadata/" SID "/openstack/latest/meta_data.json", "/openstack/latest/meta_data.json"};
+    char sid[40];
+    boot(sid, "Web Server_1", "I2Nsb3VkLWNvbmZpZwpob3N0bmFtZTogd2ViCg==", false);
+    const char *paths[] = {mp(sid, "/openstack/latest/meta_data.json"), "/openstack/latest/meta_data.json"};
     for (int i = 0; i < 2; i++) {
-        mc_resp r = i == 0 ? md_get(paths[i]) : mc_call(EVHTTP_REQ_GET, paths[i], NULL, NULL, "X-Instance-ID: " SID);
+        mc_resp r = i == 0 ? md_get(paths[i]) : mc_call(EVHTTP_REQ_GET, paths[i], NULL, NULL, hdr(sid));
         cr_assert(eq(int, r.status, 200), "%s %s", paths[i], r.body);
         cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-Type"), "application/json"));
-        cr_expect(eq(str, (char *)mc_jstr(r.json, "uuid"), SID));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "uuid"), sid));
         cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "Web Server_1"));
         cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "web-server-1.novalocal"));
         cr_expect(eq(str, (char *)mc_jstr(r.json, "project_id"), DEMO_PROJECT));
@@ -116,35 +133,36 @@ Test(metadata, meta_data_json_by_path_and_by_header) {
 }
 
 Test(metadata, versions_and_listings) {
-    fake_server(SID, "aGVsbG8=", false);
-    mc_resp r = md_get("/metadata/" SID "/openstack");
+    char sid[40];
+    boot(sid, "Web Server_1", "aGVsbG8=", false);
+    mc_resp r = md_get(mp(sid, "/openstack"));
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, r.body, "2012-08-10\n2013-04-04\n2013-10-17\n2015-10-15\n2016-06-30\n2016-10-06\n"
                               "2017-02-22\n2018-08-27\n2020-10-14\nlatest"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/latest/");
+    r = md_get(mp(sid, "/openstack/latest/"));
     cr_expect(eq(str, r.body, "meta_data.json\npassword\nvendor_data.json\nnetwork_data.json\nvendor_data2.json\nuser_data"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/2012-08-10");
+    r = md_get(mp(sid, "/openstack/2012-08-10"));
     cr_expect(eq(str, r.body, "meta_data.json\nuser_data"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/2012-08-10/meta_data.json");
+    r = md_get(mp(sid, "/openstack/2012-08-10/meta_data.json"));
     cr_expect(mc_jpath(r.json, "project_id") == NULL);
     cr_expect(mc_jpath(r.json, "keys") == NULL);
     cr_expect(mc_jpath(r.json, "public_keys") != NULL);
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/1999-01-01/meta_data.json");
+    r = md_get(mp(sid, "/openstack/1999-01-01/meta_data.json"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID);
+    r = md_get(mp(sid, ""));
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, r.body, "1.0\n2007-01-19\n2007-03-01\n2007-08-29\n2007-10-10\n2007-12-15\n2008-02-01\n"
                               "2008-09-01\n2009-04-04\nlatest"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/latest/vendor_data.json");
+    r = md_get(mp(sid, "/openstack/latest/vendor_data.json"));
     cr_expect(eq(str, r.body, "{}"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/latest/vendor_data2.json");
+    r = md_get(mp(sid, "/openstack/latest/vendor_data2.json"));
     cr_expect(eq(str, r.body, "{}"));
     mc_resp_free(&r);
     mc_assert_no_leaks();
@@ -164,10 +182,11 @@ Test(metadata, unknown_server_is_404) {
 }
 
 Test(metadata, network_data_from_the_ports) {
-    fake_server(SID, NULL, false);
-    mc_record *port = server_port(SID);
+    char sid[40];
+    boot(sid, "Web Server_1", NULL, false);
+    mc_record *port = server_port(sid);
     cr_assert(port != NULL);
-    mc_resp r = md_get("/metadata/" SID "/openstack/latest/network_data.json");
+    mc_resp r = md_get(mp(sid, "/openstack/latest/network_data.json"));
     cr_assert(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.ethernet_mac_address"), (char *)mc_json_str(port->doc, "mac_address")));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.vif_id"), port->id));
@@ -200,95 +219,99 @@ Test(metadata, network_data_from_the_ports) {
 
 Test(metadata, user_data_is_the_exact_bytes) {
     /* "#!/bin/sh\necho \x00\xff" base64 */
-    fake_server(SID, "IyEvYmluL3NoCmVjaG8gAP8=", false);
-    mc_resp r = md_get("/metadata/" SID "/openstack/latest/user_data");
+    char sid[40];
+    boot(sid, "Web Server_1", "IyEvYmluL3NoCmVjaG8gAP8=", false);
+    mc_resp r = md_get(mp(sid, "/openstack/latest/user_data"));
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(sz, r.len, 17));
     cr_expect(eq(int, memcmp(r.body, "#!/bin/sh\necho \x00\xff", 17), 0));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/user-data");
+    r = md_get(mp(sid, "/latest/user-data"));
     cr_expect(eq(sz, r.len, 17));
     mc_resp_free(&r);
-    fake_server("b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", NULL, false);
-    r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/openstack/latest/user_data");
+    char sid2[40];
+    boot(sid2, "second", NULL, false);
+    r = md_get(mp(sid2, "/openstack/latest/user_data"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/latest");
+    r = md_get(mp(sid2, "/latest"));
     cr_expect(eq(str, r.body, "meta-data/"));
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
 
 Test(metadata, ec2_tree) {
-    fake_server(SID, "aGVsbG8=", false);
-    mc_record *port = server_port(SID);
-    mc_resp r = md_get("/metadata/" SID "/latest/");
+    char sid[40];
+    boot(sid, "Web Server_1", "aGVsbG8=", false);
+    mc_record *port = server_port(sid);
+    mc_resp r = md_get(mp(sid, "/latest/"));
     cr_expect(eq(str, r.body, "meta-data/\nuser-data"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/");
+    r = md_get(mp(sid, "/latest/meta-data/"));
     cr_expect(strstr(r.body, "instance-id\n") != NULL, "%s", r.body);
     cr_expect(strstr(r.body, "public-keys/\n") != NULL);
     cr_expect(strstr(r.body, "placement/\n") != NULL);
     cr_expect(strstr(r.body, "block-device-mapping/\n") != NULL);
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/instance-id");
-    cr_expect(eq(str, r.body, "i-a1b2c3d4"));
+    r = md_get(mp(sid, "/latest/meta-data/instance-id"));
+    cr_expect(eq(str, r.body, (char *)ec2id(sid)));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/local-ipv4");
+    r = md_get(mp(sid, "/latest/meta-data/local-ipv4"));
     cr_expect(eq(str, r.body, (char *)port_ipv4(port)));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/public-ipv4");
+    r = md_get(mp(sid, "/latest/meta-data/public-ipv4"));
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, r.body, ""));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/hostname");
+    r = md_get(mp(sid, "/latest/meta-data/hostname"));
     cr_expect(eq(str, r.body, "web-server-1.novalocal"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/public-keys");
+    r = md_get(mp(sid, "/latest/meta-data/public-keys"));
     cr_expect(eq(str, r.body, "0=mykey"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/public-keys/0");
+    r = md_get(mp(sid, "/latest/meta-data/public-keys/0"));
     cr_expect(eq(str, r.body, "openssh-key"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/public-keys/0/openssh-key");
+    r = md_get(mp(sid, "/latest/meta-data/public-keys/0/openssh-key"));
     cr_expect(eq(str, r.body, PUBKEY));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/placement/availability-zone");
+    r = md_get(mp(sid, "/latest/meta-data/placement/availability-zone"));
     cr_expect(eq(str, r.body, "nova"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/security-groups");
+    r = md_get(mp(sid, "/latest/meta-data/security-groups"));
     cr_expect(eq(str, r.body, "default"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/instance-type");
-    cr_expect(eq(str, r.body, "m1.tiny"));
+    r = md_get(mp(sid, "/latest/meta-data/instance-type"));
+    cr_expect(eq(str, r.body, "m1.nano"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/2009-04-04/meta-data/ami-launch-index");
+    r = md_get(mp(sid, "/2009-04-04/meta-data/ami-launch-index"));
     cr_expect(eq(str, r.body, "0"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/nope");
+    r = md_get(mp(sid, "/latest/meta-data/nope"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, "X-Instance-ID: " SID);
-    cr_expect(eq(str, r.body, "i-a1b2c3d4"));
+    r = mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, hdr(sid));
+    cr_expect(eq(str, r.body, (char *)ec2id(sid)));
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
 
 Test(metadata, password_is_set_once) {
-    fake_server(SID, NULL, false);
-    mc_resp r = md_get("/metadata/" SID "/openstack/latest/password");
+    char sid[40];
+    boot(sid, "Web Server_1", NULL, false);
+    mc_resp r = md_get(mp(sid, "/openstack/latest/password"));
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(sz, r.len, 0));
     mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_POST, "/metadata/" SID "/openstack/latest/password", "c2VjcmV0", 8, "text/plain",
+    r = mc_call_raw(EVHTTP_REQ_POST, mp(sid, "/openstack/latest/password"), "c2VjcmV0", 8, "text/plain",
                     NULL, NULL);
     cr_expect(eq(int, r.status, 200));
     mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_POST, "/metadata/" SID "/openstack/latest/password", "b3RoZXI=", 8, "text/plain",
+    r = mc_call_raw(EVHTTP_REQ_POST, mp(sid, "/openstack/latest/password"), "b3RoZXI=", 8, "text/plain",
                     NULL, NULL);
     cr_expect(eq(int, r.status, 409));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/latest/password");
+    r = md_get(mp(sid, "/openstack/latest/password"));
     cr_expect(eq(str, r.body, "c2VjcmV0"));
     mc_resp_free(&r);
     mc_assert_no_leaks();
@@ -299,47 +322,49 @@ Test(metadata, password_is_set_once) {
 static void set_knob(mc_knob_id k, long long v) { T.srv->profile->iv[k] = v; T.srv->profile->src[k] = "test-deviation"; }
 
 Test(metadata, knobs_network_data_public_keys_ec2_only) {
-    fake_server(SID, "aGVsbG8=", false);
+    char sid[40];
+    boot(sid, "Web Server_1", "aGVsbG8=", false);
     set_knob(MC_KNOB_METADATA_NETWORK_DATA, 0);
     set_knob(MC_KNOB_METADATA_PUBLIC_KEYS, 0);
-    mc_resp r = md_get("/metadata/" SID "/openstack/latest/network_data.json");
+    mc_resp r = md_get(mp(sid, "/openstack/latest/network_data.json"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(mc_jpath(r.json, "public_keys") == NULL);
     cr_expect(mc_jpath(r.json, "keys") == NULL);
     cr_expect(eq(str, (char *)mc_resp_header(&r, "X-Mockcloud-Deviations"), "test-deviation"));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/public-keys");
+    r = md_get(mp(sid, "/latest/meta-data/public-keys"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
     set_knob(MC_KNOB_METADATA_EC2_ONLY, 1);
-    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/latest/meta-data/instance-id");
+    r = md_get(mp(sid, "/latest/meta-data/instance-id"));
     cr_expect(eq(int, r.status, 200));
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
 
 Test(metadata, knobs_user_data_base64_hostname_delay) {
-    fake_server(SID, "aGVsbG8=", false);
+    char sid[40];
+    boot(sid, "Web Server_1", "aGVsbG8=", false);
     set_knob(MC_KNOB_METADATA_USER_DATA_BASE64, 1);
     free(T.srv->profile->sv[MC_KNOB_METADATA_DHCP_DOMAIN]);
     T.srv->profile->sv[MC_KNOB_METADATA_DHCP_DOMAIN] = strdup("");
-    mc_resp r = md_get("/metadata/" SID "/openstack/latest/user_data");
+    mc_resp r = md_get(mp(sid, "/openstack/latest/user_data"));
     cr_expect(eq(str, r.body, "aGVsbG8="));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "web-server-1"));
     mc_resp_free(&r);
-    set_knob(MC_KNOB_METADATA_DELAY_S, 3600);   /* launched a minute ago */
-    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    set_knob(MC_KNOB_METADATA_DELAY_S, 1);   /* ACTIVE just now: not yet */
+    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(int, r.status, 503));
     mc_resp_free(&r);
-    set_knob(MC_KNOB_METADATA_DELAY_S, 30);
-    r = md_get("/metadata/" SID "/openstack/latest/meta_data.json");
+    mc_test_sleep_ms(1100);
+    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(int, r.status, 200));
     mc_resp_free(&r);
     mc_assert_no_leaks();
@@ -365,12 +390,14 @@ static char *isoinfo_extract(const char *iso, const char *path) {
 }
 
 Test(metadata, config_drive_is_an_iso_labelled_config_2) {
-    fake_server(SID, "IyEvYmluL3NoCmVjaG8gAP8=", true);
-    fake_server("b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", NULL, false);
-    mc_resp r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/config-drive");
+    char sid[40];
+    boot(sid, "Web Server_1", "IyEvYmluL3NoCmVjaG8gAP8=", true);
+    char sid2[40];
+    boot(sid2, "second", NULL, false);
+    mc_resp r = md_get(mp(sid2, "/config-drive"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = md_get("/metadata/" SID "/config-drive");
+    r = md_get(mp(sid, "/config-drive"));
     cr_assert(eq(int, r.status, 200));
     cr_expect(eq(sz, r.len % 2048, 0));
     cr_assert(gt(sz, r.len, 20 * 2048));
@@ -386,7 +413,7 @@ Test(metadata, config_drive_is_an_iso_labelled_config_2) {
         close(fd);
         char *md = isoinfo_extract(tmpl, "/openstack/latest/meta_data.json");
         cJSON *j = cJSON_Parse(md);
-        cr_expect(eq(str, (char *)mc_jstr(j, "uuid"), SID), "%s", md);
+        cr_expect(eq(str, (char *)mc_jstr(j, "uuid"), sid), "%s", md);
         cr_expect(eq(str, (char *)mc_jstr(j, "public_keys.mykey"), PUBKEY));
         cJSON_Delete(j);
         free(md);
@@ -400,7 +427,7 @@ Test(metadata, config_drive_is_an_iso_labelled_config_2) {
         free(ud);
         char *ec2 = isoinfo_extract(tmpl, "/ec2/latest/meta-data.json");
         j = cJSON_Parse(ec2);
-        cr_expect(eq(str, (char *)mc_jstr(j, "instance-id"), "i-a1b2c3d4"), "%s", ec2);
+        cr_expect(eq(str, (char *)mc_jstr(j, "instance-id"), (char *)ec2id(sid)), "%s", ec2);
         cJSON_Delete(j);
         free(ec2);
         unlink(tmpl);
@@ -410,11 +437,11 @@ Test(metadata, config_drive_is_an_iso_labelled_config_2) {
     mc_resp_free(&r);
     /* knob: forced for every server, or never */
     set_knob(MC_KNOB_METADATA_CONFIG_DRIVE, 1);
-    r = md_get("/metadata/b1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/config-drive");
+    r = md_get(mp(sid2, "/config-drive"));
     cr_expect(eq(int, r.status, 200));
     mc_resp_free(&r);
     set_knob(MC_KNOB_METADATA_CONFIG_DRIVE, 2);
-    r = md_get("/metadata/" SID "/config-drive");
+    r = md_get(mp(sid, "/config-drive"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
     mc_assert_no_leaks();
@@ -422,35 +449,9 @@ Test(metadata, config_drive_is_an_iso_labelled_config_2) {
 
 /* ---------------------------------------------------------------- through the compute API */
 
-/* Boots a server as a client does (key pair, user data, metadata,
- * config_drive, demo's network), waits for ACTIVE; returns its id. */
-static char *boot_via_compute(const char *tok) {
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/os-keypairs",
-                        "{\"keypair\":{\"name\":\"apikey\",\"public_key\":\"" PUBKEY "\"}}", tok, NULL);
-    cr_assert(eq(int, r.status, 200), "%s", r.body);
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers",
-                "{\"server\":{\"name\":\"api-vm\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
-                "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}],\"key_name\":\"apikey\",\"config_drive\":true,"
-                "\"user_data\":\"I2Nsb3VkLWNvbmZpZwo=\",\"metadata\":{\"tier\":\"db\"}}}", tok, NULL);
-    cr_assert(eq(int, r.status, 202), "%s", r.body);
-    char *id = strdup(mc_jstr(r.json, "server.id"));
-    mc_resp_free(&r);
-    char path[200];
-    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
-    for (int i = 0; i < 50; i++) {
-        r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
-        bool active = mc_str_eq(mc_jstr(r.json, "server.status"), "ACTIVE");
-        mc_resp_free(&r);
-        if (active) break;
-        mc_test_sleep_ms(100);
-    }
-    return id;
-}
-
 Test(metadata, server_created_through_compute) {
-    char *tok = mc_test_token("demo", "demo");
-    char *id = boot_via_compute(tok);
+    char id[40];
+    boot(id, "api-vm", "I2Nsb3VkLWNvbmZpZwo=", true);
     mc_record *port = server_port(id);
     cr_assert(port != NULL);
     char path[300];
@@ -461,8 +462,8 @@ Test(metadata, server_created_through_compute) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "api-vm"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "api-vm.novalocal"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "project_id"), DEMO_PROJECT));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.tier"), "db"));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "public_keys.apikey"), PUBKEY));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.role"), "web"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "public_keys.mykey"), PUBKEY));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zone"), "nova"));
     mc_resp_free(&r);
     snprintf(path, sizeof path, "/metadata/%s/openstack/latest/user_data", id);
@@ -500,7 +501,5 @@ Test(metadata, server_created_through_compute) {
         mc_resp_free(&r);
     }
     cr_expect(eq(int, status, 404));
-    free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
