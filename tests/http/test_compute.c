@@ -970,3 +970,195 @@ Test(compute_unit, build_failure_profile_gives_error_with_fault) {
     rmdir(dir);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- with the network service */
+
+#define PRIVATE_NET "3c4d5e6f-7a8b-4c92-adbe-2f3a4b5c6d7e"
+
+Test(compute, ports_addresses_ips_and_interfaces) {
+    mc_resp r = post(C "/servers", "{\"server\":{\"name\":\"net\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
+                                   "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}]}}");
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    char path[300];
+    snprintf(path, sizeof path, "/network/v2.0/ports?device_id=%s", id);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "ports")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.0.device_owner"), "compute:nova"));
+    char *port = strdup(mc_jstr(r.json, "ports.0.id"));
+    char *mac = strdup(mc_jstr(r.json, "ports.0.mac_address"));
+    char *ip = strdup(mc_jstr(r.json, "ports.0.fixed_ips.0.ip_address"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(400);
+    snprintf(path, sizeof path, C "/servers/%s", id);
+    r = get(path);
+    cJSON *a = mc_jpath(r.json, "server.addresses.private.0");
+    cr_assert(a != NULL, "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(a, "addr"), ip));
+    cr_expect(eq(str, (char *)mc_jstr(a, "OS-EXT-IPS:type"), "fixed"));
+    cr_expect(eq(str, (char *)mc_jstr(a, "OS-EXT-IPS-MAC:mac_addr"), mac));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.security_groups.0.name"), "default"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", port);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "port.status"), "ACTIVE"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/ips", id);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "addresses.private.0.addr"), ip));
+    cr_expect(mc_jpath(r.json, "addresses.private.0.OS-EXT-IPS:type") == NULL);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/ips/private", id);
+    r = get(path);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(mc_jpath(r.json, "private") != NULL);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/ips/nowhere", id);
+    r = get(path);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/os-interface", id);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "interfaceAttachments.0.port_id"), port));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "interfaceAttachments.0.net_id"), PRIVATE_NET));
+    mc_resp_free(&r);
+    /* the ip filter is a regex on the addresses */
+    char q[200];
+    snprintf(q, sizeof q, C "/servers?ip=^%s$", ip);
+    r = get(q);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
+    mc_resp_free(&r);
+    r = get(C "/servers?ip=^192\\.168\\.");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    /* deleting the server frees its port */
+    snprintf(path, sizeof path, C "/servers/%s", id);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    mc_resp_free(&r);
+    mc_test_sleep_ms(200);
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", port);
+    r = get(path);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(id);
+    free(port);
+    free(mac);
+    free(ip);
+    mc_assert_no_leaks();
+}
+
+Test(compute, create_network_errors_and_fixed_ip) {
+    mc_resp r = post(C "/servers", "{\"server\":{\"name\":\"n\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
+                                   "\"networks\":[{\"uuid\":\"00000000-1111-2222-3333-444444444444\"}]}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = post(C "/servers", "{\"server\":{\"name\":\"n\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
+                           "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\",\"fixed_ip\":\"10.0.0.77\"}]}}");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    char path[300];
+    snprintf(path, sizeof path, "/network/v2.0/ports?device_id=%s", mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.0.fixed_ips.0.ip_address"), "10.0.0.77"));
+    mc_resp_free(&r);
+    /* the same address again is a conflict, and no server is left behind */
+    r = post(C "/servers", "{\"server\":{\"name\":\"n2\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
+                           "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\",\"fixed_ip\":\"10.0.0.77\"}]}}");
+    cr_expect(eq(int, r.status / 100, 4));
+    mc_resp_free(&r);
+    r = get(C "/servers");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
+    mc_resp_free(&r);
+    /* 2.37 auto picks the project's network */
+    r = postv(C "/servers", "{\"server\":{\"name\":\"auto\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"auto\"}}", "2.37");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    snprintf(path, sizeof path, "/network/v2.0/ports?device_id=%s", mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.0.network_id"), PRIVATE_NET));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(compute, security_groups_proxy_and_server_groups_actions) {
+    mc_resp r = post(C "/os-security-groups", "{\"security_group\":{\"name\":\"web\",\"description\":\"http\"}}");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    char *sg = strdup(mc_jstr(r.json, "security_group.id"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_group.tenant_id"), DEMO_PROJECT));
+    mc_resp_free(&r);
+    char body[300], path[300];
+    snprintf(body, sizeof body, "{\"security_group_rule\":{\"parent_group_id\":\"%s\",\"ip_protocol\":\"tcp\","
+                                "\"from_port\":80,\"to_port\":80,\"cidr\":\"0.0.0.0/0\"}}", sg);
+    r = post(C "/os-security-group-rules", body);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "security_group_rule.from_port"), 80));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_group_rule.ip_range.cidr"), "0.0.0.0/0"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/os-security-groups/%s", sg);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_group.rules.0.ip_protocol"), "tcp"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"security_group\":{\"name\":\"web2\",\"description\":\"d2\"}}", tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_group.name"), "web2"));
+    mc_resp_free(&r);
+    r = get(C "/os-security-groups");
+    cr_expect(ge(int, cJSON_GetArraySize(mc_jpath(r.json, "security_groups")), 2));
+    mc_resp_free(&r);
+    r = getv(C "/os-security-groups", "2.36");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = get(C "/os-security-groups/00000000-1111-2222-3333-444444444444");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, C "/os-security-groups", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    /* a server gets the group and loses it */
+    r = post(C "/servers", "{\"server\":{\"name\":\"s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
+                           "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}]}}");
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(400);
+    r = action(id, "{\"addSecurityGroup\":{\"name\":\"web2\"}}");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    mc_resp_free(&r);
+    r = action(id, "{\"addSecurityGroup\":{\"name\":\"web2\"}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = action(id, "{\"addSecurityGroup\":{\"name\":\"missing\"}}");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/os-security-groups", id);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "security_groups")), 2));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/ports?device_id=%s", id);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "ports.0.security_groups")), 2));
+    mc_resp_free(&r);
+    r = action(id, "{\"removeSecurityGroup\":{\"name\":\"web2\"}}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    r = action(id, "{\"removeSecurityGroup\":{\"name\":\"web2\"}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    /* the default group cannot be deleted; an unused group can */
+    r = get(C "/os-security-groups");
+    cJSON *x;
+    const char *def = NULL;
+    cJSON_ArrayForEach(x, mc_jpath(r.json, "security_groups")) if (strcmp(mc_jstr(x, "name"), "default") == 0) def = mc_jstr(x, "id");
+    cr_assert(def != NULL);
+    snprintf(path, sizeof path, C "/os-security-groups/%s", def);
+    mc_resp r2 = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r2.status, 400));
+    mc_resp_free(&r2);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/os-security-groups/%s", sg);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    mc_resp_free(&r);
+    free(id);
+    free(sg);
+    mc_assert_no_leaks();
+}
