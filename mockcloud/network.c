@@ -2631,8 +2631,30 @@ static void link_add(mc_req *r, cJSON *links, const rdef *d, const char *rel, lo
     cJSON_AddItemToArray(links, l);
 }
 
+/* evhttp decodes query values but not keys ("router%3Aexternal"): decode
+ * the keys in place (never longer than the original). */
+static void decode_query_keys(mc_req *r) {
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, &r->query, next) {
+        char *s = kv->key, *o = kv->key;
+        if (strchr(s, '%') == NULL && strchr(s, '+') == NULL) continue;
+        while (*s) {
+            if (s[0] == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+                char hex[3] = {s[1], s[2], 0};
+                *o++ = (char)strtol(hex, NULL, 16);
+                s += 3;
+            } else {
+                *o++ = *s == '+' ? ' ' : *s;
+                s++;
+            }
+        }
+        *o = '\0';
+    }
+}
+
 static void list_generic(mc_req *r, const rdef *d) {
     mc_server *srv = r->srv;
+    decode_query_keys(r);
     long limit;
     int rev = -1;
     if (mc_query_long_or_reply(r, "limit", 0, 1000000000L, -1, &limit) != 0) return;

@@ -352,6 +352,9 @@ Test(network, pagination_links_sorting_fields_filters) {
     r = get("/network/v2.0/networks?router:external=true", tok);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
     mc_resp_free(&r);
+    r = get("/network/v2.0/networks?router%3Aexternal=True", tok);   /* as Tempest encodes it */
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
+    mc_resp_free(&r);
     r = get("/network/v2.0/networks?limit=abc", tok);
     cr_expect(eq(int, r.status, 400));
     mc_resp_free(&r);
