@@ -235,6 +235,7 @@ typedef struct subnet_priv {
     cidr c;
     alloc_ent *allocs;
     size_t nallocs;
+    u128 hint;          /* every pool address below it is taken (or the gateway) */
 } subnet_priv;
 
 static void subnet_priv_free(void *p) {
@@ -270,6 +271,7 @@ static void alloc_del(mc_record *subnet, u128 addr) {
         HASH_DEL(SP(subnet)->allocs, a);
         SP(subnet)->nallocs--;
         free(a);
+        if (addr < SP(subnet)->hint) SP(subnet)->hint = addr;
     }
 }
 
@@ -440,17 +442,27 @@ static bool ipam_pick(mc_server *srv, mc_record *s, const char *want, const char
     size_t np = subnet_pools(s, pools, 32);
     u128 gw = 0;
     bool has_gw = subnet_gateway(s, &gw);
+    u128 best = 0;
+    bool found = false;
     for (size_t i = 0; i < np; i++) {
-        /* Lowest free: at most nallocs+2 probes per pool find one or prove it full. */
+        /* Lowest free: at most nallocs+2 probes per pool find one or prove it
+         * full; the hint skips the taken prefix (O(1) for sequential use). */
         u128 probes = 0;
-        for (u128 a = pools[i].start; a <= pools[i].end; a++) {
+        u128 from = pools[i].start > sp->hint ? pools[i].start : sp->hint;
+        for (u128 a = from; a <= pools[i].end; a++) {
             if (!(has_gw && a == gw) && alloc_find(s, a) == NULL) {
-                *out = a;
-                return true;
+                if (!found || a < best) best = a;
+                found = true;
+                break;
             }
             if (++probes > (u128)sp->nallocs + 2) break;
             if (a == ~(u128)0) break;
         }
+    }
+    if (found) {
+        *out = best;
+        sp->hint = best;
+        return true;
     }
     fail(e, 409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.",
          jstr0(s->doc, "network_id"));
@@ -3069,6 +3081,7 @@ static void network_subnet_update(mc_req *r) {
         cJSON *pools = given_pools(pin, &sp->c, has_gw, gw, &e);
         if (pools == NULL) goto fail;
         mc_json_set(next, "allocation_pools", pools);
+        sp->hint = 0;
     } else if (mc_json_has(in, "gateway_ip") && has_gw) {
         ipool ps[32];
         size_t np = subnet_pools(s, ps, 32);
@@ -3095,6 +3108,7 @@ static void network_subnet_update(mc_req *r) {
     }
     cJSON_Delete(s->doc);
     s->doc = next;
+    sp->hint = 0;   /* pools or gateway may have moved */
     touch(s->doc);
     reply_one(r, &R_SUBNET, s, 200);
     return;
@@ -4121,6 +4135,13 @@ static void network_ipavail_show(mc_req *r) {
     mc_reply_json(r, 200, b);
 }
 
+/* Agents are not modelled: admins and members see an empty list. */
+static void network_agent_list(mc_req *r) {
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddArrayToObject(b, "agents");
+    mc_reply_json(r, 200, b);
+}
+
 /* ================================================================ routes */
 
 #define G EVHTTP_REQ_GET
@@ -4181,6 +4202,7 @@ const mc_route network_routes[] = {
     {MC_NETWORK, D, "/v2.0/quotas/{}", network_quota_delete, MC_ADMIN},
     {MC_NETWORK, G, "/v2.0/quotas/{}/default", network_quota_default, 0},
     {MC_NETWORK, G, "/v2.0/quotas/{}/details", network_quota_details, 0},
+    {MC_NETWORK, G, "/v2.0/agents", network_agent_list, 0},
     {MC_NETWORK, G, "/v2.0/network-ip-availabilities", network_ipavail_list, 0},
     {MC_NETWORK, G, "/v2.0/network-ip-availabilities/{}", network_ipavail_show, 0},
     {MC_NETWORK, G, "/v2.0/{}/{}/tags", network_tags_list, 0},
