@@ -163,8 +163,19 @@ typedef struct mac_ent {
     UT_hash_handle hh;
 } mac_ent;
 
+/* device_id -> the ids of its ports, so that a server's or a router's
+ * ports are found without a scan of every port. Entries are checked against
+ * the port on use, so a stale id is harmless. */
+typedef struct dev_ent {
+    char device_id[256];
+    char (*ports)[40];
+    size_t n, cap;
+    UT_hash_handle hh;
+} dev_ent;
+
 typedef struct net_state {
     mac_ent *macs;
+    dev_ent *devices;
 } net_state;
 
 static net_state *state(mc_server *srv) {
@@ -198,6 +209,78 @@ static void mac_del(mc_server *srv, const char *mac) {
         HASH_DEL(state(srv)->macs, m);
         free(m);
     }
+}
+
+static void dev_add(mc_server *srv, const char *device_id, const char *port_id) {
+    if (device_id == NULL || *device_id == '\0' || strlen(device_id) >= sizeof(((dev_ent *)0)->device_id)) return;
+    dev_ent *d = NULL;
+    HASH_FIND_STR(state(srv)->devices, device_id, d);
+    if (d == NULL) {
+        d = calloc(1, sizeof *d);
+        if (d == NULL) mc_panic("out of memory");
+        mc_strlcpy(d->device_id, device_id, sizeof d->device_id);
+        HASH_ADD_STR(state(srv)->devices, device_id, d);
+    }
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 4;
+        void *np = realloc(d->ports, d->cap * sizeof *d->ports);
+        if (np == NULL) mc_panic("out of memory");
+        d->ports = np;
+    }
+    mc_strlcpy(d->ports[d->n++], port_id, sizeof d->ports[0]);
+}
+
+static void dev_free(net_state *st, dev_ent *d) {
+    HASH_DEL(st->devices, d);
+    free(d->ports);
+    free(d);
+}
+
+static void dev_del(mc_server *srv, const char *device_id, const char *port_id) {
+    dev_ent *d = NULL;
+    if (device_id == NULL || *device_id == '\0') return;
+    HASH_FIND_STR(state(srv)->devices, device_id, d);
+    if (d == NULL) return;
+    for (size_t i = 0; i < d->n; i++) {
+        if (strcmp(d->ports[i], port_id) == 0) {
+            memmove(d->ports + i, d->ports + i + 1, (d->n - i - 1) * sizeof *d->ports);
+            d->n--;
+            break;
+        }
+    }
+    if (d->n == 0) dev_free(state(srv), d);
+}
+
+static int by_seq(const void *a, const void *b) {
+    const mc_record *x = *(mc_record *const *)a, *y = *(mc_record *const *)b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The ports of a device in creation order (a malloc'd array, *n entries;
+ * NULL when none). */
+static mc_record **device_ports(mc_server *srv, const char *device_id, size_t *n) {
+    dev_ent *d = NULL;
+    *n = 0;
+    if (device_id == NULL || *device_id == '\0') return NULL;
+    HASH_FIND_STR(state(srv)->devices, device_id, d);
+    if (d == NULL || d->n == 0) return NULL;
+    mc_record **out = calloc(d->n, sizeof *out);
+    if (out == NULL) mc_panic("out of memory");
+    for (size_t i = 0; i < d->n; i++) {
+        mc_record *p = mc_store_find(&srv->world[MC_K_PORT], d->ports[i]);
+        if (p != NULL && mc_str_eq(mc_json_str(p->doc, "device_id"), device_id)) out[(*n)++] = p;
+    }
+    qsort(out, *n, sizeof *out, by_seq);
+    return out;
+}
+
+/* Changes a port's device_id, keeping the index in step. */
+static void port_set_device(mc_server *srv, mc_record *port, const char *device_id) {
+    const char *old = mc_json_str(port->doc, "device_id");
+    if (mc_str_eq(old, device_id)) return;
+    dev_del(srv, old, port->id);
+    mc_json_set_str(port->doc, "device_id", device_id ? device_id : "");
+    dev_add(srv, device_id, port->id);
 }
 
 static void mac_new(mc_server *srv, char out[18]) {
@@ -1192,6 +1275,7 @@ static mc_record *port_create(mc_server *srv, const port_spec *ps, nerr *e) {
     rec->priv = pp;
     rec->priv_free = plain_free;
     mac_add(srv, macbuf);
+    dev_add(srv, ps->device_id, rec->id);
     return rec;
 fail:
     cJSON_Delete(pairs);
@@ -1211,6 +1295,7 @@ static void fip_disassociate(mc_record *fip) {
 static void port_destroy(mc_server *srv, mc_record *port) {
     fixed_ips_release(srv, mc_json_arr(port->doc, "fixed_ips"));
     mac_del(srv, mc_json_str(port->doc, "mac_address"));
+    dev_del(srv, mc_json_str(port->doc, "device_id"), port->id);
     for (mc_record *f = mc_store_first(W(srv, MC_K_FLOATINGIP)); f; f = mc_store_next(f))
         if (mc_str_eq(mc_json_str(f->doc, "port_id"), port->id)) fip_disassociate(f);
     mc_store_delete(W(srv, MC_K_PORT), port);
@@ -1292,7 +1377,7 @@ int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_
         nerr_copy(&e, status, err, errsz);
         return -1;
     }
-    mc_json_set_str(port->doc, "device_id", device_id);
+    port_set_device(srv, port, device_id);
     mc_json_set_str(port->doc, "device_owner", device_owner ? device_owner : "compute:nova");
     touch(port->doc);
     /* HOOK (IP assignment): a floating IP auto-assigned to every server port. */
@@ -1318,8 +1403,10 @@ int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_
 void mc_net_ports_set_status(mc_server *srv, const char *device_id, const char *status) {
     if (device_id == NULL || *device_id == '\0') return;
     bool active = mc_str_eq(status, "ACTIVE");
-    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p)) {
-        if (!mc_str_eq(mc_json_str(p->doc, "device_id"), device_id)) continue;
+    size_t n;
+    mc_record **ports = device_ports(srv, device_id, &n);
+    for (size_t i = 0; i < n; i++) {
+        mc_record *p = ports[i];
         mc_json_set_str(p->doc, "status", status);
         mc_json_set_str(p->doc, "binding:host_id", active ? "mockcloud-compute" : "");
         mc_json_set_str(p->doc, "binding:vif_type", active ? "ovs" : "unbound");
@@ -1331,18 +1418,19 @@ void mc_net_ports_set_status(mc_server *srv, const char *device_id, const char *
         mc_json_set(p->doc, "binding:vif_details", det);
         touch(p->doc);
     }
+    free(ports);
 }
 
 void mc_net_ports_release(mc_server *srv, const char *device_id) {
-    if (device_id == NULL || *device_id == '\0') return;
-    mc_record *p, *t;
-    HASH_ITER(hh, W(srv, MC_K_PORT)->head, p, t) {
-        if (!mc_str_eq(mc_json_str(p->doc, "device_id"), device_id)) continue;
+    size_t n;
+    mc_record **ports = device_ports(srv, device_id, &n);
+    for (size_t i = 0; i < n; i++) {
+        mc_record *p = ports[i];
         port_priv *pp = p->priv;
         if (pp != NULL && pp->device_created) {
             port_destroy(srv, p);
         } else {
-            mc_json_set_str(p->doc, "device_id", "");
+            port_set_device(srv, p, "");
             mc_json_set_str(p->doc, "device_owner", "");
             mc_json_set_str(p->doc, "status", "DOWN");
             mc_json_set_str(p->doc, "binding:host_id", "");
@@ -1351,12 +1439,14 @@ void mc_net_ports_release(mc_server *srv, const char *device_id) {
             touch(p->doc);
         }
     }
+    free(ports);
 }
 
 void mc_net_ports_each(mc_server *srv, const char *device_id, void (*fn)(mc_record *port, void *arg), void *arg) {
-    if (device_id == NULL || *device_id == '\0') return;
-    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p))
-        if (mc_str_eq(mc_json_str(p->doc, "device_id"), device_id)) fn(p, arg);
+    size_t n;
+    mc_record **ports = device_ports(srv, device_id, &n);
+    for (size_t i = 0; i < n; i++) fn(ports[i], arg);
+    free(ports);
 }
 
 void mc_net_floatingips_each(mc_server *srv, const char *port_id, void (*fn)(mc_record *fip, void *arg), void *arg) {
@@ -1744,11 +1834,12 @@ static bool is_router_iface(const char *owner) {
 }
 
 static mc_record *router_gw_port(mc_server *srv, mc_record *router) {
-    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p))
-        if (mc_str_eq(mc_json_str(p->doc, "device_id"), router->id) &&
-            mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:router_gateway"))
-            return p;
-    return NULL;
+    size_t n;
+    mc_record **ports = device_ports(srv, router->id, &n), *gw = NULL;
+    for (size_t i = 0; i < n && gw == NULL; i++)
+        if (mc_str_eq(mc_json_str(ports[i]->doc, "device_owner"), "network:router_gateway")) gw = ports[i];
+    free(ports);
+    return gw;
 }
 
 static const char *router_gw_net(mc_record *router) {
@@ -1906,7 +1997,7 @@ static mc_record *router_add_iface(mc_server *srv, mc_record *router, const char
             mc_record *s = subnet_of(srv, mc_json_str(f, "subnet_id"));
             if (s != NULL && router_has_subnet_overlap(srv, router, s, NULL, e)) return NULL;
         }
-        mc_json_set_str(port->doc, "device_id", router->id);
+        port_set_device(srv, port, router->id);
         mc_json_set_str(port->doc, "device_owner", "network:router_interface");
         mc_json_set(port->doc, "security_groups", cJSON_CreateArray());
         mc_json_set_str(port->doc, "status", "ACTIVE");
@@ -2096,10 +2187,11 @@ static int fip_associate(mc_server *srv, mc_record *fip, const cJSON *port_in, c
 }
 
 static void fip_destroy(mc_server *srv, mc_record *fip) {
-    mc_record *p, *t;
-    HASH_ITER(hh, W(srv, MC_K_PORT)->head, p, t)
-        if (mc_str_eq(mc_json_str(p->doc, "device_id"), fip->id) && mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:floatingip"))
-            port_destroy(srv, p);
+    size_t n;
+    mc_record **ports = device_ports(srv, fip->id, &n);
+    for (size_t i = 0; i < n; i++)
+        if (mc_str_eq(mc_json_str(ports[i]->doc, "device_owner"), "network:floatingip")) port_destroy(srv, ports[i]);
+    free(ports);
     mc_store_delete(W(srv, MC_K_FLOATINGIP), fip);
 }
 
@@ -2281,6 +2373,8 @@ void network_reset(mc_server *srv) {
         HASH_DEL(s->macs, m);
         free(m);
     }
+    dev_ent *d, *dt;
+    HASH_ITER(hh, s->devices, d, dt) dev_free(s, d);
     free(s);
     srv->svc_state[MC_NETWORK] = NULL;
 }
@@ -3284,6 +3378,9 @@ static void network_port_update(mc_req *r) {
         mac_del(srv, mc_json_str(p->doc, "mac_address"));
         mac_add(srv, mac);
     }
+    char newdev[256];
+    mc_strlcpy(newdev, jstr0(next, "device_id"), sizeof newdev);
+    port_set_device(srv, p, newdev);
     cJSON_Delete(p->doc);
     p->doc = next;
     touch(p->doc);

@@ -497,3 +497,28 @@ Test(network, tags_and_revision_if_match) {
     free(net);
     mc_assert_no_leaks();
 }
+
+Test(netapi, device_index_follows_device_id_changes) {
+    char *pid = create_id("/network/v2.0/ports", "port",
+                          "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"device_id\":\"dev-a\"}}", tok);
+    int n = 0;
+    mc_net_ports_each(T.srv, "dev-a", count_port, &n);
+    cr_expect(eq(int, n, 1));
+    char path[128];
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", pid);
+    mc_resp r = put(path, "{\"port\":{\"device_id\":\"dev-b\"}}", tok);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    n = 0;
+    mc_net_ports_each(T.srv, "dev-a", count_port, &n);
+    cr_expect(eq(int, n, 0));
+    mc_net_ports_each(T.srv, "dev-b", count_port, &n);
+    cr_expect(eq(int, n, 1));
+    r = del(path, tok);
+    mc_resp_free(&r);
+    n = 0;
+    mc_net_ports_each(T.srv, "dev-b", count_port, &n);
+    cr_expect(eq(int, n, 0));
+    free(pid);
+    mc_assert_no_leaks();
+}
