@@ -42,10 +42,14 @@ typedef struct image_priv {
     size_t len;
     uint64_t gen_seed;       /* != 0: fixture bytes generated on download */
     size_t gen_len;
+    struct event *saving;    /* image.saving_ms: "saving" -> "active" */
+    mc_server *srv;
+    char id[40];
 } image_priv;
 
 static void image_priv_free(void *p) {
     image_priv *ip = p;
+    if (ip->saving != NULL) event_free(ip->saving);
     free(ip->data);
     free(ip);
 }
@@ -113,6 +117,8 @@ static mc_record *image_add(mc_server *srv, const char *id, const char *owner, c
     if (img == NULL) return NULL;
     image_priv *ip = calloc(1, sizeof *ip);
     if (ip == NULL) mc_panic("out of memory");
+    ip->srv = srv;
+    mc_strlcpy(ip->id, id, sizeof ip->id);
     img->priv = ip;
     img->priv_free = image_priv_free;
     return img;
@@ -497,6 +503,10 @@ static void image_image_create(mc_req *r) {
     const char *owner = mc_json_str(r->body, "owner");
     if (owner == NULL) owner = req_project(r);
     cJSON *doc = image_doc_new(id, owner);
+    if (!mc_json_has(r->body, "visibility")) {
+        const char *dv = mc_knob_str(r, MC_KNOB_IMAGE_DEFAULT_VISIBILITY);
+        if (in_list(visibilities, dv)) mc_json_set_str(doc, "visibility", dv);
+    }
     cJSON_ArrayForEach(f, r->body) {
         if (strcmp(f->string, "id") == 0) continue;
         mc_json_set(doc, f->string, strcmp(f->string, "tags") == 0 ? tags_unique(f) : cJSON_Duplicate(f, 1));
@@ -1075,6 +1085,19 @@ static void image_image_list(mc_req *r) {
 
 /* ---------------------------------------------------------------- data */
 
+/* image.saving_ms: the upload has been "processed". */
+static void saving_done(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    image_priv *ip = arg;
+    mc_record *img = mc_store_find(IMAGES(ip->srv), ip->id);
+    if (img == NULL || img->priv != ip) return;
+    if (mc_str_eq(mc_json_str(img->doc, "status"), "saving")) {
+        mc_json_set_str(img->doc, "status", "active");
+        touch(img);
+    }
+}
+
 static void image_file_upload(mc_req *r) {
     mc_record *img = image_or_reply(r);
     if (img == NULL || owner_or_reply(r, img, "upload data to") != 0) return;
@@ -1091,9 +1114,13 @@ static void image_file_upload(mc_req *r) {
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
     size_t len = evbuffer_get_length(in);
-    if (len > r->srv->cfg.max_upload) {
-        mc_reply_error(r, 413, NULL, "Image exceeds the storage quota: %zu bytes, the limit is %zu.", len,
-                       r->srv->cfg.max_upload);
+    size_t cap = r->srv->cfg.max_upload;
+    if (mc_knob_srv(r->srv, MC_KNOB_IMAGE_SIZE_CAP) > 0) {
+        long long kc = mc_knob(r, MC_KNOB_IMAGE_SIZE_CAP);
+        if ((unsigned long long)kc < cap) cap = (size_t)kc;
+    }
+    if (len > cap) {
+        mc_reply_error(r, 413, NULL, "Image exceeds the storage quota: %zu bytes, the limit is %zu.", len, cap);
         return;
     }
     /* Stream the evbuffer's chunks through both hashes into one buffer. */
@@ -1120,7 +1147,15 @@ static void image_file_upload(mc_req *r) {
     ip->len = off;
     ip->gen_seed = 0;
     set_hashes(img, off, &md5, &sha);
-    mc_json_set_str(img->doc, "status", "active");
+    long long saving = mc_knob_srv(r->srv, MC_KNOB_IMAGE_SAVING_MS) > 0 ? mc_knob(r, MC_KNOB_IMAGE_SAVING_MS) : 0;
+    if (saving > 0) {
+        mc_json_set_str(img->doc, "status", "saving");
+        if (ip->saving == NULL) ip->saving = evtimer_new(r->srv->base, saving_done, ip);
+        struct timeval tv = {(time_t)(saving / 1000), (suseconds_t)(saving % 1000) * 1000};
+        evtimer_add(ip->saving, &tv);
+    } else {
+        mc_json_set_str(img->doc, "status", "active");
+    }
     touch(img);
     mc_reply_json(r, 204, NULL);
 }
@@ -1134,7 +1169,9 @@ static void image_file_download(mc_req *r) {
     }
     image_priv *ip = img->priv;
     const char *sum = mc_json_str(img->doc, "checksum");
-    if (ip->data != NULL) {
+    if (mc_str_eq(mc_json_str(img->doc, "status"), "saving")) {
+        mc_reply_json(r, 204, NULL);   /* not stored yet */
+    } else if (ip->data != NULL) {
         if (sum) mc_header_set(r, "Content-MD5", sum);
         mc_reply_bytes(r, 200, "application/octet-stream", ip->data, ip->len);
     } else if (ip->gen_seed != 0) {

@@ -113,6 +113,13 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                      "Time a createImage snapshot spends saving before it is active, in ms."},
     [MC_KNOB_COMPUTE_BUILD_FAIL_PERCENT] = {"compute.build_fail_percent", MC_KNOB_INT, 0, 0, 100, NULL,
                                             "Share of builds that end in ERROR with a fault (No valid host)."},
+    /* ---- image ---- */
+    [MC_KNOB_IMAGE_SAVING_MS] = {"image.saving_ms", MC_KNOB_INT, 0, 0, 3600000, NULL,
+                                 "After an upload the image stays 'saving' for N ms before 'active'."},
+    [MC_KNOB_IMAGE_DEFAULT_VISIBILITY] = {"image.default_visibility", MC_KNOB_STR, 0, 0, 0, "shared",
+                                          "Visibility of an image created without one (Glance since Pike: shared)."},
+    [MC_KNOB_IMAGE_SIZE_CAP] = {"image.size_cap", MC_KNOB_INT, 0, 0, 1099511627776LL, NULL,
+                                "Image uploads above N bytes are refused with 413 (0 = only the server's upload cap)."},
     /* ---- metadata service and config drive ---- */
     [MC_KNOB_METADATA_NETWORK_DATA] = {"metadata.network_data", MC_KNOB_BOOL, 1, 0, 1, NULL,
                                        "Serve network_data.json (metadata service and config drive); 0 = 404 / absent."},

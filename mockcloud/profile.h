@@ -67,6 +67,9 @@ typedef enum {
 
 
     /* ---- image ---- */
+    MC_KNOB_IMAGE_SAVING_MS,            /* uploaded image stays "saving" N ms */
+    MC_KNOB_IMAGE_DEFAULT_VISIBILITY,   /* visibility of images created without one */
+    MC_KNOB_IMAGE_SIZE_CAP,             /* upload cap in bytes (0 = the server's) */
 
 
     /* ---- metadata service and config drive ---- */

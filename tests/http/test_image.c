@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "imageapi.h"
+#include "profile.h"
 #include "store.h"
 
 #define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
@@ -788,6 +789,71 @@ Test(image, schemas) {
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/members", NULL, tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "properties.members.items.name"), "member"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- deviation knobs */
+
+static void set_knob(mc_knob_id k, long long v) { T.srv->profile->iv[k] = v; T.srv->profile->src[k] = "test-deviation"; }
+
+Test(image, knob_saving_then_active) {
+    set_knob(MC_KNOB_IMAGE_SAVING_MS, 200);
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"slow\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}");
+    char path[256], file[256];
+    snprintf(path, sizeof path, "/image/v2/images/%s", id);
+    snprintf(file, sizeof file, "/image/v2/images/%s/file", id);
+    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, file, "abc", 3, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-Mockcloud-Deviations"), "test-deviation"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "saving"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "active"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
+    cr_expect(eq(str, r.body, "abc"));
+    mc_resp_free(&r);
+    /* an image deleted while saving: its timer goes with it */
+    char *id2 = create_image(tok, "{\"name\":\"gone\"}");
+    snprintf(file, sizeof file, "/image/v2/images/%s/file", id2);
+    r = mc_call_raw(EVHTTP_REQ_PUT, file, "x", 1, "application/octet-stream", tok, NULL);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s", id2);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    free(id2);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, knob_default_visibility_and_size_cap) {
+    free(T.srv->profile->sv[MC_KNOB_IMAGE_DEFAULT_VISIBILITY]);
+    T.srv->profile->sv[MC_KNOB_IMAGE_DEFAULT_VISIBILITY] = strdup("private");
+    T.srv->profile->src[MC_KNOB_IMAGE_DEFAULT_VISIBILITY] = "old-glance";
+    set_knob(MC_KNOB_IMAGE_SIZE_CAP, 10);
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"v\"}", tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "private"));
+    char file[256];
+    snprintf(file, sizeof file, "/image/v2/images/%s/file", mc_jstr(r.json, "id"));
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_PUT, file, "01234567890", 11, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 413));
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_PUT, file, "0123456789", 10, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 204));
     mc_resp_free(&r);
     free(tok);
     mc_assert_no_leaks();
