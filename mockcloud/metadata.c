@@ -70,12 +70,40 @@ typedef struct md_ctx {
     mc_server *srv;
     mc_req *r;
     mc_record *server;
+    bool quiet;              /* building the whole tree for one file: name deviations by path */
 } md_ctx;
 
-static long long knob(const md_ctx *c, mc_knob_id k) { return c->r ? mc_knob(c->r, k) : mc_knob_srv(c->srv, k); }
+static long long knob(const md_ctx *c, mc_knob_id k) {
+    return c->r && !c->quiet ? mc_knob(c->r, k) : mc_knob_srv(c->srv, k);
+}
 static const char *knob_str(const md_ctx *c, mc_knob_id k) {
-    const char *v = c->r ? mc_knob_str(c->r, k) : mc_knob_srv_str(c->srv, k);
+    const char *v = c->r && !c->quiet ? mc_knob_str(c->r, k) : mc_knob_srv_str(c->srv, k);
     return v ? v : "";
+}
+
+/* The deviations that shaped the file (or listing, or 404) at path p: only
+ * those are named in the reply, not every knob the tree consulted. */
+static void note_path(mc_req *r, char **p, int np, bool found) {
+    const char *leaf = np > 0 ? p[np - 1] : "";
+    bool os = np > 0 && strcmp(p[0], "openstack") == 0;
+    bool keys = false;
+    for (int i = 0; i < np; i++) keys = keys || strcmp(p[i], "public-keys") == 0;
+    if (!found) {
+        if (os) (void)mc_knob(r, MC_KNOB_METADATA_EC2_ONLY);
+        if (strcmp(leaf, "network_data.json") == 0) (void)mc_knob(r, MC_KNOB_METADATA_NETWORK_DATA);
+        if (keys) (void)mc_knob(r, MC_KNOB_METADATA_PUBLIC_KEYS);
+        return;
+    }
+    if (strcmp(leaf, "meta_data.json") == 0) {
+        (void)mc_knob(r, MC_KNOB_METADATA_PUBLIC_KEYS);
+        (void)mc_knob_str(r, MC_KNOB_METADATA_DHCP_DOMAIN);
+    }
+    if (strcmp(leaf, "user_data") == 0 || strcmp(leaf, "user-data") == 0)
+        (void)mc_knob(r, MC_KNOB_METADATA_USER_DATA_BASE64);
+    if (strcmp(leaf, "hostname") == 0 || strcmp(leaf, "local-hostname") == 0 || strcmp(leaf, "public-hostname") == 0)
+        (void)mc_knob_str(r, MC_KNOB_METADATA_DHCP_DOMAIN);
+    if (os && np == 2) (void)mc_knob(r, MC_KNOB_METADATA_NETWORK_DATA);   /* a version listing */
+    if (!os && strcmp(leaf, "meta-data") == 0) (void)mc_knob(r, MC_KNOB_METADATA_PUBLIC_KEYS);
 }
 
 /* ---------------------------------------------------------------- server fields */
@@ -685,10 +713,10 @@ static mc_record *server_or_reply(mc_req *r, char **segs, int nsegs, int *seg0) 
 static int reachable_or_reply(md_ctx *c) {
     long long d = mc_knob_srv(c->srv, MC_KNOB_METADATA_DELAY_S);
     if (d <= 0) return 0;
-    d = mc_knob(c->r, MC_KNOB_METADATA_DELAY_S);
     const char *la = sstr(c, NAMES("OS-SRV-USG:launched_at", "launched_at"));
     double t = la ? mc_time_parse(la) : -1;
     if (t >= 0 && mc_now() - t >= (double)d) return 0;
+    (void)mc_knob(c->r, MC_KNOB_METADATA_DELAY_S);   /* it shaped this reply */
     mc_reply_error(c->r, 503, NULL, "The metadata service is not reachable yet for this instance.");
     return -1;
 }
@@ -727,7 +755,7 @@ static void metadata_get(mc_req *r) {
     int n = split_path(r->path, buf, sizeof buf, segs, 16), s0;
     mc_record *server = server_or_reply(r, segs, n, &s0);
     if (server == NULL) return;
-    md_ctx c = {r->srv, r, server};
+    md_ctx c = {r->srv, r, server, false};
     if (reachable_or_reply(&c) != 0) return;
     segs[15] = NULL;
     char **p = segs + s0;
@@ -765,7 +793,9 @@ static void metadata_get(mc_req *r) {
         evbuffer_add_printf(out, "latest");
         goto text;
     }
+    c.quiet = true;
     tree = md_tree(&c, false);
+    c.quiet = false;
     const cJSON *node = tree;
     bool openstack = strcmp(p[0], "openstack") == 0;
     for (int i = 0; i < np && node != NULL; i++) {
@@ -781,6 +811,7 @@ static void metadata_get(mc_req *r) {
         }
         node = next;
     }
+    note_path(r, p, np, node != NULL);
     if (node == NULL) {
         cJSON_Delete(tree);
         evbuffer_free(out);

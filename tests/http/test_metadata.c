@@ -337,6 +337,11 @@ Test(metadata, knobs_network_data_public_keys_ec2_only) {
     r = md_get(mp(sid, "/latest/meta-data/public-keys"));
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
+    /* a file the deviations did not touch names none */
+    r = md_get(mp(sid, "/latest/meta-data/instance-id"));
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(mc_resp_header(&r, "X-Mockcloud-Deviations") == NULL);
+    mc_resp_free(&r);
     set_knob(MC_KNOB_METADATA_EC2_ONLY, 1);
     r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(int, r.status, 404));
