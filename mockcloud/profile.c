@@ -99,6 +99,8 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                    "Ports on project networks get no IPv4 address (IPv6-only private networks)."},
     [MC_KNOB_NETWORK_AUTO_FIP] = {"network.auto_floating_ip", MC_KNOB_BOOL, 0, 0, 1, NULL,
                                   "A server's port gets a floating IP as soon as it is attached."},
+    [MC_KNOB_NETWORK_PORT_ACTIVE_LAG_MS] = {"network.port_active_lag_ms", MC_KNOB_INT, 0, 0, 3600000, NULL,
+                                            "A server's ports become ACTIVE N ms after the server does."},
     [MC_KNOB_COMPUTE_MAX_MICROVERSION] = {"compute.max_microversion", MC_KNOB_INT, 90, 1, 90, NULL,
                                           "Highest compute microversion 2.N offered (2.1..2.90)."},
     [MC_KNOB_COMPUTE_BUILD_MS] = {"compute.build_ms", MC_KNOB_INT, 300, 0, 3600000, NULL,
@@ -113,6 +115,8 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                      "Time a createImage snapshot spends saving before it is active, in ms."},
     [MC_KNOB_COMPUTE_BUILD_FAIL_PERCENT] = {"compute.build_fail_percent", MC_KNOB_INT, 0, 0, 100, NULL,
                                             "Share of builds that end in ERROR with a fault (No valid host)."},
+    [MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE] = {"compute.addresses_public_private", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                             "Server addresses keyed 'public'/'private' instead of by network name."},
     /* ---- image ---- */
     [MC_KNOB_IMAGE_SAVING_MS] = {"image.saving_ms", MC_KNOB_INT, 0, 0, 3600000, NULL,
                                  "After an upload the image stays 'saving' for N ms before 'active'."},
@@ -409,6 +413,32 @@ cJSON *mc_catalogue_load(const char *dir, char *err, size_t errsz) {
     return devs;
 }
 
+/* VALUE for a list knob: a number replaces the last word of each of the
+ * deviation's own rules ("compute 5" -> "compute 60"); a string is the one
+ * rule. Consumes 'v', returns the new value. */
+static cJSON *list_param(const cJSON *rules, cJSON *v) {
+    if (!cJSON_IsNumber(v) || rules == NULL) return v;
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *x;
+    cJSON one = *rules;
+    one.next = one.prev = NULL;
+    cJSON wrap;
+    memset(&wrap, 0, sizeof wrap);
+    wrap.type = cJSON_Array;
+    wrap.child = &one;
+    const cJSON *list = cJSON_IsString(rules) ? &wrap : rules;
+    cJSON_ArrayForEach(x, list) {
+        if (!cJSON_IsString(x)) continue;
+        char buf[512];
+        mc_strlcpy(buf, x->valuestring, sizeof buf);
+        char *sp = strrchr(buf, ' ');
+        if (sp != NULL) snprintf(sp + 1, sizeof buf - (size_t)(sp + 1 - buf), "%lld", (long long)v->valuedouble);
+        cJSON_AddItemToArray(out, cJSON_CreateString(buf));
+    }
+    cJSON_Delete(v);
+    return out;
+}
+
 /* The catalogue entry 'ref' ("ID" or "ID=VALUE"), as a new deviation object
  * (VALUE set on its "param" knob); NULL with the reason. *cat is loaded on
  * first use. */
@@ -438,6 +468,8 @@ static cJSON *catalogue_ref(const char *dir, cJSON **cat, const char *ref, const
             if (v == NULL) v = cJSON_CreateString(value);
             cJSON *set = mc_json_obj(copy, "set");
             if (set == NULL) set = cJSON_AddObjectToObject(copy, "set");
+            int k = knob_index(param);
+            if (k >= 0 && knobs[k].type == MC_KNOB_LIST) v = list_param(cJSON_GetObjectItemCaseSensitive(set, param), v);
             mc_json_set(set, param, v);
         }
         return copy;

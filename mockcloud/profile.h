@@ -56,6 +56,7 @@ typedef enum {
     MC_KNOB_COMPUTE_DELETE_MS,
     MC_KNOB_COMPUTE_SNAPSHOT_MS,
     MC_KNOB_COMPUTE_BUILD_FAIL_PERCENT,
+    MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE,
 
 
     /* ---- network ---- */
@@ -64,6 +65,7 @@ typedef enum {
     MC_KNOB_NETWORK_BOOT_EXTERNAL,
     MC_KNOB_NETWORK_IPV6_ONLY,
     MC_KNOB_NETWORK_AUTO_FIP,
+    MC_KNOB_NETWORK_PORT_ACTIVE_LAG_MS,
 
 
     /* ---- image ---- */

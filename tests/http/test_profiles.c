@@ -794,3 +794,4 @@ Test(netdev, floating_ip_auto_assigned_on_attach) {
     free(tok);
     mc_assert_no_leaks();
 }
+

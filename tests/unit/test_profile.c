@@ -159,6 +159,12 @@ Test(profile, catalogue_reference_with_a_value, .init = setup) {
     cr_expect(eq(str, p->sv[MC_KNOB_CATALOG_REGION], "north"));
     cr_expect(eq(str, p->name, "conformant+slow-api=1234+catalog-other-region=\"north\""));
     mc_profile_free(p);
+    const char *lag[] = {"list-lag=60"};
+    p = mc_profile_load_with(pdir, "conformant", lag, 1, err, sizeof err);
+    cr_assert(p != NULL, "%s", err);
+    cr_expect(eq(int, p->rules[MC_KNOB_LISTS_HIDE_NEW_S]->from, 60), "a number replaces each rule's N");
+    cr_expect(eq(str, p->rules[MC_KNOB_LISTS_HIDE_NEW_S]->text, "compute 60"));
+    mc_profile_free(p);
     const char *bad[] = {"slow-api=-5"};
     cr_expect(mc_profile_load_with(pdir, "conformant", bad, 1, err, sizeof err) == NULL);
     cr_expect(strstr(err, "latency_ms") != NULL, "%s", err);
@@ -171,7 +177,7 @@ Test(profile, every_shipped_profile_loads) {
     static const char *names[] = {"conformant", "slow-flaky", "proxy-mangled", "rate-limited-proxy",
                                   "legacy-cloud", "private-catalog", "vendor-gateway", "no-neutron",
                                   "provider-network-cloud", "strict-low-quota", "eventually-consistent",
-                                  "ipv6-first-cloud", "paginating-gateway"};
+                                  "ipv6-first-cloud", "paginating-gateway", "unconfigured-guests"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s.json", pdir, names[i]);
         cr_assert(access(path, R_OK) == 0, "%s missing", path);
