@@ -407,7 +407,9 @@ typedef struct fip_ctx {
 static void fip_each(mc_record *fip, void *arg) {
     fip_ctx *f = arg;
     const char *ip = mc_json_str(fip->doc, "floating_ip_address");
-    if (ip) addr_add(f->c, f->net, ip, "floating", f->mac);
+    /* HOOK: nova-network era keys, floating addresses under "public". */
+    const char *key = mc_knob_srv(f->c->srv, MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE) ? "public" : f->net;
+    if (ip) addr_add(f->c, key, ip, "floating", f->mac);
 }
 
 static void port_each(mc_record *port, void *arg) {
@@ -417,6 +419,10 @@ static void port_each(mc_record *port, void *arg) {
     if (net == NULL && net_id) net = mc_store_find(&c->srv->world[MC_K_NETWORK], net_id);
     const char *name = net ? mc_json_str(net->doc, "name") : net_id;
     if (name == NULL) return;
+    /* HOOK: addresses keyed "public"/"private" instead of by network name. */
+    if (mc_knob_srv(c->srv, MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE) && mc_knob_cur(c->srv, MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE))
+        name = net != NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(net->doc, "router:external")) ? "public"
+                                                                                                        : "private";
     const char *mac = mc_json_str(port->doc, "mac_address");
     cJSON *ip;
     cJSON_ArrayForEach(ip, mc_json_arr(port->doc, "fixed_ips")) {
