@@ -1403,11 +1403,15 @@ int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_
 void mc_net_ports_set_status(mc_server *srv, const char *device_id, const char *status) {
     if (device_id == NULL || *device_id == '\0') return;
     bool active = mc_str_eq(status, "ACTIVE");
+    long long lag = active ? mc_knob_srv(srv, MC_KNOB_NETWORK_PORT_ACTIVE_LAG_MS) : 0;
     size_t n;
     mc_record **ports = device_ports(srv, device_id, &n);
     for (size_t i = 0; i < n; i++) {
         mc_record *p = ports[i];
-        mc_json_set_str(p->doc, "status", status);
+        /* HOOK: the port turns ACTIVE later than the server (port_settle). */
+        cJSON_DeleteItemFromObjectCaseSensitive(p->doc, "_active_at");
+        if (lag > 0) cJSON_AddNumberToObject(p->doc, "_active_at", mc_now() + (double)lag / 1000.0);
+        mc_json_set_str(p->doc, "status", lag > 0 ? "DOWN" : status);
         mc_json_set_str(p->doc, "binding:host_id", active ? "mockcloud-compute" : "");
         mc_json_set_str(p->doc, "binding:vif_type", active ? "ovs" : "unbound");
         cJSON *det = cJSON_CreateObject();
@@ -2487,9 +2491,24 @@ static void apply_fields(cJSON *doc, const cJSON *fields) {
 static void drop(cJSON *doc, const char *key) { cJSON_DeleteItemFromObjectCaseSensitive(doc, key); }
 
 /* A copy of the record shaped for the requester. */
+/* A port whose ACTIVE was delayed (network.port_active_lag_ms) becomes
+ * ACTIVE once its time has come; named while it still lags. */
+static void port_settle(mc_req *r, mc_record *port) {
+    cJSON *at = cJSON_GetObjectItemCaseSensitive(port->doc, "_active_at");
+    if (!cJSON_IsNumber(at)) return;
+    if (mc_now() >= at->valuedouble) {
+        mc_json_set_str(port->doc, "status", "ACTIVE");
+        cJSON_DeleteItemFromObjectCaseSensitive(port->doc, "_active_at");
+    } else {
+        mc_knob(r, MC_KNOB_NETWORK_PORT_ACTIVE_LAG_MS);
+    }
+}
+
 static cJSON *render(mc_req *r, const rdef *d, mc_record *rec) {
     mc_server *srv = r->srv;
+    if (d->kind == MC_K_PORT) port_settle(r, rec);
     cJSON *o = cJSON_Duplicate(rec->doc, 1);
+    drop(o, "_active_at");
     bool admin = ctx_admin(r);
     switch (d->kind) {
     case MC_K_NETWORK:

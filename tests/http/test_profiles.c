@@ -795,3 +795,161 @@ Test(netdev, floating_ip_auto_assigned_on_attach) {
     mc_assert_no_leaks();
 }
 
+/* ------------------------------------------------------------ compute through the profile */
+
+TestSuite(compdev, .init = setup, .fini = teardown);
+
+#define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
+
+static mc_resp boot_server(const char *tok, const char *name, const char *networks) {
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":%s}}", name,
+             networks);
+    return mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers", body, tok, "OpenStack-API-Version: compute 2.37\n");
+}
+
+static char *boot_id(const char *tok, const char *name, const char *networks) {
+    mc_resp r = boot_server(tok, name, networks);
+    cr_assert(r.status == 200 || r.status == 202, "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    return id;
+}
+
+static int count_servers(const char *query, const char *tok, mc_resp *keep) {
+    char path[300];
+    snprintf(path, sizeof path, "/compute/v2.1/servers%s", query);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    int n = r.status == 200 ? cJSON_GetArraySize(mc_jpath(r.json, "servers")) : -r.status;
+    if (keep != NULL)
+        *keep = r;
+    else
+        mc_resp_free(&r);
+    return n;
+}
+
+Test(compdev, create_200_and_delete_200_with_body) {
+    char *tok = mc_test_token("demo", "demo");
+    deviate("[\"server-create-200\",\"delete-200-with-body\"]");
+    mc_resp r = boot_server(tok, "vm", "\"none\"");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(lists(&r, "server-create-200"));
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "{}"));
+    cr_expect(lists(&r, "delete-200-with-body"));
+    mc_resp_free(&r);
+    deviate("[]");
+    r = boot_server(tok, "vm2", "\"none\"");
+    cr_expect(eq(int, r.status, 202), "the reference");
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(compdev, addresses_public_private_and_port_lag) {
+    char *tok = mc_test_token("demo", "demo");
+    /* a network with its own name: the reference keys addresses by it */
+    mc_resp n = mc_call(EVHTTP_REQ_POST, "/network/v2.0/networks", "{\"network\":{\"name\":\"blue\"}}", tok, NULL);
+    cr_assert(eq(int, n.status, 201), "%s", n.body);
+    char nets[128], sub[256];
+    snprintf(nets, sizeof nets, "[{\"uuid\":\"%s\"}]", mc_jstr(n.json, "network.id"));
+    snprintf(sub, sizeof sub, "{\"subnet\":{\"network_id\":\"%s\",\"cidr\":\"10.9.0.0/24\",\"ip_version\":4}}",
+             mc_jstr(n.json, "network.id"));
+    mc_resp_free(&n);
+    n = mc_call(EVHTTP_REQ_POST, "/network/v2.0/subnets", sub, tok, NULL);
+    cr_assert(eq(int, n.status, 201), "%s", n.body);
+    mc_resp_free(&n);
+    char *ref = boot_id(tok, "ref", nets);
+    deviate("[\"addresses-public-private\",\"port-active-lag=800\",\"ips-type-missing\"]");
+    char *id = boot_id(tok, "vm", nets);
+    mc_test_sleep_ms(600);   /* compute.build_ms = 300 */
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.status"), "ACTIVE"));
+    cJSON *priv = mc_jpath(r.json, "server.addresses.private");
+    cr_expect(cJSON_IsArray(priv) && cJSON_GetArraySize(priv) > 0, "%s", r.body);
+    cr_expect(mc_jpath(r.json, "server.addresses.private.0.OS-EXT-IPS:type") == NULL);
+    cr_expect(lists(&r, "addresses-public-private"));
+    cr_expect(lists(&r, "ips-type-missing"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/ports?device_id=%s", id);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.0.status"), "DOWN"), "%s", r.body);
+    cr_expect(lists(&r, "port-active-lag"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(900);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.0.status"), "ACTIVE"));
+    cr_expect(mc_jpath(r.json, "ports.0._active_at") == NULL);
+    mc_resp_free(&r);
+    deviate("[]");
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", ref);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(mc_jpath(r.json, "server.addresses.private") == NULL, "the reference keys by network name: %s", r.body);
+    cr_expect(mc_jstr(r.json, "server.addresses.blue.0.addr") != NULL);
+    mc_resp_free(&r);
+    free(id);
+    free(ref);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(compdev, list_deviations_on_servers) {
+    char *tok = mc_test_token("demo", "demo");
+    char *a = boot_id(tok, "web-1", "\"none\""), *b = boot_id(tok, "web-2", "\"none\"");
+    cr_expect(eq(int, count_servers("?name=web", tok, NULL), 2), "Nova's name filter is a regex");
+    cr_expect(eq(int, count_servers("?limit=1", tok, NULL), 1));
+    cr_expect(eq(int, count_servers("?marker=nope", tok, NULL), -400));
+    deviate("[\"name-filter-exact\",\"limit-ignored\",\"marker-unknown-500\",\"changes-since-ignored\"]");
+    mc_resp r;
+    cr_expect(eq(int, count_servers("?name=web", tok, &r), 0));
+    cr_expect(lists(&r, "name-filter-exact"));
+    mc_resp_free(&r);
+    cr_expect(eq(int, count_servers("?name=web-1", tok, NULL), 1));
+    cr_expect(eq(int, count_servers("?limit=1", tok, NULL), 2));
+    cr_expect(eq(int, count_servers("?marker=nope", tok, &r), -500));
+    cr_expect(mc_jpath(r.json, "computeFault") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    cr_expect(eq(int, count_servers("?changes-since=2099-01-01T00:00:00Z", tok, NULL), 2));
+    deviate("[\"list-lag=60\"]");
+    char *c = boot_id(tok, "fresh", "\"none\"");
+    cr_expect(eq(int, count_servers("", tok, NULL), 2), "the new server is not listed yet");
+    cr_expect(eq(int, count_servers("/detail", tok, NULL), 2));
+    free(a);
+    free(b);
+    free(c);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(compdev, versions_without_min_version_and_boot_errors) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/compute", NULL, NULL, NULL);
+    cJSON *v;
+    bool has = false;
+    cJSON_ArrayForEach(v, mc_jpath(r.json, "versions")) has |= mc_jstr(v, "min_version") != NULL;
+    cr_expect(has, "%s", r.body);
+    mc_resp_free(&r);
+    deviate("[\"compute-versions-no-min-version\",\"boot-errors=100\"]");
+    r = mc_call(EVHTTP_REQ_GET, "/compute", NULL, NULL, NULL);
+    cJSON_ArrayForEach(v, mc_jpath(r.json, "versions")) cr_expect(mc_jstr(v, "min_version") == NULL);
+    cr_expect(lists(&r, "compute-versions-no-min-version"));
+    mc_resp_free(&r);
+    char *tok = mc_test_token("demo", "demo");
+    char *id = boot_id(tok, "doomed", "\"none\"");
+    mc_test_sleep_ms(600);
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.status"), "ERROR"));
+    cr_expect(strstr(mc_jstr(r.json, "server.fault.message"), "No valid host") != NULL);
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
