@@ -160,6 +160,29 @@ void mc_router_run(mc_req *r) {
     req_free(r);
 }
 
+/* The query string into 'out'. libevent refuses a key without '=', but
+ * keystoneauth sends "?nocatalog": such a key gets the empty value. A query
+ * that still does not parse leaves 'out' empty. */
+static void parse_query(const char *q, struct evkeyvalq *out) {
+    if (evhttp_parse_query_str(q, out) == 0) return;
+    evhttp_clear_headers(out);
+    char buf[4096];
+    size_t o = 0;
+    for (const char *p = q; *p != '\0';) {
+        size_t n = strcspn(p, "&");
+        bool has_eq = memchr(p, '=', n) != NULL;
+        if (o + n + 3 > sizeof buf) return;
+        if (o > 0) buf[o++] = '&';
+        memcpy(buf + o, p, n);
+        o += n;
+        if (!has_eq && n > 0) buf[o++] = '=';
+        p += n;
+        if (*p == '&') p++;
+    }
+    buf[o] = '\0';
+    if (evhttp_parse_query_str(buf, out) != 0) evhttp_clear_headers(out);
+}
+
 static bool body_method(int m) {
     return m == EVHTTP_REQ_POST || m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_PATCH;
 }
@@ -196,7 +219,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     memcpy(r->req_id + 4, uuid, sizeof uuid);
 
     const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) evhttp_clear_headers(&r->query);
+    if (q != NULL) parse_query(q, &r->query);
 
     const mc_route *found = NULL;
     bool path_known = false;
