@@ -24,8 +24,13 @@ mc_token *mc_auth_token_new(mc_server *srv) {
 }
 
 static void token_free(mc_token *t) {
-    cJSON_Delete(t->body);
+    free(t->body_text);
     free(t);
+}
+
+cJSON *mc_auth_token_json(const mc_token *t) {
+    if (t == NULL || t->body_text == NULL) return NULL;
+    return cJSON_ParseWithLengthOpts(t->body_text, strlen(t->body_text) + 1, NULL, 1);
 }
 
 static void purge_expired(mc_server *srv, double now) {

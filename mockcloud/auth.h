@@ -12,12 +12,17 @@ struct mc_token {
     char appcred_id[40];     /* "" unless issued for an application credential */
     bool admin, member, reader;
     double issued, expires;
-    cJSON *body;             /* {"token": {...}} as issued, with its catalog */
+    char *body_text;         /* {"token": {...}} as issued, printed, without the
+                                catalog (built per reply): ~1 KB, not a tree */
+    bool catalog;            /* replies carry the catalog (scoped, no ?nocatalog) */
+    char audit_id[32];
     UT_hash_handle hh;
 };
 
 /* A fresh token with a random id and the server's TTL; not yet stored. */
 mc_token *mc_auth_token_new(mc_server *srv);
+/* The token's body as a tree the caller owns (NULL if none). */
+cJSON *mc_auth_token_json(const mc_token *tok);
 /* Stores 'tok' (ownership moves). Expired tokens at the head are purged. */
 void mc_auth_add(mc_server *srv, mc_token *tok);
 /* The live token with this id, or NULL (unknown, expired or revoked). */

@@ -339,10 +339,11 @@ static void set_role_flags(mc_token *t, const cJSON *roles) {
     }
 }
 
-/* Builds and stores a token; 'roles' is consumed (NULL when unscoped). */
+/* Builds a token and its body (*body_out, without the catalog); 'roles' is
+ * consumed (NULL when unscoped). token_reply() stores and sends it. */
 static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_record *project,
                              mc_record *domain, cJSON *roles, bool nocatalog, const char *audit_parent,
-                             double expires_cap) {
+                             double expires_cap, cJSON **body_out) {
     mc_server *srv = r->srv;
     mc_token *t = mc_auth_token_new(srv);
     long long ttl = mc_knob_srv(srv, MC_KNOB_IDENTITY_TOKEN_TTL_S);
@@ -359,6 +360,7 @@ static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_reco
     char aid[32];
     mc_rand_bytes(srv, raw, sizeof raw);
     mc_b64url(raw, sizeof raw, aid, sizeof aid);
+    mc_strlcpy(t->audit_id, aid, sizeof t->audit_id);
     cJSON_AddItemToArray(audit, cJSON_CreateString(aid));
     if (audit_parent != NULL) cJSON_AddItemToArray(audit, cJSON_CreateString(audit_parent));
     mc_time_keystone(t->expires, ts);
@@ -381,16 +383,22 @@ static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_reco
     if (roles != NULL) {
         set_role_flags(t, roles);
         cJSON_AddItemToObject(tok, "roles", roles);
-        if (!nocatalog) cJSON_AddItemToObject(tok, "catalog", build_catalog(r, t->project_id));
+        t->catalog = !nocatalog;
     }
-    t->body = root;
-    mc_auth_add(srv, t);
+    *body_out = root;
     return t;
 }
 
-static void reply_token(mc_req *r, const mc_token *t, int status) {
+/* Stores 't' with its body printed (the tree would cost ~16 KB a token with
+ * the catalog; the text ~1 KB), then sends 'body' with the catalog, built
+ * now as on every validation. Consumes 'body'. */
+static void token_reply(mc_req *r, mc_token *t, cJSON *body, int status) {
+    t->body_text = cJSON_PrintUnformatted(body);
+    if (t->body_text == NULL) mc_panic("out of memory");
+    mc_auth_add(r->srv, t);
+    if (t->catalog) cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", build_catalog(r, t->project_id));
     mc_header_set(r, "X-Subject-Token", t->id);
-    mc_reply_json(r, status, cJSON_Duplicate(t->body, 1));
+    mc_reply_json(r, status, body);
 }
 
 /* Resolves "scope"; returns 0 with project/domain set (both NULL =
@@ -467,8 +475,7 @@ static void identity_token_issue(mc_req *r) {
             return;
         }
         user = mc_store_find(&r->srv->world[MC_K_USER], old->user_id);
-        cJSON *aids = mc_json_arr(mc_json_obj(old->body, "token"), "audit_ids");
-        if (cJSON_IsString(cJSON_GetArrayItem(aids, 0))) audit_parent = cJSON_GetArrayItem(aids, 0)->valuestring;
+        audit_parent = old->audit_id;
         expires_cap = old->expires;
         if (user == NULL) {
             reply_401(r, NULL);
@@ -509,14 +516,16 @@ static void identity_token_issue(mc_req *r) {
         cJSON *x;
         cJSON_ArrayForEach(x, mc_json_arr(cred->doc, "roles"))
             add_role_implied(r->srv, roles, mc_store_find(&r->srv->world[MC_K_ROLE], mc_json_str(x, "id")));
-        mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, roles, nocatalog, NULL, expires_cap);
-        cJSON *tok = mc_json_obj(t->body, "token");
+        cJSON *body;
+        mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, roles, nocatalog, NULL,
+                                  expires_cap, &body);
+        cJSON *tok = mc_json_obj(body, "token");
         cJSON *acj = cJSON_AddObjectToObject(tok, "application_credential");
         cJSON_AddStringToObject(acj, "id", cred->id);
         cJSON_AddStringToObject(acj, "name", mc_json_str(cred->doc, "name"));
         cJSON_AddBoolToObject(acj, "restricted", !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cred->doc, "unrestricted")));
         mc_strlcpy(t->appcred_id, cred->id, sizeof t->appcred_id);
-        reply_token(r, t, 201);
+        token_reply(r, t, body, 201);
         return;
     } else {
         mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
@@ -538,9 +547,10 @@ static void identity_token_issue(mc_req *r) {
             return;
         }
     }
+    cJSON *body;
     mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, domain, roles, nocatalog,
-                              audit_parent, expires_cap);
-    reply_token(r, t, 201);
+                              audit_parent, expires_cap, &body);
+    token_reply(r, t, body, 201);
 }
 
 static const mc_token *subject_or_reply(mc_req *r) {
@@ -573,9 +583,10 @@ static void identity_token_validate(mc_req *r) {
         mc_reply_json(r, 200, NULL);
         return;
     }
-    cJSON *body = cJSON_Duplicate(t->body, 1);
-    if (mc_query(r, "nocatalog") != NULL)
-        cJSON_DeleteItemFromObjectCaseSensitive(mc_json_obj(body, "token"), "catalog");
+    cJSON *body = mc_auth_token_json(t);
+    if (body == NULL) mc_panic("out of memory");
+    if (t->catalog && mc_query(r, "nocatalog") == NULL)
+        cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", build_catalog(r, t->project_id));
     mc_header_set(r, "X-Subject-Token", t->id);
     mc_reply_json(r, 200, body);
 }
@@ -1261,7 +1272,8 @@ static void identity_appcred_create(mc_req *r) {
             return;
         }
     /* Roles: the requested subset of the token's roles (all by default). */
-    cJSON *tok_roles = mc_json_arr(mc_json_obj(r->tok->body, "token"), "roles");
+    cJSON *tokj = mc_auth_token_json(r->tok);
+    cJSON *tok_roles = mc_json_arr(mc_json_obj(tokj, "token"), "roles");
     cJSON *want = mc_json_arr(in, "roles");
     cJSON *roles = cJSON_CreateArray();
     const cJSON *x;
@@ -1275,12 +1287,14 @@ static void identity_appcred_create(mc_req *r) {
                 if ((wid && mc_str_eq(wid, mc_json_str(y, "id"))) || (wname && mc_str_eq(wname, mc_json_str(y, "name")))) have = y;
             if (have == NULL) {
                 cJSON_Delete(roles);
+                cJSON_Delete(tokj);
                 mc_reply_error(r, 400, NULL, "Role %.64s is not assigned to the user on the project.", wid ? wid : wname ? wname : "?");
                 return;
             }
             cJSON_AddItemToArray(roles, cJSON_Duplicate(have, 1));
         }
     }
+    cJSON_Delete(tokj);
     char id[33], secret[90];
     mc_uuid_hex(r->srv, id);
     const char *given = mc_json_str(in, "secret");

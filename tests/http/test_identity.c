@@ -477,3 +477,53 @@ Test(identity, application_credential_expiry_keeps_microseconds) {
     free(demo);
     mc_assert_no_leaks();
 }
+
+/* Tokens are stored printed, without the catalog (auth.h): validation gives
+ * back exactly what the issue gave (the catalog rebuilt), ?nocatalog drops
+ * it, a token issued with ?nocatalog never has one, and a rescoped token
+ * carries its parent's audit id second. */
+Test(identity, validate_gives_back_the_issued_token) {
+    static const char *auth =
+        "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+        "{\"id\":\"" DEMO_ID "\",\"password\":\"secret\"}}},"
+        "\"scope\":{\"project\":{\"id\":\"" DEMO_PROJECT "\"}}}}";
+    mc_resp r = post_token(auth);
+    cr_assert(eq(int, r.status, 201));
+    const char *tok = mc_resp_header(&r, "X-Subject-Token");
+    cr_assert(tok != NULL);
+    char hdr[300];
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", tok);
+    mc_resp v = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, v.status, 200));
+    cr_expect(cJSON_Compare(r.json, v.json, 1), "issued %s\nvalidated %s", r.body, v.body);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(v.json, "token.catalog")), 4));
+    mc_resp_free(&v);
+    v = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens?nocatalog", NULL, tok, hdr);
+    cr_expect(eq(int, v.status, 200));
+    cr_expect(mc_jpath(v.json, "token.catalog") == NULL);
+    cr_expect(eq(str, (char *)mc_jstr(v.json, "token.audit_ids.0"), (char *)mc_jstr(r.json, "token.audit_ids.0")));
+    mc_resp_free(&v);
+
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"auth\":{\"identity\":{\"methods\":[\"token\"],\"token\":{\"id\":\"%s\"}},"
+             "\"scope\":{\"project\":{\"id\":\"" DEMO_PROJECT "\"}}}}", tok);
+    mc_resp r2 = post_token(body);
+    cr_expect(eq(int, r2.status, 201));
+    cr_expect(eq(str, (char *)mc_jstr(r2.json, "token.audit_ids.1"), (char *)mc_jstr(r.json, "token.audit_ids.0")));
+    mc_resp_free(&r2);
+
+    mc_resp n = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens?nocatalog", auth, NULL, NULL);
+    cr_assert(eq(int, n.status, 201));
+    cr_expect(mc_jpath(n.json, "token.catalog") == NULL);
+    cr_expect(mc_jpath(n.json, "token.roles") != NULL);
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", mc_resp_header(&n, "X-Subject-Token"));
+    v = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, v.status, 200));
+    cr_expect(mc_jpath(v.json, "token.catalog") == NULL);
+    cr_expect(eq(str, (char *)mc_jstr(v.json, "token.project.id"), DEMO_PROJECT));
+    mc_resp_free(&v);
+    mc_resp_free(&n);
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
