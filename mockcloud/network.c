@@ -1336,7 +1336,9 @@ mc_record *mc_net_port_create(mc_server *srv, const mc_port_req *req, int *statu
         fail(&e, 404, "NetworkNotFound", "Network %s could not be found.", req->network_id ? req->network_id : "");
         goto out;
     }
-    if (!net_usable(net, req->project_id, false)) {
+    /* HOOK: on provider-network clouds servers plug straight into the public network. */
+    bool provider = jbool(net->doc, "router:external") && mc_knob_srv(srv, MC_KNOB_NETWORK_BOOT_EXTERNAL);
+    if (!net_usable(net, req->project_id, false) && !provider) {
         fail(&e, 403, "HTTPForbidden", "Network %s is not shared with project %s.", net->id, req->project_id);
         goto out;
     }

@@ -953,3 +953,18 @@ Test(compdev, versions_without_min_version_and_boot_errors) {
     free(tok);
     mc_assert_no_leaks();
 }
+
+Test(compdev, provider_network_boot_gets_the_public_ip) {
+    char *tok = mc_test_token("demo", "demo");
+    deviate("[\"public-ip-on-port\"]");
+    char *id = boot_id(tok, "edge", "\"auto\"");
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    const char *ip = mc_jstr(r.json, "server.addresses.public.0.addr");
+    cr_expect(ip != NULL && strncmp(ip, "172.24.4.", 9) == 0, "%s", r.body);
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
