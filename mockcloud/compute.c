@@ -966,12 +966,14 @@ static cJSON *keypair_view(mc_req *r, mc_record *k, int mode) {
     return o;
 }
 
-static bool keypair_name_ok(const char *n) {
+/* Before 2.92 Nova allows letters, digits, '_', '-' and ' ' only. */
+static bool keypair_name_ok(mc_req *r, const char *n) {
     size_t l = strlen(n);
     if (l == 0 || l > 255) return false;
     for (const char *p = n; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c < 0x20 || c == 0x7f) return false;
+        if (!mv_ge(r, 92) && !(isalnum(c) || c == '_' || c == '-' || c == ' ')) return false;
     }
     return !isspace((unsigned char)n[0]) && !isspace((unsigned char)n[l - 1]);
 }
@@ -983,7 +985,7 @@ static void compute_keypair_create(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute keypair. 'name' is a required property");
         return;
     }
-    if (!keypair_name_ok(name)) {
+    if (!keypair_name_ok(r, name)) {
         mc_reply_error(r, 400, NULL, "Keypair data is invalid: Keypair name contains unsafe characters");
         return;
     }
@@ -1454,6 +1456,10 @@ static void compute_secgroup_rule_create(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid input received: parent_group_id is required.");
         return;
     }
+    if (!mc_is_uuid(parent)) {
+        mc_reply_error(r, 400, NULL, "Invalid input received: security group id %.64s is not a valid id.", parent);
+        return;
+    }
     mc_record *sg = secgroup_or_reply(r, parent);
     if (sg == NULL) return;
     cJSON *rule = cJSON_CreateObject();
@@ -1492,7 +1498,10 @@ static void compute_secgroup_rule_create(mc_req *r) {
     mc_record *rec = mc_net_secgroup_rule_create(r->srv, req_project(r), rule, &status, err, sizeof err);
     cJSON_Delete(rule);
     if (rec == NULL) {
-        mc_reply_error(r, status, NULL, "%s", err[0] ? err : "Security group rule could not be created.");
+        if (status == 409)   /* Nova answers a duplicate rule with 400 */
+            mc_reply_error(r, 400, NULL, "This rule already exists in group %s", sg->id);
+        else
+            mc_reply_error(r, status, NULL, "%s", err[0] ? err : "Security group rule could not be created.");
         return;
     }
     cJSON *root = cJSON_CreateObject();
@@ -1598,6 +1607,15 @@ static void image_list_common(mc_req *r, bool detail) {
         start = mc_store_next(m);
     }
     const char *name = mc_query(r, "name"), *status = mc_query(r, "status");
+    const char *server = ref_id(mc_query(r, "server")), *type = mc_query(r, "type");
+    long min_disk = -1, min_ram = -1;
+    const char *q = mc_query(r, "minDisk");
+    if (q != NULL && !mc_parse_long(q, 0, 1L << 40, &min_disk)) min_disk = -1;
+    q = mc_query(r, "minRam");
+    if (q != NULL && !mc_parse_long(q, 0, 1L << 40, &min_ram)) min_ram = -1;
+    double since = -1;
+    q = mc_query(r, "changes-since");
+    if (q != NULL) since = mc_time_parse(q);
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "images");
     long n = 0;
@@ -1605,6 +1623,11 @@ static void image_list_common(mc_req *r, bool detail) {
     for (mc_record *img = start; img && (limit < 0 || n < limit); img = mc_store_next(img)) {
         if (mc_image_find(r->srv, img->id, req_project(r)) != img) continue;
         if (name && !mc_str_eq(mc_json_str(img->doc, "name"), name)) continue;
+        if (server && !mc_str_eq(mc_json_str(img->doc, "instance_uuid"), server)) continue;
+        if (type && !mc_str_eq(mc_json_str(img->doc, "image_type"), type)) continue;
+        if (min_disk >= 0 && jint(img->doc, "min_disk") < min_disk) continue;
+        if (min_ram >= 0 && jint(img->doc, "min_ram") < min_ram) continue;
+        if (since >= 0 && mc_time_parse(mc_json_str(img->doc, "updated_at")) < since) continue;
         cJSON *v = image_nova_view(r, img, true);
         if (status && strcasecmp(mc_json_str(v, "status"), status) != 0) {
             cJSON_Delete(v);
@@ -1622,7 +1645,13 @@ static void image_list_common(mc_req *r, bool detail) {
     mc_reply_json(r, 200, root);
 }
 
-static void compute_image_list(mc_req *r) { image_list_common(r, false); }
+static void compute_image_list(mc_req *r) {
+    if (r->method == EVHTTP_REQ_DELETE) {   /* DELETE without an id */
+        mc_reply_error(r, 404, NULL, "The resource could not be found.");
+        return;
+    }
+    image_list_common(r, false);
+}
 static void compute_image_detail(mc_req *r) { image_list_common(r, true); }
 
 static void compute_image_show(mc_req *r) {
@@ -1648,6 +1677,191 @@ static void compute_image_show(mc_req *r) {
     }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "image", image_nova_view(r, img, true));
+    mc_reply_json(r, 200, root);
+}
+
+/* /images/{id}/metadata: the image's extra properties (Nova proxies them to
+ * Glance; here they are the Glance record's own). */
+static bool glance_core_key(const char *k) {
+    if (k[0] == '_') return true;
+    for (int i = 0; glance_core[i]; i++)
+        if (strcmp(glance_core[i], k) == 0) return true;
+    return false;
+}
+
+static mc_record *image_meta_or_reply(mc_req *r, bool write) {
+    if (proxy_gone_or_reply(r, 35)) return NULL;
+    mc_record *img = mc_image_find(r->srv, r->params[0], req_project(r));
+    if (img == NULL) {
+        mc_reply_error(r, 404, NULL, "Image not found.");
+        return NULL;
+    }
+    if (write && !is_admin(r) && !mc_str_eq(mc_json_str(img->doc, "owner"), req_project(r))) {
+        mc_reply_error(r, 403, NULL, "You are not authorized to change image %.64s.", img->id);
+        return NULL;
+    }
+    return img;
+}
+
+static cJSON *image_meta_dict(mc_record *img) {
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *x;
+    cJSON_ArrayForEach(x, img->doc)
+        if (!glance_core_key(x->string) && cJSON_IsString(x)) cJSON_AddStringToObject(o, x->string, x->valuestring);
+    return o;
+}
+
+static void image_touch(mc_record *img) {
+    char ts[32];
+    now_iso(ts);
+    mc_json_set_str(img->doc, "updated_at", ts);
+}
+
+static void compute_image_metadata(mc_req *r) {
+    mc_record *img = image_meta_or_reply(r, r->method != EVHTTP_REQ_GET);
+    if (img == NULL) return;
+    if (r->method != EVHTTP_REQ_GET) {
+        cJSON *in = mc_json_obj(r->body, "metadata");
+        if (in == NULL) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute metadata. 'metadata' is a required property");
+            return;
+        }
+        const cJSON *x;
+        cJSON_ArrayForEach(x, in) {
+            if (!cJSON_IsString(x) || glance_core_key(x->string) || strlen(x->string) > 255) {
+                mc_reply_error(r, 400, NULL, "Invalid image metadata key or value: %.64s", x->string);
+                return;
+            }
+        }
+        if (r->method == EVHTTP_REQ_PUT) {
+            cJSON *old = image_meta_dict(img);
+            cJSON_ArrayForEach(x, old) cJSON_DeleteItemFromObjectCaseSensitive(img->doc, x->string);
+            cJSON_Delete(old);
+        }
+        cJSON_ArrayForEach(x, in) mc_json_set_str(img->doc, x->string, x->valuestring);
+        image_touch(img);
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "metadata", image_meta_dict(img));
+    mc_reply_json(r, 200, root);
+}
+
+static void compute_image_metadata_item(mc_req *r) {
+    mc_record *img = image_meta_or_reply(r, r->method != EVHTTP_REQ_GET);
+    if (img == NULL) return;
+    const char *key = r->params[1];
+    const cJSON *cur = glance_core_key(key) ? NULL : cJSON_GetObjectItemCaseSensitive(img->doc, key);
+    if (!cJSON_IsString(cur)) cur = NULL;
+    if (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_DELETE) {
+        if (cur == NULL) {
+            mc_reply_error(r, 404, NULL, "Image %.64s has no metadata item %.64s.", img->id, key);
+            return;
+        }
+        if (r->method == EVHTTP_REQ_DELETE) {
+            cJSON_DeleteItemFromObjectCaseSensitive(img->doc, key);
+            image_touch(img);
+            mc_reply_json(r, 204, NULL);
+            return;
+        }
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "meta"), key, cur->valuestring);
+        mc_reply_json(r, 200, root);
+        return;
+    }
+    cJSON *meta = mc_json_obj(r->body, "meta");
+    if (meta == NULL || cJSON_GetArraySize(meta) != 1) {
+        mc_reply_error(r, 400, NULL, "Request body contains too many items");
+        return;
+    }
+    const char *v = mc_json_str(meta, key);
+    if (v == NULL) {
+        mc_reply_error(r, 400, NULL, "Request body and URI mismatch");
+        return;
+    }
+    if (glance_core_key(key)) {
+        mc_reply_error(r, 400, NULL, "Invalid image metadata key: %.64s", key);
+        return;
+    }
+    mc_json_set_str(img->doc, key, v);
+    image_touch(img);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "meta"), key, v);
+    mc_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------- extensions, tenant networks */
+
+static const char *const extensions[][2] = {
+    {"os-availability-zone", "AvailabilityZone"}, {"os-extended-server-attributes", "ExtendedServerAttributes"},
+    {"os-extended-status", "ExtendedStatus"}, {"os-flavor-access", "FlavorAccess"},
+    {"os-flavor-extra-specs", "FlavorExtraSpecs"}, {"os-keypairs", "Keypairs"}, {"os-quota-sets", "Quotas"},
+    {"os-security-groups", "SecurityGroups"}, {"os-server-groups", "ServerGroups"},
+    {"os-instance-actions", "InstanceActions"}, {"os-server-tags", "ServerTags"},
+    {"os-hosts", "Hosts"}, {"os-consoles", "Consoles"}, {"os-console-output", "ConsoleOutput"},
+    {"os-hypervisors", "Hypervisors"}, {"os-services", "Services"}, {"os-shelve", "Shelve"},
+    {"os-lock-server", "LockServer"}, {"os-pause-server", "PauseServer"}, {"os-suspend-server", "SuspendServer"},
+    {"os-rescue", "Rescue"}, {"os-create-backup", "CreateBackup"}, {"os-attach-interfaces", "AttachInterfaces"},
+    {"os-server-password", "ServerPassword"}, {"os-tenant-networks", "OSTenantNetworks"},
+    {"os-multiple-create", "MultipleCreate"}, {"os-user-data", "UserData"}, {"os-access-ips", "AccessIPs"},
+    {"os-disk-config", "DiskConfig"}, {"os-config-drive", "ConfigDrive"}, {"os-limits", "Limits"},
+};
+
+static cJSON *extension_view(int i) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "alias", extensions[i][0]);
+    cJSON_AddStringToObject(o, "name", extensions[i][1]);
+    cJSON_AddStringToObject(o, "description", extensions[i][1]);
+    cJSON_AddStringToObject(o, "namespace", "http://docs.openstack.org/compute/ext/fake_xml");
+    cJSON_AddStringToObject(o, "updated", "2014-12-03T00:00:00Z");
+    cJSON_AddArrayToObject(o, "links");
+    return o;
+}
+
+static void compute_extensions(mc_req *r) {
+    int n = (int)(sizeof extensions / sizeof extensions[0]);
+    if (r->nparams == 1) {
+        for (int i = 0; i < n; i++)
+            if (strcmp(extensions[i][0], r->params[0]) == 0) {
+                cJSON *root = cJSON_CreateObject();
+                cJSON_AddItemToObject(root, "extension", extension_view(i));
+                mc_reply_json(r, 200, root);
+                return;
+            }
+        mc_reply_error(r, 404, NULL, "Extension %.64s could not be found.", r->params[0]);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(root, "extensions");
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, extension_view(i));
+    mc_reply_json(r, 200, root);
+}
+
+static cJSON *tenant_network_view(mc_record *n) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", n->id);
+    const char *name = mc_json_str(n->doc, "name");
+    cJSON_AddStringToObject(o, "label", name ? name : "");
+    cJSON_AddNullToObject(o, "cidr");
+    return o;
+}
+
+static void compute_tenant_networks(mc_req *r) {
+    if (proxy_gone_or_reply(r, 35)) return;
+    if (r->nparams == 1) {
+        mc_record *n = mc_net_network_find(r->srv, r->params[0], req_project(r));
+        if (n == NULL) {
+            mc_reply_error(r, 404, NULL, "Network %.64s could not be found.", r->params[0]);
+            return;
+        }
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddItemToObject(root, "network", tenant_network_view(n));
+        mc_reply_json(r, 200, root);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(root, "networks");
+    for (mc_record *n = mc_store_first(&r->srv->world[MC_K_NETWORK]); n; n = mc_store_next(n))
+        if (mc_net_network_find(r->srv, n->id, req_project(r)) == n) cJSON_AddItemToArray(a, tenant_network_view(n));
     mc_reply_json(r, 200, root);
 }
 
@@ -1845,7 +2059,13 @@ const mc_route compute_routes[] = {
     {MC_COMPUTE, GET | PUT | DEL, "/v2.1/os-security-groups/{}", compute_secgroup_show, MC_BODY_OPT},
     {MC_COMPUTE, POST, "/v2.1/os-security-group-rules", compute_secgroup_rule_create, MC_BODY_JSON},
     {MC_COMPUTE, DEL, "/v2.1/os-security-group-rules/{}", compute_secgroup_rule_delete, 0},
-    {MC_COMPUTE, GET, "/v2.1/images", compute_image_list, 0},
+    {MC_COMPUTE, GET | DEL, "/v2.1/images", compute_image_list, 0},
+    {MC_COMPUTE, GET | POST | PUT, "/v2.1/images/{}/metadata", compute_image_metadata, MC_BODY_OPT},
+    {MC_COMPUTE, GET | PUT | DEL, "/v2.1/images/{}/metadata/{}", compute_image_metadata_item, MC_BODY_OPT},
+    {MC_COMPUTE, GET, "/v2.1/extensions", compute_extensions, 0},
+    {MC_COMPUTE, GET, "/v2.1/extensions/{}", compute_extensions, 0},
+    {MC_COMPUTE, GET, "/v2.1/os-tenant-networks", compute_tenant_networks, 0},
+    {MC_COMPUTE, GET, "/v2.1/os-tenant-networks/{}", compute_tenant_networks, 0},
     {MC_COMPUTE, GET, "/v2.1/images/detail", compute_image_detail, 0},
     {MC_COMPUTE, GET | DEL, "/v2.1/images/{}", compute_image_show, 0},
     {MC_COMPUTE, GET | POST, "/v2.1/os-server-groups", compute_server_group_list, MC_BODY_OPT},

@@ -333,10 +333,15 @@ static void server_complete(server_priv *sp) {
         set_state(s, "shelved_offloaded", NULL, 4);
         mc_json_set_str(s->doc, "host", NULL);
         break;
-    case OP_UNSHELVE:
+    case OP_UNSHELVE: {
         set_state(s, "active", NULL, 1);
         mc_json_set_str(s->doc, "host", COMPUTE_HOST);
+        const char *shid = mc_json_str(s->doc, "shelved_image_id");
+        mc_record *img = shid ? mc_image_find(srv, shid, s->project_id) : NULL;
+        if (img != NULL) mc_image_delete(srv, img);
+        cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "shelved_image_id");
         break;
+    }
     case OP_DELETE:
         server_finish_delete(srv, s);
         break;
@@ -1750,6 +1755,11 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
     start_op(r, s, "rebuild", "rebuilding", OP_REBUILD, action_ms(r));
     cJSON *root = cJSON_CreateObject();
     cJSON *v = server_view(r, s, mv_ge(r, 75) ? V_SHOW : V_BASIC);
+    if (mv_ge(r, 54) && !mc_json_has(v, "key_name")) mc_json_set_str(v, "key_name", mc_json_str(s->doc, "key_name"));
+    if (mv_ge(r, 57)) {
+        mc_json_set_str(v, "user_data", mc_json_str(s->doc, "user_data"));
+        cJSON_DeleteItemFromObjectCaseSensitive(v, "OS-EXT-SRV-ATTR:user_data");
+    }
     cJSON_AddStringToObject(v, "adminPass", admin_pass);
     cJSON_AddItemToObject(root, "server", v);
     mc_reply_json(r, 202, root);
@@ -1951,18 +1961,24 @@ static void act_console(mc_req *r, mc_record *s, cJSON *arg) {
         mc_reply_error(r, 409, NULL, "Instance %s is not ready", s->id);
         return;
     }
-    char out[2048];
-    char ts[32];
-    mc_time_iso(mc_now(), ts);
-    const char *lines[] = {"mockcloud virtual console", "Booting the kernel.", "cloud-init: running modules",
-                           NULL};
-    size_t o = 0;
-    int nlines = 0;
-    for (int i = 0; lines[i]; i++) nlines++;
-    int start = length >= 0 && length < nlines ? nlines - (int)length : 0;
-    for (int i = start; lines[i]; i++) o += (size_t)snprintf(out + o, sizeof out - o, "%s\n", lines[i]);
-    if (length < 0 || length > nlines)
-        snprintf(out + o, sizeof out - o, "%s login: ", mc_json_str(s->doc, "hostname"));
+    char log[2048];
+    snprintf(log, sizeof log,
+             "[    0.000000] Linux version 6.1.0 (mockcloud) #1 SMP\n"
+             "[    0.400000] Booting the kernel.\n"
+             "[    1.200000] cloud-init[1]: Cloud-init v. 23.1 running 'init' (mockcloud)\n"
+             "[    1.900000] cloud-init[1]: ci-info: no authorized SSH keys fingerprints found\n"
+             "\n%s login: \n", mc_json_str(s->doc, "hostname"));
+    /* as Nova: with a length, the last N of the lines split on '\n' */
+    const char *out = log;
+    if (length >= 0) {
+        long n = 0;
+        const char *p = log + strlen(log);
+        while (p > log) {
+            if (p[-1] == '\n' && ++n == length) break;
+            p--;
+        }
+        out = length == 0 ? "" : p;
+    }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "output", out);
     mc_reply_json(r, 200, root);
@@ -1988,6 +2004,93 @@ static void act_add_floating_ip(mc_req *r, mc_record *s, cJSON *arg) {
                                                                   : "Use the network API to associate floating IPs.");
 }
 
+/* Shelving snapshots the server into "<name>-shelved" (Nova keeps it in
+ * Glance until unshelve). */
+static void act_shelve(mc_req *r, mc_record *s) {
+    if (state_or_reply(r, s, "shelve", ST_SHELVE, false, true) != 0) return;
+    char name[300];
+    snprintf(name, sizeof name, "%s-shelved", mc_json_str(s->doc, "name"));
+    cJSON *props = cJSON_CreateObject();
+    cJSON_AddStringToObject(props, "instance_uuid", s->id);
+    cJSON_AddStringToObject(props, "image_type", "snapshot");
+    const char *base = s_image(s->doc);
+    if (base[0]) cJSON_AddStringToObject(props, "base_image_ref", base);
+    mc_record *img = mc_image_snapshot_create(r->srv, s->project_id, name, props);
+    cJSON_Delete(props);
+    if (img != NULL) {
+        mc_image_set_status(r->srv, img, "active");
+        mc_json_set_str(s->doc, "shelved_image_id", img->id);
+    }
+    start_op(r, s, "shelve", "shelving", OP_SHELVE, action_ms(r));
+    mc_reply_json(r, 202, NULL);
+}
+
+/* createBackup: a snapshot with image_type "backup"; only the newest
+ * 'rotation' backups of that type are kept. */
+static void act_create_backup(mc_req *r, mc_record *s, cJSON *arg) {
+    const char *name = cJSON_IsObject(arg) ? mc_json_str(arg, "name") : NULL;
+    const char *type = cJSON_IsObject(arg) ? mc_json_str(arg, "backup_type") : NULL;
+    const cJSON *rot = cJSON_IsObject(arg) ? cJSON_GetObjectItemCaseSensitive(arg, "rotation") : NULL;
+    long rotation = -1;
+    if (cJSON_IsNumber(rot)) rotation = (long)rot->valuedouble;
+    else if (cJSON_IsString(rot) && !mc_parse_long(rot->valuestring, 0, 1000000, &rotation)) rotation = -1;
+    if (name == NULL || name[0] == '\0' || type == NULL || rotation < 0) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute createBackup: 'name', 'backup_type' and a "
+                                     "non-negative 'rotation' are required.");
+        return;
+    }
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(arg, "metadata");
+    if (md != NULL && metadata_or_reply(r, md, s->project_id, 0) != 0) return;
+    if (state_or_reply(r, s, "createBackup", ST_SNAPSHOT, false, false) != 0) return;
+    mc_record *img = NULL;
+    if (rotation > 0) {
+        cJSON *props = cJSON_CreateObject();
+        cJSON_AddStringToObject(props, "instance_uuid", s->id);
+        cJSON_AddStringToObject(props, "image_type", "backup");
+        cJSON_AddStringToObject(props, "backup_type", type);
+        cJSON_AddStringToObject(props, "user_id", req_user(r));
+        const char *base = s_image(s->doc);
+        if (base[0]) cJSON_AddStringToObject(props, "base_image_ref", base);
+        const cJSON *x;
+        cJSON_ArrayForEach(x, md) mc_json_set_str(props, x->string, x->valuestring);
+        img = mc_image_snapshot_create(r->srv, s->project_id, name, props);
+        cJSON_Delete(props);
+        if (img == NULL) {
+            mc_reply_error(r, 503, NULL, "The image service is not available to store the backup.");
+            return;
+        }
+        mc_image_set_status(r->srv, img, "active");
+    }
+    /* rotation: newest first, keep 'rotation' */
+    long kept = 0;
+    mc_record *im = mc_store_last(&r->srv->world[MC_K_IMAGE]);
+    while (im != NULL) {
+        mc_record *prev = mc_store_prev(im);
+        if (mc_str_eq(mc_json_str(im->doc, "instance_uuid"), s->id) &&
+            mc_str_eq(mc_json_str(im->doc, "image_type"), "backup") &&
+            mc_str_eq(mc_json_str(im->doc, "backup_type"), type) &&
+            !mc_str_eq(mc_json_str(im->doc, "status"), "deleted")) {
+            if (++kept > rotation) mc_image_delete(r->srv, im);
+        }
+        im = prev;
+    }
+    action_instant(r, s, "createBackup");
+    if (img == NULL) {
+        mc_reply_json(r, 202, NULL);
+        return;
+    }
+    if (mv_ge(r, 45)) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "image_id", img->id);
+        mc_reply_json(r, 202, root);
+        return;
+    }
+    char loc[600];
+    snprintf(loc, sizeof loc, "%s/compute/v2.1/images/%s", r->srv->public_url, img->id);
+    mc_header_set(r, "Location", loc);
+    mc_reply_json(r, 202, NULL);
+}
+
 void compute_server_action(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
@@ -2004,8 +2107,14 @@ void compute_server_action(mc_req *r) {
     else if (strcmp(a, "unpause") == 0) act_simple(r, s, "unpause", "unpause", ST_PAUSED, "unpausing", OP_UNPAUSE);
     else if (strcmp(a, "suspend") == 0) act_simple(r, s, "suspend", "suspend", ST_ACTIVE, "suspending", OP_SUSPEND);
     else if (strcmp(a, "resume") == 0) act_simple(r, s, "resume", "resume", ST_SUSPENDED, "resuming", OP_RESUME);
-    else if (strcmp(a, "shelve") == 0) act_simple(r, s, "shelve", "shelve", ST_SHELVE, "shelving", OP_SHELVE);
-    else if (strcmp(a, "unshelve") == 0) act_simple(r, s, "unshelve", "unshelve", ST_SHELVED, "unshelving", OP_UNSHELVE);
+    else if (strcmp(a, "shelve") == 0) act_shelve(r, s);
+    else if (strcmp(a, "shelveOffload") == 0) {
+        static const char *const shelved[] = {"shelved", NULL};
+        if (state_or_reply(r, s, "shelveOffload", shelved, false, true) != 0) return;
+        start_op(r, s, "shelveOffload", "shelving_offloading", OP_SHELVE, action_ms(r));
+        mc_reply_json(r, 202, NULL);
+    } else if (strcmp(a, "unshelve") == 0) act_simple(r, s, "unshelve", "unshelve", ST_SHELVED, "unshelving", OP_UNSHELVE);
+    else if (strcmp(a, "createBackup") == 0) act_create_backup(r, s, first);
     else if (strcmp(a, "rescue") == 0) {
         if (state_or_reply(r, s, "rescue", ST_RESCUE, false, true) != 0) return;
         char pass[16];

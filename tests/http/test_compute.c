@@ -1162,3 +1162,84 @@ Test(compute, security_groups_proxy_and_server_groups_actions) {
     free(sg);
     mc_assert_no_leaks();
 }
+
+Test(compute, backup_shelve_console_image_metadata_extensions) {
+    char *id = boot("bk", NULL);
+    mc_test_sleep_ms(400);
+    mc_resp r = action(id, "{\"createBackup\":{\"name\":\"b1\",\"backup_type\":\"daily\",\"rotation\":1}}");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    cr_expect(mc_resp_header(&r, "Location") != NULL);
+    mc_resp_free(&r);
+    r = action(id, "{\"createBackup\":{\"name\":\"b2\",\"backup_type\":\"daily\",\"rotation\":1}}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    char q[300];
+    snprintf(q, sizeof q, C "/images/detail?server=%s&type=backup", id);
+    r = get(q);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));   /* rotation 1 */
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "images.0.name"), "b2"));
+    mc_resp_free(&r);
+    r = action(id, "{\"createBackup\":{\"name\":\"b3\"}}");
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    /* console output: the last N lines */
+    r = action(id, "{\"os-getConsoleOutput\":{\"length\":3}}");
+    cr_expect(eq(int, r.status, 200));
+    const char *out = mc_jstr(r.json, "output");
+    int lines = 1;
+    for (const char *p = out; *p; p++) lines += *p == '\n';
+    cr_expect(eq(int, lines, 3));
+    mc_resp_free(&r);
+    /* image metadata through the proxy */
+    snprintf(q, sizeof q, C "/images/detail?server=%s", id);
+    r = get(q);
+    char *img = strdup(mc_jstr(r.json, "images.0.id"));
+    mc_resp_free(&r);
+    char path[300];
+    snprintf(path, sizeof path, C "/images/%s/metadata", img);
+    r = mc_call(EVHTTP_REQ_PUT, path, "{\"metadata\":{\"os_version\":\"1\",\"k\":\"v\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "metadata.k"), "v"));
+    cr_expect(mc_jpath(r.json, "metadata.image_type") == NULL);   /* replaced */
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/images/%s/metadata/k", img);
+    r = get(path);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.k"), "v"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(img);
+    /* shelve keeps a "<name>-shelved" image until unshelve */
+    r = action(id, "{\"shelve\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    char st[32];
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "SHELVED_OFFLOADED"));
+    r = get("/image/v2/images?name=bk-shelved");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));
+    mc_resp_free(&r);
+    r = action(id, "{\"shelve\":null}");
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = action(id, "{\"unshelve\":null}");
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
+    r = get("/image/v2/images?name=bk-shelved");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 0));
+    mc_resp_free(&r);
+    r = get(C "/extensions/os-consoles");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "extension.alias"), "os-consoles"));
+    mc_resp_free(&r);
+    r = get(C "/os-tenant-networks");
+    cr_expect(ge(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
