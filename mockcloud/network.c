@@ -3674,8 +3674,12 @@ static void network_sg_update(mc_req *r) {
     if (in == NULL || if_match_or_reply(r, x) || only_keys_or_reply(r, in, allowed)) return;
     const char *name = mc_json_str(in, "name");
     bool is_default = mc_str_eq(mc_json_str(x->doc, "name"), "default");
-    if (name != NULL && ((is_default && strcmp(name, "default") != 0) || (!is_default && strcmp(name, "default") == 0))) {
+    if (name != NULL && is_default && strcmp(name, "default") != 0) {
         mc_reply_error(r, 400, "SecurityGroupCannotUpdateDefault", "Updating default security group not allowed.");
+        return;
+    }
+    if (name != NULL && !is_default && strcmp(name, "default") == 0) {
+        mc_reply_error(r, 409, "SecurityGroupDefaultAlreadyExists", "Default security group already exists.");
         return;
     }
     cJSON *next = cJSON_Duplicate(x->doc, 1);
@@ -4153,6 +4157,8 @@ static const char *const extensions[][3] = {
     {"stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"},
     {"standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"},
     {"standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."},
+    {"tag", "Tag support", "Enables to set tag on resources."},
+    {"service-type", "Neutron Service Type Management", "API for retrieving service providers for Neutron advanced services"},
     {"standard-attr-tag", "Tag support for resources with standard attribute: port, subnet, subnetpool, network, security_group, router, floatingip", "Enables to set tag on resources with standard attribute."},
     {"standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."},
     {"subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"},
@@ -4253,6 +4259,13 @@ static void network_ipavail_show(mc_req *r) {
     mc_reply_json(r, 200, b);
 }
 
+/* No advanced services: an empty service provider list. */
+static void network_service_providers(mc_req *r) {
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddArrayToObject(b, "service_providers");
+    mc_reply_json(r, 200, b);
+}
+
 /* Agents are not modelled: admins and members see an empty list. */
 static void network_agent_list(mc_req *r) {
     cJSON *b = cJSON_CreateObject();
@@ -4321,6 +4334,7 @@ const mc_route network_routes[] = {
     {MC_NETWORK, G, "/v2.0/quotas/{}/default", network_quota_default, 0},
     {MC_NETWORK, G, "/v2.0/quotas/{}/details", network_quota_details, 0},
     {MC_NETWORK, G, "/v2.0/agents", network_agent_list, 0},
+    {MC_NETWORK, G, "/v2.0/service-providers", network_service_providers, 0},
     {MC_NETWORK, G, "/v2.0/network-ip-availabilities", network_ipavail_list, 0},
     {MC_NETWORK, G, "/v2.0/network-ip-availabilities/{}", network_ipavail_show, 0},
     {MC_NETWORK, G, "/v2.0/{}/{}/tags", network_tags_list, 0},

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,10 @@ mc_server *mc_server_new(struct event_base *base, const mc_config *cfg, bool lis
         }
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
+        /* Linux hands TCP_NODELAY on to accepted sockets: no 40 ms delayed-ACK
+         * stall when a keep-alive reply leaves in two segments. */
+        int one = 1;
+        setsockopt(evhttp_bound_socket_get_fd(srv->sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (getsockname(evhttp_bound_socket_get_fd(srv->sock), (struct sockaddr *)&ss, &len) == 0) {
             if (ss.ss_family == AF_INET)
                 srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
