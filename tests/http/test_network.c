@@ -522,3 +522,157 @@ Test(netapi, device_index_follows_device_id_changes) {
     free(pid);
     mc_assert_no_leaks();
 }
+
+Test(network, subnetpool_allocates_prefixes_and_bulk_ports) {
+    char *pool = create_id("/network/v2.0/subnetpools", "subnetpool",
+                           "{\"subnetpool\":{\"name\":\"sp\",\"prefixes\":[\"10.100.0.0/16\"],\"default_prefixlen\":24}}", tok);
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"pooled\"}}", tok);
+    char body[512];
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"subnetpool_id\":\"%s\"}}", net, pool);
+    mc_resp r = post("/network/v2.0/subnets", body, tok);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "subnet.cidr"), "10.100.0.0/24"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"subnetpool_id\":\"%s\",\"prefixlen\":26}}", net, pool);
+    r = post("/network/v2.0/subnets", body, tok);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "subnet.cidr"), "10.100.1.0/26"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"subnetpool_id\":\"%s\",\"prefixlen\":4}}", net, pool);
+    r = post("/network/v2.0/subnets", body, tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"ports\":[{\"network_id\":\"%s\"},{\"network_id\":\"%s\",\"name\":\"b\"}]}", net, net);
+    r = post("/network/v2.0/ports", body, tok);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "ports")), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.1.fixed_ips.0.ip_address"), "10.100.0.3"));
+    mc_resp_free(&r);
+    /* a failing bulk request leaves nothing behind */
+    snprintf(body, sizeof body, "{\"ports\":[{\"network_id\":\"%s\"},{\"network_id\":\"nope\"}]}", net);
+    r = post("/network/v2.0/ports", body, tok);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "/network/v2.0/ports?network_id=%s", net);
+    r = get(body, tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "ports")), 2));
+    mc_resp_free(&r);
+    free(pool);
+    free(net);
+    mc_assert_no_leaks();
+}
+
+Test(network, port_security_pairs_and_fip_multiple_fixed_ips) {
+    mc_resp r = post("/network/v2.0/ports", "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"port_security_enabled\":false,"
+                     "\"allowed_address_pairs\":[{\"ip_address\":\"10.0.0.200\"}]}}", tok);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = post("/network/v2.0/ports", "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"port_security_enabled\":false}}", tok);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "port.security_groups")), 0));
+    mc_resp_free(&r);
+    r = post("/network/v2.0/ports", "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"fixed_ips\":[{\"ip_address\":\"10.0.0.50\"},"
+             "{\"ip_address\":\"10.0.0.51\"}],\"allowed_address_pairs\":[{\"ip_address\":\"10.0.0.0/28\"}]}}", tok);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "port.allowed_address_pairs.0.mac_address"), (char *)mc_jstr(r.json, "port.mac_address")));
+    char pid[64], body[256];
+    snprintf(pid, sizeof pid, "%s", mc_jstr(r.json, "port.id"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\"}}", pid);
+    r = post("/network/v2.0/floatingips", body, tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\",\"fixed_ip_address\":\"10.0.0.51\"}}", pid);
+    r = post("/network/v2.0/floatingips", body, tok);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "floatingip.fixed_ip_address"), "10.0.0.51"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "floatingip.port_details.network_id"), DEMO_NET));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "floatingip.status"), "ACTIVE"));
+    mc_resp_free(&r);
+    /* the router interface carries the floating IP: 409 on removal */
+    r = get("/network/v2.0/routers?name=router1", tok);
+    char path[256];
+    snprintf(path, sizeof path, "/network/v2.0/routers/%s/remove_router_interface", mc_jstr(r.json, "routers.0.id"));
+    mc_resp_free(&r);
+    r = put(path, "{\"subnet_id\":\"" DEMO_SUBNET "\"}", tok);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(network, sort_desc_page_reverse_and_previous_link) {
+    for (int i = 0; i < 4; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"security_group\":{\"name\":\"g%d\"}}", i);
+        free(create_id("/network/v2.0/security-groups", "security_group", body, alt));
+    }
+    mc_resp r = get("/network/v2.0/security-groups?sort_key=name&sort_dir=desc&limit=2", alt);
+    cr_assert(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_groups.0.name"), "g3"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_groups.1.name"), "g2"));
+    char marker[64];
+    snprintf(marker, sizeof marker, "%s", mc_jstr(r.json, "security_groups.1.id"));
+    mc_resp_free(&r);
+    char path[256];
+    snprintf(path, sizeof path, "/network/v2.0/security-groups?sort_key=name&sort_dir=desc&limit=2&marker=%s", marker);
+    r = get(path, alt);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_groups.0.name"), "g1"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_groups_links.1.rel"), "previous"));
+    snprintf(marker, sizeof marker, "%s", mc_jstr(r.json, "security_groups.0.id"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/security-groups?sort_key=name&sort_dir=desc&limit=2&marker=%s&page_reverse=True", marker);
+    r = get(path, alt);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "security_groups")), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_groups.0.name"), "g3"));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/security-groups?sort_key=bogus", alt);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* Bad input of every shape gives a NeutronError 4xx, never a 5xx or a crash. */
+Test(network, bad_input_is_4xx_neutron_error) {
+    static const char *const paths[] = {"/network/v2.0/networks", "/network/v2.0/subnets", "/network/v2.0/ports",
+                                        "/network/v2.0/routers", "/network/v2.0/floatingips", "/network/v2.0/security-groups",
+                                        "/network/v2.0/security-group-rules", "/network/v2.0/subnetpools"};
+    static const char *const keys[] = {"network", "subnet", "port", "router", "floatingip", "security_group",
+                                       "security_group_rule", "subnetpool"};
+    static const char *const values[] = {
+        "{}", "[]", "1", "\"x\"", "null",
+        "{\"network_id\":\"" DEMO_NET "\",\"ip_version\":4,\"cidr\":\"300.0.0.0/24\"}",
+        "{\"network_id\":\"" DEMO_NET "\",\"ip_version\":\"x\",\"cidr\":17}",
+        "{\"network_id\":\"" DEMO_NET "\",\"ip_version\":6,\"cidr\":\"::/0\",\"allocation_pools\":[{\"start\":1}]}",
+        "{\"network_id\":\"" DEMO_NET "\",\"fixed_ips\":[{\"ip_address\":null}],\"security_groups\":[7]}",
+        "{\"network_id\":\"" DEMO_NET "\",\"fixed_ips\":\"x\",\"allowed_address_pairs\":[{}]}",
+        "{\"network_id\":\"" DEMO_NET "\",\"mac_address\":\"zz\"}",
+        "{\"external_gateway_info\":{\"network_id\":\"" DEMO_NET "\"}}",
+        "{\"external_gateway_info\":\"x\",\"admin_state_up\":\"maybe\"}",
+        "{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":5}",
+        "{\"floating_network_id\":\"" PUBLIC_NET "\",\"floating_ip_address\":\"1.2.3.4\"}",
+        "{\"name\":[1],\"description\":{}}",
+        "{\"security_group_id\":\"nope\",\"direction\":\"up\"}",
+        "{\"prefixes\":[\"10.0.0.0/8\",\"::/0\"]}",
+        "{\"prefixes\":\"x\",\"min_prefixlen\":\"-4\"}",
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        for (size_t j = 0; j < sizeof values / sizeof values[0]; j++) {
+            char body[1024];
+            snprintf(body, sizeof body, "{\"%s\":%s}", keys[i], values[j]);
+            mc_resp r = post(paths[i], body, tok);
+            cr_expect(r.status < 500, "%s %s -> %d %s", paths[i], body, r.status, r.body);
+            if (r.status >= 400) cr_expect(mc_jstr(r.json, "NeutronError.type") != NULL, "%s %s -> %s", paths[i], body, r.body);
+            mc_resp_free(&r);
+        }
+        mc_resp r = post(paths[i], "{\"nothing\":1}", tok);
+        cr_expect(eq(int, r.status, 400));
+        mc_resp_free(&r);
+    }
+    mc_resp r = put("/network/v2.0/routers/x/add_router_interface", "[1]", tok);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = put("/network/v2.0/networks/" DEMO_NET, "{\"network\":{\"bogus\":1}}", tok);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
