@@ -1327,6 +1327,9 @@ mc_record *mc_net_network_auto(mc_server *srv, const char *project_id) {
     return shared;
 }
 
+static mc_record *fip_create(mc_server *srv, const char *project, bool admin, const cJSON *body, nerr *e);
+static void auto_fip(mc_server *srv, mc_record *port);
+
 mc_record *mc_net_port_create(mc_server *srv, const mc_port_req *req, int *status, char *err, size_t errsz) {
     nerr e = {0};
     mc_record *net = mc_store_find(W(srv, MC_K_NETWORK), req->network_id);
@@ -1359,10 +1362,30 @@ mc_record *mc_net_port_create(mc_server *srv, const mc_port_req *req, int *statu
 out:
     cJSON_Delete(fixed);
     if (port == NULL) nerr_copy(&e, status, err, errsz);
+    if (port != NULL && req->device_owner != NULL && strncmp(req->device_owner, "compute:", 8) == 0) auto_fip(srv, port);
     return port;
 }
 
-static mc_record *fip_create(mc_server *srv, const char *project, bool admin, const cJSON *body, nerr *e);
+/* HOOK (IP assignment): a floating IP auto-assigned to every server port on
+ * a project network, as soon as compute creates or attaches it. */
+static void auto_fip(mc_server *srv, mc_record *port) {
+    if (!mc_knob_srv(srv, MC_KNOB_NETWORK_AUTO_FIP)) return;
+    mc_record *pnet = mc_store_find(W(srv, MC_K_NETWORK), mc_json_str(port->doc, "network_id"));
+    if (pnet == NULL || jbool(pnet->doc, "router:external")) return;
+    for (mc_record *n = mc_store_first(W(srv, MC_K_NETWORK)); n; n = mc_store_next(n)) {
+        if (!jbool(n->doc, "router:external")) continue;
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "floating_network_id", n->id);
+        cJSON_AddStringToObject(req, "port_id", port->id);
+        nerr fe = {0};
+        if (fip_create(srv, port->project_id, false, req, &fe) != NULL)
+            mc_knob_cur(srv, MC_KNOB_NETWORK_AUTO_FIP);
+        else
+            mc_log(MC_LOG_DEBUG, "auto floating IP for port %s: %s", port->id, fe.msg);
+        cJSON_Delete(req);
+        return;
+    }
+}
 
 int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_id, const char *device_id,
                        const char *device_owner, int *status, char *err, size_t errsz) {
@@ -1382,23 +1405,7 @@ int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_
     port_set_device(srv, port, device_id);
     mc_json_set_str(port->doc, "device_owner", device_owner ? device_owner : "compute:nova");
     touch(port->doc);
-    /* HOOK (IP assignment): a floating IP auto-assigned to every server port. */
-    mc_record *pnet = mc_store_find(W(srv, MC_K_NETWORK), mc_json_str(port->doc, "network_id"));
-    if (mc_knob_srv(srv, MC_KNOB_NETWORK_AUTO_FIP) && pnet != NULL && !jbool(pnet->doc, "router:external")) {
-        for (mc_record *n = mc_store_first(W(srv, MC_K_NETWORK)); n; n = mc_store_next(n)) {
-            if (!jbool(n->doc, "router:external")) continue;
-            cJSON *req = cJSON_CreateObject();
-            cJSON_AddStringToObject(req, "floating_network_id", n->id);
-            cJSON_AddStringToObject(req, "port_id", port->id);
-            nerr fe = {0};
-            if (fip_create(srv, port->project_id, false, req, &fe) != NULL)
-                mc_knob_cur(srv, MC_KNOB_NETWORK_AUTO_FIP);
-            else
-                mc_log(MC_LOG_DEBUG, "auto floating IP for port %s: %s", port->id, fe.msg);
-            cJSON_Delete(req);
-            break;
-        }
-    }
+    auto_fip(srv, port);
     return 0;
 }
 

@@ -968,3 +968,72 @@ Test(compdev, provider_network_boot_gets_the_public_ip) {
     free(tok);
     mc_assert_no_leaks();
 }
+
+/* The remaining catalogue shapes, each against the reference. */
+Test(compdev, shapes_on_compute_and_network) {
+    char *tok = mc_test_token("demo", "demo");
+    char *a = boot_id(tok, "s1", "\"none\""), *b = boot_id(tok, "s2", "\"none\""), *c = boot_id(tok, "s3", "\"none\"");
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", a);
+    const char *mv = "OpenStack-API-Version: compute 2.60\n";
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, mv);
+    cr_expect(mc_resp_header(&r, "OpenStack-API-Version") != NULL);
+    cr_expect(mc_jpath(r.json, "server.OS-EXT-VENDOR:billing_plan") == NULL);
+    const char *created = mc_jstr(r.json, "server.created");
+    cr_expect(created != NULL && created[strlen(created) - 1] == 'Z');
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/network/v2.0/networks", NULL, tok, NULL);
+    cr_expect(mc_jstr(r.json, "networks.0.project_id") != NULL);
+    mc_resp_free(&r);
+    cr_expect(eq(int, count_servers("", tok, NULL), 3));
+
+    deviate("[\"microversion-headers-stripped\",\"vendor-extra-fields\",\"naive-timestamps\",\"tenant-id-only\"]");
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, mv);
+    cr_expect(mc_resp_header(&r, "OpenStack-API-Version") == NULL);
+    cr_expect(mc_resp_header(&r, "X-OpenStack-Nova-API-Version") == NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.OS-EXT-VENDOR:billing_plan"), "hourly"));
+    created = mc_jstr(r.json, "server.created");
+    cr_expect(created != NULL && strchr(created, 'Z') == NULL, "%s", created);
+    cr_expect(lists(&r, "microversion-headers-stripped"));
+    cr_expect(lists(&r, "vendor-extra-fields"));
+    cr_expect(lists(&r, "naive-timestamps"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/network/v2.0/networks", NULL, tok, NULL);
+    cr_expect(mc_jstr(r.json, "networks.0.project_id") == NULL);
+    cr_expect(mc_jstr(r.json, "networks.0.tenant_id") != NULL);
+    cr_expect(lists(&r, "tenant-id-only"));
+    mc_resp_free(&r);
+
+    deviate("[\"page-cap-with-links\"]");
+    cr_expect(eq(int, count_servers("", tok, &r), 2));
+    cr_expect(cJSON_IsArray(mc_jpath(r.json, "servers_links")), "%s", r.body);
+    mc_resp_free(&r);
+    deviate("[\"page-cap-without-links\"]");
+    cr_expect(eq(int, count_servers("", tok, &r), 2));
+    cr_expect(mc_jpath(r.json, "servers_links") == NULL, "%s", r.body);
+    cr_expect(lists(&r, "page-cap-without-links"));
+    mc_resp_free(&r);
+    free(a);
+    free(b);
+    free(c);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(compdev, floating_ip_assigned_at_boot) {
+    char *tok = mc_test_token("demo", "demo");
+    deviate("[\"floating-ip-auto-assigned\"]");
+    char *id = boot_id(tok, "auto-fip", "\"auto\"");
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    bool floating = false;
+    cJSON *net, *a;
+    cJSON_ArrayForEach(net, mc_jpath(r.json, "server.addresses")) cJSON_ArrayForEach(a, net)
+        floating |= mc_str_eq(mc_jstr(a, "OS-EXT-IPS:type"), "floating");
+    cr_expect(floating, "%s", r.body);
+    mc_resp_free(&r);
+    free(id);
+    free(tok);
+    mc_assert_no_leaks();
+}
