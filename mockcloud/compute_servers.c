@@ -1482,7 +1482,11 @@ void compute_server_create(mc_req *r) {
     }
     /* quota: instances, cores, ram */
     usage u;
-    project_usage(r->srv, project, &u);
+    memset(&u, 0, sizeof u);
+    /* project_usage walks every server: only when a limit applies. */
+    if (quota_limit(r->srv, project, "instances") >= 0 || quota_limit(r->srv, project, "cores") >= 0 ||
+        quota_limit(r->srv, project, "ram") >= 0)
+        project_usage(r->srv, project, &u);
     long vcpus = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cr.flavor->doc, "vcpus"));
     long ram = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cr.flavor->doc, "ram"));
     long count = max_count;
