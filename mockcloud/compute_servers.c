@@ -2580,3 +2580,43 @@ void compute_server_password(mc_req *r) {
     cJSON_AddStringToObject(root, "password", "");
     mc_reply_json(r, 200, root);
 }
+
+/* Bulk seeding for benchmarks (POST /mockcloud/v1/bulk): 'count' copies of
+ * server 'from' in its project and state, with fresh ids, names
+ * "<name>-<n>", no ports and no instance actions. Returns how many were
+ * made, or -1 with the reason in err. */
+long compute_servers_clone(mc_server *srv, const char *from, long count, char *err, size_t errsz) {
+    mc_record *t = mc_store_find(&srv->world[MC_K_SERVER], from);
+    if (t == NULL || t->priv_free != server_priv_free) {
+        snprintf(err, errsz, "No server %.64s to clone.", from ? from : "");
+        return -1;
+    }
+    if (SP(t)->op != OP_NONE || (SP(t)->timer != NULL && evtimer_pending(SP(t)->timer, NULL)) || server_deleted(t)) {
+        snprintf(err, errsz, "Server %.64s is changing state: clone it once it has settled.", from);
+        return -1;
+    }
+    const char *name = mc_json_str(t->doc, "name");
+    for (long i = 0; i < count; i++) {
+        char id[37], nm[300];
+        mc_uuid(srv, id);
+        snprintf(nm, sizeof nm, "%.200s-%ld", name ? name : "server", i + 1);
+        cJSON *d = cJSON_Duplicate(t->doc, 1);
+        mc_json_set_str(d, "name", nm);
+        mc_json_set(d, "num", cJSON_CreateNumber((double)++cs(srv)->instance_seq));
+        mc_json_set(d, "actions", cJSON_CreateArray());
+        mc_record *s2 = mc_store_add(&srv->world[MC_K_SERVER], id, t->project_id, d);
+        if (s2 == NULL) {
+            cJSON_Delete(d);
+            snprintf(err, errsz, "Id clash while cloning.");
+            return -1;
+        }
+        server_priv *sp = malloc(sizeof *sp);
+        if (sp == NULL) mc_panic("out of memory");
+        *sp = *SP(t);
+        sp->timer = NULL;
+        mc_strlcpy(sp->id, id, sizeof sp->id);
+        s2->priv = sp;
+        s2->priv_free = server_priv_free;
+    }
+    return count;
+}

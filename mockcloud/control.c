@@ -256,7 +256,33 @@ static void control_clouds_yaml(mc_req *r) {
     free(yaml);
 }
 
+/* POST /v1/bulk {"kind": "servers", "from": ID, "count": N}: N copies of a
+ * server, for benchmarks that need 1M servers in seconds. */
+static void control_bulk(mc_req *r) {
+    const char *kind = mc_json_str(r->body, "kind");
+    const cJSON *count = cJSON_GetObjectItemCaseSensitive(r->body, "count");
+    if (kind == NULL || strcmp(kind, "servers") != 0) {
+        mc_reply_error(r, 400, NULL, "Expected {\"kind\": \"servers\", \"from\": ID, \"count\": N}.");
+        return;
+    }
+    if (!cJSON_IsNumber(count) || count->valuedouble < 0 || count->valuedouble > 10000000) {
+        mc_reply_error(r, 400, NULL, "'count' must be a number in [0, 10000000].");
+        return;
+    }
+    char err[256];
+    long n = compute_servers_clone(r->srv, mc_json_str(r->body, "from"), (long)count->valuedouble, err, sizeof err);
+    if (n < 0) {
+        mc_reply_error(r, 400, NULL, "%s", err);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "created", (double)n);
+    cJSON_AddNumberToObject(root, "servers", (double)r->srv->world[MC_K_SERVER].count);
+    mc_reply_json(r, 201, root);
+}
+
 const mc_route control_routes[] = {
+    {MC_CONTROL, EVHTTP_REQ_POST, "/v1/bulk", control_bulk, MC_NO_AUTH | MC_BODY_JSON},
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1", control_root, MC_NO_AUTH},
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1/profile", control_profile_show, MC_NO_AUTH},
     {MC_CONTROL, EVHTTP_REQ_PUT | EVHTTP_REQ_POST, "/v1/profile", control_profile_set, MC_NO_AUTH | MC_BODY_JSON},

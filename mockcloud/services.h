@@ -15,6 +15,10 @@ MC_DECLARE_SERVICE(network)
 MC_DECLARE_SERVICE(image)
 MC_DECLARE_SERVICE(metadata)
 
+/* Bulk seeding (control API, benchmarks): 'count' copies of server 'from'.
+ * Returns how many were made, or -1 with the reason in err. */
+long compute_servers_clone(mc_server *srv, const char *from, long count, char *err, size_t errsz);
+
 /* clouds.yaml for the fixture users, with this server's URLs. Caller frees. */
 char *identity_clouds_yaml(mc_server *srv);
 
