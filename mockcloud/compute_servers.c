@@ -445,14 +445,23 @@ static cJSON *server_addresses(mc_server *srv, mc_record *s, bool ext, const cha
 }
 
 static void host_id(const char *project, const char *host, char out[57]) {
+    /* A list page asks for the same (project, host) once per server: the
+     * last digest is kept (a pure function of its input). */
+    static char last_in[256], last_out[57];
     out[0] = '\0';
     if (host == NULL || host[0] == '\0') return;
     char buf[256];
     snprintf(buf, sizeof buf, "%s%s", project, host);
+    if (last_in[0] != '\0' && strcmp(buf, last_in) == 0) {
+        memcpy(out, last_out, sizeof last_out);
+        return;
+    }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_Digest(buf, strlen(buf), md, &n, EVP_sha224(), NULL);
     mc_hex(md, n, out);
+    memcpy(last_in, buf, sizeof last_in);
+    memcpy(last_out, out, sizeof last_out);
 }
 
 enum { V_BASIC = 0, V_DETAIL = 1, V_SHOW = 2 };

@@ -106,3 +106,37 @@ Test(bulk, unlimited_quota_then_limit) {
     free(admin);
     mc_assert_no_leaks();
 }
+
+static const char *host_id_of(const char *tok, const char *id, char *buf, size_t n) {
+    char path[200];
+    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    const char *h = mc_jstr(r.json, "server.hostId");
+    snprintf(buf, n, "%s", h ? h : "(none)");
+    mc_resp_free(&r);
+    return buf;
+}
+
+/* hostId (sha224 of project + host, memoised in compute_servers.c): the same
+ * within a project, different across projects, whatever the call order. */
+Test(bulk, host_id_per_project) {
+    char *tok = mc_test_token("demo", "demo");
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    char *a = boot(tok), *b = boot(alt), *c = boot(tok);
+    char ha[64], hb[64], hc[64], ha2[64];
+    host_id_of(tok, a, ha, sizeof ha);
+    host_id_of(alt, b, hb, sizeof hb);
+    host_id_of(tok, c, hc, sizeof hc);
+    host_id_of(tok, a, ha2, sizeof ha2);
+    cr_expect(eq(sz, strlen(ha), 56), "%s", ha);
+    cr_expect(eq(str, ha, hc));
+    cr_expect(eq(str, ha, ha2));
+    cr_expect(ne(str, ha, hb));
+    cr_expect(eq(sz, strlen(hb), 56), "%s", hb);
+    free(a);
+    free(b);
+    free(c);
+    free(tok);
+    free(alt);
+    mc_assert_no_leaks();
+}
