@@ -14,6 +14,10 @@ cJSON *mc_body_parse(struct evhttp_request *req);
 /* Raw body bytes (borrowed, valid until the reply). */
 const unsigned char *mc_body_raw(mc_req *r, size_t *len);
 
+/* Prints 'body' compactly, exactly as cJSON_PrintUnformatted, but faster:
+ * it turns integer numbers into raw text first, so the tree must only be
+ * deleted afterwards. Caller frees the text with cJSON_free. */
+char *mc_json_print(cJSON *body);
 /* Renders 'body' and sends it with 'status'. Takes ownership of 'body' (NULL
  * for an empty reply). After the call the request is answered. */
 void mc_reply_json(mc_req *r, int status, cJSON *body);

@@ -2,9 +2,11 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "harness.h"
+#include "http.h"
 #include "router.h"
 #include "store.h"
 #include "util.h"
@@ -182,4 +184,37 @@ Test(util, seeded_secrets_are_reproducible) {
     mc_secret_bytes(&a, s1, sizeof s1);
     mc_secret_bytes(&b, s2, sizeof s2);
     cr_expect(eq(int, memcmp(s1, s2, sizeof s1), 0));
+}
+
+/* mc_json_print turns integers into raw text: the bytes must be exactly
+ * cJSON_PrintUnformatted's, for every kind of number and nesting. */
+Test(http, json_print_matches_cjson) {
+    static const double nums[] = {0, -0.0, 1, -1, 42, -7, 1e14 + 1, 999999999999999.0, -999999999999999.0,
+                                  1e15, -1e15, 1e16, 3.5, -0.25, 1e300, 9007199254740992.0, 0.1, 1e-7,
+                                  2147483648.0, -2147483649.0};
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "a");
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber(nums[i]));
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "n", nums[i]);
+        cJSON_AddStringToObject(o, "s", "12");
+        cJSON_AddItemToObjectCS(o, "const", cJSON_CreateNumber(nums[i]));
+        cJSON_AddItemToArray(arr, o);
+    }
+    cJSON_AddItemToObject(root, "nan", cJSON_CreateNumber(NAN));
+    cJSON_AddItemToObject(root, "inf", cJSON_CreateNumber(INFINITY));
+    cJSON_AddNullToObject(root, "null");
+    cJSON_AddTrueToObject(root, "t");
+    cJSON_AddItemToObject(root, "empty", cJSON_CreateArray());
+    cJSON *copy = cJSON_Duplicate(root, 1);
+    char *want = cJSON_PrintUnformatted(copy);
+    char *got = mc_json_print(root);
+    cr_assert(want != NULL && got != NULL);
+    cr_expect(eq(str, got, want));
+    cr_expect(strstr(got, "\"n\":42,") != NULL, "%s", got);
+    cJSON_free(want);
+    cJSON_free(got);
+    cJSON_Delete(copy);
+    cJSON_Delete(root);   /* raw texts are freed with the tree */
 }
