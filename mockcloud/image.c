@@ -42,14 +42,17 @@ typedef struct image_priv {
     size_t len;
     uint64_t gen_seed;       /* != 0: fixture bytes generated on download */
     size_t gen_len;
-    struct event *saving;    /* image.saving_ms: "saving" -> "active" */
+    struct event *saving;    /* image.saving_ms, imports: -> "active" */
     mc_server *srv;
     char id[40];
+    char md5hex[33], shahex[129];   /* of data */
+    cJSON *tasks;            /* import tasks (GET .../tasks) */
 } image_priv;
 
 static void image_priv_free(void *p) {
     image_priv *ip = p;
     if (ip->saving != NULL) event_free(ip->saving);
+    cJSON_Delete(ip->tasks);
     free(ip->data);
     free(ip);
 }
@@ -446,7 +449,7 @@ static int check_writable(const char *key, char *err, size_t errsz) {
         snprintf(err, errsz, "Attribute '%.64s' is read-only.", key);
         return 403;
     }
-    if (in_list(reserved_attrs, key)) {
+    if (in_list(reserved_attrs, key) || strncmp(key, "os_glance", 9) == 0) {   /* os_glance_*: Glance's own */
         snprintf(err, errsz, "Attribute '%.64s' is reserved.", key);
         return 403;
     }
@@ -521,6 +524,7 @@ static void image_image_create(mc_req *r) {
     mc_service_url(r->srv, "/image", url, sizeof url);
     snprintf(loc, sizeof loc, "%s/v2/images/%s", url, id);
     mc_header_set(r, "Location", loc);
+    mc_header_set(r, "OpenStack-image-import-methods", "glance-direct");
     reply_image(r, 201, img);
 }
 
@@ -1085,32 +1089,56 @@ static void image_image_list(mc_req *r) {
 
 /* ---------------------------------------------------------------- data */
 
-/* image.saving_ms: the upload has been "processed". */
+/* image.saving_ms, and imports: the data has been "processed". */
 static void saving_done(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     image_priv *ip = arg;
     mc_record *img = mc_store_find(IMAGES(ip->srv), ip->id);
     if (img == NULL || img->priv != ip) return;
-    if (mc_str_eq(mc_json_str(img->doc, "status"), "saving")) {
+    const char *st = mc_json_str(img->doc, "status");
+    if (mc_str_eq(st, "importing")) {
+        mc_json_set(img->doc, "size", cJSON_CreateNumber((double)ip->len));
+        mc_json_set_str(img->doc, "checksum", ip->md5hex);
+        mc_json_set_str(img->doc, "os_hash_algo", "sha512");
+        mc_json_set_str(img->doc, "os_hash_value", ip->shahex);
+        cJSON *t = cJSON_GetArrayItem(ip->tasks, cJSON_GetArraySize(ip->tasks) - 1);
+        if (t != NULL) {
+            char ts[32];
+            mc_time_iso(mc_now(), ts);
+            mc_json_set_str(t, "status", "success");
+            mc_json_set_str(t, "message", "Import complete");
+            mc_json_set_str(t, "updated_at", ts);
+        }
+    }
+    if (mc_str_eq(st, "saving") || mc_str_eq(st, "importing")) {
         mc_json_set_str(img->doc, "status", "active");
         touch(img);
     }
 }
 
-static void image_file_upload(mc_req *r) {
-    mc_record *img = image_or_reply(r);
-    if (img == NULL || owner_or_reply(r, img, "upload data to") != 0) return;
+static void schedule_done(mc_server *srv, image_priv *ip, long long ms) {
+    if (ip->saving == NULL) ip->saving = evtimer_new(srv->base, saving_done, ip);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(ip->saving, &tv);
+}
+
+/* The request body as image data (PUT /file, PUT /stage): octet-stream
+ * only (415), the image must be queued (409), at most the cap (413). The
+ * evbuffer's chunks stream through md5 and sha512 into one buffer kept in
+ * the image's priv. Returns 0, or -1 when it replied. */
+static int take_data_or_reply(mc_req *r, mc_record *img, const char *to_status) {
     const char *ct = mc_header(r, "Content-Type");
     if (ct == NULL || strncasecmp(ct, "application/octet-stream", 24) != 0 || (ct[24] != '\0' && ct[24] != ';')) {
         mc_reply_error(r, 415, NULL, "Content type '%.64s' is not supported: image data is application/octet-stream.",
                        ct ? ct : "(none)");
-        return;
+        return -1;
     }
     const char *status = mc_json_str(img->doc, "status");
     if (!mc_str_eq(status, "queued")) {
-        mc_reply_error(r, 409, NULL, "Image status transition from %s to saving is not allowed", status ? status : "?");
-        return;
+        mc_reply_error(r, 409, NULL, "Image status transition from %s to %s is not allowed", status ? status : "?",
+                       to_status);
+        return -1;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
     size_t len = evbuffer_get_length(in);
@@ -1121,9 +1149,8 @@ static void image_file_upload(mc_req *r) {
     }
     if (len > cap) {
         mc_reply_error(r, 413, NULL, "Image exceeds the storage quota: %zu bytes, the limit is %zu.", len, cap);
-        return;
+        return -1;
     }
-    /* Stream the evbuffer's chunks through both hashes into one buffer. */
     unsigned char *data = malloc(len ? len : 1);
     if (data == NULL) mc_panic("out of memory");
     mc_md5 md5;
@@ -1146,18 +1173,116 @@ static void image_file_upload(mc_req *r) {
     ip->data = data;
     ip->len = off;
     ip->gen_seed = 0;
-    set_hashes(img, off, &md5, &sha);
+    unsigned char m[16], sh[64];
+    mc_md5_final(&md5, m);
+    mc_sha512_final(&sha, sh);
+    mc_hex(m, 16, ip->md5hex);
+    mc_hex(sh, 64, ip->shahex);
+    return 0;
+}
+
+static void image_file_upload(mc_req *r) {
+    mc_record *img = image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "upload data to") != 0) return;
+    if (mc_knob_srv(r->srv, MC_KNOB_IMAGE_IMPORT_ONLY) && mc_knob(r, MC_KNOB_IMAGE_IMPORT_ONLY)) {
+        mc_reply_error(r, 403, NULL, "You are not authorized to complete upload_image action.");
+        return;
+    }
+    if (take_data_or_reply(r, img, "saving") != 0) return;
+    image_priv *ip = img->priv;
+    mc_json_set(img->doc, "size", cJSON_CreateNumber((double)ip->len));
+    mc_json_set_str(img->doc, "checksum", ip->md5hex);
+    mc_json_set_str(img->doc, "os_hash_algo", "sha512");
+    mc_json_set_str(img->doc, "os_hash_value", ip->shahex);
     long long saving = mc_knob_srv(r->srv, MC_KNOB_IMAGE_SAVING_MS) > 0 ? mc_knob(r, MC_KNOB_IMAGE_SAVING_MS) : 0;
     if (saving > 0) {
         mc_json_set_str(img->doc, "status", "saving");
-        if (ip->saving == NULL) ip->saving = evtimer_new(r->srv->base, saving_done, ip);
-        struct timeval tv = {(time_t)(saving / 1000), (suseconds_t)(saving % 1000) * 1000};
-        evtimer_add(ip->saving, &tv);
+        schedule_done(r->srv, ip, saving);
     } else {
         mc_json_set_str(img->doc, "status", "active");
     }
     touch(img);
     mc_reply_json(r, 204, NULL);
+}
+
+/* ---- interoperable image import (glance-direct), Glance 2.6+ */
+
+static const char *const import_methods[] = {"glance-direct", NULL};
+
+static void image_info_import(mc_req *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *m = cJSON_AddObjectToObject(root, "import-methods");
+    cJSON_AddStringToObject(m, "description", "Import methods available.");
+    cJSON_AddStringToObject(m, "type", "array");
+    cJSON *v = cJSON_AddArrayToObject(m, "value");
+    for (size_t i = 0; import_methods[i] != NULL; i++) cJSON_AddItemToArray(v, cJSON_CreateString(import_methods[i]));
+    mc_reply_json(r, 200, root);
+}
+
+/* PUT /v2/images/{id}/stage: the data, kept aside; status "uploading". */
+static void image_file_stage(mc_req *r) {
+    mc_record *img = image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "upload data to") != 0) return;
+    if (take_data_or_reply(r, img, "uploading") != 0) return;
+    mc_json_set_str(img->doc, "status", "uploading");
+    touch(img);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* POST /v2/images/{id}/import {"method": {"name": "glance-direct"}}: 202,
+ * "importing", then "active" with a task (GET .../tasks) that succeeded. */
+static void image_image_import(mc_req *r) {
+    mc_record *img = image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "import") != 0) return;
+    const char *name = mc_json_str(mc_json_obj(r->body, "method"), "name");
+    if (!in_list(import_methods, name)) {
+        mc_reply_error(r, 400, NULL, "Import method %.64s is not valid: use one of /v2/info/import.",
+                       name ? name : "(missing)");
+        return;
+    }
+    if (!mc_str_eq(mc_json_str(img->doc, "status"), "uploading")) {
+        mc_reply_error(r, 409, NULL, "Image needs to be staged before 'glance-direct' method can be used");
+        return;
+    }
+    image_priv *ip = img->priv;
+    char tid[37], ts[32];
+    mc_uuid(r->srv, tid);
+    mc_time_iso(mc_now(), ts);
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "id", tid);
+    cJSON_AddStringToObject(t, "type", "api_image_import");
+    cJSON_AddStringToObject(t, "status", "processing");
+    cJSON_AddStringToObject(t, "owner", img->project_id);
+    cJSON *input = cJSON_AddObjectToObject(t, "input");
+    cJSON_AddStringToObject(input, "image_id", img->id);
+    cJSON_AddItemToObject(input, "import_req", cJSON_Duplicate(r->body, 1));
+    cJSON_AddItemToObject(input, "backend", cJSON_CreateNull());
+    cJSON_AddNullToObject(t, "result");
+    cJSON_AddStringToObject(t, "message", "");
+    cJSON_AddStringToObject(t, "image_id", img->id);
+    cJSON_AddStringToObject(t, "request_id", r->req_id);
+    cJSON_AddStringToObject(t, "user_id", r->tok ? r->tok->user_id : "");
+    cJSON_AddStringToObject(t, "created_at", ts);
+    cJSON_AddStringToObject(t, "updated_at", ts);
+    cJSON_AddStringToObject(t, "expires_at", ts);
+    if (ip->tasks == NULL) ip->tasks = cJSON_CreateArray();
+    cJSON_AddItemToArray(ip->tasks, t);
+    mc_json_set_str(img->doc, "status", "importing");
+    mc_json_set_str(img->doc, "os_glance_import_task", tid);
+    touch(img);
+    long long ms = mc_knob_srv(r->srv, MC_KNOB_IMAGE_SAVING_MS) > 0 ? mc_knob(r, MC_KNOB_IMAGE_SAVING_MS) : 100;
+    schedule_done(r->srv, ip, ms);
+    mc_reply_json(r, 202, NULL);
+}
+
+/* GET /v2/images/{id}/tasks (2.12). */
+static void image_task_list(mc_req *r) {
+    mc_record *img = image_or_reply(r);
+    if (img == NULL) return;
+    image_priv *ip = img->priv;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "tasks", ip->tasks ? cJSON_Duplicate(ip->tasks, 1) : cJSON_CreateArray());
+    mc_reply_json(r, 200, root);
 }
 
 static void image_file_download(mc_req *r) {
@@ -1169,8 +1294,9 @@ static void image_file_download(mc_req *r) {
     }
     image_priv *ip = img->priv;
     const char *sum = mc_json_str(img->doc, "checksum");
-    if (mc_str_eq(mc_json_str(img->doc, "status"), "saving")) {
-        mc_reply_json(r, 204, NULL);   /* not stored yet */
+    const char *st = mc_json_str(img->doc, "status");
+    if (!mc_str_eq(st, "active") && !mc_str_eq(st, "deactivated")) {
+        mc_reply_json(r, 204, NULL);   /* queued, saving, uploading, importing: no stored data yet */
     } else if (ip->data != NULL) {
         if (sum) mc_header_set(r, "Content-MD5", sum);
         mc_reply_bytes(r, 200, "application/octet-stream", ip->data, ip->len);
@@ -1463,6 +1589,10 @@ const mc_route image_routes[] = {
     {MC_IMAGE, DEL,   "/v2/images/{}",                        image_image_delete,     0},
     {MC_IMAGE, PUT,   "/v2/images/{}/file",                   image_file_upload,      MC_BODY_RAW},
     {MC_IMAGE, GET,   "/v2/images/{}/file",                   image_file_download,    0},
+    {MC_IMAGE, PUT,   "/v2/images/{}/stage",                  image_file_stage,       MC_BODY_RAW},
+    {MC_IMAGE, POST,  "/v2/images/{}/import",                 image_image_import,     MC_BODY_JSON},
+    {MC_IMAGE, GET,   "/v2/images/{}/tasks",                  image_task_list,        0},
+    {MC_IMAGE, GET,   "/v2/info/import",                      image_info_import,      0},
     {MC_IMAGE, PUT,   "/v2/images/{}/tags/{}",                image_tag_update,       0},
     {MC_IMAGE, DEL,   "/v2/images/{}/tags/{}",                image_tag_delete,       0},
     {MC_IMAGE, GET,   "/v2/images/{}/members",                image_member_list,      0},

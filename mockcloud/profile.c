@@ -124,6 +124,8 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                           "Visibility of an image created without one (Glance since Pike: shared)."},
     [MC_KNOB_IMAGE_SIZE_CAP] = {"image.size_cap", MC_KNOB_INT, 0, 0, 1099511627776LL, NULL,
                                 "Image uploads above N bytes are refused with 413 (0 = only the server's upload cap)."},
+    [MC_KNOB_IMAGE_IMPORT_ONLY] = {"image.import_only", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                   "PUT /v2/images/{id}/file is forbidden (403, policy upload_image): only image import works."},
     /* ---- metadata service and config drive ---- */
     [MC_KNOB_METADATA_NETWORK_DATA] = {"metadata.network_data", MC_KNOB_BOOL, 1, 0, 1, NULL,
                                        "Serve network_data.json (metadata service and config drive); 0 = 404 / absent."},

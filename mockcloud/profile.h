@@ -72,6 +72,7 @@ typedef enum {
     MC_KNOB_IMAGE_SAVING_MS,            /* uploaded image stays "saving" N ms */
     MC_KNOB_IMAGE_DEFAULT_VISIBILITY,   /* visibility of images created without one */
     MC_KNOB_IMAGE_SIZE_CAP,             /* upload cap in bytes (0 = the server's) */
+    MC_KNOB_IMAGE_IMPORT_ONLY,          /* PUT .../file forbidden: use import */
 
 
     /* ---- metadata service and config drive ---- */

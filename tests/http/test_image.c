@@ -222,6 +222,7 @@ Test(image, create_rejects_bad_values) {
         {"{\"status\":\"active\"}", 403},              /* read-only */
         {"{\"size\":5}", 403},
         {"{\"deleted\":true}", 403},                   /* reserved */
+        {"{\"os_glance_foo\":\"bar\"}", 403},          /* os_glance_* is Glance's namespace */
         {"{\"min_disk\":-1}", 400},
         {"{\"min_ram\":\"big\"}", 400},
         {"{\"protected\":\"yes\"}", 400},
@@ -370,6 +371,7 @@ Test(image, patch_errors_leave_the_image_unchanged) {
         {"[{\"op\":\"replace\",\"path\":\"/nope\",\"value\":\"x\"}]", PATCH_CT, 409},
         {"[{\"op\":\"remove\",\"path\":\"/nope\"}]", PATCH_CT, 409},
         {"[{\"op\":\"remove\",\"path\":\"/name\"}]", PATCH_CT, 403},
+        {"[{\"op\":\"add\",\"path\":\"/os_glance_foo\",\"value\":\"bar\"}]", PATCH_CT, 403},
         {"[{\"op\":\"replace\",\"path\":\"/visibility\",\"value\":\"public\"}]", PATCH_CT, 403},
         {"[{\"op\":\"replace\",\"path\":\"/disk_format\",\"value\":\"bogus\"}]", PATCH_CT, 400},
         {"[{\"op\":\"replace\",\"path\":\"/name\"}]", PATCH_CT, 400},
@@ -855,6 +857,85 @@ Test(image, knob_default_visibility_and_size_cap) {
     r = mc_call_raw(EVHTTP_REQ_PUT, file, "0123456789", 10, "application/octet-stream", tok, NULL);
     cr_expect(eq(int, r.status, 204));
     mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- import */
+
+Test(image, glance_direct_import) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/info/import", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "import-methods.value.0"), "glance-direct"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"imp\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}",
+                tok, NULL);
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-image-import-methods"), "glance-direct"));
+    char id[64], path[256], stage[256], imp[256];
+    snprintf(id, sizeof id, "%s", mc_jstr(r.json, "id"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s", id);
+    snprintf(stage, sizeof stage, "%s/stage", path);
+    snprintf(imp, sizeof imp, "%s/import", path);
+    /* import before staging: 409 */
+    r = mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"glance-direct\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = mc_call_raw(EVHTTP_REQ_PUT, stage, "staged!", 7, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "uploading"));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "size")));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"web-download\",\"uri\":\"http://x\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 400));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"glance-direct\"}}", tok, NULL);
+    cr_expect(eq(int, r.status, 202));
+    char req_id[64];
+    snprintf(req_id, sizeof req_id, "%s", mc_resp_header(&r, "x-openstack-request-id"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "importing"));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(200);
+    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "active"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "size"), 7));
+    cr_expect(eq(sz, strlen(mc_jstr(r.json, "checksum")), 32));
+    mc_resp_free(&r);
+    char tasks[300];
+    snprintf(tasks, sizeof tasks, "%s/tasks", path);
+    r = mc_call(EVHTTP_REQ_GET, tasks, NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tasks")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tasks.0.status"), "success"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tasks.0.request_id"), req_id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tasks.0.input.import_req.method.name"), "glance-direct"));
+    mc_resp_free(&r);
+    snprintf(tasks, sizeof tasks, "%s/file", path);
+    r = mc_call(EVHTTP_REQ_GET, tasks, NULL, tok, NULL);
+    cr_expect(eq(str, r.body, "staged!"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+Test(image, knob_import_only_forbids_upload) {
+    set_knob(MC_KNOB_IMAGE_IMPORT_ONLY, 1);
+    char *tok = mc_test_token("demo", "demo");
+    char *id = create_image(tok, "{\"name\":\"io\"}");
+    char path[256];
+    snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
+    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/image/v2/images/%s/stage", id);
+    r = mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    free(id);
     free(tok);
     mc_assert_no_leaks();
 }
