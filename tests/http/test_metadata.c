@@ -364,10 +364,12 @@ Test(metadata, knobs_user_data_base64_hostname_delay) {
     r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "web-server-1"));
     mc_resp_free(&r);
-    set_knob(MC_KNOB_METADATA_DELAY_S, 1);   /* ACTIVE just now: not yet */
+    /* launched_at has whole seconds: ACTIVE just now is less than 2 s ago */
+    set_knob(MC_KNOB_METADATA_DELAY_S, 2);
     r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(int, r.status, 503));
     mc_resp_free(&r);
+    set_knob(MC_KNOB_METADATA_DELAY_S, 1);
     mc_test_sleep_ms(1100);
     r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(int, r.status, 200));
