@@ -132,7 +132,13 @@ static void stable_id(const char *a, const char *b, char out[33]) {
     for (const char *p = b; *p; p++) h1 = (h1 ^ (unsigned char)*p) * 1099511628211ULL;
     for (const char *p = b; *p; p++) h2 = (h2 ^ (unsigned char)*p) * 1469598103934665603ULL;
     for (const char *p = a; *p; p++) h2 = (h2 ^ (unsigned char)*p) * 1469598103934665603ULL;
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    /* "%016llx%016llx" by hand: sixteen ids a catalog, one catalog a token. */
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[i] = hex[(h1 >> (60 - 4 * i)) & 15];
+        out[16 + i] = hex[(h2 >> (60 - 4 * i)) & 15];
+    }
+    out[32] = '\0';
 }
 
 static const char *region_name(mc_server *srv) {

@@ -527,3 +527,18 @@ Test(identity, validate_gives_back_the_issued_token) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+/* Catalog ids are stable across restarts and builds (FNV-1a of type and
+ * interface, printed as 32 hex digits): pinned to the values clients saw. */
+Test(identity, catalog_ids_are_stable) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_assert(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "catalog.0.type"), "identity"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "catalog.0.id"), "57fbdead837a3711c6d7b94cada5e7ff"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "catalog.0.endpoints.0.interface"), "public"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "catalog.0.endpoints.0.id"), "f2badff3a5a075c8ad1fa649a021e34a"));
+    mc_resp_free(&r);
+    free(tok);
+    mc_assert_no_leaks();
+}
