@@ -3104,10 +3104,18 @@ static void network_network_delete(mc_req *r) {
     for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p)) {
         if (!mc_str_eq(mc_json_str(p->doc, "network_id"), net->id)) continue;
         if (mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:dhcp")) continue;
+        if (mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:floatingip")) {
+            /* unassociated floating IPs go with their network, associated ones hold it */
+            mc_record *f = mc_store_find(W(srv, MC_K_FLOATINGIP), mc_json_str(p->doc, "device_id"));
+            if (f == NULL || cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f->doc, "port_id"))) continue;
+        }
         mc_reply_error(r, 409, "NetworkInUse", "Unable to complete operation on network %s. There are one or more ports still in use on the network.", net->id);
         return;
     }
-    /* auto-deleted: DHCP ports */
+    /* auto-deleted: DHCP ports and unassociated floating IPs */
+    mc_record *f, *ft;
+    HASH_ITER(hh, W(srv, MC_K_FLOATINGIP)->head, f, ft)
+        if (mc_str_eq(mc_json_str(f->doc, "floating_network_id"), net->id)) fip_destroy(srv, f);
     mc_record *p, *t;
     HASH_ITER(hh, W(srv, MC_K_PORT)->head, p, t)
         if (mc_str_eq(mc_json_str(p->doc, "network_id"), net->id)) port_destroy(srv, p);

@@ -202,6 +202,15 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     const char *rest = NULL;
     const mc_service_def *svc = mc_router_service(pathbuf, &rest);
     if (svc != NULL && svc->svc == MC_COMPUTE) rest = strip_compute_project(rest, cbuf, sizeof cbuf);
+    /* Neutron accepts a ".json" format suffix on every resource path. */
+    if (svc != NULL && svc->svc == MC_NETWORK && rest != NULL) {
+        size_t rl = strlen(rest);
+        if (rl > 5 && strcmp(rest + rl - 5, ".json") == 0 && rl - 5 < sizeof cbuf) {
+            memcpy(cbuf, rest, rl - 5);
+            cbuf[rl - 5] = '\0';
+            rest = cbuf;
+        }
+    }
     mc_req *r = req_new(rest && *rest ? rest : "/");
     r->svc = svc ? svc->svc : MC_IDENTITY;
     r->ev = req;

@@ -676,3 +676,28 @@ Test(network, bad_input_is_4xx_neutron_error) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+Test(network, external_network_goes_with_its_unassociated_fips_and_json_suffix) {
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"ext2\",\"router:external\":true}}", adm);
+    char body[512], path[256];
+    snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"198.51.100.0/24\"}}", net);
+    mc_resp r = post("/network/v2.0/subnets", body, adm);
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"%s\"}}", net);
+    char *fip = create_id("/network/v2.0/floatingips", "floatingip", body, adm);
+    snprintf(path, sizeof path, "/network/v2.0/networks/%s", net);
+    r = del(path, adm);
+    cr_expect(eq(int, r.status, 204), "%s", r.body);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/floatingips/%s", fip);
+    r = get(path, adm);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/quotas/" DEMO_PROJECT "/details.json", adm);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota.port.limit"), 500));
+    mc_resp_free(&r);
+    free(net);
+    free(fip);
+    mc_assert_no_leaks();
+}
