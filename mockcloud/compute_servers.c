@@ -2569,8 +2569,12 @@ void compute_server_interface(mc_req *r) {
         return;
     }
     if (r->method == EVHTTP_REQ_DELETE) {
-        /* the network interface offers no single-port detach */
-        mc_reply_error(r, 409, NULL, "Detaching a single interface is not supported by this cloud.");
+        static const char *const ok_states[] = {"active", "paused", "stopped", NULL};
+        if (state_or_reply(r, s, "detach_interface", ok_states, false, true) != 0) return;
+        mc_net_port_release(r->srv, s->id, c.found->id);
+        action_instant(r, s, "detach_interface");
+        touch(s);
+        mc_reply_json(r, 202, NULL);
         return;
     }
     cJSON *root = cJSON_CreateObject();

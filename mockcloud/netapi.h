@@ -31,6 +31,8 @@ void mc_net_ports_set_status(mc_server *srv, const char *device_id, const char *
 /* Deletes the ports created for a device and detaches the attached ones;
  * disassociates their floating IPs. */
 void mc_net_ports_release(mc_server *srv, const char *device_id);
+/* The same for one port of the device (Nova's interface detach). */
+void mc_net_port_release(mc_server *srv, const char *device_id, const char *port_id);
 /* Calls fn for each port of a device, in creation order. */
 void mc_net_ports_each(mc_server *srv, const char *device_id, void (*fn)(mc_record *port, void *arg), void *arg);
 /* Calls fn for each floating IP associated with a port. */

@@ -1434,24 +1434,34 @@ void mc_net_ports_set_status(mc_server *srv, const char *device_id, const char *
     free(ports);
 }
 
+/* A port compute created is deleted; one it was given is detached. */
+static void port_release_one(mc_server *srv, mc_record *p) {
+    port_priv *pp = p->priv;
+    if (pp != NULL && pp->device_created) {
+        port_destroy(srv, p);
+        return;
+    }
+    port_set_device(srv, p, "");
+    mc_json_set_str(p->doc, "device_owner", "");
+    mc_json_set_str(p->doc, "status", "DOWN");
+    mc_json_set_str(p->doc, "binding:host_id", "");
+    mc_json_set_str(p->doc, "binding:vif_type", "unbound");
+    mc_json_set(p->doc, "binding:vif_details", cJSON_CreateObject());
+    touch(p->doc);
+}
+
 void mc_net_ports_release(mc_server *srv, const char *device_id) {
     size_t n;
     mc_record **ports = device_ports(srv, device_id, &n);
-    for (size_t i = 0; i < n; i++) {
-        mc_record *p = ports[i];
-        port_priv *pp = p->priv;
-        if (pp != NULL && pp->device_created) {
-            port_destroy(srv, p);
-        } else {
-            port_set_device(srv, p, "");
-            mc_json_set_str(p->doc, "device_owner", "");
-            mc_json_set_str(p->doc, "status", "DOWN");
-            mc_json_set_str(p->doc, "binding:host_id", "");
-            mc_json_set_str(p->doc, "binding:vif_type", "unbound");
-            mc_json_set(p->doc, "binding:vif_details", cJSON_CreateObject());
-            touch(p->doc);
-        }
-    }
+    for (size_t i = 0; i < n; i++) port_release_one(srv, ports[i]);
+    free(ports);
+}
+
+void mc_net_port_release(mc_server *srv, const char *device_id, const char *port_id) {
+    size_t n;
+    mc_record **ports = device_ports(srv, device_id, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ports[i]->id, port_id) == 0) port_release_one(srv, ports[i]);
     free(ports);
 }
 

@@ -1023,6 +1023,27 @@ Test(compute, ports_addresses_ips_and_interfaces) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "interfaceAttachments.0.port_id"), port));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "interfaceAttachments.0.net_id"), PRIVATE_NET));
     mc_resp_free(&r);
+    /* attach a second interface, then detach it: the port it created is gone */
+    r = post(path, "{\"interfaceAttachment\":{\"net_id\":\"" PRIVATE_NET "\"}}");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    char *port2 = strdup(mc_jstr(r.json, "interfaceAttachment.port_id"));
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "interfaceAttachments")), 2));
+    mc_resp_free(&r);
+    char dpath[400];
+    snprintf(dpath, sizeof dpath, "%s/%s", path, port2);
+    r = mc_call(EVHTTP_REQ_DELETE, dpath, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    mc_resp_free(&r);
+    r = get(path);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "interfaceAttachments")), 1));
+    mc_resp_free(&r);
+    snprintf(dpath, sizeof dpath, "/network/v2.0/ports/%s", port2);
+    r = get(dpath);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(port2);
     /* the ip filter is a regex on the addresses */
     char q[200];
     snprintf(q, sizeof q, C "/servers?ip=^%s$", ip);
