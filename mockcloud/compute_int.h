@@ -24,6 +24,7 @@ typedef struct compute_state {
     cJSON *zones;            /* array of zone names */
     uint64_t keypair_seq;
     uint64_t instance_seq;
+    size_t deleted_count;    /* soft-deleted servers kept in the store */
 } compute_state;
 
 typedef struct usage {

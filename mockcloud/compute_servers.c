@@ -231,6 +231,25 @@ static void set_launched(mc_record *s) {
     mc_json_set_str(s->doc, "launched_at", ts);
 }
 
+/* Deleted servers stay as Nova's soft-deleted rows (changes-since lists
+ * them, their instance actions stay readable), but only the newest
+ * DELETED_KEEP: past twice that, the oldest are purged, as Nova's
+ * archive_deleted_rows would, so a create/delete workload stays bounded. */
+#define DELETED_KEEP 1000
+
+static void purge_deleted(mc_server *srv, const mc_record *keep) {
+    compute_state *st = cs(srv);
+    mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]);
+    while (s != NULL && st->deleted_count > DELETED_KEEP) {
+        mc_record *next = mc_store_next(s);
+        if (s != keep && server_deleted(s)) {
+            mc_store_delete(&srv->world[MC_K_SERVER], s);
+            st->deleted_count--;
+        }
+        s = next;
+    }
+}
+
 static void server_finish_delete(mc_server *srv, mc_record *s) {
     mc_net_ports_release(srv, s->id);
     /* leave server groups */
@@ -250,6 +269,7 @@ static void server_finish_delete(mc_server *srv, mc_record *s) {
     now_iso(ts);
     mc_json_set_str(s->doc, "terminated_at", ts);
     set_state(s, "deleted", NULL, 0);
+    if (++cs(srv)->deleted_count > 2 * DELETED_KEEP) purge_deleted(srv, s);
 }
 
 static void server_complete(server_priv *sp) {

@@ -1264,3 +1264,40 @@ Test(compute, backup_shelve_console_image_metadata_extensions) {
     free(id);
     mc_assert_no_leaks();
 }
+
+/* Only the newest 1000..2000 deleted servers are kept (Nova's archived rows). */
+Test(compute, deleted_servers_are_purged_past_the_retention) {
+    char *first = NULL, *last = NULL;
+    mc_resp q = mc_call(EVHTTP_REQ_PUT, C "/os-quota-sets/" DEMO_PROJECT,
+                        "{\"quota_set\":{\"instances\":-1,\"cores\":-1,\"ram\":-1}}", admin_tok, NULL);
+    cr_assert(eq(int, q.status, 200));
+    mc_resp_free(&q);
+    for (int i = 0; i < 2002; i++) {
+        mc_resp r = mc_call(EVHTTP_REQ_POST, C "/servers",
+                            "{\"server\":{\"name\":\"p\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\"}}",
+                            tok, "OpenStack-API-Version: compute 2.37\n");
+        cr_assert(eq(int, r.status, 202), "%s", r.body);
+        char path[200];
+        snprintf(path, sizeof path, C "/servers/%s", mc_jstr(r.json, "server.id"));
+        if (i == 0) first = strdup(mc_jstr(r.json, "server.id"));
+        free(last);
+        last = strdup(mc_jstr(r.json, "server.id"));
+        mc_resp_free(&r);
+        r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
+        mc_resp_free(&r);
+    }
+    mc_test_sleep_ms(300);
+    char path[300];
+    snprintf(path, sizeof path, C "/servers/%s/os-instance-actions", last);
+    mc_resp r = getv(path, "2.21");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "instanceActions")), 2));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, C "/servers/%s/os-instance-actions", first);
+    r = getv(path, "2.21");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(first);
+    free(last);
+    mc_assert_no_leaks();
+}
