@@ -225,6 +225,10 @@ static void send_final(mc_req *r, int status, size_t bytes) {
         send_truncated(r, status, bytes);
         return;
     }
+    if (r->wire_slow_ms > 0 && bytes > 0 && r->method != EVHTTP_REQ_HEAD) {
+        mc_profile_stream(r, status, bytes);
+        return;
+    }
     evhttp_send_reply(r->ev, status, mc_status_phrase(status), NULL);
 }
 

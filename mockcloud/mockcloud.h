@@ -126,6 +126,7 @@ struct mc_req {
     char deviations[256];     /* ids of deviations that shaped this reply */
     double t_start;           /* when the request arrived (journal latency) */
     long wire_truncate;       /* >= 0: send only this many body bytes, then close */
+    long wire_slow_ms;        /* > 0: the body trickles out over about N ms */
 };
 
 struct mc_server {

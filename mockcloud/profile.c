@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "router.h"
 
+#include <event2/buffer.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -705,6 +706,7 @@ struct mc_fault {
     int status;               /* answer with this error (0 = none) */
     bool drop;                /* close the connection without a reply */
     long truncate;            /* >= 0: cut the reply body after N bytes */
+    long slow_body_ms;        /* > 0: the real body trickles out over N ms */
     long delay_ms;
     long retry_after;         /* Retry-After on the status reply (0 = none) */
     long count;               /* replies left (0 = unlimited) */
@@ -723,8 +725,20 @@ typedef struct {
     double t;
 } recent_ent;
 
+/* A reply body trickling out (slow-body fault). Holds no mc_req. */
+typedef struct mc_stream {
+    struct evhttp_request *req;
+    struct evbuffer *rest;
+    struct event *timer;
+    size_t piece;
+    long tick_ms;
+    mc_server *srv;
+    struct mc_stream *next;
+} mc_stream;
+
 struct mc_profile_state {
     mc_deferred *deferred;
+    mc_stream *streams;
     uint64_t next_fault_id;
     double rl_start;
     long rl_count;
@@ -776,8 +790,65 @@ void mc_profile_server_free(mc_server *srv) {
         free(d);
         d = next;
     }
+    mc_stream *s = srv->pstate->streams;
+    while (s != NULL) {
+        mc_stream *next = s->next;
+        event_free(s->timer);
+        evbuffer_free(s->rest);
+        /* The connection frees the request, unless the client left and
+         * libevent detached it. */
+        if (evhttp_request_get_connection(s->req) == NULL) evhttp_request_free(s->req);
+        free(s);
+        s = next;
+    }
     free(srv->pstate);
     srv->pstate = NULL;
+}
+
+static void stream_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    mc_stream *s = arg;
+    struct evbuffer *piece = evbuffer_new();
+    evbuffer_remove_buffer(s->rest, piece, s->piece);
+    evhttp_send_reply_chunk(s->req, piece);   /* a no-op once the client left */
+    evbuffer_free(piece);
+    if (evbuffer_get_length(s->rest) > 0) {
+        struct timeval tv = {s->tick_ms / 1000, (s->tick_ms % 1000) * 1000};
+        evtimer_add(s->timer, &tv);
+        return;
+    }
+    evhttp_send_reply_end(s->req);   /* frees the request */
+    for (mc_stream **pp = &s->srv->pstate->streams; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    event_free(s->timer);
+    evbuffer_free(s->rest);
+    free(s);
+}
+
+void mc_profile_stream(mc_req *r, int status, size_t bytes) {
+    struct mc_profile_state *st = pstate(r->srv);
+    mc_stream *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->rest = evbuffer_new()) == NULL) mc_panic("out of memory");
+    evbuffer_add_buffer(s->rest, evhttp_request_get_output_buffer(r->ev));
+    char len[32];
+    snprintf(len, sizeof len, "%zu", bytes);
+    mc_header_set(r, "Content-Length", len);   /* not chunked: the length is known */
+    s->req = r->ev;
+    s->srv = r->srv;
+    s->piece = (bytes + 9) / 10;
+    s->tick_ms = r->wire_slow_ms / 10 > 0 ? r->wire_slow_ms / 10 : 1;
+    s->timer = evtimer_new(r->srv->base, stream_tick, s);
+    if (s->timer == NULL) mc_panic("cannot stream a reply");
+    s->next = st->streams;
+    st->streams = s;
+    evhttp_send_reply_start(r->ev, status, mc_status_phrase(status));
+    struct timeval tv = {0, 0};
+    evtimer_add(s->timer, &tv);
 }
 
 static void deferred_unlink(mc_server *srv, mc_deferred *d) {
@@ -883,6 +954,7 @@ static cJSON *fault_json(const mc_fault *f) {
     if (f->status) cJSON_AddNumberToObject(o, "status", f->status);
     if (f->drop) cJSON_AddBoolToObject(o, "drop", true);
     if (f->truncate >= 0) cJSON_AddNumberToObject(o, "truncate", (double)f->truncate);
+    if (f->slow_body_ms > 0) cJSON_AddNumberToObject(o, "slow_body_ms", (double)f->slow_body_ms);
     cJSON_AddNumberToObject(o, "delay_ms", (double)f->delay_ms);
     if (f->retry_after) cJSON_AddNumberToObject(o, "retry_after", (double)f->retry_after);
     cJSON_AddNumberToObject(o, "count", (double)f->count);
@@ -918,7 +990,7 @@ static bool spec_num(const cJSON *spec, const char *key, double min, double max,
 cJSON *mc_fault_add(mc_server *srv, const cJSON *spec, char *err, size_t errsz) {
     static const char *allowed[] = {"method", "service", "path", "body", "status", "drop", "truncate",
                                     "delay_ms", "retry_after", "count", "seconds", "probability",
-                                    "message", NULL};
+                                    "message", "slow_body_ms", NULL};
     if (!cJSON_IsObject(spec)) {
         snprintf(err, errsz, "a fault is a JSON object");
         return NULL;
@@ -928,7 +1000,7 @@ cJSON *mc_fault_add(mc_server *srv, const cJSON *spec, char *err, size_t errsz) 
         for (int i = 0; allowed[i]; i++) ok |= strcmp(kv->string, allowed[i]) == 0;
         if (!ok) {
             snprintf(err, errsz, "unknown key '%.64s' (allowed: method, service, path, body, status, drop, "
-                                 "truncate, delay_ms, retry_after, count, seconds, probability, message)",
+                                 "truncate, slow_body_ms, delay_ms, retry_after, count, seconds, probability, message)",
                      kv->string);
             return NULL;
         }
@@ -980,6 +1052,9 @@ cJSON *mc_fault_add(mc_server *srv, const cJSON *spec, char *err, size_t errsz) 
     if (!spec_num(spec, "delay_ms", 0, 600000, &v, err, errsz)) goto fail;
     f->delay_ms = (long)v;
     v = 0;
+    if (!spec_num(spec, "slow_body_ms", 0, 600000, &v, err, errsz)) goto fail;
+    f->slow_body_ms = (long)v;
+    v = 0;
     if (!spec_num(spec, "retry_after", 0, 86400, &v, err, errsz)) goto fail;
     f->retry_after = (long)v;
     double seconds = 0;
@@ -992,13 +1067,13 @@ cJSON *mc_fault_add(mc_server *srv, const cJSON *spec, char *err, size_t errsz) 
     if (!spec_num(spec, "count", 0, 1e9, &v, err, errsz)) goto fail;
     f->count = (long)v;
     if (!spec_num(spec, "probability", 0, 1, &f->probability, err, errsz)) goto fail;
-    int actions = (f->status != 0) + f->drop + (f->truncate >= 0);
+    int actions = (f->status != 0) + f->drop + (f->truncate >= 0) + (f->slow_body_ms > 0);
     if (actions > 1) {
-        snprintf(err, errsz, "choose one of 'status', 'drop', 'truncate'");
+        snprintf(err, errsz, "choose one of 'status', 'drop', 'truncate', 'slow_body_ms'");
         goto fail;
     }
     if (actions == 0 && f->delay_ms == 0) {
-        snprintf(err, errsz, "a fault needs 'status', 'drop', 'truncate' or 'delay_ms'");
+        snprintf(err, errsz, "a fault needs 'status', 'drop', 'truncate', 'slow_body_ms' or 'delay_ms'");
         goto fail;
     }
     struct mc_profile_state *st = pstate(srv);
@@ -1046,7 +1121,7 @@ static int fault_apply(mc_req *r, mc_fault *f, bool *taken) {
     f->hits++;
     int status = f->status;
     bool drop = f->drop;
-    long truncate = f->truncate, delay = f->delay_ms, retry_after = f->retry_after;
+    long truncate = f->truncate, delay = f->delay_ms, retry_after = f->retry_after, slow = f->slow_body_ms;
     char message[300];
     if (f->message[0])
         mc_strlcpy(message, f->message, sizeof message);
@@ -1066,6 +1141,7 @@ static int fault_apply(mc_req *r, mc_fault *f, bool *taken) {
         return -1;
     }
     if (truncate >= 0) r->wire_truncate = truncate;
+    if (slow > 0) r->wire_slow_ms = slow;
     if (delay > 0) return defer(r, delay, D_RUN, 0, 0, NULL);
     *taken = false;
     return 0;

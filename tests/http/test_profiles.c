@@ -439,6 +439,40 @@ Test(faults, truncated_body_and_delay) {
     mc_assert_no_leaks();
 }
 
+Test(faults, slow_body_arrives_whole_but_late) {
+    mc_resp full = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    mc_resp f = add_fault("{\"path\":\"/identity/v3\",\"slow_body_ms\":300}");
+    cr_assert(eq(int, f.status, 201), "%s", f.body);
+    mc_resp_free(&f);
+    double t0 = mc_now();
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(ge(dbl, mc_now() - t0, 0.25));
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, full.body), "the whole body, in pieces");
+    mc_resp_free(&r);
+    mc_resp_free(&full);
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 200), "the keep-alive connection is still usable");
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(faults, slow_body_to_a_client_that_leaves_or_a_server_that_stops) {
+    mc_resp f = add_fault("{\"path\":\"/identity/v3\",\"slow_body_ms\":2000,\"count\":2}");
+    mc_resp_free(&f);
+    for (int i = 0; i < 2; i++) {
+        struct evhttp_connection *c =
+            evhttp_connection_base_new(T.base, NULL, "127.0.0.1", (unsigned short)T.srv->port);
+        struct evhttp_request *req = evhttp_request_new(pending_cb, NULL);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "localhost");
+        evhttp_make_request(c, req, EVHTTP_REQ_GET, "/identity/v3");
+        mc_test_sleep_ms(300);
+        evhttp_connection_free(c);   /* the first client leaves mid-body */
+        if (i == 0) mc_test_sleep_ms(2000);   /* the stream runs to its end */
+    }
+    /* the second stream is still running when teardown frees the server */
+}
+
 Test(faults, invalid_specs_are_400_and_reset_clears) {
     static const char *bad[] = {
         "{}", "{\"status\":200}", "{\"status\":503,\"drop\":true}", "{\"method\":\"FETCH\",\"status\":500}",
