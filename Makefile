@@ -47,7 +47,9 @@ build/release/mockcloud-tests: $(LIBSRC:%.c=build/release/%.o) $(TESTSRC:%.c=bui
 build/asan/mockcloud-tests: $(LIBSRC:%.c=build/asan/%.o) $(TESTSRC:%.c=build/asan/%.o)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(CRIT_LIBS)
 
-build/asan/mockcloud: $(LIBSRC:%.c=build/asan/%.o) build/asan/mockcloud/main.o
+# The server under ASan+UBSan, for running real clients against it.
+bin/mockcloud-asan: $(LIBSRC:%.c=build/asan/%.o) build/asan/mockcloud/main.o
+	@mkdir -p bin
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 run: bin/mockcloud
