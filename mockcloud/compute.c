@@ -525,11 +525,15 @@ static void compute_flavor_create(mc_req *r) {
     bool pub = true;
     e = cJSON_GetObjectItemCaseSensitive(in, "os-flavor-access:is_public");
     if (e != NULL) {
-        if (!cJSON_IsBool(e)) {
+        bool b;
+        if (cJSON_IsBool(e))
+            pub = cJSON_IsTrue(e);
+        else if (cJSON_IsString(e) && mc_str_bool(e->valuestring, &b))   /* Nova's boolean: "True", "0"... */
+            pub = b;
+        else {
             mc_reply_error(r, 400, NULL, "Invalid input for field/attribute os-flavor-access:is_public.");
             return;
         }
-        pub = cJSON_IsTrue(e);
     }
     char idbuf[64];
     const cJSON *idv = cJSON_GetObjectItemCaseSensitive(in, "id");
@@ -539,6 +543,8 @@ static void compute_flavor_create(mc_req *r) {
         mc_strlcpy(idbuf, u, sizeof idbuf);
     } else if (cJSON_IsString(idv) && idv->valuestring[0] != '\0' && strlen(idv->valuestring) <= 255) {
         mc_strlcpy(idbuf, idv->valuestring, sizeof idbuf);
+    } else if (cJSON_IsNumber(idv) && idv->valuedouble == (double)(long long)idv->valuedouble) {
+        snprintf(idbuf, sizeof idbuf, "%lld", (long long)idv->valuedouble);
     } else {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute id.");
         return;

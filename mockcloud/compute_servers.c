@@ -765,10 +765,11 @@ static void server_list_common(mc_req *r, bool detail) {
     f.locked = -1;
     f.changes_since = f.changes_before = -1;
     bool admin = is_admin(r);
-    int at;
-    if (mc_query_bool_or_reply(r, "all_tenants", &at) != 0) return;
-    if (mc_query(r, "all_tenants") != NULL && at == -1) at = 1;
-    if (at == 1 || (mc_query(r, "all_tenants") && mc_query(r, "all_tenants")[0] == '\0')) {
+    /* Nova: all_tenants present means yes, unless it says false/0/no */
+    const char *atv = mc_query(r, "all_tenants");
+    bool atb = true;
+    if (atv != NULL && atv[0] != '\0' && mc_str_bool(atv, &atb) && !atb) atv = NULL;
+    if (atv != NULL) {
         if (!admin) {
             mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.");
             return;
@@ -2124,6 +2125,24 @@ static void act_create_backup(mc_req *r, mc_record *s, cJSON *arg) {
     mc_reply_json(r, 202, NULL);
 }
 
+/* Admin os-resetState: vm_state active or error, task cleared. */
+static void act_reset_state(mc_req *r, mc_record *s, cJSON *arg) {
+    if (!is_admin(r)) {
+        mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:os-admin-actions:reset_state to be performed.");
+        return;
+    }
+    const char *st = cJSON_IsObject(arg) ? mc_json_str(arg, "state") : NULL;
+    if (st == NULL || (strcmp(st, "active") != 0 && strcmp(st, "error") != 0)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute state. Value: %.32s. is not one of ['active', 'error']",
+                       st ? st : "None");
+        return;
+    }
+    cancel(s);
+    action_instant(r, s, "resetState");
+    set_state(s, st, NULL, -1);
+    mc_reply_json(r, 202, NULL);
+}
+
 void compute_server_action(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
@@ -2148,6 +2167,7 @@ void compute_server_action(mc_req *r) {
         mc_reply_json(r, 202, NULL);
     } else if (strcmp(a, "unshelve") == 0) act_simple(r, s, "unshelve", "unshelve", ST_SHELVED, "unshelving", OP_UNSHELVE);
     else if (strcmp(a, "createBackup") == 0) act_create_backup(r, s, first);
+    else if (strcmp(a, "os-resetState") == 0) act_reset_state(r, s, first);
     else if (strcmp(a, "rescue") == 0) {
         if (state_or_reply(r, s, "rescue", ST_RESCUE, false, true) != 0) return;
         char pass[16];

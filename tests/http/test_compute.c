@@ -252,12 +252,15 @@ Test(compute, flavor_admin_create_extra_specs_access_delete) {
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_POST, C "/flavors",
                 "{\"flavor\":{\"name\":\"x\",\"id\":\"x1\",\"ram\":64,\"vcpus\":1,\"disk\":0,"
-                "\"os-flavor-access:is_public\":false}}", admin_tok, NULL);
+                "\"os-flavor-access:is_public\":\"False\"}}", admin_tok, NULL);
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor.id"), "x1"));
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_POST, C "/flavors", "{\"flavor\":{\"name\":\"x\",\"ram\":64,\"vcpus\":1,\"disk\":0}}", admin_tok, NULL);
     cr_expect(eq(int, r.status, 409));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, C "/flavors", "{\"flavor\":{\"name\":\"y\",\"id\":987,\"ram\":64,\"vcpus\":1,\"disk\":0}}", admin_tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor.id"), "987"));
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_POST, C "/flavors/x1/os-extra_specs", "{\"extra_specs\":{\"hw:numa_nodes\":\"1\"}}", admin_tok, NULL);
     cr_expect(eq(int, r.status, 200));
@@ -566,10 +569,27 @@ Test(compute, server_list_filters_and_pagination) {
     r = get(C "/servers?marker=00000000-0000-0000-0000-000000000000");
     cr_expect(eq(int, r.status, 400));
     mc_resp_free(&r);
-    /* admins see every project with all_tenants */
+    /* admins see every project with all_tenants (any value but false; empty too) */
     r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=True", NULL, admin_tok, NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
     mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=", NULL, admin_tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=false", NULL, admin_tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
+    mc_resp_free(&r);
+    /* an admin resets a server's state */
+    char rpath[200];
+    snprintf(rpath, sizeof rpath, C "/servers/%s/action", a);
+    r = post(rpath, "{\"os-resetState\":{\"state\":\"error\"}}");
+    cr_expect(eq(int, r.status, 403));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, rpath, "{\"os-resetState\":{\"state\":\"error\"}}", admin_tok, NULL);
+    cr_expect(eq(int, r.status, 202));
+    mc_resp_free(&r);
+    char st[32];
+    cr_expect(eq(str, (char *)status_of(a, st, sizeof st), "ERROR"));
     free(a);
     free(b);
     free(c);
