@@ -405,6 +405,17 @@ static bool flavor_match(const mc_record *f, void *arg) {
     return true;
 }
 
+/* oslo's bool_from_string: t/true/on/y/yes/1 and f/false/off/n/no/0. */
+static bool loose_bool(const char *s, bool *out) {
+    static const char *const yes[] = {"t", "true", "on", "y", "yes", "1", NULL};
+    static const char *const no[] = {"f", "false", "off", "n", "no", "0", NULL};
+    for (int i = 0; yes[i]; i++)
+        if (strcasecmp(s, yes[i]) == 0) return (*out = true);
+    for (int i = 0; no[i]; i++)
+        if (strcasecmp(s, no[i]) == 0) return !(*out = false);
+    return false;
+}
+
 static void flavor_list_common(mc_req *r, bool detail) {
     flavor_filter ff = {r, 1, 0, 0};
     const char *ip = mc_query(r, "is_public");
@@ -412,7 +423,7 @@ static void flavor_list_common(mc_req *r, bool detail) {
         bool b;
         if (strcasecmp(ip, "none") == 0)
             ff.is_public = is_admin(r) ? -1 : 1;
-        else if (mc_str_bool(ip, &b))
+        else if (loose_bool(ip, &b))
             ff.is_public = b ? 1 : (is_admin(r) ? 0 : 1);
         else {
             mc_reply_error(r, 400, NULL, "Invalid is_public filter [%.64s]", ip);
@@ -675,7 +686,7 @@ static void compute_flavor_extra_spec(mc_req *r) {
             return;
         }
         cJSON_DeleteItemFromObjectCaseSensitive(specs, key);
-        mc_reply_json(r, 202, NULL);
+        mc_reply_json(r, 200, NULL);
         return;
     }
     if (r->body == NULL || cJSON_GetArraySize(r->body) != 1) {

@@ -777,9 +777,11 @@ static void server_list_common(mc_req *r, bool detail) {
         f.all_tenants = true;
     }
     if (admin) {
-        f.project = mc_query(r, "project_id");
-        if (f.project == NULL) f.project = mc_query(r, "tenant_id");
-        if (f.project != NULL) f.all_tenants = true;
+        /* as Nova: tenant_id/project_id only count with all_tenants */
+        if (f.all_tenants) {
+            f.project = mc_query(r, "project_id");
+            if (f.project == NULL) f.project = mc_query(r, "tenant_id");
+        }
         f.host = mc_query(r, "host");
     }
     status_ctx sc = {&f, false, ""};

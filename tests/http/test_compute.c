@@ -278,6 +278,12 @@ Test(compute, flavor_admin_create_extra_specs_access_delete) {
     r = get(C "/flavors/x1");
     cr_expect(eq(int, r.status, 200));
     mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/flavors/detail?is_public=f", NULL, admin_tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "flavors.0.id"), "6"));   /* private only */
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_DELETE, C "/flavors/x1/os-extra_specs/hw:numa_nodes", NULL, admin_tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_GET, C "/flavors/1/os-flavor-access", NULL, admin_tok, NULL);
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
@@ -574,6 +580,12 @@ Test(compute, server_list_filters_and_pagination) {
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=", NULL, admin_tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/servers?tenant_id=" DEMO_PROJECT, NULL, admin_tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));   /* without all_tenants */
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants&tenant_id=" DEMO_PROJECT, NULL, admin_tok, NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=false", NULL, admin_tok, NULL);
