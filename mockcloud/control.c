@@ -281,6 +281,29 @@ static void control_bulk(mc_req *r) {
     mc_reply_json(r, 201, root);
 }
 
+/* The control API changes the whole cloud, so it answers loopback peers only,
+ * unless the server was started with --control-token and the caller sends it
+ * in X-Mockcloud-Token. */
+static bool is_loopback(const char *peer) {
+    return peer != NULL && (strncmp(peer, "127.", 4) == 0 || strcmp(peer, "::1") == 0 ||
+                            strncmp(peer, "::ffff:127.", 11) == 0);
+}
+
+bool mc_control_allowed(const char *peer, const char *given, const char *token) {
+    if (is_loopback(peer)) return true;
+    return token != NULL && token[0] != '\0' && given != NULL && strcmp(given, token) == 0;
+}
+
+int control_before(mc_req *r) {
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+    if (conn != NULL) evhttp_connection_get_peer(conn, &peer, &port);
+    if (mc_control_allowed(peer, mc_header(r, "X-Mockcloud-Token"), r->srv->cfg.control_token)) return 0;
+    mc_reply_error(r, 403, NULL, "The control API answers loopback callers only, or callers with the --control-token.");
+    return -1;
+}
+
 const mc_route control_routes[] = {
     {MC_CONTROL, EVHTTP_REQ_POST, "/v1/bulk", control_bulk, MC_NO_AUTH | MC_BODY_JSON},
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1", control_root, MC_NO_AUTH},

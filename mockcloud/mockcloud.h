@@ -105,6 +105,7 @@ typedef struct mc_config {
     int log_level;
     size_t max_body;          /* JSON body cap */
     size_t max_upload;        /* raw body cap (image data) */
+    char control_token[128];  /* "" = control API on loopback only */
 } mc_config;
 
 struct mc_req {

@@ -25,7 +25,7 @@ static const mc_service_def services[] = {
     {MC_COMPUTE, "/compute", compute_routes, &compute_nroutes, compute_before},
     {MC_NETWORK, "/network", network_routes, &network_nroutes, NULL},
     {MC_IMAGE, "/image", image_routes, &image_nroutes, NULL},
-    {MC_CONTROL, "/mockcloud", control_routes, &control_nroutes, NULL},
+    {MC_CONTROL, "/mockcloud", control_routes, &control_nroutes, control_before},
     {MC_METADATA, "/metadata", metadata_routes, &metadata_nroutes, NULL},
     {MC_METADATA, "", metadata_routes, &metadata_nroutes, NULL},  /* /openstack, /latest */
 };

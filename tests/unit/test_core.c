@@ -218,3 +218,15 @@ Test(http, json_print_matches_cjson) {
     cJSON_Delete(copy);
     cJSON_Delete(root);   /* raw texts are freed with the tree */
 }
+
+Test(control, loopback_or_token_only) {
+    cr_expect(mc_control_allowed("127.0.0.1", NULL, ""));
+    cr_expect(mc_control_allowed("::1", NULL, ""));
+    cr_expect(mc_control_allowed("::ffff:127.0.0.1", NULL, ""));
+    cr_expect(mc_not(mc_control_allowed("10.1.2.3", NULL, "")));
+    cr_expect(mc_not(mc_control_allowed("10.1.2.3", "guess", "")));
+    cr_expect(mc_not(mc_control_allowed("10.1.2.3", "wrong-token", "right-token")));
+    cr_expect(mc_control_allowed("10.1.2.3", "right-token", "right-token"));
+    cr_expect(mc_not(mc_control_allowed(NULL, NULL, "")));
+    cr_expect(mc_not(mc_control_allowed("1270.0.0.1", NULL, "")));
+}
