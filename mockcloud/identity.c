@@ -200,6 +200,73 @@ static cJSON *build_catalog(mc_req *r, const char *project_id) {
     return cat;
 }
 
+/* The catalog's printed text is cached in the identity state: a token issue
+ * or validation spliced it in raw instead of building, printing and freeing
+ * ~100 nodes (~40% of a token reply). The key holds every input of
+ * build_catalog (public URL, region, the catalog knobs as read, the project
+ * id when a URL carries it), read through the same knob calls so the reply
+ * notes the same deviations; a profile switch, a --deviate, a new region or
+ * a reset changes the key or drops the state. Returns false (no cache) when
+ * a body rewrite or time rule could reach into the catalog's tree. */
+static bool catalog_key(mc_req *r, const char *project_id, char *key, size_t keysz) {
+    static const mc_knob_id tree_rules[] = {MC_KNOB_BODY_REMOVE, MC_KNOB_BODY_RENAME, MC_KNOB_BODY_ADD,
+                                            MC_KNOB_BODY_NAIVE_TIME, MC_KNOB_LISTS_HIDE_NEW_S};
+    mc_server *srv = r->srv;
+    for (size_t i = 0; i < sizeof tree_rules / sizeof tree_rules[0]; i++)
+        if (mc_knob_rules(srv, tree_rules[i]) != NULL) return false;
+    const char *region = region_name(srv);
+    const char *region_knob = mc_knob_srv_str(srv, MC_KNOB_CATALOG_REGION);
+    if (region_knob != NULL && region_knob[0] != '\0') region = mc_knob_str(r, MC_KNOB_CATALOG_REGION);
+    const char *ifaces = mc_knob_str(r, MC_KNOB_CATALOG_INTERFACES);
+    if (ifaces == NULL) ifaces = "";
+    int n = snprintf(key, keysz, "%zu:%s%zu:%s%zu:%s", strlen(srv->public_url), srv->public_url, strlen(region),
+                     region, strlen(ifaces), ifaces);
+    for (size_t i = 0; i < sizeof catalog_services / sizeof catalog_services[0] && n >= 0 && (size_t)n < keysz; i++) {
+        const catalog_service *cs = &catalog_services[i];
+        if (mc_knob_lists(r, MC_KNOB_CATALOG_OMIT, cs->type)) {
+            n += snprintf(key + n, keysz - (size_t)n, "o");
+            continue;
+        }
+        bool ver = cs->version[0] != '\0' && mc_knob_lists(r, MC_KNOB_CATALOG_VERSION_IN_URL, cs->type);
+        bool proj = project_id != NULL && project_id[0] != '\0' &&
+                    mc_knob_lists(r, MC_KNOB_CATALOG_PROJECT_IN_URL, cs->type);
+        if (proj)
+            n += snprintf(key + n, keysz - (size_t)n, "%c%zu:%s", ver ? 'V' : 'P', strlen(project_id), project_id);
+        else
+            n += snprintf(key + n, keysz - (size_t)n, "%c", ver ? 'v' : '-');
+    }
+    return n >= 0 && (size_t)n + 1 < keysz;
+}
+
+/* The catalog for a reply: the cached printed text as a raw node when the
+ * key allows it (same bytes as build_catalog printed: no numbers, so
+ * mc_json_print's integer pass has nothing to do), the tree otherwise. */
+static cJSON *catalog_json(mc_req *r, const char *project_id) {
+    char key[1024];
+    if (!catalog_key(r, project_id, key, sizeof key)) return build_catalog(r, project_id);
+    cJSON *st = r->srv->svc_state[MC_IDENTITY];
+    if (st == NULL) {
+        st = cJSON_CreateObject();
+        if (st == NULL) mc_panic("out of memory");
+        r->srv->svc_state[MC_IDENTITY] = st;
+    }
+    const char *k = mc_json_str(st, "_catalog_key"), *text = mc_json_str(st, "_catalog");
+    if (k == NULL || text == NULL || strcmp(k, key) != 0) {
+        cJSON *cat = build_catalog(r, project_id);
+        char *printed = cJSON_PrintUnformatted(cat);
+        cJSON_Delete(cat);
+        if (printed == NULL) mc_panic("out of memory");
+        mc_json_set_str(st, "_catalog_key", key);
+        mc_json_set_str(st, "_catalog", printed);
+        cJSON_free(printed);
+        text = mc_json_str(st, "_catalog");
+        if (text == NULL) mc_panic("out of memory");
+    }
+    cJSON *raw = cJSON_CreateRaw(text);
+    if (raw == NULL) mc_panic("out of memory");
+    return raw;
+}
+
 /* ---------------------------------------------------------------- versions */
 
 static cJSON *v3_version(mc_server *srv) {
@@ -402,7 +469,7 @@ static void token_reply(mc_req *r, mc_token *t, cJSON *body, int status) {
     t->body_text = cJSON_PrintUnformatted(body);
     if (t->body_text == NULL) mc_panic("out of memory");
     mc_auth_add(r->srv, t);
-    if (t->catalog) cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", build_catalog(r, t->project_id));
+    if (t->catalog) cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", catalog_json(r, t->project_id));
     mc_header_set(r, "X-Subject-Token", t->id);
     mc_reply_json(r, status, body);
 }
@@ -592,7 +659,7 @@ static void identity_token_validate(mc_req *r) {
     cJSON *body = mc_auth_token_json(t);
     if (body == NULL) mc_panic("out of memory");
     if (t->catalog && mc_query(r, "nocatalog") == NULL)
-        cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", build_catalog(r, t->project_id));
+        cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", catalog_json(r, t->project_id));
     mc_header_set(r, "X-Subject-Token", t->id);
     mc_reply_json(r, 200, body);
 }
@@ -614,7 +681,7 @@ static void identity_auth_catalog(mc_req *r) {
         return;
     }
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "catalog", build_catalog(r, r->tok->project_id));
+    cJSON_AddItemToObject(root, "catalog", catalog_json(r, r->tok->project_id));
     char url[400];
     mc_service_url(r->srv, "/identity/v3/auth/catalog", url, sizeof url);
     cJSON *links = cJSON_AddObjectToObject(root, "links");

@@ -542,3 +542,63 @@ Test(identity, catalog_ids_are_stable) {
     free(tok);
     mc_assert_no_leaks();
 }
+
+/* The catalog's printed text is cached (identity.c catalog_json). A body
+ * time rule (naive-timestamps: nothing to strip in a catalog) turns the cache
+ * off, so the same reply built as a tree must give the same bytes, before and
+ * after a live switch to a catalog deviation; a token validation splices the
+ * same text, and a cache hit still notes the deviation. */
+static void profile_put(const char *body) {
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", body, NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+}
+
+static mc_resp catalog_get(const char *tok) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    return r;
+}
+
+Test(identity, cached_catalog_bytes_equal_the_tree) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp a1 = catalog_get(tok), a2 = catalog_get(tok);
+    cr_expect(eq(str, a1.body, a2.body));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(a2.json, "catalog")), 4));
+    profile_put("{\"profile\":\"conformant\",\"deviate\":[\"naive-timestamps\"]}");
+    mc_resp a3 = catalog_get(tok);
+    cr_expect(eq(str, a3.body, a2.body));
+
+    /* validation carries the same catalog text */
+    char hdr[300];
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", tok);
+    profile_put("{\"profile\":\"conformant\"}");
+    mc_resp v = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, v.status, 200));
+    const char *cat = strstr(a2.body, "\"catalog\":"), *end = strstr(a2.body, ",\"links\":");
+    cr_assert(cat != NULL && end != NULL && end > cat);
+    char *slice = strndup(cat, (size_t)(end - cat));
+    cr_expect(strstr(v.body, slice) != NULL, "%s\nnot in\n%s", slice, v.body);
+    free(slice);
+
+    /* live switch to a catalog deviation: re-keyed, noted on every hit */
+    profile_put("{\"profile\":\"no-neutron\"}");
+    mc_resp b1 = catalog_get(tok), b2 = catalog_get(tok);
+    cr_expect(eq(str, b1.body, b2.body));
+    cr_expect(ne(str, b2.body, a2.body));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(b2.json, "catalog")), 3));
+    cr_expect(strstr(b2.body, "\"network\"") == NULL);
+    const char *dev = mc_resp_header(&b2, "X-Mockcloud-Deviations");
+    cr_expect(dev != NULL && strstr(dev, "catalog-missing-network") != NULL);
+    profile_put("{\"profile\":\"no-neutron\",\"deviate\":[\"naive-timestamps\"]}");
+    mc_resp b3 = catalog_get(tok);
+    cr_expect(eq(str, b3.body, b2.body));
+    profile_put("{\"profile\":\"conformant\"}");
+    mc_resp a4 = catalog_get(tok);
+    cr_expect(eq(str, a4.body, a2.body));
+
+    mc_resp *all[] = {&a1, &a2, &a3, &v, &b1, &b2, &b3, &a4};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mc_resp_free(all[i]);
+    free(tok);
+    mc_assert_no_leaks();
+}
