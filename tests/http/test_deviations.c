@@ -1,0 +1,443 @@
+/* HTTP tests of catalogue deviations applied by their id (issue 5): each
+ * test switches the deviation on through the control API, shows its effect
+ * through the emulated API, and shows the reference behaviour without it
+ * (back to conformant, or a conformant call compared side by side). */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "util.h"
+
+#define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
+#define PRIVATE_NET "3c4d5e6f-7a8b-4c92-adbe-2f3a4b5c6d7e"
+#define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyMockKeyMockKeyMockKeyMockKey00 demo@mockcloud"
+
+static char *tok;
+static void setup(void) {
+    signal(SIGPIPE, SIG_IGN);
+    mc_test_start(NULL);
+    tok = mc_test_token("demo", "demo");
+}
+static void teardown(void) {
+    free(tok);
+    tok = NULL;
+    mc_test_stop();
+}
+
+TestSuite(deviations, .init = setup, .fini = teardown);
+
+/* PUT /mockcloud/v1/profile {"profile": "conformant", "deviate": [ids...]}. */
+static void deviate(const char *ids_json) {
+    char body[512];
+    snprintf(body, sizeof body, "{\"profile\":\"conformant\",\"deviate\":%s}", ids_json);
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", body, NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+}
+
+static bool lists(mc_resp *r, const char *id) {
+    const char *h = mc_resp_header(r, "X-Mockcloud-Deviations");
+    return h != NULL && strstr(h, id) != NULL;
+}
+
+static mc_resp get(const char *path) { return mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL); }
+
+/* "{prefix}{id}{suffix}" in a rotating static buffer. */
+static const char *pth(const char *prefix, const char *id, const char *suffix) {
+    static char bufs[4][512];
+    static int k;
+    char *b = bufs[k++ % 4];
+    snprintf(b, 512, "%s%s%s", prefix, id, suffix);
+    return b;
+}
+
+/* Boots a server through the compute API; 'extra' adds fields to the body.
+ * Caller frees the id. */
+static char *boot(const char *name, const char *networks, const char *extra) {
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":%s%s%s}}",
+             name, networks, extra ? "," : "", extra ? extra : "");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers", body, tok, "OpenStack-API-Version: compute 2.37\n");
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    return id;
+}
+
+static const char *status_of(const char *id, char *buf, size_t n) {
+    mc_resp r = get(pth("/compute/v2.1/servers/", id, ""));
+    snprintf(buf, n, "%s", r.status == 200 ? mc_jstr(r.json, "server.status") : "404");
+    mc_resp_free(&r);
+    return buf;
+}
+
+static void wait_active(const char *id) {
+    char st[32] = "";
+    for (int i = 0; i < 30 && !mc_str_eq(status_of(id, st, sizeof st), "ACTIVE"); i++) mc_test_sleep_ms(50);
+    cr_assert(eq(str, st, "ACTIVE"), "server %s", id);
+}
+
+/* A server with key pair "mykey" and user data "hello", as a guest sees it. */
+static char *boot_guest(const char *name, const char *networks, bool config_drive) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/os-keypairs",
+                        "{\"keypair\":{\"name\":\"mykey\",\"public_key\":\"" PUBKEY "\"}}", tok, NULL);
+    cr_assert(r.status == 200 || r.status == 409, "%s", r.body);
+    mc_resp_free(&r);
+    char extra[256];
+    snprintf(extra, sizeof extra, "\"key_name\":\"mykey\",\"user_data\":\"aGVsbG8=\",\"config_drive\":%s",
+             config_drive ? "true" : "false");
+    char *id = boot(name, networks, extra);
+    wait_active(id);
+    return id;
+}
+
+static mc_resp md(const char *id, const char *suffix) {
+    return mc_call(EVHTTP_REQ_GET, pth("/metadata/", id, suffix), NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- latency, discovery, extensions */
+
+Test(deviations, jittery_api) {
+    double t0 = mc_now();
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+    cr_expect(lt(dbl, mc_now() - t0, 0.05), "the reference answers at once");
+    cr_expect(mc_not(lists(&r, "jittery-api")));
+    mc_resp_free(&r);
+    deviate("[\"jittery-api=150\"]");
+    double lo = 10, hi = 0;
+    for (int i = 0; i < 6; i++) {
+        t0 = mc_now();
+        r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
+        double dt = mc_now() - t0;
+        cr_expect(eq(int, r.status, 200));
+        cr_expect(lists(&r, "jittery-api"));
+        mc_resp_free(&r);
+        if (dt < lo) lo = dt;
+        if (dt > hi) hi = dt;
+    }
+    cr_expect(lt(dbl, hi, 0.3), "never above the jitter bound");
+    cr_expect(gt(dbl, hi - lo, 0.005), "latencies vary: %f..%f", lo, hi);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, compute_microversion_2_1) {
+    const char *h = "OpenStack-API-Version: compute 2.26\n";
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/flavors", NULL, tok, h);
+    cr_expect(eq(int, r.status, 200), "the reference accepts 2.26");
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-API-Version"), "compute 2.26"));
+    mc_resp_free(&r);
+    deviate("[\"compute-microversion-2.1\"]");
+    r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/flavors", NULL, tok, h);
+    cr_expect(eq(int, r.status, 406), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "notAcceptable.code"), 406));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/flavors", NULL, tok, "OpenStack-API-Version: compute latest\n");
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-API-Version"), "compute 2.1"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, no_security_groups) {
+    mc_resp r = get("/network/v2.0/security-groups");
+    cr_expect(eq(int, r.status, 200), "the reference has security groups");
+    mc_resp_free(&r);
+    r = get("/network/v2.0/extensions/security-group");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    deviate("[\"no-security-groups\"]");
+    r = get("/network/v2.0/security-groups");
+    cr_expect(eq(int, r.status, 404), "%s", r.body);
+    cr_expect(lists(&r, "no-security-groups"));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/extensions/security-group");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/extensions");
+    cJSON *e;
+    cJSON_ArrayForEach(e, mc_jpath(r.json, "extensions")) {
+        cr_expect(mc_not(mc_str_eq(mc_jstr(e, "alias"), "security-group")));
+        cr_expect(mc_not(mc_str_eq(mc_jstr(e, "alias"), "port-security")));
+    }
+    cr_expect(gt(int, cJSON_GetArraySize(mc_jpath(r.json, "extensions")), 0));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- compute timing */
+
+Test(deviations, slow_boot) {
+    deviate("[\"slow-boot=5000\"]");
+    char *slow = boot("slow", "\"none\"", NULL);
+    deviate("[]");
+    char *ref = boot("ref", "\"none\"", NULL);
+    char st[32];
+    cr_expect(eq(str, (char *)status_of(slow, st, sizeof st), "BUILD"));
+    mc_test_sleep_ms(500);   /* the reference compute.build_ms is 300 */
+    cr_expect(eq(str, (char *)status_of(ref, st, sizeof st), "ACTIVE"), "the reference is ACTIVE");
+    cr_expect(eq(str, (char *)status_of(slow, st, sizeof st), "BUILD"), "slow-boot is still building");
+    free(slow);
+    free(ref);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, delete_lingers) {
+    char *a = boot("linger", "\"none\"", NULL), *b = boot("ref", "\"none\"", NULL);
+    wait_active(a);
+    wait_active(b);
+    deviate("[\"delete-lingers=5000\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", a, ""), NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    cr_expect(lists(&r, "delete-lingers"));
+    mc_resp_free(&r);
+    deviate("[]");
+    r = mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", b, ""), NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    mc_test_sleep_ms(300);   /* the reference compute.delete_ms is 100 */
+    r = get(pth("/compute/v2.1/servers/", b, ""));
+    cr_expect(eq(int, r.status, 404), "the reference is gone");
+    mc_resp_free(&r);
+    r = get(pth("/compute/v2.1/servers/", a, ""));
+    cr_expect(eq(int, r.status, 200), "delete-lingers keeps it");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.OS-EXT-STS:task_state"), "deleting"), "%s", r.body);
+    mc_resp_free(&r);
+    free(a);
+    free(b);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+Test(deviations, key_pair_not_injected) {
+    char *id = boot_guest("kp", "\"none\"", false);
+    mc_resp r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "public_keys.mykey"), PUBKEY), "the reference");
+    mc_resp_free(&r);
+    r = md(id, "/latest/meta-data/public-keys/0/openssh-key");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    deviate("[\"key-pair-not-injected\"]");
+    r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(mc_jpath(r.json, "public_keys") == NULL, "%s", r.body);
+    cr_expect(lists(&r, "key-pair-not-injected"));
+    mc_resp_free(&r);
+    r = md(id, "/latest/meta-data/public-keys/0/openssh-key");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, user_data_ignored) {
+    char *id = boot_guest("ud", "\"none\"", false);
+    mc_resp r = md(id, "/openstack/latest/user_data");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "hello"), "the reference serves the decoded bytes");
+    mc_resp_free(&r);
+    char h[128];
+    snprintf(h, sizeof h, "X-Instance-ID: %s\n", id);
+    r = mc_call(EVHTTP_REQ_GET, "/openstack/latest/user_data", NULL, NULL, h);
+    cr_expect(eq(str, r.body, "hello"), "the reference, addressed by header");
+    mc_resp_free(&r);
+    deviate("[\"user-data-ignored\"]");
+    r = md(id, "/openstack/latest/user_data");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(lists(&r, "user-data-ignored"));
+    mc_resp_free(&r);
+    r = md(id, "/latest/user-data");
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/openstack/latest/user_data", NULL, NULL, h);
+    cr_expect(eq(int, r.status, 404), "addressed by header as a guest does, as well");
+    mc_resp_free(&r);
+    r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 200), "the rest of the metadata is served");
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, user_data_not_decoded) {
+    char *id = boot_guest("ud", "\"none\"", false);
+    mc_resp r = md(id, "/openstack/latest/user_data");
+    cr_expect(eq(str, r.body, "hello"), "the reference");
+    mc_resp_free(&r);
+    deviate("[\"user-data-not-decoded\"]");
+    r = md(id, "/openstack/latest/user_data");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "aGVsbG8="));
+    cr_expect(lists(&r, "user-data-not-decoded"));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, metadata_ec2_only) {
+    char *id = boot_guest("ec2", "\"none\"", false);
+    mc_resp r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 200), "the reference serves the OpenStack tree");
+    mc_resp_free(&r);
+    deviate("[\"metadata-ec2-only\"]");
+    r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(lists(&r, "metadata-ec2-only"));
+    mc_resp_free(&r);
+    r = md(id, "/latest/meta-data/instance-id");
+    cr_expect(eq(int, r.status, 200), "the EC2 tree stays");
+    cr_expect(eq(int, strncmp(r.body, "i-", 2), 0));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, metadata_late) {
+    char *id = boot_guest("late", "\"none\"", false);
+    mc_resp r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 200), "the reference answers right after ACTIVE");
+    mc_resp_free(&r);
+    deviate("[\"metadata-late\"]");
+    r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 503), "%s", r.body);
+    cr_expect(lists(&r, "metadata-late"));
+    mc_resp_free(&r);
+    r = md(id, "/latest/meta-data/instance-id");
+    cr_expect(eq(int, r.status, 503));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, config_drive_forced) {
+    char *id = boot_guest("nodrive", "\"none\"", false);
+    mc_resp r = md(id, "/config-drive");
+    cr_expect(eq(int, r.status, 404), "the reference: no drive unless asked");
+    mc_resp_free(&r);
+    deviate("[\"config-drive-forced\"]");
+    r = md(id, "/config-drive");
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(gt(sz, r.len, 32768), "an ISO image");
+    cr_expect(lists(&r, "config-drive-forced"));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, config_drive_unavailable) {
+    char *id = boot_guest("drive", "\"none\"", true);
+    mc_resp r = md(id, "/config-drive");
+    cr_expect(eq(int, r.status, 200), "the reference attaches the drive asked for");
+    mc_resp_free(&r);
+    deviate("[\"config-drive-unavailable\"]");
+    r = md(id, "/config-drive");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(lists(&r, "config-drive-unavailable"));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, network_data_missing) {
+    char *id = boot_guest("net", "[{\"uuid\":\"" PRIVATE_NET "\"}]", false);
+    mc_resp r = md(id, "/openstack/latest/network_data.json");
+    cr_expect(eq(int, r.status, 200), "the reference");
+    cr_expect(mc_jstr(r.json, "networks.0.ip_address") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    deviate("[\"network-data-missing\"]");
+    r = md(id, "/openstack/latest/network_data.json");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(lists(&r, "network-data-missing"));
+    mc_resp_free(&r);
+    r = md(id, "/openstack/latest/meta_data.json");
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- image */
+
+static char *new_image(const char *name) {
+    char body[256];
+    snprintf(body, sizeof body, "{\"name\":\"%s\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}", name);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", body, tok, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "id"));
+    mc_resp_free(&r);
+    return id;
+}
+
+static int upload(const char *id, const char *data, size_t len) {
+    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, pth("/image/v2/images/", id, "/file"), data, len,
+                            "application/octet-stream", tok, NULL);
+    int st = r.status;
+    mc_resp_free(&r);
+    return st;
+}
+
+static const char *image_status(const char *id, char *buf, size_t n) {
+    mc_resp r = get(pth("/image/v2/images/", id, ""));
+    snprintf(buf, n, "%s", mc_jstr(r.json, "status") ? mc_jstr(r.json, "status") : "?");
+    mc_resp_free(&r);
+    return buf;
+}
+
+Test(deviations, image_slow_saving) {
+    char st[32];
+    char *ref = new_image("ref");
+    cr_expect(eq(int, upload(ref, "abc", 3), 204));
+    cr_expect(eq(str, (char *)image_status(ref, st, sizeof st), "active"), "the reference is active at once");
+    deviate("[\"image-slow-saving=5000\"]");
+    char *slow = new_image("slow");
+    cr_expect(eq(int, upload(slow, "abc", 3), 204));
+    cr_expect(eq(str, (char *)image_status(slow, st, sizeof st), "saving"));
+    mc_resp r = get(pth("/image/v2/images/", slow, "/file"));
+    cr_expect(eq(int, r.status, 204), "no data while saving");
+    mc_resp_free(&r);
+    free(slow);
+    free(ref);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, image_default_private) {
+    char *ref = new_image("ref");
+    mc_resp r = get(pth("/image/v2/images/", ref, ""));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "shared"), "the reference (since Pike)");
+    mc_resp_free(&r);
+    deviate("[\"image-default-private\"]");
+    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"old\"}", tok, NULL);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "private"));
+    cr_expect(lists(&r, "image-default-private"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"explicit\",\"visibility\":\"shared\"}", tok, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "shared"), "an explicit visibility still wins");
+    mc_resp_free(&r);
+    free(ref);
+    mc_assert_no_leaks();
+}
+
+Test(deviations, image_size_cap) {
+    char *ref = new_image("ref");
+    cr_expect(eq(int, upload(ref, "0123456789a", 11), 204), "the reference takes it");
+    deviate("[\"image-size-cap=10\"]");
+    char *big = new_image("big");
+    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, pth("/image/v2/images/", big, "/file"), "0123456789a", 11,
+                            "application/octet-stream", tok, NULL);
+    cr_expect(eq(int, r.status, 413), "%s", r.body);
+    cr_expect(lists(&r, "image-size-cap"));
+    mc_resp_free(&r);
+    char st[32];
+    cr_expect(eq(str, (char *)image_status(big, st, sizeof st), "queued"), "the record stays, without data");
+    char *small = new_image("small");
+    cr_expect(eq(int, upload(small, "0123456789", 10), 204), "at the cap is fine");
+    free(small);
+    free(big);
+    free(ref);
+    mc_assert_no_leaks();
+}
