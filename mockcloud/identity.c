@@ -209,11 +209,8 @@ static cJSON *build_catalog(mc_req *r, const char *project_id) {
  * a reset changes the key or drops the state. Returns false (no cache) when
  * a body rewrite or time rule could reach into the catalog's tree. */
 static bool catalog_key(mc_req *r, const char *project_id, char *key, size_t keysz) {
-    static const mc_knob_id tree_rules[] = {MC_KNOB_BODY_REMOVE, MC_KNOB_BODY_RENAME, MC_KNOB_BODY_ADD,
-                                            MC_KNOB_BODY_NAIVE_TIME, MC_KNOB_LISTS_HIDE_NEW_S};
     mc_server *srv = r->srv;
-    for (size_t i = 0; i < sizeof tree_rules / sizeof tree_rules[0]; i++)
-        if (mc_knob_rules(srv, tree_rules[i]) != NULL) return false;
+    if (mc_profile_rewrites_bodies(srv)) return false;
     const char *region = region_name(srv);
     const char *region_knob = mc_knob_srv_str(srv, MC_KNOB_CATALOG_REGION);
     if (region_knob != NULL && region_knob[0] != '\0') region = mc_knob_str(r, MC_KNOB_CATALOG_REGION);

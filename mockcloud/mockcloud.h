@@ -56,6 +56,8 @@ typedef struct mc_record {
     cJSON *doc;
     void *priv;
     void (*priv_free)(void *priv);
+    char *view;               /* cached printed view (store.h mc_record_view) */
+    uint64_t view_key;        /* what 'view' was printed for; 0 = none */
     UT_hash_handle hh;        /* app order == creation order */
 } mc_record;
 

@@ -651,6 +651,14 @@ const char *mc_knob_str(mc_req *r, mc_knob_id k) {
 
 const mc_rule *mc_knob_rules(const mc_server *srv, mc_knob_id k) { return srv->profile->rules[k]; }
 
+bool mc_profile_rewrites_bodies(const mc_server *srv) {
+    static const mc_knob_id tree_rules[] = {MC_KNOB_BODY_REMOVE, MC_KNOB_BODY_RENAME, MC_KNOB_BODY_ADD,
+                                            MC_KNOB_BODY_NAIVE_TIME, MC_KNOB_LISTS_HIDE_NEW_S};
+    for (size_t i = 0; i < sizeof tree_rules / sizeof tree_rules[0]; i++)
+        if (srv->profile->rules[tree_rules[i]] != NULL) return true;
+    return false;
+}
+
 void mc_rule_used(mc_req *r, const mc_rule *rule) { mc_deviation_note(r, rule->dev_id); }
 
 bool mc_knob_has_word(mc_req *r, mc_knob_id k, const char *word) {

@@ -168,6 +168,11 @@ void mc_deviation_note(mc_req *r, const char *id);
 /* The rules of a list knob (NULL when none); does not name the deviation:
  * call mc_rule_used() when a rule changed the reply. */
 const mc_rule *mc_knob_rules(const mc_server *srv, mc_knob_id k);
+/* True when a rule of the active profile may rewrite reply bodies after the
+ * handler (body remove/rename/add, naive timestamps, hidden new resources):
+ * a handler must then build its reply as a tree, not splice cached printed
+ * text (mc_record_view), which those rules cannot see into. */
+bool mc_profile_rewrites_bodies(const mc_server *srv);
 void mc_rule_used(mc_req *r, const mc_rule *rule);
 /* True when a SVC-syntax list knob names 'svc' (or "*"); names the deviation. */
 bool mc_knob_lists(mc_req *r, mc_knob_id k, const char *svc_name);

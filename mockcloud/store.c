@@ -33,9 +33,27 @@ mc_record *mc_store_find(const mc_store *st, const char *id) {
     return rec;
 }
 
+const char *mc_record_view(const mc_record *rec, uint64_t key) {
+    return key != 0 && rec->view_key == key ? rec->view : NULL;
+}
+
+const char *mc_record_view_set(mc_record *rec, uint64_t key, char *text) {
+    mc_record_touch(rec);
+    rec->view = text;
+    rec->view_key = text != NULL ? key : 0;
+    return text;
+}
+
+void mc_record_touch(mc_record *rec) {
+    cJSON_free(rec->view);
+    rec->view = NULL;
+    rec->view_key = 0;
+}
+
 void mc_store_delete(mc_store *st, mc_record *rec) {
     HASH_DEL(st->head, rec);
     st->count--;
+    mc_record_touch(rec);
     cJSON_Delete(rec->doc);
     if (rec->priv != NULL && rec->priv_free != NULL) rec->priv_free(rec->priv);
     free(rec);

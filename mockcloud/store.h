@@ -16,6 +16,20 @@ mc_record *mc_store_last(const mc_store *st);
 static inline mc_record *mc_store_next(const mc_record *r) { return r->hh.next; }
 static inline mc_record *mc_store_prev(const mc_record *r) { return r->hh.prev; }
 
+/* A record's cached printed view: the JSON text a service printed for it
+ * (e.g. one element of a list reply), reused instead of building, printing
+ * and freeing the same tree again. 'key' (never 0) is the service's hash of
+ * everything besides the record that shaped the text (microversion, admin,
+ * the knobs it read); one view per record, the last key wins. The service
+ * must call mc_record_touch() after every change to the record or to
+ * anything its view reads, and must not use views while
+ * mc_profile_rewrites_bodies(). mc_record_view returns NULL on a miss;
+ * mc_record_view_set takes ownership of 'text' (cJSON_free'd) and returns
+ * it. Splice the text into a reply with cJSON_CreateRaw. */
+const char *mc_record_view(const mc_record *rec, uint64_t key);
+const char *mc_record_view_set(mc_record *rec, uint64_t key, char *text);
+void mc_record_touch(mc_record *rec);
+
 /* Visible-record predicate for pagination: returns true to include. */
 typedef bool (*mc_store_filter)(const mc_record *rec, void *arg);
 

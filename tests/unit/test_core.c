@@ -25,6 +25,33 @@ Test(store, duplicate_id_is_refused) {
     mc_store_clear(&st);
 }
 
+/* A view's text comes from cJSON's allocator (the store frees it with cJSON_free). */
+static char *view_text(const char *s) {
+    char *t = cJSON_malloc(strlen(s) + 1);
+    cr_assert(t != NULL);
+    memcpy(t, s, strlen(s) + 1);
+    return t;
+}
+
+Test(store, view_is_kept_per_key_until_touched) {
+    mc_store st = {0};
+    mc_record *rec = add(&st, "a");
+    cr_assert(rec != NULL);
+    cr_expect(mc_record_view(rec, 7) == NULL);
+    const char *v = mc_record_view_set(rec, 7, view_text("{\"id\":\"a\"}"));
+    cr_expect(eq(str, (char *)mc_record_view(rec, 7), "{\"id\":\"a\"}"));
+    cr_expect(mc_record_view(rec, 7) == v);
+    cr_expect(mc_record_view(rec, 8) == NULL);  /* another key misses */
+    cr_expect(mc_record_view(rec, 0) == NULL);  /* 0 is never a key */
+    mc_record_view_set(rec, 8, view_text("{}"));  /* last key wins */
+    cr_expect(mc_record_view(rec, 7) == NULL);
+    cr_expect(mc_record_view(rec, 8) != NULL);
+    mc_record_touch(rec);
+    cr_expect(mc_record_view(rec, 8) == NULL);
+    mc_record_view_set(rec, 9, view_text("{}"));  /* freed by the store */
+    mc_store_clear(&st);
+}
+
 Test(store, page_walks_creation_order_after_marker) {
     mc_store st = {0};
     const char *ids[] = {"a", "b", "c", "d", "e"};
