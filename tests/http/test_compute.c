@@ -296,6 +296,107 @@ Test(compute, flavor_admin_create_extra_specs_access_delete) {
     mc_assert_no_leaks();
 }
 
+/* Flavor views are cached printed (compute.c flavor_view_cached). A body
+ * time rule (naive-timestamps: no timestamp in a flavor) turns the cache off,
+ * so every reply must be byte-identical to the tree's, at each microversion
+ * boundary the view tests, detail or not, before and after every kind of
+ * flavor change (description, extra specs set/update/delete, access). */
+static void flavor_profile_put(const char *body) {
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", body, NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+}
+
+#define FLAVOR_VIEWS 11
+static const struct { const char *path, *mv; int admin; } flavor_q[FLAVOR_VIEWS] = {
+    {C "/flavors/detail", "2.1", 1}, {C "/flavors/detail", "2.55", 1}, {C "/flavors/detail", "2.61", 1},
+    {C "/flavors/detail", "2.75", 1}, {C "/flavors", "2.1", 1}, {C "/flavors", "2.55", 1},
+    {C "/flavors/x1", "2.61", 1}, {C "/flavors/detail?is_public=None", "2.75", 1},
+    {C "/flavors/x1", "2.75", 0}, {C "/flavors/detail?limit=3&marker=2", "2.61", 0},
+    {C "/flavors/detail", "2.61", 0},
+};
+
+static char *flavor_view_get(int i) {
+    char h[64];
+    snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", flavor_q[i].mv);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, flavor_q[i].path, NULL, flavor_q[i].admin ? admin_tok : tok, h);
+    char *s = malloc(r.len + 8);
+    snprintf(s, r.len + 8, "%d %s", r.status, r.body);
+    mc_resp_free(&r);
+    return s;
+}
+
+static void flavor_views(char *out[FLAVOR_VIEWS]) {
+    for (int i = 0; i < FLAVOR_VIEWS; i++) out[i] = flavor_view_get(i);
+}
+
+static void flavor_views_expect_tree(char *cached[FLAVOR_VIEWS]) {
+    char *tree[FLAVOR_VIEWS];
+    flavor_profile_put("{\"profile\":\"conformant\",\"deviate\":[\"naive-timestamps\"]}");
+    flavor_views(tree);
+    flavor_profile_put("{\"profile\":\"conformant\"}");
+    for (int i = 0; i < FLAVOR_VIEWS; i++) {
+        cr_expect(eq(str, cached[i], tree[i]), "view %d", i);
+        free(tree[i]);
+    }
+}
+
+static void flavor_admin_call(enum evhttp_cmd_type m, const char *path, const char *body, const char *mv) {
+    char h[64];
+    snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", mv);
+    mc_resp r = mc_call(m, path, body, admin_tok, h);
+    cr_assert(lt(int, r.status, 300), "%s %s", path, r.body);
+    mc_resp_free(&r);
+}
+
+/* One change: 'view' is fetched just before it (so the cache holds that
+ * key's text) and just after (a stale text would show), then every view is
+ * compared with the tree's bytes. */
+static void flavor_change_then_views(enum evhttp_cmd_type m, const char *path, const char *body, const char *mv,
+                                     int view, const char *expect) {
+    free(flavor_view_get(view));
+    if (path != NULL) flavor_admin_call(m, path, body, mv);
+    char *after = flavor_view_get(view);
+    cr_expect(strstr(after, expect) != NULL, "%s: view %d lacks %s: %s", path, view, expect, after);
+    free(after);
+    char *v[FLAVOR_VIEWS];
+    flavor_views(v);
+    flavor_views_expect_tree(v);
+    for (int i = 0; i < FLAVOR_VIEWS; i++) free(v[i]);
+}
+
+Test(compute, flavor_view_cache_bytes_equal_the_tree) {
+    flavor_admin_call(EVHTTP_REQ_POST, C "/flavors",
+                      "{\"flavor\":{\"name\":\"x\",\"id\":\"x1\",\"ram\":64,\"vcpus\":1,\"disk\":0,\"swap\":5,"
+                      "\"rxtx_factor\":1.5,\"description\":\"one\",\"os-flavor-access:is_public\":false}}", "2.55");
+    flavor_admin_call(EVHTTP_REQ_POST, C "/flavors/x1/action", "{\"addTenantAccess\":{\"tenant\":\"" DEMO_PROJECT "\"}}", "2.1");
+    char *a1[FLAVOR_VIEWS], *a2[FLAVOR_VIEWS];
+    flavor_views(a1);   /* fills the cache (the last key of each flavor wins) */
+    flavor_views(a2);
+    for (int i = 0; i < FLAVOR_VIEWS; i++) {
+        cr_expect(eq(str, a1[i], a2[i]), "view %d", i);
+        free(a1[i]);
+        free(a2[i]);
+    }
+    flavor_change_then_views(EVHTTP_REQ_GET, NULL, NULL, NULL, 6, "\"rxtx_factor\":1.5");
+    flavor_change_then_views(EVHTTP_REQ_POST, C "/flavors/x1/os-extra_specs", "{\"extra_specs\":{\"a\":\"1\"}}", "2.1",
+                             6, "\"extra_specs\":{\"a\":\"1\"}");
+    flavor_change_then_views(EVHTTP_REQ_PUT, C "/flavors/x1", "{\"flavor\":{\"description\":\"two\"}}", "2.55",
+                             8, "\"description\":\"two\"");
+    flavor_change_then_views(EVHTTP_REQ_PUT, C "/flavors/x1/os-extra_specs/a", "{\"a\":\"3\"}", "2.1",
+                             6, "\"extra_specs\":{\"a\":\"3\"}");
+    flavor_change_then_views(EVHTTP_REQ_POST, C "/flavors/1/os-extra_specs", "{\"extra_specs\":{\"c\":\"4\"}}", "2.1",
+                             2, "\"extra_specs\":{\"c\":\"4\"}");
+    flavor_change_then_views(EVHTTP_REQ_DELETE, C "/flavors/1/os-extra_specs/c", NULL, "2.1",
+                             2, "\"id\":\"1\",\"name\":\"m1.tiny\",\"description\":null,\"ram\":512,\"disk\":1,"
+                                "\"swap\":\"\",\"OS-FLV-EXT-DATA:ephemeral\":0,\"OS-FLV-DISABLED:disabled\":false,"
+                                "\"vcpus\":1,\"os-flavor-access:is_public\":true,\"rxtx_factor\":1,\"extra_specs\":{}");
+    flavor_change_then_views(EVHTTP_REQ_POST, C "/flavors/x1/action",
+                             "{\"removeTenantAccess\":{\"tenant\":\"" DEMO_PROJECT "\"}}", "2.1", 8, "404 ");
+    flavor_change_then_views(EVHTTP_REQ_DELETE, C "/flavors/x1", NULL, "2.1", 6, "404 ");
+    mc_assert_no_leaks();
+}
+
 /* ---------------------------------------------------------------- keypairs */
 
 #define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn2Zy1tFJZq3ld/c1u2w2PFeFFdjYXhzq0NqIGeD0Rr test@host"
