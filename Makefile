@@ -64,6 +64,8 @@ test: build/release/mockcloud-tests bin/mockcloud
 	  exit $${PIPESTATUS[0]}
 	@if [ -x /usr/bin/python3 ]; then /usr/bin/python3 tests/cloudinit/test_cloudinit.py bin/mockcloud | \
 	  grep -v '^  ok '; exit $${PIPESTATUS[0]}; else echo "SKIP: cloud-init test (no /usr/bin/python3)"; fi
+	@if command -v go >/dev/null 2>&1; then scripts/client-gophercloud | grep -v ' OK ('; exit $${PIPESTATUS[0]}; \
+	  else echo "SKIP: gophercloud client test (no Go: apt-get install golang-go golang-github-gophercloud-gophercloud-dev golang-github-gophercloud-utils-dev)"; fi
 
 SHELL := /bin/bash
 

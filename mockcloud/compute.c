@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -36,6 +37,17 @@ const char *req_project(const mc_req *r) {
 const char *req_user(const mc_req *r) { return r->tok ? r->tok->user_id : ""; }
 
 void now_iso(char out[32]) { mc_time_iso(mc_now(), out); }
+
+/* Nova prints the naive UTC datetimes of its database rows with Python's isoformat():
+ * no zone and microseconds ("2013-09-23T13:53:12.000000", MySQL keeps whole seconds).
+ * That is launched_at/terminated_at, instance actions and events, services, zones and
+ * keypairs; clients parse exactly this layout (gophercloud rejects a trailing "Z"). */
+void now_naive(char out[32]) {
+    time_t s = (time_t)mc_now();
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000000", &tm);
+}
 
 cJSON *nova_links(mc_req *r, const char *coll, const char *id) {
     char buf[600];
@@ -1095,7 +1107,7 @@ static void compute_keypair_create(mc_req *r) {
     }
     char key[400], ts[32];
     keypair_key(user, name, key, sizeof key);
-    now_iso(ts);
+    now_naive(ts);
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "name", name);
     cJSON_AddStringToObject(doc, "public_key", pub);
@@ -1183,7 +1195,7 @@ static void compute_az_list(mc_req *r) {
         return;
     }
     char ts[32];
-    now_iso(ts);
+    now_naive(ts);
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "availabilityZoneInfo");
     if (detail) {
@@ -2052,7 +2064,7 @@ static void compute_hypervisors(mc_req *r) {
 
 static void compute_services(mc_req *r) {
     char ts[32];
-    now_iso(ts);
+    now_naive(ts);
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "services");
     static const char *const bins[][2] = {{"nova-scheduler", "mockcloud-controller"}, {"nova-conductor", "mockcloud-controller"},

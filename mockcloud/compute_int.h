@@ -37,6 +37,7 @@ bool is_admin(const mc_req *r);
 const char *req_project(const mc_req *r);
 const char *req_user(const mc_req *r);
 void now_iso(char out[32]);
+void now_naive(char out[32]);
 cJSON *nova_links(mc_req *r, const char *coll, const char *id);
 cJSON *bookmark_links(mc_req *r, const char *coll, const char *id);
 void add_collection_next(mc_req *r, cJSON *root, const char *key, const char *coll, const char *last_id);

@@ -133,7 +133,7 @@ static void set_state(mc_record *s, const char *vm, const char *task, int power)
 
 static cJSON *action_add(mc_req *r, mc_record *s, const char *action) {
     char ts[32];
-    now_iso(ts);
+    now_naive(ts);
     cJSON *acts = mc_json_arr(s->doc, "actions");
     cJSON *a = cJSON_CreateObject();
     cJSON_AddStringToObject(a, "action", action);
@@ -169,7 +169,7 @@ static void action_finish(mc_record *s, const char *req_id, bool ok, const char 
     cJSON *a = action_find(s, req_id);
     if (a == NULL) return;
     char ts[32];
-    now_iso(ts);
+    now_naive(ts);
     mc_json_set_str(a, "updated_at", ts);
     if (!ok) mc_json_set_str(a, "message", message ? message : "Error");
     cJSON *e;
@@ -227,7 +227,7 @@ void servers_cancel_timers(mc_server *srv) {
 
 static void set_launched(mc_record *s) {
     char ts[32];
-    now_iso(ts);
+    now_naive(ts);
     mc_json_set_str(s->doc, "launched_at", ts);
 }
 
@@ -266,7 +266,7 @@ static void server_finish_delete(mc_server *srv, mc_record *s) {
         }
     }
     char ts[32];
-    now_iso(ts);
+    now_naive(ts);
     mc_json_set_str(s->doc, "terminated_at", ts);
     set_state(s, "deleted", NULL, 0);
     if (++cs(srv)->deleted_count > 2 * DELETED_KEEP) purge_deleted(srv, s);
