@@ -49,28 +49,9 @@ static mc_resp postv(const char *path, const char *body, const char *mv) {
 }
 
 /* Boots a server with no network; returns its id (caller frees). */
-static char *boot_flavor(const char *name, const char *flavor, const char *extra) {
-    char body[1024];
-    snprintf(body, sizeof body,
-             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"%s\",\"imageRef\":\"" CIRROS "\",\"networks\":\"none\"%s%s}}",
-             name, flavor, extra ? "," : "", extra ? extra : "");
-    mc_resp r = postv(C "/servers", body, "2.37");
-    cr_assert(eq(int, r.status, 202), "%s", r.body);
-    char *id = strdup(mc_jstr(r.json, "server.id"));
-    mc_resp_free(&r);
-    return id;
-}
+static char *boot(const char *name, const char *extra) { return mc_test_server(tok, name, NULL, NULL, extra); }
 
-static char *boot(const char *name, const char *extra) { return boot_flavor(name, "42", extra); }
-
-static const char *status_of(const char *id, char *buf, size_t n) {
-    char path[200];
-    snprintf(path, sizeof path, C "/servers/%s", id);
-    mc_resp r = get(path);
-    snprintf(buf, n, "%s", r.status == 200 ? mc_jstr(r.json, "server.status") : "404");
-    mc_resp_free(&r);
-    return buf;
-}
+static const char *status_of(const char *id, char *buf, size_t n) { return mc_test_server_status(tok, id, buf, n); }
 
 /* ---------------------------------------------------------------- unit */
 
@@ -235,12 +216,8 @@ Test(compute, flavors_pagination_and_empty_page_after_last) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "flavors")), 0));
     mc_resp_free(&r);
-    r = get(C "/flavors?marker=nope");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = get(C "/flavors?limit=-1");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(get(C "/flavors?marker=nope"), 400);
+    mc_expect_status(get(C "/flavors?limit=-1"), 400);
     r = get(C "/flavors/detail?is_public=None");   /* what the CLI sends */
     cr_expect(eq(int, r.status, 200));
     mc_resp_free(&r);
@@ -258,15 +235,11 @@ Test(compute, flavor_admin_create_extra_specs_access_delete) {
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor.id"), "x1"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, C "/flavors", "{\"flavor\":{\"name\":\"x\",\"ram\":64,\"vcpus\":1,\"disk\":0}}", admin_tok, NULL);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, C "/flavors", "{\"flavor\":{\"name\":\"x\",\"ram\":64,\"vcpus\":1,\"disk\":0}}", admin_tok, NULL), 409);
     r = mc_call(EVHTTP_REQ_POST, C "/flavors", "{\"flavor\":{\"name\":\"y\",\"id\":987,\"ram\":64,\"vcpus\":1,\"disk\":0}}", admin_tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor.id"), "987"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, C "/flavors/x1/os-extra_specs", "{\"extra_specs\":{\"hw:numa_nodes\":\"1\"}}", admin_tok, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, C "/flavors/x1/os-extra_specs", "{\"extra_specs\":{\"hw:numa_nodes\":\"1\"}}", admin_tok, NULL), 200);
     r = mc_call(EVHTTP_REQ_GET, C "/flavors/x1/os-extra_specs/hw:numa_nodes", NULL, admin_tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "hw:numa_nodes"), "1"));
     mc_resp_free(&r);
@@ -277,24 +250,14 @@ Test(compute, flavor_admin_create_extra_specs_access_delete) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor_access.0.tenant_id"), DEMO_PROJECT));
     mc_resp_free(&r);
-    r = get(C "/flavors/x1");
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(get(C "/flavors/x1"), 200);
     r = mc_call(EVHTTP_REQ_GET, C "/flavors/detail?is_public=f", NULL, admin_tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "flavors.0.id"), "6"));   /* private only */
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, C "/flavors/x1/os-extra_specs/hw:numa_nodes", NULL, admin_tok, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, C "/flavors/1/os-flavor-access", NULL, admin_tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, C "/flavors/x1", NULL, admin_tok, NULL);
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
-    r = get(C "/flavors/x1");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, C "/flavors/x1/os-extra_specs/hw:numa_nodes", NULL, admin_tok, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, C "/flavors/1/os-flavor-access", NULL, admin_tok, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, C "/flavors/x1", NULL, admin_tok, NULL), 202);
+    mc_expect_status(get(C "/flavors/x1"), 404);
     mc_assert_no_leaks();
 }
 
@@ -428,12 +391,8 @@ Test(compute, keypairs_import_generate_list_show_delete) {
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/x1", NULL, tok, NULL);
     mc_resp_free(&r);
-    r = post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k1\"}}");
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k3\",\"public_key\":\"ssh-rsa notbase64!\"}}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k1\"}}"), 409);
+    mc_expect_status(post(C "/os-keypairs", "{\"keypair\":{\"name\":\"k3\",\"public_key\":\"ssh-rsa notbase64!\"}}"), 400);
     r = getv(C "/os-keypairs", "2.2");
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "keypairs")), 2));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "keypairs.0.keypair.type"), "ssh"));
@@ -445,19 +404,11 @@ Test(compute, keypairs_import_generate_list_show_delete) {
     mc_resp_free(&r);
     /* keypairs are per user: alt_demo does not see demo's */
     char *alt = mc_test_token("alt_demo", "alt_demo");
-    r = mc_call(EVHTTP_REQ_GET, C "/os-keypairs/k1", NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, C "/os-keypairs/k1", NULL, alt, NULL), 404);
     free(alt);
-    r = mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/k1", NULL, tok, "OpenStack-API-Version: compute 2.2\n");
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/k2", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
-    r = get(C "/os-keypairs/k1");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/k1", NULL, tok, "OpenStack-API-Version: compute 2.2\n"), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, C "/os-keypairs/k2", NULL, tok, NULL), 202);
+    mc_expect_status(get(C "/os-keypairs/k1"), 404);
     mc_assert_no_leaks();
 }
 
@@ -468,9 +419,7 @@ Test(compute, zones_limits_quotas) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "availabilityZoneInfo.0.zoneName"), "nova"));
     cr_expect(cJSON_IsNull(mc_jpath(r.json, "availabilityZoneInfo.0.hosts")));
     mc_resp_free(&r);
-    r = get(C "/os-availability-zone/detail");
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(get(C "/os-availability-zone/detail"), 403);
     r = get(C "/limits");
     cr_expect(eq(int, (int)mc_jnum(r.json, "limits.absolute.maxTotalInstances"), 10));
     cr_expect(eq(int, (int)mc_jnum(r.json, "limits.absolute.totalInstancesUsed"), 0));
@@ -548,9 +497,7 @@ Test(compute, server_create_build_to_active_and_shapes) {
     mc_resp_free(&r);
     /* another project cannot see it */
     char *alt = mc_test_token("alt_demo", "alt_demo");
-    r = mc_call(EVHTTP_REQ_GET, path, NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, alt, NULL), 404);
     free(alt);
     free(id);
     mc_assert_no_leaks();
@@ -588,74 +535,42 @@ Test(compute, server_create_validation_errors) {
     memset(longname, 'b', 260);
     longname[260] = '\0';
     snprintf(body, sizeof body, "{\"server\":{\"name\":\"m\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"metadata\":{\"a\":\"%s\"}}}", longname);
-    r = post(C "/servers", body);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(post(C "/servers", body), 400);
     /* 2.37 requires networks */
-    r = postv(C "/servers", "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}", "2.37");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = get(C "/servers");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
+    mc_expect_status(postv(C "/servers", "{\"server\":{\"name\":\"a\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\"}}", "2.37"), 400);
+    mc_expect_count(get(C "/servers"), "servers", 0);
     mc_assert_no_leaks();
 }
 
 Test(compute, server_list_filters_and_pagination) {
-    char *a = boot("alpha-1", NULL), *b = boot("beta-2", NULL), *c = boot_flavor("alpha-3", "1", NULL);
+    char *a = boot("alpha-1", NULL), *b = boot("beta-2", NULL), *c = mc_test_server(tok, "alpha-3", "1", NULL, NULL);
     (void)c;
     mc_resp r = get(C "/servers");
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "servers.0.name"), "alpha-3"));   /* newest first */
     cr_expect(mc_jpath(r.json, "servers.0.status") == NULL);
     mc_resp_free(&r);
-    r = get(C "/servers/detail?name=^alpha");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 2));
-    mc_resp_free(&r);
-    r = get(C "/servers/detail?name=ph");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 2));
-    mc_resp_free(&r);
-    r = get(C "/servers?flavor=1");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
-    mc_resp_free(&r);
+    mc_expect_count(get(C "/servers/detail?name=^alpha"), "servers", 2);
+    mc_expect_count(get(C "/servers/detail?name=ph"), "servers", 2);
+    mc_expect_count(get(C "/servers?flavor=1"), "servers", 1);
     r = get(C "/servers?flavor=99999");
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
     mc_resp_free(&r);
-    r = get(C "/servers?image=" CIRROS_OLD);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
-    r = get(C "/servers?image=" CIRROS);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
-    mc_resp_free(&r);
-    r = get(C "/servers?status=BUILD");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
-    mc_resp_free(&r);
-    r = get(C "/servers?status=ACTIVE");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
+    mc_expect_count(get(C "/servers?image=" CIRROS_OLD), "servers", 0);
+    mc_expect_count(get(C "/servers?image=" CIRROS), "servers", 3);
+    mc_expect_count(get(C "/servers?status=BUILD"), "servers", 3);
+    mc_expect_count(get(C "/servers?status=ACTIVE"), "servers", 0);
     r = get(C "/servers?status=non_existing_status");
     cr_expect(eq(int, r.status, 200));   /* up to 2.37: nothing matches */
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
     mc_resp_free(&r);
-    r = getv(C "/servers?status=non_existing_status", "2.38");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = get(C "/servers?changes-since=2999-01-01T00:00:00Z");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
-    r = get(C "/servers?changes-since=2011/01/01");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = get(C "/servers?limit=-1");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = get(C "/servers?limit=abc");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = get(C "/servers?all_tenants=1");
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(getv(C "/servers?status=non_existing_status", "2.38"), 400);
+    mc_expect_count(get(C "/servers?changes-since=2999-01-01T00:00:00Z"), "servers", 0);
+    mc_expect_status(get(C "/servers?changes-since=2011/01/01"), 400);
+    mc_expect_status(get(C "/servers?limit=-1"), 400);
+    mc_expect_status(get(C "/servers?limit=abc"), 400);
+    mc_expect_status(get(C "/servers?all_tenants=1"), 403);
     /* pages: limit 2 then the marker, then an empty page */
     r = get(C "/servers/detail?limit=2");
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 2));
@@ -675,34 +590,20 @@ Test(compute, server_list_filters_and_pagination) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
     mc_resp_free(&r);
-    r = get(C "/servers?marker=00000000-0000-0000-0000-000000000000");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(get(C "/servers?marker=00000000-0000-0000-0000-000000000000"), 400);
     /* admins see every project with all_tenants (any value but false; empty too) */
-    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=True", NULL, admin_tok, NULL);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=", NULL, admin_tok, NULL);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
-    mc_resp_free(&r);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=True", NULL, admin_tok, NULL), "servers", 3);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=", NULL, admin_tok, NULL), "servers", 3);
     r = mc_call(EVHTTP_REQ_GET, C "/servers?tenant_id=" DEMO_PROJECT, NULL, admin_tok, NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));   /* without all_tenants */
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants&tenant_id=" DEMO_PROJECT, NULL, admin_tok, NULL);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 3));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=false", NULL, admin_tok, NULL);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants&tenant_id=" DEMO_PROJECT, NULL, admin_tok, NULL), "servers", 3);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, C "/servers?all_tenants=false", NULL, admin_tok, NULL), "servers", 0);
     /* an admin resets a server's state */
     char rpath[200];
     snprintf(rpath, sizeof rpath, C "/servers/%s/action", a);
-    r = post(rpath, "{\"os-resetState\":{\"state\":\"error\"}}");
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, rpath, "{\"os-resetState\":{\"state\":\"error\"}}", admin_tok, NULL);
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(post(rpath, "{\"os-resetState\":{\"state\":\"error\"}}"), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, rpath, "{\"os-resetState\":{\"state\":\"error\"}}", admin_tok, NULL), 202);
     char st[32];
     cr_expect(eq(str, (char *)status_of(a, st, sizeof st), "ERROR"));
     free(a);
@@ -739,30 +640,20 @@ Test(compute, server_update_and_delete_then_404) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server.accessIPv6"), "::babe:dc0c:1602"));
     cr_expect(mc_jpath(r.json, "server.OS-EXT-STS:vm_state") == NULL);   /* basic view before 2.75 */
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"name\":\"\"}}", tok, NULL);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"name\":\"\"}}", tok, NULL), 400);
     r = mc_call(EVHTTP_REQ_PUT, path, "{\"server\":{\"description\":\"d\"}}", tok, "OpenStack-API-Version: compute 2.19\n");
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server.description"), "d"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, C "/servers/00000000-0000-0000-0000-000000000000", "{\"server\":{\"name\":\"x\"}}", tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, C "/servers/00000000-0000-0000-0000-000000000000", "{\"server\":{\"name\":\"x\"}}", tok, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
     mc_test_sleep_ms(200);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "404"));
-    r = get(C "/servers/detail");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
+    mc_expect_count(get(C "/servers/detail"), "servers", 0);
     /* admins list deleted servers with changes-since */
     r = mc_call(EVHTTP_REQ_GET, C "/servers/detail?all_tenants=1&changes-since=2000-01-01T00:00:00Z", NULL, admin_tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "servers.0.status"), "DELETED"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, C "/servers/-1", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, C "/servers/-1", NULL, tok, NULL), 404);
     free(id);
     mc_assert_no_leaks();
 }
@@ -781,29 +672,17 @@ Test(compute, actions_transitions_and_conflicts) {
     cr_expect(strstr(mc_jstr(r.json, "conflictingRequest.message"), "while it is in") != NULL);
     mc_resp_free(&r);
     mc_test_sleep_ms(400);
-    r = action(id, "{\"reboot\":{\"type\":\"HARD\"}}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"reboot\":{\"type\":\"HARD\"}}"), 202);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "HARD_REBOOT"));
     mc_test_sleep_ms(300);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
-    r = action(id, "{\"reboot\":{\"type\":\"WARM\"}}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = action(id, "{\"os-start\":null}");
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = action(id, "{\"os-stop\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"reboot\":{\"type\":\"WARM\"}}"), 400);
+    mc_expect_status(action(id, "{\"os-start\":null}"), 409);
+    mc_expect_status(action(id, "{\"os-stop\":null}"), 202);
     mc_test_sleep_ms(300);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "SHUTOFF"));
-    r = action(id, "{\"os-stop\":null}");
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = action(id, "{\"os-start\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"os-stop\":null}"), 409);
+    mc_expect_status(action(id, "{\"os-start\":null}"), 202);
     mc_test_sleep_ms(300);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
     /* rebuild returns the server with a new adminPass */
@@ -818,14 +697,10 @@ Test(compute, actions_transitions_and_conflicts) {
     r = action(id, "{\"resize\":{\"flavorRef\":\"42\"}}");
     cr_expect(eq(int, r.status, 400));   /* same flavor */
     mc_resp_free(&r);
-    r = action(id, "{\"resize\":{\"flavorRef\":\"84\"}}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"resize\":{\"flavorRef\":\"84\"}}"), 202);
     mc_test_sleep_ms(300);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "VERIFY_RESIZE"));
-    r = action(id, "{\"revertResize\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"revertResize\":null}"), 202);
     mc_test_sleep_ms(300);
     char path[200];
     snprintf(path, sizeof path, C "/servers/%s", id);
@@ -834,36 +709,22 @@ Test(compute, actions_transitions_and_conflicts) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server.status"), "ACTIVE"));
     mc_resp_free(&r);
     /* lock: the owner can no longer stop or delete */
-    r = action(id, "{\"lock\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
-    r = action(id, "{\"os-stop\":null}");
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"lock\":null}"), 202);
+    mc_expect_status(action(id, "{\"os-stop\":null}"), 409);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 409);
     r = getv(path, "2.9");
     cr_expect(cJSON_IsTrue(mc_jpath(r.json, "server.locked")));
     mc_resp_free(&r);
-    r = action(id, "{\"unlock\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
-    r = action(id, "{\"pause\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"unlock\":null}"), 202);
+    mc_expect_status(action(id, "{\"pause\":null}"), 202);
     mc_test_sleep_ms(300);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "PAUSED"));
     r = action(id, "{\"os-getConsoleOutput\":{\"length\":1}}");
     cr_expect(eq(int, r.status, 200));
     cr_expect(mc_jstr(r.json, "output") != NULL);
     mc_resp_free(&r);
-    r = action(id, "{\"frobnicate\":null}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = action("00000000-0000-0000-0000-000000000000", "{\"reboot\":{\"type\":\"HARD\"}}");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"frobnicate\":null}"), 400);
+    mc_expect_status(action("00000000-0000-0000-0000-000000000000", "{\"reboot\":{\"type\":\"HARD\"}}"), 404);
     free(id);
     mc_assert_no_leaks();
 }
@@ -895,9 +756,7 @@ Test(compute, instance_actions_list_and_show) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "instanceAction.events.0.result"), "Success"));
     mc_resp_free(&r);
     snprintf(path, sizeof path, C "/servers/%s/os-instance-actions/req-nope", id);
-    r = get(path);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(get(path), 404);
     free(id);
     free(req);
     mc_assert_no_leaks();
@@ -965,27 +824,17 @@ Test(compute, metadata_and_tags) {
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "metadata.k2"), "v2"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, path, "{\"metadata\":{\"only\":\"one\"}}", tok, NULL);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "metadata")), 1));
-    mc_resp_free(&r);
+    mc_expect_count(mc_call(EVHTTP_REQ_PUT, path, "{\"metadata\":{\"only\":\"one\"}}", tok, NULL), "metadata", 1);
     snprintf(path, sizeof path, C "/servers/%s/metadata/only", id);
     r = get(path);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.only"), "one"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, path, "{\"meta\":{\"other\":\"x\"}}", tok, NULL);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = get(path);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, path, "{\"meta\":{\"other\":\"x\"}}", tok, NULL), 400);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
+    mc_expect_status(get(path), 404);
     /* tags need 2.26 */
     snprintf(path, sizeof path, C "/servers/%s/tags", id);
-    r = get(path);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(get(path), 404);
     const char *h = "OpenStack-API-Version: compute 2.26\n";
     r = mc_call(EVHTTP_REQ_PUT, path, "{\"tags\":[\"a\",\"b\"]}", tok, h);
     cr_expect(eq(int, r.status, 200), "%s", r.body);
@@ -997,27 +846,13 @@ Test(compute, metadata_and_tags) {
     cr_expect(eq(int, r.status, 201));
     cr_expect(mc_resp_header(&r, "Location") != NULL);
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, tp, NULL, tok, h);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, tp, NULL, tok, h);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, C "/servers?tags=a,c", NULL, tok, h);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, tp, NULL, tok, h);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, tp, NULL, tok, h);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, h);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, h);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tags")), 0));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, tp, NULL, tok, h), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, tp, NULL, tok, h), 204);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, C "/servers?tags=a,c", NULL, tok, h), "servers", 1);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, tp, NULL, tok, h), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, tp, NULL, tok, h), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, h), 204);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, path, NULL, tok, h), "tags", 0);
     free(id);
     mc_assert_no_leaks();
 }
@@ -1041,9 +876,7 @@ Test(compute, create_image_and_images_proxy) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "image.metadata.purpose"), "test"));
     mc_resp_free(&r);
     /* one snapshot at a time */
-    r = action(id, "{\"createImage\":{\"name\":\"again\"}}");
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"createImage\":{\"name\":\"again\"}}"), 409);
     mc_test_sleep_ms(400);
     r = get(path);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "image.status"), "ACTIVE"));
@@ -1058,15 +891,9 @@ Test(compute, create_image_and_images_proxy) {
     r = get(C "/images");
     cr_expect(ge(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 3));
     mc_resp_free(&r);
-    r = getv(C "/images", "2.36");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = get(path);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(getv(C "/images", "2.36"), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
+    mc_expect_status(get(path), 404);
     free(image_id);
     free(id);
     mc_assert_no_leaks();
@@ -1085,12 +912,8 @@ Test(compute, reset_cancels_pending_timers) {
     mc_test_sleep_ms(400);   /* the build and delete timers must not fire */
     free(tok);
     tok = mc_test_token("demo", "demo");
-    r = get(C "/servers");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
-    r = get(C "/flavors/42");
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_count(get(C "/servers"), "servers", 0);
+    mc_expect_status(get(C "/flavors/42"), 200);
     free(id);
     free(id2);
     mc_assert_no_leaks();
@@ -1116,12 +939,8 @@ Test(compute, server_groups) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server_group.policy"), "anti-affinity"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server_group.members.0"), sid));
     mc_resp_free(&r);
-    r = post(C "/os-server-groups", "{\"server_group\":{\"name\":\"g\",\"policies\":[\"bogus\"]}}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(post(C "/os-server-groups", "{\"server_group\":{\"name\":\"g\",\"policies\":[\"bogus\"]}}"), 400);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
     free(gid);
     free(sid);
     mc_assert_no_leaks();
@@ -1203,9 +1022,7 @@ Test(compute, ports_addresses_ips_and_interfaces) {
     cr_expect(mc_jpath(r.json, "private") != NULL);
     mc_resp_free(&r);
     snprintf(path, sizeof path, C "/servers/%s/ips/nowhere", id);
-    r = get(path);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(get(path), 404);
     snprintf(path, sizeof path, C "/servers/%s/os-interface", id);
     r = get(path);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "interfaceAttachments.0.port_id"), port));
@@ -1216,40 +1033,26 @@ Test(compute, ports_addresses_ips_and_interfaces) {
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     char *port2 = strdup(mc_jstr(r.json, "interfaceAttachment.port_id"));
     mc_resp_free(&r);
-    r = get(path);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "interfaceAttachments")), 2));
-    mc_resp_free(&r);
+    mc_expect_count(get(path), "interfaceAttachments", 2);
     char dpath[400];
     snprintf(dpath, sizeof dpath, "%s/%s", path, port2);
-    r = mc_call(EVHTTP_REQ_DELETE, dpath, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 202), "%s", r.body);
-    mc_resp_free(&r);
-    r = get(path);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "interfaceAttachments")), 1));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, dpath, NULL, tok, NULL), 202);
+    mc_expect_count(get(path), "interfaceAttachments", 1);
     snprintf(dpath, sizeof dpath, "/network/v2.0/ports/%s", port2);
-    r = get(dpath);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(get(dpath), 404);
     free(port2);
     /* the ip filter is a regex on the addresses */
     char q[200];
     snprintf(q, sizeof q, C "/servers?ip=^%s$", ip);
-    r = get(q);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
-    mc_resp_free(&r);
-    r = get(C "/servers?ip=^192\\.168\\.");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 0));
-    mc_resp_free(&r);
+    mc_expect_count(get(q), "servers", 1);
+    mc_expect_count(get(C "/servers?ip=^192\\.168\\."), "servers", 0);
     /* deleting the server frees its port */
     snprintf(path, sizeof path, C "/servers/%s", id);
     r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
     mc_resp_free(&r);
     mc_test_sleep_ms(200);
     snprintf(path, sizeof path, "/network/v2.0/ports/%s", port);
-    r = get(path);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(get(path), 404);
     free(id);
     free(port);
     free(mac);
@@ -1276,9 +1079,7 @@ Test(compute, create_network_errors_and_fixed_ip) {
                            "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\",\"fixed_ip\":\"10.0.0.77\"}]}}");
     cr_expect(eq(int, r.status / 100, 4));
     mc_resp_free(&r);
-    r = get(C "/servers");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "servers")), 1));
-    mc_resp_free(&r);
+    mc_expect_count(get(C "/servers"), "servers", 1);
     /* 2.37 auto picks the project's network */
     r = postv(C "/servers", "{\"server\":{\"name\":\"auto\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":\"auto\"}}", "2.37");
     cr_expect(eq(int, r.status, 202), "%s", r.body);
@@ -1314,44 +1115,24 @@ Test(compute, security_groups_proxy_and_server_groups_actions) {
     r = get(C "/os-security-groups");
     cr_expect(ge(int, cJSON_GetArraySize(mc_jpath(r.json, "security_groups")), 2));
     mc_resp_free(&r);
-    r = getv(C "/os-security-groups", "2.36");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = get(C "/os-security-groups/00000000-1111-2222-3333-444444444444");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, C "/os-security-groups", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(getv(C "/os-security-groups", "2.36"), 404);
+    mc_expect_status(get(C "/os-security-groups/00000000-1111-2222-3333-444444444444"), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, C "/os-security-groups", NULL, tok, NULL), 404);
     /* a server gets the group and loses it */
     r = post(C "/servers", "{\"server\":{\"name\":\"s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
                            "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}]}}");
     char *id = strdup(mc_jstr(r.json, "server.id"));
     mc_resp_free(&r);
     mc_test_sleep_ms(400);
-    r = action(id, "{\"addSecurityGroup\":{\"name\":\"web2\"}}");
-    cr_expect(eq(int, r.status, 202), "%s", r.body);
-    mc_resp_free(&r);
-    r = action(id, "{\"addSecurityGroup\":{\"name\":\"web2\"}}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = action(id, "{\"addSecurityGroup\":{\"name\":\"missing\"}}");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"addSecurityGroup\":{\"name\":\"web2\"}}"), 202);
+    mc_expect_status(action(id, "{\"addSecurityGroup\":{\"name\":\"web2\"}}"), 400);
+    mc_expect_status(action(id, "{\"addSecurityGroup\":{\"name\":\"missing\"}}"), 404);
     snprintf(path, sizeof path, C "/servers/%s/os-security-groups", id);
-    r = get(path);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "security_groups")), 2));
-    mc_resp_free(&r);
+    mc_expect_count(get(path), "security_groups", 2);
     snprintf(path, sizeof path, "/network/v2.0/ports?device_id=%s", id);
-    r = get(path);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "ports.0.security_groups")), 2));
-    mc_resp_free(&r);
-    r = action(id, "{\"removeSecurityGroup\":{\"name\":\"web2\"}}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
-    r = action(id, "{\"removeSecurityGroup\":{\"name\":\"web2\"}}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_count(get(path), "ports.0.security_groups", 2);
+    mc_expect_status(action(id, "{\"removeSecurityGroup\":{\"name\":\"web2\"}}"), 202);
+    mc_expect_status(action(id, "{\"removeSecurityGroup\":{\"name\":\"web2\"}}"), 400);
     /* the default group cannot be deleted; an unused group can */
     r = get(C "/os-security-groups");
     cJSON *x;
@@ -1364,9 +1145,7 @@ Test(compute, security_groups_proxy_and_server_groups_actions) {
     mc_resp_free(&r2);
     mc_resp_free(&r);
     snprintf(path, sizeof path, C "/os-security-groups/%s", sg);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 202), "%s", r.body);
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 202);
     free(id);
     free(sg);
     mc_assert_no_leaks();
@@ -1379,18 +1158,14 @@ Test(compute, backup_shelve_console_image_metadata_extensions) {
     cr_expect(eq(int, r.status, 202), "%s", r.body);
     cr_expect(mc_resp_header(&r, "Location") != NULL);
     mc_resp_free(&r);
-    r = action(id, "{\"createBackup\":{\"name\":\"b2\",\"backup_type\":\"daily\",\"rotation\":1}}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"createBackup\":{\"name\":\"b2\",\"backup_type\":\"daily\",\"rotation\":1}}"), 202);
     char q[300];
     snprintf(q, sizeof q, C "/images/detail?server=%s&type=backup", id);
     r = get(q);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));   /* rotation 1 */
     cr_expect(eq(str, (char *)mc_jstr(r.json, "images.0.name"), "b2"));
     mc_resp_free(&r);
-    r = action(id, "{\"createBackup\":{\"name\":\"b3\"}}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"createBackup\":{\"name\":\"b3\"}}"), 400);
     /* console output: the last N lines */
     r = action(id, "{\"os-getConsoleOutput\":{\"length\":3}}");
     cr_expect(eq(int, r.status, 200));
@@ -1415,34 +1190,20 @@ Test(compute, backup_shelve_console_image_metadata_extensions) {
     r = get(path);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "meta.k"), "v"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = get(path);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
+    mc_expect_status(get(path), 404);
     free(img);
     /* shelve keeps a "<name>-shelved" image until unshelve */
-    r = action(id, "{\"shelve\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_status(action(id, "{\"shelve\":null}"), 202);
     mc_test_sleep_ms(300);
     char st[32];
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "SHELVED_OFFLOADED"));
-    r = get("/image/v2/images?name=bk-shelved");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));
-    mc_resp_free(&r);
-    r = action(id, "{\"shelve\":null}");
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = action(id, "{\"unshelve\":null}");
-    cr_expect(eq(int, r.status, 202));
-    mc_resp_free(&r);
+    mc_expect_count(get("/image/v2/images?name=bk-shelved"), "images", 1);
+    mc_expect_status(action(id, "{\"shelve\":null}"), 409);
+    mc_expect_status(action(id, "{\"unshelve\":null}"), 202);
     mc_test_sleep_ms(300);
     cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
-    r = get("/image/v2/images?name=bk-shelved");
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 0));
-    mc_resp_free(&r);
+    mc_expect_count(get("/image/v2/images?name=bk-shelved"), "images", 0);
     r = get(C "/extensions/os-consoles");
     cr_expect(eq(str, (char *)mc_jstr(r.json, "extension.alias"), "os-consoles"));
     mc_resp_free(&r);
@@ -1482,9 +1243,7 @@ Test(compute, deleted_servers_are_purged_past_the_retention) {
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "instanceActions")), 2));
     mc_resp_free(&r);
     snprintf(path, sizeof path, C "/servers/%s/os-instance-actions", first);
-    r = getv(path, "2.21");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(getv(path, "2.21"), 404);
     free(first);
     free(last);
     mc_assert_no_leaks();

@@ -12,7 +12,6 @@
 #include "harness.h"
 #include "util.h"
 
-#define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
 #define PRIVATE_NET "3c4d5e6f-7a8b-4c92-adbe-2f3a4b5c6d7e"
 #define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyMockKeyMockKeyMockKeyMockKey00 demo@mockcloud"
 
@@ -30,69 +29,26 @@ static void teardown(void) {
 
 TestSuite(deviations, .init = setup, .fini = teardown);
 
-/* PUT /mockcloud/v1/profile {"profile": "conformant", "deviate": [ids...]}. */
-static void deviate(const char *ids_json) {
-    char body[512];
-    snprintf(body, sizeof body, "{\"profile\":\"conformant\",\"deviate\":%s}", ids_json);
-    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", body, NULL, NULL);
-    cr_assert(eq(int, r.status, 200), "%s", r.body);
-    mc_resp_free(&r);
-}
-
-static bool lists(mc_resp *r, const char *id) {
-    const char *h = mc_resp_header(r, "X-Mockcloud-Deviations");
-    return h != NULL && strstr(h, id) != NULL;
-}
+static void deviate(const char *ids_json) { mc_test_profile(NULL, ids_json); }
 
 static mc_resp get(const char *path) { return mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL); }
 
-/* "{prefix}{id}{suffix}" in a rotating static buffer. */
+/* "{prefix}{id}{suffix}" for the next call. */
 static const char *pth(const char *prefix, const char *id, const char *suffix) {
-    static char bufs[4][512];
-    static int k;
-    char *b = bufs[k++ % 4];
-    snprintf(b, 512, "%s%s%s", prefix, id, suffix);
-    return b;
+    return mc_pathf("%s%s%s", prefix, id, suffix);
 }
 
-/* Boots a server through the compute API; 'extra' adds fields to the body.
- * Caller frees the id. */
-static char *boot(const char *name, const char *networks, const char *extra) {
-    char body[1024];
-    snprintf(body, sizeof body,
-             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":%s%s%s}}",
-             name, networks, extra ? "," : "", extra ? extra : "");
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers", body, tok, "OpenStack-API-Version: compute 2.37\n");
-    cr_assert(eq(int, r.status, 202), "%s", r.body);
-    char *id = strdup(mc_jstr(r.json, "server.id"));
-    mc_resp_free(&r);
-    return id;
-}
+static char *boot(const char *name, const char *networks) { return mc_test_server(tok, name, NULL, networks, NULL); }
 
-static const char *status_of(const char *id, char *buf, size_t n) {
-    mc_resp r = get(pth("/compute/v2.1/servers/", id, ""));
-    snprintf(buf, n, "%s", r.status == 200 ? mc_jstr(r.json, "server.status") : "404");
-    mc_resp_free(&r);
-    return buf;
-}
+static const char *status_of(const char *id, char *buf, size_t n) { return mc_test_server_status(tok, id, buf, n); }
 
-static void wait_active(const char *id) {
-    char st[32] = "";
-    for (int i = 0; i < 30 && !mc_str_eq(status_of(id, st, sizeof st), "ACTIVE"); i++) mc_test_sleep_ms(50);
-    cr_assert(eq(str, st, "ACTIVE"), "server %s", id);
-}
-
-/* A server with key pair "mykey" and user data "hello", as a guest sees it. */
+/* An ACTIVE server with key pair "mykey" and user data "hello", as a guest sees it. */
 static char *boot_guest(const char *name, const char *networks, bool config_drive) {
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/os-keypairs",
-                        "{\"keypair\":{\"name\":\"mykey\",\"public_key\":\"" PUBKEY "\"}}", tok, NULL);
-    cr_assert(r.status == 200 || r.status == 409, "%s", r.body);
-    mc_resp_free(&r);
-    char extra[256];
-    snprintf(extra, sizeof extra, "\"key_name\":\"mykey\",\"user_data\":\"aGVsbG8=\",\"config_drive\":%s",
-             config_drive ? "true" : "false");
-    char *id = boot(name, networks, extra);
-    wait_active(id);
+    mc_test_keypair(tok, "mykey", PUBKEY);
+    char *id = mc_test_server(tok, name, NULL, networks,
+                              config_drive ? "\"key_name\":\"mykey\",\"user_data\":\"aGVsbG8=\",\"config_drive\":true"
+                                           : "\"key_name\":\"mykey\",\"user_data\":\"aGVsbG8=\",\"config_drive\":false");
+    mc_test_server_wait(tok, id, "ACTIVE");
     return id;
 }
 
@@ -106,7 +62,7 @@ Test(deviations, jittery_api) {
     double t0 = mc_now();
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
     cr_expect(lt(dbl, mc_now() - t0, 0.15), "the reference answers at once");
-    cr_expect(mc_not(lists(&r, "jittery-api")));
+    cr_expect(mc_not(mc_resp_lists(&r, "jittery-api")));
     mc_resp_free(&r);
     deviate("[\"jittery-api=150\"]");
     double lo = 10, hi = 0;
@@ -115,7 +71,7 @@ Test(deviations, jittery_api) {
         r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
         double dt = mc_now() - t0;
         cr_expect(eq(int, r.status, 200));
-        cr_expect(lists(&r, "jittery-api"));
+        cr_expect(mc_resp_lists(&r, "jittery-api"));
         mc_resp_free(&r);
         if (dt < lo) lo = dt;
         if (dt > hi) hi = dt;
@@ -146,17 +102,10 @@ Test(deviations, no_security_groups) {
     mc_resp r = get("/network/v2.0/security-groups");
     cr_expect(eq(int, r.status, 200), "the reference has security groups");
     mc_resp_free(&r);
-    r = get("/network/v2.0/extensions/security-group");
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(get("/network/v2.0/extensions/security-group"), 200);
     deviate("[\"no-security-groups\"]");
-    r = get("/network/v2.0/security-groups");
-    cr_expect(eq(int, r.status, 404), "%s", r.body);
-    cr_expect(lists(&r, "no-security-groups"));
-    mc_resp_free(&r);
-    r = get("/network/v2.0/extensions/security-group");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_deviation(get("/network/v2.0/security-groups"), 404, "no-security-groups");
+    mc_expect_status(get("/network/v2.0/extensions/security-group"), 404);
     r = get("/network/v2.0/extensions");
     cJSON *e;
     cJSON_ArrayForEach(e, mc_jpath(r.json, "extensions")) {
@@ -172,9 +121,9 @@ Test(deviations, no_security_groups) {
 
 Test(deviations, slow_boot) {
     deviate("[\"slow-boot=5000\"]");
-    char *slow = boot("slow", "\"none\"", NULL);
+    char *slow = boot("slow", NULL);
     deviate("[]");
-    char *ref = boot("ref", "\"none\"", NULL);
+    char *ref = boot("ref", NULL);
     char st[32];
     cr_expect(eq(str, (char *)status_of(slow, st, sizeof st), "BUILD"));
     mc_test_sleep_ms(500);   /* the reference compute.build_ms is 300 */
@@ -186,22 +135,18 @@ Test(deviations, slow_boot) {
 }
 
 Test(deviations, delete_lingers) {
-    char *a = boot("linger", "\"none\"", NULL), *b = boot("ref", "\"none\"", NULL);
-    wait_active(a);
-    wait_active(b);
+    char *a = boot("linger", NULL), *b = boot("ref", NULL);
+    mc_test_server_wait(tok, a, "ACTIVE");
+    mc_test_server_wait(tok, b, "ACTIVE");
     deviate("[\"delete-lingers=5000\"]");
     mc_resp r = mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", a, ""), NULL, tok, NULL);
     cr_expect(eq(int, r.status, 204));
-    cr_expect(lists(&r, "delete-lingers"));
+    cr_expect(mc_resp_lists(&r, "delete-lingers"));
     mc_resp_free(&r);
     deviate("[]");
-    r = mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", b, ""), NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", b, ""), NULL, tok, NULL), 204);
     mc_test_sleep_ms(300);   /* the reference compute.delete_ms is 100 */
-    r = get(pth("/compute/v2.1/servers/", b, ""));
-    cr_expect(eq(int, r.status, 404), "the reference is gone");
-    mc_resp_free(&r);
+    mc_expect_status(get(pth("/compute/v2.1/servers/", b, "")), 404);   /* the reference is gone */
     r = get(pth("/compute/v2.1/servers/", a, ""));
     cr_expect(eq(int, r.status, 200), "delete-lingers keeps it");
     cr_expect(eq(str, (char *)mc_jstr(r.json, "server.OS-EXT-STS:task_state"), "deleting"), "%s", r.body);
@@ -218,18 +163,14 @@ Test(deviations, key_pair_not_injected) {
     mc_resp r = md(id, "/openstack/latest/meta_data.json");
     cr_expect(eq(str, (char *)mc_jstr(r.json, "public_keys.mykey"), PUBKEY), "the reference");
     mc_resp_free(&r);
-    r = md(id, "/latest/meta-data/public-keys/0/openssh-key");
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(md(id, "/latest/meta-data/public-keys/0/openssh-key"), 200);
     deviate("[\"key-pair-not-injected\"]");
     r = md(id, "/openstack/latest/meta_data.json");
     cr_expect(eq(int, r.status, 200));
     cr_expect(mc_jpath(r.json, "public_keys") == NULL, "%s", r.body);
-    cr_expect(lists(&r, "key-pair-not-injected"));
+    cr_expect(mc_resp_lists(&r, "key-pair-not-injected"));
     mc_resp_free(&r);
-    r = md(id, "/latest/meta-data/public-keys/0/openssh-key");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(md(id, "/latest/meta-data/public-keys/0/openssh-key"), 404);
     free(id);
     mc_assert_no_leaks();
 }
@@ -242,23 +183,12 @@ Test(deviations, user_data_ignored) {
     mc_resp_free(&r);
     char h[128];
     snprintf(h, sizeof h, "X-Instance-ID: %s\n", id);
-    r = mc_call(EVHTTP_REQ_GET, "/openstack/latest/user_data", NULL, NULL, h);
-    cr_expect(eq(str, r.body, "hello"), "the reference, addressed by header");
-    mc_resp_free(&r);
+    mc_expect_body(mc_call(EVHTTP_REQ_GET, "/openstack/latest/user_data", NULL, NULL, h), "hello");   /* the reference, addressed by header */
     deviate("[\"user-data-ignored\"]");
-    r = md(id, "/openstack/latest/user_data");
-    cr_expect(eq(int, r.status, 404));
-    cr_expect(lists(&r, "user-data-ignored"));
-    mc_resp_free(&r);
-    r = md(id, "/latest/user-data");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/openstack/latest/user_data", NULL, NULL, h);
-    cr_expect(eq(int, r.status, 404), "addressed by header as a guest does, as well");
-    mc_resp_free(&r);
-    r = md(id, "/openstack/latest/meta_data.json");
-    cr_expect(eq(int, r.status, 200), "the rest of the metadata is served");
-    mc_resp_free(&r);
+    mc_expect_deviation(md(id, "/openstack/latest/user_data"), 404, "user-data-ignored");
+    mc_expect_status(md(id, "/latest/user-data"), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/openstack/latest/user_data", NULL, NULL, h), 404);   /* addressed by header as a guest does, as well */
+    mc_expect_status(md(id, "/openstack/latest/meta_data.json"), 200);   /* the rest of the metadata is served */
     free(id);
     mc_assert_no_leaks();
 }
@@ -272,7 +202,7 @@ Test(deviations, user_data_not_decoded) {
     r = md(id, "/openstack/latest/user_data");
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, r.body, "aGVsbG8="));
-    cr_expect(lists(&r, "user-data-not-decoded"));
+    cr_expect(mc_resp_lists(&r, "user-data-not-decoded"));
     mc_resp_free(&r);
     free(id);
     mc_assert_no_leaks();
@@ -284,10 +214,7 @@ Test(deviations, metadata_ec2_only) {
     cr_expect(eq(int, r.status, 200), "the reference serves the OpenStack tree");
     mc_resp_free(&r);
     deviate("[\"metadata-ec2-only\"]");
-    r = md(id, "/openstack/latest/meta_data.json");
-    cr_expect(eq(int, r.status, 404));
-    cr_expect(lists(&r, "metadata-ec2-only"));
-    mc_resp_free(&r);
+    mc_expect_deviation(md(id, "/openstack/latest/meta_data.json"), 404, "metadata-ec2-only");
     r = md(id, "/latest/meta-data/instance-id");
     cr_expect(eq(int, r.status, 200), "the EC2 tree stays");
     cr_expect(eq(int, strncmp(r.body, "i-", 2), 0));
@@ -302,13 +229,8 @@ Test(deviations, metadata_late) {
     cr_expect(eq(int, r.status, 200), "the reference answers right after ACTIVE");
     mc_resp_free(&r);
     deviate("[\"metadata-late\"]");
-    r = md(id, "/openstack/latest/meta_data.json");
-    cr_expect(eq(int, r.status, 503), "%s", r.body);
-    cr_expect(lists(&r, "metadata-late"));
-    mc_resp_free(&r);
-    r = md(id, "/latest/meta-data/instance-id");
-    cr_expect(eq(int, r.status, 503));
-    mc_resp_free(&r);
+    mc_expect_deviation(md(id, "/openstack/latest/meta_data.json"), 503, "metadata-late");
+    mc_expect_status(md(id, "/latest/meta-data/instance-id"), 503);
     free(id);
     mc_assert_no_leaks();
 }
@@ -322,7 +244,7 @@ Test(deviations, config_drive_forced) {
     r = md(id, "/config-drive");
     cr_expect(eq(int, r.status, 200));
     cr_expect(gt(sz, r.len, 32768), "an ISO image");
-    cr_expect(lists(&r, "config-drive-forced"));
+    cr_expect(mc_resp_lists(&r, "config-drive-forced"));
     mc_resp_free(&r);
     free(id);
     mc_assert_no_leaks();
@@ -334,10 +256,7 @@ Test(deviations, config_drive_unavailable) {
     cr_expect(eq(int, r.status, 200), "the reference attaches the drive asked for");
     mc_resp_free(&r);
     deviate("[\"config-drive-unavailable\"]");
-    r = md(id, "/config-drive");
-    cr_expect(eq(int, r.status, 404));
-    cr_expect(lists(&r, "config-drive-unavailable"));
-    mc_resp_free(&r);
+    mc_expect_deviation(md(id, "/config-drive"), 404, "config-drive-unavailable");
     free(id);
     mc_assert_no_leaks();
 }
@@ -349,35 +268,18 @@ Test(deviations, network_data_missing) {
     cr_expect(mc_jstr(r.json, "networks.0.ip_address") != NULL, "%s", r.body);
     mc_resp_free(&r);
     deviate("[\"network-data-missing\"]");
-    r = md(id, "/openstack/latest/network_data.json");
-    cr_expect(eq(int, r.status, 404));
-    cr_expect(lists(&r, "network-data-missing"));
-    mc_resp_free(&r);
-    r = md(id, "/openstack/latest/meta_data.json");
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_deviation(md(id, "/openstack/latest/network_data.json"), 404, "network-data-missing");
+    mc_expect_status(md(id, "/openstack/latest/meta_data.json"), 200);
     free(id);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- image */
 
-static char *new_image(const char *name) {
-    char body[256];
-    snprintf(body, sizeof body, "{\"name\":\"%s\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}", name);
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", body, tok, NULL);
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    char *id = strdup(mc_jstr(r.json, "id"));
-    mc_resp_free(&r);
-    return id;
-}
-
-static int upload(const char *id, const char *data, size_t len) {
-    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, pth("/image/v2/images/", id, "/file"), data, len,
-                            "application/octet-stream", tok, NULL);
-    int st = r.status;
-    mc_resp_free(&r);
-    return st;
+/* A raw/bare image named 'name', with 'len' bytes of 'data' uploaded (NULL: none). */
+static char *new_image(const char *name, const char *data, size_t len) {
+    return mc_test_image(tok, mc_pathf("{\"name\":\"%s\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}", name),
+                         data, len);
 }
 
 static const char *image_status(const char *id, char *buf, size_t n) {
@@ -389,12 +291,10 @@ static const char *image_status(const char *id, char *buf, size_t n) {
 
 Test(deviations, image_slow_saving) {
     char st[32];
-    char *ref = new_image("ref");
-    cr_expect(eq(int, upload(ref, "abc", 3), 204));
+    char *ref = new_image("ref", "abc", 3);
     cr_expect(eq(str, (char *)image_status(ref, st, sizeof st), "active"), "the reference is active at once");
     deviate("[\"image-slow-saving=5000\"]");
-    char *slow = new_image("slow");
-    cr_expect(eq(int, upload(slow, "abc", 3), 204));
+    char *slow = new_image("slow", "abc", 3);
     cr_expect(eq(str, (char *)image_status(slow, st, sizeof st), "saving"));
     mc_resp r = get(pth("/image/v2/images/", slow, "/file"));
     cr_expect(eq(int, r.status, 204), "no data while saving");
@@ -405,7 +305,7 @@ Test(deviations, image_slow_saving) {
 }
 
 Test(deviations, image_default_private) {
-    char *ref = new_image("ref");
+    char *ref = new_image("ref", NULL, 0);
     mc_resp r = get(pth("/image/v2/images/", ref, ""));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "shared"), "the reference (since Pike)");
     mc_resp_free(&r);
@@ -413,7 +313,7 @@ Test(deviations, image_default_private) {
     r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"old\"}", tok, NULL);
     cr_expect(eq(int, r.status, 201));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "private"));
-    cr_expect(lists(&r, "image-default-private"));
+    cr_expect(mc_resp_lists(&r, "image-default-private"));
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"explicit\",\"visibility\":\"shared\"}", tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "shared"), "an explicit visibility still wins");
@@ -423,19 +323,17 @@ Test(deviations, image_default_private) {
 }
 
 Test(deviations, image_size_cap) {
-    char *ref = new_image("ref");
-    cr_expect(eq(int, upload(ref, "0123456789a", 11), 204), "the reference takes it");
+    char *ref = new_image("ref", "0123456789a", 11);   /* the reference takes it */
     deviate("[\"image-size-cap=10\"]");
-    char *big = new_image("big");
+    char *big = new_image("big", NULL, 0);
     mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, pth("/image/v2/images/", big, "/file"), "0123456789a", 11,
                             "application/octet-stream", tok, NULL);
     cr_expect(eq(int, r.status, 413), "%s", r.body);
-    cr_expect(lists(&r, "image-size-cap"));
+    cr_expect(mc_resp_lists(&r, "image-size-cap"));
     mc_resp_free(&r);
     char st[32];
     cr_expect(eq(str, (char *)image_status(big, st, sizeof st), "queued"), "the record stays, without data");
-    char *small = new_image("small");
-    cr_expect(eq(int, upload(small, "0123456789", 10), 204), "at the cap is fine");
+    char *small = new_image("small", "0123456789", 10);   /* at the cap is fine */
     free(small);
     free(big);
     free(ref);

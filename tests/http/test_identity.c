@@ -70,14 +70,10 @@ Test(identity, wrong_password_and_foreign_project_are_401) {
     cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 401));
     cr_expect(mc_jstr(r.json, "error.message") != NULL);
     mc_resp_free(&r);
-    r = post_token("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+    mc_expect_status(post_token("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
                    "{\"id\":\"" DEMO_ID "\",\"password\":\"secret\"}}},"
-                   "\"scope\":{\"project\":{\"name\":\"alt_demo\",\"domain\":{\"id\":\"default\"}}}}}");
-    cr_expect(eq(int, r.status, 401));
-    mc_resp_free(&r);
-    r = post_token("{\"auth\":{}}");
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+                   "\"scope\":{\"project\":{\"name\":\"alt_demo\",\"domain\":{\"id\":\"default\"}}}}}"), 401);
+    mc_expect_status(post_token("{\"auth\":{}}"), 400);
     mc_assert_no_leaks();
 }
 
@@ -90,15 +86,9 @@ Test(identity, validate_head_and_revoke) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "token.user.name"), "demo"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_HEAD, "/identity/v3/auth/tokens", NULL, tok, hdr);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 401));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, "/identity/v3/auth/tokens", NULL, tok, hdr), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL), 401);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -131,9 +121,7 @@ Test(identity, expired_token_is_401) {
     cr_expect(eq(int, r.status, 200));
     mc_resp_free(&r);
     mc_test_sleep_ms(1100);
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 401));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL), 401);
     free(tok);
 }
 
@@ -145,19 +133,13 @@ Test(identity, member_reads_self_admin_reads_all) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "user.name"), "demo"));
     cr_expect(mc_jpath(r.json, "user.password") == NULL);
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/users/" ALT_ID, NULL, demo, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, demo, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/users/" ALT_ID, NULL, demo, NULL), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, demo, NULL), 403);
     r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "projects")), 3));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/projects", NULL, demo, NULL);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "projects")), 1));
-    mc_resp_free(&r);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/projects", NULL, demo, NULL), "projects", 1);
     r = mc_call(EVHTTP_REQ_GET, "/identity/v3/domains/default", NULL, demo, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "domain.name"), "Default"));
@@ -243,16 +225,12 @@ Test(core, unknown_path_404_wrong_method_405_in_dialect) {
     cr_expect(eq(int, r.status, 404));
     cr_expect(eq(int, (int)mc_jnum(r.json, "error.code"), 404));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, "/identity/v3/auth/catalog", "{}", NULL, NULL);
-    cr_expect(eq(int, r.status, 405));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/identity/v3/auth/catalog", "{}", NULL, NULL), 405);
     r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, NULL, NULL);
     cr_expect(eq(int, r.status, 401));
     cr_expect(mc_resp_header(&r, "WWW-Authenticate") != NULL);
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, "not-a-token", NULL);
-    cr_expect(eq(int, r.status, 401));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, "not-a-token", NULL), 401);
     mc_assert_no_leaks();
 }
 
@@ -276,9 +254,7 @@ Test(core, malformed_and_oversized_bodies) {
     mc_resp_free(&r);
     free(big);
     /* the server still answers */
-    r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, 300));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL), 300);
     mc_assert_no_leaks();
 }
 
@@ -297,20 +273,14 @@ Test(core, control_reset_profile_journal_and_clouds_yaml) {
     cr_expect(eq(int, r.status, 204));
     mc_resp_free(&r);
     /* tokens are part of the world: reset drops them */
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL);
-    cr_expect(eq(int, r.status, 401));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL), 401);
     free(admin);
     admin = mc_test_token("admin", "admin");
-    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "projects")), 3));
-    mc_resp_free(&r);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL), "projects", 3);
     r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/profile", NULL, NULL, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "conformant"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\":\"no-such\"}", NULL, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\":\"no-such\"}", NULL, NULL), 404);
     r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?limit=2", NULL, NULL, NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "entries")), 2));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "entries.1.path"), "/mockcloud/v1/profile"));
@@ -439,9 +409,7 @@ Test(identity, password_history_self_service_and_admin) {
     cr_expect(eq(int, r.status, 400), "%s", r.body);
     cr_expect(strstr(r.body, "previous password") != NULL);
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" DEMO_ID, "{\"user\":{\"password\":\"pw-3\"}}", admin, NULL);
-    cr_expect(eq(int, r.status, 200), "%s", r.body);
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" DEMO_ID, "{\"user\":{\"password\":\"pw-3\"}}", admin, NULL), 200);
     cr_expect(eq(int, login_status(DEMO_ID, "pw-3", NULL), 201));
     free(admin);
     mc_assert_no_leaks();

@@ -78,9 +78,7 @@ Test(imageapi, snapshot_is_private_to_its_project_until_deleted) {
 
     mc_image_delete(T.srv, img);
     cr_expect(mc_image_find(T.srv, id, DEMO_PROJECT) == NULL);
-    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL), 404);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -129,9 +127,7 @@ Test(image, missing_image_is_glance_404) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "title"), "Not Found"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "message"), "No image found with ID nope"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/" CIRROS, NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, 401));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/images/" CIRROS, NULL, NULL, NULL), 401);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -143,25 +139,15 @@ Test(image, delete_needs_owner) {
     mc_resp_free(&r);
     free(tok);
     tok = mc_test_token("admin", "admin");
-    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 404);
     free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *create_image(const char *tok, const char *body) {
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", body, tok, NULL);
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    char *id = strdup(mc_jstr(r.json, "id"));
-    mc_resp_free(&r);
-    return id;
-}
+static char *create_image(const char *tok, const char *body) { return mc_test_image(tok, body, NULL, 0); }
 
 static mc_resp patch(const char *tok, const char *id, const char *ops, const char *ctype) {
     char path[256];
@@ -205,9 +191,7 @@ Test(image, create_is_queued_shared_with_location) {
     cr_expect(eq(int, r.status, 201));
     cr_expect(cJSON_IsNull(mc_jpath(r.json, "name")));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"id\":\"0f0e0d0c-0b0a-4909-8807-060504030201\"}", tok, NULL);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"id\":\"0f0e0d0c-0b0a-4909-8807-060504030201\"}", tok, NULL), 409);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -264,9 +248,7 @@ Test(image, upload_computes_hashes_and_download_returns_bytes) {
     mc_resp_free(&r);
     unsigned char data[1000];
     for (size_t i = 0; i < sizeof data; i++) data[i] = (unsigned char)(i % 251);   /* includes NULs */
-    r = mc_call_raw(EVHTTP_REQ_PUT, path, data, sizeof data, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 204), "%s", r.body);
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, data, sizeof data, "application/octet-stream", tok, NULL), 204);
     snprintf(path, sizeof path, "/image/v2/images/%s", id);
     r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "active"));
@@ -286,9 +268,7 @@ Test(image, upload_computes_hashes_and_download_returns_bytes) {
     cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-MD5"), sum));
     mc_resp_free(&r);
     /* a second upload to an active image conflicts */
-    r = mc_call_raw(EVHTTP_REQ_PUT, path, data, 10, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, data, 10, "application/octet-stream", tok, NULL), 409);
     free(id);
     free(tok);
     mc_assert_no_leaks();
@@ -304,9 +284,7 @@ Test(image, upload_over_the_cap_is_413_and_image_stays_queued) {
     cr_expect(eq(int, r.status, 413));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "title"), "Request Entity Too Large"));
     mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_PUT, path, data, 100, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, data, 100, "application/octet-stream", tok, NULL), 204);
     free(id);
     free(tok);
     mc_assert_no_leaks();
@@ -387,9 +365,7 @@ Test(image, patch_errors_leave_the_image_unchanged) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "keep"));
     mc_resp_free(&r);
     /* another project cannot patch a public image */
-    r = patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"}]", PATCH_CT);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"}]", PATCH_CT), 403);
     free(id);
     free(tok);
     mc_assert_no_leaks();
@@ -400,12 +376,8 @@ Test(image, disk_format_is_fixed_once_active) {
     mc_resp r = patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/disk_format\",\"value\":\"raw\"}]", PATCH_CT);
     cr_expect(eq(int, r.status, 403));
     mc_resp_free(&r);
-    r = patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/protected\",\"value\":true}]", PATCH_CT);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/protected\",\"value\":true}]", PATCH_CT), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 403);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -569,12 +541,8 @@ Test(image, null_id_paths_are_404) {
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/", NULL, tok, NULL);
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 405));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/", NULL, tok, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images", NULL, tok, NULL), 405);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -598,18 +566,10 @@ Test(image, tags_add_delete) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "tags.0"), "blue sky"));
     mc_resp_free(&r);
     snprintf(path, sizeof path, "/image/v2/images/%s/tags/blue%%20sky", id);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, "/image/v2/images/00000000-0000-4000-8000-000000000000/tags/x", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, "/image/v2/images/" CIRROS "/tags/x", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/image/v2/images/00000000-0000-4000-8000-000000000000/tags/x", NULL, tok, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/image/v2/images/" CIRROS "/tags/x", NULL, tok, NULL), 403);
     free(id);
     free(tok);
     mc_assert_no_leaks();
@@ -627,28 +587,18 @@ Test(image, sharing_with_members) {
     mc_resp r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
     cr_expect(eq(int, r.status, 403));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = patch(tok, id, "[{\"op\":\"replace\",\"path\":\"/visibility\",\"value\":\"shared\"}]", PATCH_CT);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL), 404);
+    mc_expect_status(patch(tok, id, "[{\"op\":\"replace\",\"path\":\"/visibility\",\"value\":\"shared\"}]", PATCH_CT), 200);
     r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "pending"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "member_id"), ALT_PROJECT));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "schema"), "/v2/schemas/member"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, path, "{}", tok, NULL);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL), 409);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, path, "{}", tok, NULL), 400);
     /* the member sees it (show) but not in its plain list until accepted */
-    r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL), 200);
     r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, alt, NULL);
     cr_expect(mc_not(list_has(&r, id)));
     mc_resp_free(&r);
@@ -657,12 +607,8 @@ Test(image, sharing_with_members) {
     mc_resp_free(&r);
     snprintf(path, sizeof path, "%s/members/%s", img, ALT_PROJECT);
     /* only the member may accept */
-    r = mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"accepted\"}", tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"maybe\"}", alt, NULL);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"accepted\"}", tok, NULL), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"maybe\"}", alt, NULL), 400);
     r = mc_call(EVHTTP_REQ_PUT, path, "{\"status\":\"accepted\"}", alt, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "accepted"));
@@ -670,9 +616,7 @@ Test(image, sharing_with_members) {
     r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, alt, NULL);
     cr_expect(list_has(&r, id));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, path, NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, alt, NULL), 200);
     snprintf(path, sizeof path, "%s/members", img);
     r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "members")), 1));
@@ -680,18 +624,10 @@ Test(image, sharing_with_members) {
     mc_resp_free(&r);
     /* the member cannot remove itself; the owner can */
     snprintf(path, sizeof path, "%s/members/%s", img, ALT_PROJECT);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, alt, NULL), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL), 404);
     free(id);
     free(alt);
     free(tok);
@@ -747,26 +683,16 @@ Test(image, deactivate_blocks_download_until_reactivated) {
     mc_resp r = mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL);
     cr_expect(eq(int, r.status, 400));   /* queued */
     mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_PUT, file, "xyz", 3, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, file, "xyz", 3, "application/octet-stream", tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL), 403);
     snprintf(path, sizeof path, "/image/v2/images/%s/actions/reactivate", id);
-    r = mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL), 204);
     r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, r.body, "xyz"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, "/image/v2/images/" CIRROS "/actions/deactivate", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/image/v2/images/" CIRROS "/actions/deactivate", NULL, tok, NULL), 403);
     free(id);
     free(tok);
     mc_assert_no_leaks();
@@ -814,25 +740,19 @@ Test(image, knob_saving_then_active) {
     r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "saving"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL), 204);
     mc_test_sleep_ms(300);
     r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "active"));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL);
-    cr_expect(eq(str, r.body, "abc"));
-    mc_resp_free(&r);
+    mc_expect_body(mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL), "abc");
     /* an image deleted while saving: its timer goes with it */
     char *id2 = create_image(tok, "{\"name\":\"gone\"}");
     snprintf(file, sizeof file, "/image/v2/images/%s/file", id2);
     r = mc_call_raw(EVHTTP_REQ_PUT, file, "x", 1, "application/octet-stream", tok, NULL);
     mc_resp_free(&r);
     snprintf(path, sizeof path, "/image/v2/images/%s", id2);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
     mc_test_sleep_ms(300);
     free(id2);
     free(id);
@@ -851,12 +771,8 @@ Test(image, knob_default_visibility_and_size_cap) {
     char file[256];
     snprintf(file, sizeof file, "/image/v2/images/%s/file", mc_jstr(r.json, "id"));
     mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_PUT, file, "01234567890", 11, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 413));
-    mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_PUT, file, "0123456789", 10, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, file, "01234567890", 11, "application/octet-stream", tok, NULL), 413);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, file, "0123456789", 10, "application/octet-stream", tok, NULL), 204);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -879,19 +795,13 @@ Test(image, glance_direct_import) {
     snprintf(stage, sizeof stage, "%s/stage", path);
     snprintf(imp, sizeof imp, "%s/import", path);
     /* import before staging: 409 */
-    r = mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"glance-direct\"}}", tok, NULL);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_PUT, stage, "staged!", 7, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"glance-direct\"}}", tok, NULL), 409);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, stage, "staged!", 7, "application/octet-stream", tok, NULL), 204);
     r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "uploading"));
     cr_expect(cJSON_IsNull(mc_jpath(r.json, "size")));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"web-download\",\"uri\":\"http://x\"}}", tok, NULL);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"web-download\",\"uri\":\"http://x\"}}", tok, NULL), 400);
     r = mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"glance-direct\"}}", tok, NULL);
     cr_expect(eq(int, r.status, 202));
     char req_id[64];
@@ -915,9 +825,7 @@ Test(image, glance_direct_import) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "tasks.0.input.import_req.method.name"), "glance-direct"));
     mc_resp_free(&r);
     snprintf(tasks, sizeof tasks, "%s/file", path);
-    r = mc_call(EVHTTP_REQ_GET, tasks, NULL, tok, NULL);
-    cr_expect(eq(str, r.body, "staged!"));
-    mc_resp_free(&r);
+    mc_expect_body(mc_call(EVHTTP_REQ_GET, tasks, NULL, tok, NULL), "staged!");
     free(tok);
     mc_assert_no_leaks();
 }
@@ -932,9 +840,7 @@ Test(image, knob_import_only_forbids_upload) {
     cr_expect(eq(int, r.status, 403));
     mc_resp_free(&r);
     snprintf(path, sizeof path, "/image/v2/images/%s/stage", id);
-    r = mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL), 204);
     free(id);
     free(tok);
     mc_assert_no_leaks();

@@ -19,7 +19,6 @@
 #define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
 #define DEMO_USER "d3a1f0e2c4b54a6b9f8e7d6c5b4a3f21"
 #define PRIVATE_NET "3c4d5e6f-7a8b-4c92-adbe-2f3a4b5c6d7e"
-#define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
 #define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyMockKeyMockKeyMockKeyMockKey00 demo@mockcloud"
 
 static char *tok;
@@ -39,42 +38,19 @@ TestSuite(metadata, .init = setup, .fini = teardown);
 /* Boots a server through the compute API as a client does (key pair "mykey",
  * metadata, demo's private network), waits for ACTIVE and writes its id. */
 static void boot(char id[40], const char *name, const char *user_data_b64, bool config_drive) {
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/os-keypairs",
-                        "{\"keypair\":{\"name\":\"mykey\",\"public_key\":\"" PUBKEY "\"}}", tok, NULL);
-    cr_assert(r.status == 200 || r.status == 409, "%s", r.body);
-    mc_resp_free(&r);
-    char body[1024];
-    snprintf(body, sizeof body,
-             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\","
-             "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}],\"key_name\":\"mykey\",\"config_drive\":%s,"
-             "\"metadata\":{\"role\":\"web\"}%s%s%s}}",
-             name, config_drive ? "true" : "false", user_data_b64 ? ",\"user_data\":\"" : "",
+    mc_test_keypair(tok, "mykey", PUBKEY);
+    char extra[512];
+    snprintf(extra, sizeof extra, "\"key_name\":\"mykey\",\"config_drive\":%s,\"metadata\":{\"role\":\"web\"}%s%s%s",
+             config_drive ? "true" : "false", user_data_b64 ? ",\"user_data\":\"" : "",
              user_data_b64 ? user_data_b64 : "", user_data_b64 ? "\"" : "");
-    r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers", body, tok, NULL);
-    cr_assert(eq(int, r.status, 202), "%s", r.body);
-    snprintf(id, 40, "%s", mc_jstr(r.json, "server.id"));
-    mc_resp_free(&r);
-    char path[200];
-    snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
-    bool active = false;
-    for (int i = 0; i < 50 && !active; i++) {
-        r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
-        active = mc_str_eq(mc_jstr(r.json, "server.status"), "ACTIVE");
-        mc_resp_free(&r);
-        if (!active) mc_test_sleep_ms(100);
-    }
-    cr_assert(active, "server %s did not become ACTIVE", id);
+    char *s = mc_test_server(tok, name, NULL, "[{\"uuid\":\"" PRIVATE_NET "\"}]", extra);
+    snprintf(id, 40, "%s", s);
+    free(s);
+    mc_test_server_wait(tok, id, "ACTIVE");
 }
 
-/* "/metadata/{id}{suffix}" in a rotating static buffer. */
-static const char *mp(const char *id, const char *suffix) {
-    static char bufs[4][512];
-    static int k;
-    char *b = bufs[k++ % 4];
-    snprintf(b, 512, "/metadata/%s%s", id, suffix);
-    return b;
-}
-
+/* "/metadata/{id}{suffix}" for the next call. */
+static const char *mp(const char *id, const char *suffix) { return mc_pathf("/metadata/%s%s", id, suffix); }
 static const char *hdr(const char *id) {
     static char b[128];
     snprintf(b, sizeof b, "X-Instance-ID: %s", id);
@@ -140,31 +116,21 @@ Test(metadata, versions_and_listings) {
     cr_expect(eq(str, r.body, "2012-08-10\n2013-04-04\n2013-10-17\n2015-10-15\n2016-06-30\n2016-10-06\n"
                               "2017-02-22\n2018-08-27\n2020-10-14\nlatest"));
     mc_resp_free(&r);
-    r = md_get(mp(sid, "/openstack/latest/"));
-    cr_expect(eq(str, r.body, "meta_data.json\npassword\nvendor_data.json\nnetwork_data.json\nvendor_data2.json\nuser_data"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/openstack/2012-08-10"));
-    cr_expect(eq(str, r.body, "meta_data.json\nuser_data"));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(mp(sid, "/openstack/latest/")), "meta_data.json\npassword\nvendor_data.json\nnetwork_data.json\nvendor_data2.json\nuser_data");
+    mc_expect_body(md_get(mp(sid, "/openstack/2012-08-10")), "meta_data.json\nuser_data");
     r = md_get(mp(sid, "/openstack/2012-08-10/meta_data.json"));
     cr_expect(mc_jpath(r.json, "project_id") == NULL);
     cr_expect(mc_jpath(r.json, "keys") == NULL);
     cr_expect(mc_jpath(r.json, "public_keys") != NULL);
     mc_resp_free(&r);
-    r = md_get(mp(sid, "/openstack/1999-01-01/meta_data.json"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid, "/openstack/1999-01-01/meta_data.json")), 404);
     r = md_get(mp(sid, ""));
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, r.body, "1.0\n2007-01-19\n2007-03-01\n2007-08-29\n2007-10-10\n2007-12-15\n2008-02-01\n"
                               "2008-09-01\n2009-04-04\nlatest"));
     mc_resp_free(&r);
-    r = md_get(mp(sid, "/openstack/latest/vendor_data.json"));
-    cr_expect(eq(str, r.body, "{}"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/openstack/latest/vendor_data2.json"));
-    cr_expect(eq(str, r.body, "{}"));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(mp(sid, "/openstack/latest/vendor_data.json")), "{}");
+    mc_expect_body(md_get(mp(sid, "/openstack/latest/vendor_data2.json")), "{}");
     mc_assert_no_leaks();
 }
 
@@ -175,9 +141,7 @@ Test(metadata, unknown_server_is_404) {
     r = md_get("/openstack/latest/meta_data.json");   /* no X-Instance-ID */
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, "X-Instance-ID: nope");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, "X-Instance-ID: nope"), 404);
     mc_assert_no_leaks();
 }
 
@@ -231,12 +195,8 @@ Test(metadata, user_data_is_the_exact_bytes) {
     mc_resp_free(&r);
     char sid2[40];
     boot(sid2, "second", NULL, false);
-    r = md_get(mp(sid2, "/openstack/latest/user_data"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = md_get(mp(sid2, "/latest"));
-    cr_expect(eq(str, r.body, "meta-data/"));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid2, "/openstack/latest/user_data")), 404);
+    mc_expect_body(md_get(mp(sid2, "/latest")), "meta-data/");
     mc_assert_no_leaks();
 }
 
@@ -253,46 +213,22 @@ Test(metadata, ec2_tree) {
     cr_expect(strstr(r.body, "placement/\n") != NULL);
     cr_expect(strstr(r.body, "block-device-mapping/\n") != NULL);
     mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/instance-id"));
-    cr_expect(eq(str, r.body, (char *)ec2id(sid)));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/local-ipv4"));
-    cr_expect(eq(str, r.body, (char *)port_ipv4(port)));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/instance-id")), (char *)ec2id(sid));
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/local-ipv4")), (char *)port_ipv4(port));
     r = md_get(mp(sid, "/latest/meta-data/public-ipv4"));
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, r.body, ""));
     mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/hostname"));
-    cr_expect(eq(str, r.body, "web-server-1.novalocal"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/public-keys"));
-    cr_expect(eq(str, r.body, "0=mykey"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/public-keys/0"));
-    cr_expect(eq(str, r.body, "openssh-key"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/public-keys/0/openssh-key"));
-    cr_expect(eq(str, r.body, PUBKEY));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/placement/availability-zone"));
-    cr_expect(eq(str, r.body, "nova"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/security-groups"));
-    cr_expect(eq(str, r.body, "default"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/instance-type"));
-    cr_expect(eq(str, r.body, "m1.nano"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/2009-04-04/meta-data/ami-launch-index"));
-    cr_expect(eq(str, r.body, "0"));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/nope"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, hdr(sid));
-    cr_expect(eq(str, r.body, (char *)ec2id(sid)));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/hostname")), "web-server-1.novalocal");
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/public-keys")), "0=mykey");
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/public-keys/0")), "openssh-key");
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/public-keys/0/openssh-key")), PUBKEY);
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/placement/availability-zone")), "nova");
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/security-groups")), "default");
+    mc_expect_body(md_get(mp(sid, "/latest/meta-data/instance-type")), "m1.nano");
+    mc_expect_body(md_get(mp(sid, "/2009-04-04/meta-data/ami-launch-index")), "0");
+    mc_expect_status(md_get(mp(sid, "/latest/meta-data/nope")), 404);
+    mc_expect_body(mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, hdr(sid)), (char *)ec2id(sid));
     mc_assert_no_leaks();
 }
 
@@ -303,17 +239,11 @@ Test(metadata, password_is_set_once) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(sz, r.len, 0));
     mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_POST, mp(sid, "/openstack/latest/password"), "c2VjcmV0", 8, "text/plain",
-                    NULL, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
-    r = mc_call_raw(EVHTTP_REQ_POST, mp(sid, "/openstack/latest/password"), "b3RoZXI=", 8, "text/plain",
-                    NULL, NULL);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/openstack/latest/password"));
-    cr_expect(eq(str, r.body, "c2VjcmV0"));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_POST, mp(sid, "/openstack/latest/password"), "c2VjcmV0", 8, "text/plain",
+                    NULL, NULL), 200);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_POST, mp(sid, "/openstack/latest/password"), "b3RoZXI=", 8, "text/plain",
+                    NULL, NULL), 409);
+    mc_expect_body(md_get(mp(sid, "/openstack/latest/password")), "c2VjcmV0");
     mc_assert_no_leaks();
 }
 
@@ -334,21 +264,15 @@ Test(metadata, knobs_network_data_public_keys_ec2_only) {
     cr_expect(mc_jpath(r.json, "keys") == NULL);
     cr_expect(eq(str, (char *)mc_resp_header(&r, "X-Mockcloud-Deviations"), "test-deviation"));
     mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/public-keys"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid, "/latest/meta-data/public-keys")), 404);
     /* a file the deviations did not touch names none */
     r = md_get(mp(sid, "/latest/meta-data/instance-id"));
     cr_expect(eq(int, r.status, 200));
     cr_expect(mc_resp_header(&r, "X-Mockcloud-Deviations") == NULL);
     mc_resp_free(&r);
     set_knob(MC_KNOB_METADATA_EC2_ONLY, 1);
-    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = md_get(mp(sid, "/latest/meta-data/instance-id"));
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid, "/openstack/latest/meta_data.json")), 404);
+    mc_expect_status(md_get(mp(sid, "/latest/meta-data/instance-id")), 200);
     mc_assert_no_leaks();
 }
 
@@ -366,14 +290,10 @@ Test(metadata, knobs_user_data_base64_hostname_delay) {
     mc_resp_free(&r);
     /* launched_at has whole seconds: ACTIVE just now is less than 2 s ago */
     set_knob(MC_KNOB_METADATA_DELAY_S, 2);
-    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
-    cr_expect(eq(int, r.status, 503));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid, "/openstack/latest/meta_data.json")), 503);
     set_knob(MC_KNOB_METADATA_DELAY_S, 1);
     mc_test_sleep_ms(1100);
-    r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid, "/openstack/latest/meta_data.json")), 200);
     mc_assert_no_leaks();
 }
 
@@ -444,13 +364,9 @@ Test(metadata, config_drive_is_an_iso_labelled_config_2) {
     mc_resp_free(&r);
     /* knob: forced for every server, or never */
     set_knob(MC_KNOB_METADATA_CONFIG_DRIVE, 1);
-    r = md_get(mp(sid2, "/config-drive"));
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid2, "/config-drive")), 200);
     set_knob(MC_KNOB_METADATA_CONFIG_DRIVE, 2);
-    r = md_get(mp(sid, "/config-drive"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid, "/config-drive")), 404);
     mc_assert_no_leaks();
 }
 
@@ -474,31 +390,21 @@ Test(metadata, server_created_through_compute) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zone"), "nova"));
     mc_resp_free(&r);
     snprintf(path, sizeof path, "/metadata/%s/openstack/latest/user_data", id);
-    r = md_get(path);
-    cr_expect(eq(str, r.body, "#cloud-config\n"));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(path), "#cloud-config\n");
     snprintf(path, sizeof path, "/metadata/%s/openstack/latest/network_data.json", id);
     r = md_get(path);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "links.0.ethernet_mac_address"), (char *)mc_json_str(port->doc, "mac_address")));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "networks.0.ip_address"), (char *)port_ipv4(port)));
     mc_resp_free(&r);
     snprintf(path, sizeof path, "/metadata/%s/latest/meta-data/local-ipv4", id);
-    r = md_get(path);
-    cr_expect(eq(str, r.body, (char *)port_ipv4(port)));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(path), (char *)port_ipv4(port));
     snprintf(path, sizeof path, "/metadata/%s/latest/meta-data/instance-type", id);
-    r = md_get(path);
-    cr_expect(eq(str, r.body, "m1.nano"));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(path), "m1.nano");
     snprintf(path, sizeof path, "/metadata/%s/config-drive", id);
-    r = md_get(path);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(path), 200);
     /* deleted: 404 */
     snprintf(path, sizeof path, "/compute/v2.1/servers/%s", id);
-    r = mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL), 204);
     snprintf(path, sizeof path, "/metadata/%s/openstack/latest/meta_data.json", id);
     int status = 0;
     for (int i = 0; i < 50 && status != 404; i++) {

@@ -215,9 +215,7 @@ Test(network, versions_extensions_and_neutron_errors) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(cJSON_GetArraySize(mc_jpath(r.json, "extensions")) > 10);
     mc_resp_free(&r);
-    r = get("/network/v2.0/extensions/router", tok);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(get("/network/v2.0/extensions/router", tok), 200);
     r = get("/network/v2.0/networks/nope", tok);
     cr_expect(eq(int, r.status, 404));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "NetworkNotFound"));
@@ -232,12 +230,8 @@ Test(network, visibility_own_shared_external_admin_all) {
     int n = cJSON_GetArraySize(mc_jpath(r.json, "networks"));
     cr_expect(eq(int, n, 2));   /* public + its own private */
     mc_resp_free(&r);
-    r = get("/network/v2.0/networks/" DEMO_NET, alt);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = get("/network/v2.0/subnets?network_id=" PUBLIC_NET, alt);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "subnets")), 0));
-    mc_resp_free(&r);
+    mc_expect_status(get("/network/v2.0/networks/" DEMO_NET, alt), 404);
+    mc_expect_count(get("/network/v2.0/subnets?network_id=" PUBLIC_NET, alt), "subnets", 0);
     r = get("/network/v2.0/networks", adm);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 3));
     cr_expect(mc_jstr(r.json, "networks.0.provider:network_type") != NULL);
@@ -260,34 +254,22 @@ Test(network, subnet_validation_pools_gateway_overlap) {
     cr_expect(strstr(mc_jstr(r.json, "NeutronError.message"), "overlaps with another subnet") != NULL);
     mc_resp_free(&r);
     snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.8.0.1/24\"}}", net);
-    r = post("/network/v2.0/subnets", body, tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/subnets", body, tok), 400);
     snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.7.0.0/24\",\"gateway_ip\":\"10.7.0.5\","
              "\"allocation_pools\":[{\"start\":\"10.7.0.2\",\"end\":\"10.7.0.10\"}]}}", net);
-    r = post("/network/v2.0/subnets", body, tok);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/subnets", body, tok), 409);
     snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":6,\"cidr\":\"2001:db8:1::/64\","
              "\"ipv6_ra_mode\":\"slaac\",\"ipv6_address_mode\":\"dhcpv6-stateful\"}}", net);
-    r = post("/network/v2.0/subnets", body, tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/subnets", body, tok), 400);
     /* network with a port cannot go: 409 */
     snprintf(body, sizeof body, "{\"port\":{\"network_id\":\"%s\"}}", net);
     char *port = create_id("/network/v2.0/ports", "port", body, tok);
     snprintf(body, sizeof body, "/network/v2.0/networks/%s", net);
-    r = del(body, tok);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(del(body, tok), 409);
     snprintf(body, sizeof body, "/network/v2.0/ports/%s", port);
-    r = del(body, tok);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(del(body, tok), 204);
     snprintf(body, sizeof body, "/network/v2.0/networks/%s", net);
-    r = del(body, tok);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(del(body, tok), 204);
     free(net);
     free(port);
     mc_assert_no_leaks();
@@ -339,25 +321,17 @@ Test(network, pagination_links_sorting_fields_filters) {
     mc_resp_free(&r);
     char path[256];
     snprintf(path, sizeof path, "/network/v2.0/networks?limit=100&marker=%s", last);
-    r = get(path, tok);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 5));
-    mc_resp_free(&r);
+    mc_expect_count(get(path, tok), "networks", 5);
     r = get("/network/v2.0/networks?sort_key=name&sort_dir=asc&fields=name&fields=id", tok);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "networks.0.name"), "pg0"));
     cr_expect(mc_jpath(r.json, "networks.0.status") == NULL);
     mc_resp_free(&r);
-    r = get("/network/v2.0/networks?name=pg1&name=pg3", tok);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 2));
-    mc_resp_free(&r);
-    r = get("/network/v2.0/networks?router:external=true", tok);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
-    mc_resp_free(&r);
+    mc_expect_count(get("/network/v2.0/networks?name=pg1&name=pg3", tok), "networks", 2);
+    mc_expect_count(get("/network/v2.0/networks?router:external=true", tok), "networks", 1);
     r = get("/network/v2.0/networks?router%3Aexternal=True", tok);   /* as Tempest encodes it */
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
     mc_resp_free(&r);
-    r = get("/network/v2.0/networks?limit=abc", tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(get("/network/v2.0/networks?limit=abc", tok), 400);
     mc_assert_no_leaks();
 }
 
@@ -375,9 +349,7 @@ Test(network, floating_ip_needs_router_path_404_and_private_net_400) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "ExternalGatewayForFloatingIPNotFound"));
     mc_resp_free(&r);
     snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"%s\"}}", net);
-    r = post("/network/v2.0/floatingips", body, tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/floatingips", body, tok), 400);
     r = post("/network/v2.0/floatingips", "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\"}}", tok);
     cr_expect(eq(int, r.status, 201));
     cr_expect(mc_jpath(r.json, "floatingip.name") == NULL);
@@ -400,13 +372,9 @@ Test(network, router_interfaces_gateway_and_in_use) {
     mc_resp r = put(path, body, tok);
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     mc_resp_free(&r);
-    r = put(path, body, tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(put(path, body, tok), 400);
     snprintf(path, sizeof path, "/network/v2.0/routers/%s", rt);
-    r = del(path, tok);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(del(path, tok), 409);
     r = get(path, tok);
     cr_expect(mc_jstr(r.json, "router.external_gateway_info.external_fixed_ips.0.ip_address") != NULL);
     mc_resp_free(&r);
@@ -416,17 +384,13 @@ Test(network, router_interfaces_gateway_and_in_use) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.0.fixed_ips.0.ip_address"), "10.4.0.1"));
     mc_resp_free(&r);
     snprintf(path, sizeof path, "/network/v2.0/routers/%s/remove_router_interface", rt);
-    r = put(path, body, tok);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(put(path, body, tok), 200);
     snprintf(path, sizeof path, "/network/v2.0/routers/%s", rt);
     r = put(path, "{\"router\":{\"external_gateway_info\":{}}}", tok);
     cr_expect(eq(int, r.status, 200));
     cr_expect(cJSON_IsNull(mc_jpath(r.json, "router.external_gateway_info")));
     mc_resp_free(&r);
-    r = del(path, tok);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(del(path, tok), 204);
     free(net);
     free(sub);
     free(rt);
@@ -449,16 +413,10 @@ Test(network, security_group_rules_validation_and_quota) {
     mc_resp_free(&r);
     snprintf(body, sizeof body, "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
              "\"ethertype\":\"IPv6\",\"remote_ip_prefix\":\"10.0.0.0/8\"}}", sg);
-    r = post("/network/v2.0/security-group-rules", body, alt);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
-    r = post("/network/v2.0/security-groups", "{\"security_group\":{\"name\":\"default\"}}", alt);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/security-group-rules", body, alt), 400);
+    mc_expect_status(post("/network/v2.0/security-groups", "{\"security_group\":{\"name\":\"default\"}}", alt), 409);
     /* quota: admin sets 2 groups for alt_demo (default + x exist) */
-    r = put("/network/v2.0/quotas/" ALT_PROJECT, "{\"quota\":{\"security_group\":2}}", adm);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(put("/network/v2.0/quotas/" ALT_PROJECT, "{\"quota\":{\"security_group\":2}}", adm), 200);
     r = post("/network/v2.0/security-groups", "{\"security_group\":{\"name\":\"y\"}}", alt);
     cr_expect(eq(int, r.status, 409));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "OverQuota"));
@@ -466,9 +424,7 @@ Test(network, security_group_rules_validation_and_quota) {
     r = get("/network/v2.0/quotas/" ALT_PROJECT "/details", alt);
     cr_expect(eq(int, (int)mc_jnum(r.json, "quota.security_group.used"), 2));
     mc_resp_free(&r);
-    r = put("/network/v2.0/quotas/" ALT_PROJECT, "{\"quota\":{\"security_group\":20}}", alt);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(put("/network/v2.0/quotas/" ALT_PROJECT, "{\"quota\":{\"security_group\":20}}", alt), 403);
     free(sg);
     mc_assert_no_leaks();
 }
@@ -480,16 +436,12 @@ Test(network, tags_and_revision_if_match) {
     mc_resp r = put(path, NULL, tok);
     cr_expect(eq(int, r.status, 201));
     mc_resp_free(&r);
-    r = get("/network/v2.0/networks?tags=red", tok);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "networks")), 1));
-    mc_resp_free(&r);
+    mc_expect_count(get("/network/v2.0/networks?tags=red", tok), "networks", 1);
     snprintf(path, sizeof path, "/network/v2.0/networks/%s", net);
     r = get(path, tok);
     cr_expect(eq(int, (int)mc_jnum(r.json, "network.revision_number"), 1));
     mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, path, "{\"network\":{\"name\":\"t2\"}}", tok, "If-Match: revision_number=0\n");
-    cr_expect(eq(int, r.status, 412));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, path, "{\"network\":{\"name\":\"t2\"}}", tok, "If-Match: revision_number=0\n"), 412);
     r = mc_call(EVHTTP_REQ_PUT, path, "{\"network\":{\"name\":\"t2\"}}", tok, "If-Match: revision_number=1\n");
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, (int)mc_jnum(r.json, "network.revision_number"), 2));
@@ -539,9 +491,7 @@ Test(network, subnetpool_allocates_prefixes_and_bulk_ports) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "subnet.cidr"), "10.100.1.0/26"));
     mc_resp_free(&r);
     snprintf(body, sizeof body, "{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"subnetpool_id\":\"%s\",\"prefixlen\":4}}", net, pool);
-    r = post("/network/v2.0/subnets", body, tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/subnets", body, tok), 400);
     snprintf(body, sizeof body, "{\"ports\":[{\"network_id\":\"%s\"},{\"network_id\":\"%s\",\"name\":\"b\"}]}", net, net);
     r = post("/network/v2.0/ports", body, tok);
     cr_expect(eq(int, r.status, 201));
@@ -550,13 +500,9 @@ Test(network, subnetpool_allocates_prefixes_and_bulk_ports) {
     mc_resp_free(&r);
     /* a failing bulk request leaves nothing behind */
     snprintf(body, sizeof body, "{\"ports\":[{\"network_id\":\"%s\"},{\"network_id\":\"nope\"}]}", net);
-    r = post("/network/v2.0/ports", body, tok);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/ports", body, tok), 404);
     snprintf(body, sizeof body, "/network/v2.0/ports?network_id=%s", net);
-    r = get(body, tok);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "ports")), 2));
-    mc_resp_free(&r);
+    mc_expect_count(get(body, tok), "ports", 2);
     free(pool);
     free(net);
     mc_assert_no_leaks();
@@ -579,9 +525,7 @@ Test(network, port_security_pairs_and_fip_multiple_fixed_ips) {
     snprintf(pid, sizeof pid, "%s", mc_jstr(r.json, "port.id"));
     mc_resp_free(&r);
     snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\"}}", pid);
-    r = post("/network/v2.0/floatingips", body, tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(post("/network/v2.0/floatingips", body, tok), 400);
     snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\",\"fixed_ip_address\":\"10.0.0.51\"}}", pid);
     r = post("/network/v2.0/floatingips", body, tok);
     cr_expect(eq(int, r.status, 201));
@@ -594,9 +538,7 @@ Test(network, port_security_pairs_and_fip_multiple_fixed_ips) {
     char path[256];
     snprintf(path, sizeof path, "/network/v2.0/routers/%s/remove_router_interface", mc_jstr(r.json, "routers.0.id"));
     mc_resp_free(&r);
-    r = put(path, "{\"subnet_id\":\"" DEMO_SUBNET "\"}", tok);
-    cr_expect(eq(int, r.status, 409));
-    mc_resp_free(&r);
+    mc_expect_status(put(path, "{\"subnet_id\":\"" DEMO_SUBNET "\"}", tok), 409);
     mc_assert_no_leaks();
 }
 
@@ -625,9 +567,7 @@ Test(network, sort_desc_page_reverse_and_previous_link) {
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "security_groups")), 2));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "security_groups.0.name"), "g3"));
     mc_resp_free(&r);
-    r = get("/network/v2.0/security-groups?sort_key=bogus", alt);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(get("/network/v2.0/security-groups?sort_key=bogus", alt), 400);
     mc_assert_no_leaks();
 }
 
@@ -671,9 +611,7 @@ Test(network, bad_input_is_4xx_neutron_error) {
     mc_resp r = put("/network/v2.0/routers/x/add_router_interface", "[1]", tok);
     cr_expect(eq(int, r.status, 404));
     mc_resp_free(&r);
-    r = put("/network/v2.0/networks/" DEMO_NET, "{\"network\":{\"bogus\":1}}", tok);
-    cr_expect(eq(int, r.status, 400));
-    mc_resp_free(&r);
+    mc_expect_status(put("/network/v2.0/networks/" DEMO_NET, "{\"network\":{\"bogus\":1}}", tok), 400);
     mc_assert_no_leaks();
 }
 
@@ -686,13 +624,9 @@ Test(network, external_network_goes_with_its_unassociated_fips_and_json_suffix) 
     snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"%s\"}}", net);
     char *fip = create_id("/network/v2.0/floatingips", "floatingip", body, adm);
     snprintf(path, sizeof path, "/network/v2.0/networks/%s", net);
-    r = del(path, adm);
-    cr_expect(eq(int, r.status, 204), "%s", r.body);
-    mc_resp_free(&r);
+    mc_expect_status(del(path, adm), 204);
     snprintf(path, sizeof path, "/network/v2.0/floatingips/%s", fip);
-    r = get(path, adm);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(get(path, adm), 404);
     r = get("/network/v2.0/quotas/" DEMO_PROJECT "/details.json", adm);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, (int)mc_jnum(r.json, "quota.port.limit"), 500));

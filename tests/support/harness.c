@@ -3,7 +3,10 @@
 #include "server.h"
 #include "util.h"
 
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
 #include <event2/buffer.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,18 +116,173 @@ void mc_resp_free(mc_resp *r) {
 
 const char *mc_resp_header(mc_resp *r, const char *name) { return evhttp_find_header(r->headers, name); }
 
-char *mc_test_token(const char *user, const char *project) {
+mc_resp mc_test_token_issue(const char *user, const char *project) {
     char body[1024];
     snprintf(body, sizeof body,
              "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"%s\","
              "\"domain\":{\"id\":\"default\"},\"password\":\"secret\"}}},\"scope\":{\"project\":{\"name\":\"%s\","
              "\"domain\":{\"id\":\"default\"}}}}}",
              user, project);
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", body, NULL, NULL);
+    return mc_call(EVHTTP_REQ_POST, "/identity/v3/auth/tokens", body, NULL, NULL);
+}
+
+char *mc_test_token(const char *user, const char *project) {
+    mc_resp r = mc_test_token_issue(user, project);
     const char *t = mc_resp_header(&r, "X-Subject-Token");
     char *tok = t ? strdup(t) : NULL;
     mc_resp_free(&r);
     return tok;
+}
+
+const char *mc_pathf(const char *fmt, ...) {
+    static char bufs[8][512];
+    static unsigned k;
+    char *b = bufs[k++ % 8];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof bufs[0], fmt, ap);
+    va_end(ap);
+    return b;
+}
+
+bool mc_resp_lists(mc_resp *r, const char *id) {
+    const char *h = mc_resp_header(r, "X-Mockcloud-Deviations");
+    return h != NULL && strstr(h, id) != NULL;
+}
+
+/* ---------------------------------------------------------------- shared sequences */
+
+#define CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
+
+char *mc_test_server(const char *tok, const char *name, const char *flavor, const char *networks,
+                     const char *extra) {
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"server\":{\"name\":\"%s\",\"flavorRef\":\"%s\",\"imageRef\":\"" CIRROS "\",\"networks\":%s%s%s}}",
+             name, flavor ? flavor : "42", networks ? networks : "\"none\"", extra ? "," : "", extra ? extra : "");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers", body, tok, "OpenStack-API-Version: compute 2.37\n");
+    cr_assert(eq(int, r.status, 202), "boot %s: %s", name, r.body);
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    return id;
+}
+
+const char *mc_test_server_status(const char *tok, const char *id, char *buf, size_t n) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, mc_pathf("/compute/v2.1/servers/%s", id), NULL, tok, NULL);
+    const char *st = mc_jstr(r.json, "server.status");
+    snprintf(buf, n, "%s", r.status == 200 ? (st ? st : "?") : "404");
+    mc_resp_free(&r);
+    return buf;
+}
+
+void mc_test_server_wait(const char *tok, const char *id, const char *status) {
+    char st[32] = "";
+    for (int i = 0; i < 100 && strcmp(mc_test_server_status(tok, id, st, sizeof st), status) != 0; i++)
+        mc_test_sleep_ms(50);
+    cr_assert(eq(str, st, (char *)status), "server %s", id);
+}
+
+void mc_test_keypair(const char *tok, const char *name, const char *public_key) {
+    char body[1024];
+    snprintf(body, sizeof body, "{\"keypair\":{\"name\":\"%s\",\"public_key\":\"%s\"}}", name, public_key);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/os-keypairs", body, tok, NULL);
+    cr_assert(r.status == 200 || r.status == 409, "%s", r.body);
+    mc_resp_free(&r);
+}
+
+char *mc_test_image(const char *tok, const char *body, const void *data, size_t len) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", body, tok, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "id"));
+    mc_resp_free(&r);
+    if (data != NULL) {
+        r = mc_call_raw(EVHTTP_REQ_PUT, mc_pathf("/image/v2/images/%s/file", id), data, len,
+                        "application/octet-stream", tok, NULL);
+        cr_assert(eq(int, r.status, 204), "%s", r.body);
+        mc_resp_free(&r);
+    }
+    return id;
+}
+
+void mc_test_profile(const char *profile, const char *deviate_json) {
+    char body[1024];
+    snprintf(body, sizeof body, "{\"profile\":\"%s\"%s%s}", profile ? profile : "conformant",
+             deviate_json ? ",\"deviate\":" : "", deviate_json ? deviate_json : "");
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", body, NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+}
+
+/* ---------------------------------------------------------------- assertions */
+
+void mc_expect_status_at(const char *file, int line, mc_resp r, int status) {
+    cr_expect(eq(int, r.status, status), "%s:%d: %s", file, line, r.body ? r.body : "");
+    mc_resp_free(&r);
+}
+
+void mc_expect_count_at(const char *file, int line, mc_resp r, const char *path, int n) {
+    cJSON *a = mc_jpath(r.json, path);
+    cr_expect(eq(int, cJSON_IsArray(a) || cJSON_IsObject(a) ? cJSON_GetArraySize(a) : -1, n), "%s:%d: %s in %s", file, line, path,
+              r.body ? r.body : "");
+    mc_resp_free(&r);
+}
+
+void mc_expect_body_at(const char *file, int line, mc_resp r, const char *body) {
+    cr_expect(eq(str, r.body ? r.body : "(no reply)", (char *)body), "%s:%d", file, line);
+    mc_resp_free(&r);
+}
+
+/* Nova's top-level key for an error status (nova.api.openstack.wsgi.Fault). */
+static const char *nova_error_key(int status) {
+    static const struct { int status; const char *key; } keys[] = {
+        {400, "badRequest"}, {401, "unauthorized"}, {403, "forbidden"}, {404, "itemNotFound"},
+        {405, "badMethod"}, {406, "notAcceptable"}, {409, "conflictingRequest"}, {413, "overLimit"},
+        {415, "badMediaType"}, {429, "overLimit"}, {501, "notImplemented"}, {503, "serviceUnavailable"},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (keys[i].status == status) return keys[i].key;
+    return "computeFault";
+}
+
+void mc_expect_error_at(const char *file, int line, mc_resp r, mc_service svc, int status, const char *message) {
+    cr_expect(eq(int, r.status, status), "%s:%d: %s", file, line, r.body ? r.body : "");
+    cJSON *err = NULL;
+    char code[16];
+    snprintf(code, sizeof code, "%d ", status);
+    switch (svc) {
+    case MC_COMPUTE:
+        err = mc_jpath(r.json, nova_error_key(status));
+        cr_expect(eq(int, (int)mc_jnum(err, "code"), status), "%s:%d: %s", file, line, r.body ? r.body : "");
+        break;
+    case MC_NETWORK:
+        err = mc_jpath(r.json, "NeutronError");
+        cr_expect(mc_jstr(err, "type") != NULL, "%s:%d: %s", file, line, r.body ? r.body : "");
+        break;
+    case MC_IMAGE:
+        err = r.json;
+        cr_expect(mc_jstr(err, "code") != NULL && strncmp(mc_jstr(err, "code"), code, strlen(code)) == 0,
+                  "%s:%d: %s", file, line, r.body ? r.body : "");
+        cr_expect(mc_jstr(err, "title") != NULL, "%s:%d", file, line);
+        break;
+    default:
+        err = mc_jpath(r.json, "error");
+        cr_expect(eq(int, (int)mc_jnum(err, "code"), status), "%s:%d: %s", file, line, r.body ? r.body : "");
+        cr_expect(mc_jstr(err, "title") != NULL, "%s:%d", file, line);
+        break;
+    }
+    const char *got = mc_jstr(err, "message");
+    cr_expect(got != NULL, "%s:%d: no message in %s", file, line, r.body ? r.body : "");
+    if (message != NULL && got != NULL) cr_expect(eq(str, (char *)got, (char *)message), "%s:%d", file, line);
+    mc_resp_free(&r);
+}
+
+void mc_expect_deviation_at(const char *file, int line, mc_resp r, int status, const char *id) {
+    cr_expect(eq(int, r.status, status), "%s:%d: %s", file, line, r.body ? r.body : "");
+    if (id != NULL)
+        cr_expect(mc_resp_lists(&r, id), "%s:%d: %s not in X-Mockcloud-Deviations", file, line, id);
+    else
+        cr_expect(mc_resp_header(&r, "X-Mockcloud-Deviations") == NULL, "%s:%d: names a deviation", file, line);
+    mc_resp_free(&r);
 }
 
 cJSON *mc_jpath(cJSON *j, const char *path) {

@@ -41,6 +41,55 @@ char *mc_test_token(const char *user, const char *project);
 cJSON *mc_jpath(cJSON *j, const char *path);
 const char *mc_jstr(cJSON *j, const char *path);
 double mc_jnum(cJSON *j, const char *path);
+/* The issue reply of mc_test_token (status, headers, body), for tests that
+ * read the token document itself. Caller frees. */
+mc_resp mc_test_token_issue(const char *user, const char *project);
+/* 'fmt' formatted into one of 8 rotating static buffers: a path for the next
+ * calls, without a char[] and a snprintf in each test. */
+const char *mc_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* True when the reply's X-Mockcloud-Deviations names 'id'. */
+bool mc_resp_lists(mc_resp *r, const char *id);
+
+/* ---- request sequences many tests share; each asserts what it needs ---- */
+
+/* POST /compute/v2.1/servers (microversion 2.37, image cirros) as 'tok':
+ * 'flavor' NULL = "42", 'networks' a JSON value (NULL = "none"), 'extra' more
+ * members of "server" or NULL. Asserts 202; returns the id (caller frees). */
+char *mc_test_server(const char *tok, const char *name, const char *flavor, const char *networks,
+                     const char *extra);
+/* The server's status as GET shows it ("404" once it is gone) into 'buf'. */
+const char *mc_test_server_status(const char *tok, const char *id, char *buf, size_t n);
+/* Polls the server (up to ~5 s) and asserts it reaches 'status'. */
+void mc_test_server_wait(const char *tok, const char *id, const char *status);
+/* Imports key pair 'name' for the token's user (already there is fine). */
+void mc_test_keypair(const char *tok, const char *name, const char *public_key);
+/* POST /image/v2/images with 'body' (asserts 201); with 'data' (len bytes,
+ * NULL = none) also uploads it (asserts 204). Returns the id (caller frees). */
+char *mc_test_image(const char *tok, const char *body, const void *data, size_t len);
+/* Control API: PUT /mockcloud/v1/profile with 'profile' (NULL = conformant)
+ * and the deviations 'deviate_json' (a JSON array or NULL); asserts 200. */
+void mc_test_profile(const char *profile, const char *deviate_json);
+
+/* ---- assertions on one reply: each frees the reply it is given, and names
+ * the caller's file and line when it fails ---- */
+/* status; the number of members of the array or object at 'path' (-1: none
+ * there); the exact body */
+#define mc_expect_status(r, status) mc_expect_status_at(__FILE__, __LINE__, (r), (status))
+#define mc_expect_count(r, path, n) mc_expect_count_at(__FILE__, __LINE__, (r), (path), (n))
+#define mc_expect_body(r, body) mc_expect_body_at(__FILE__, __LINE__, (r), (body))
+/* The error body of 'svc''s dialect (Nova's key by status with code and
+ * message, NeutronError, Keystone's error, Glance's "NNN Reason") with
+ * 'status'; 'message' is the exact message, NULL = any string. */
+#define mc_expect_error(r, svc, status, message) \
+    mc_expect_error_at(__FILE__, __LINE__, (r), (svc), (status), (message))
+/* 'status', and X-Mockcloud-Deviations names 'id' (NULL: names nothing). */
+#define mc_expect_deviation(r, status, id) mc_expect_deviation_at(__FILE__, __LINE__, (r), (status), (id))
+void mc_expect_status_at(const char *file, int line, mc_resp r, int status);
+void mc_expect_count_at(const char *file, int line, mc_resp r, const char *path, int n);
+void mc_expect_body_at(const char *file, int line, mc_resp r, const char *body);
+void mc_expect_error_at(const char *file, int line, mc_resp r, mc_service svc, int status, const char *message);
+void mc_expect_deviation_at(const char *file, int line, mc_resp r, int status, const char *id);
+
 /* Runs the loop for 'ms' milliseconds (lets timers fire). */
 void mc_test_sleep_ms(int ms);
 /* Absolute path of a project file ("fixtures", "profiles"). */
