@@ -39,6 +39,11 @@
 
 #define W(srv, k) (&(srv)->world[k])
 
+/* A change that is not an update (no new revision): drops the record's
+ * cached printed view (store.h mc_record_view). Every change to a record's
+ * doc calls this or touch(). */
+static void changed(mc_record *rec) { mc_record_touch(rec); }
+
 /* ================================================================ errors */
 
 /* An error from the core functions, rendered by the REST layer or copied
@@ -280,6 +285,7 @@ static void port_set_device(mc_server *srv, mc_record *port, const char *device_
     if (mc_str_eq(old, device_id)) return;
     dev_del(srv, old, port->id);
     mc_json_set_str(port->doc, "device_id", device_id ? device_id : "");
+    changed(port);
     dev_add(srv, device_id, port->id);
 }
 
@@ -385,9 +391,11 @@ static cJSON *std_doc(const char *id, const char *project_id) {
     return d;
 }
 
-/* An update: bumps revision_number and updated_at. */
-static void touch(cJSON *d) {
+/* An update: bumps revision_number and updated_at, drops the view. */
+static void touch(mc_record *rec) {
+    cJSON *d = rec->doc;
     char ts[32];
+    changed(rec);
     now_iso(ts);
     mc_json_set_str(d, "updated_at", ts);
     cJSON *rv = cJSON_GetObjectItemCaseSensitive(d, "revision_number");
@@ -1020,7 +1028,7 @@ static mc_record *rule_create(mc_server *srv, const char *project, bool admin, c
         return NULL;
     }
     mc_record *rec = new_record(srv, MC_K_SECGROUP_RULE, id, sg->project_id, d);
-    touch(sg->doc);
+    touch(sg);
     return rec;
 }
 
@@ -1070,7 +1078,7 @@ int mc_net_secgroup_delete(mc_server *srv, mc_record *sg, int *status, char *err
 int mc_net_secgroup_rule_delete(mc_server *srv, mc_record *rule, int *status, char *err, size_t errsz) {
     (void)status; (void)err; (void)errsz;
     mc_record *sg = mc_store_find(W(srv, MC_K_SECGROUP), mc_json_str(rule->doc, "security_group_id"));
-    if (sg != NULL) touch(sg->doc);
+    if (sg != NULL) touch(sg);
     mc_store_delete(W(srv, MC_K_SECGROUP_RULE), rule);
     return 0;
 }
@@ -1288,7 +1296,7 @@ static void fip_disassociate(mc_record *fip) {
     mc_json_set(fip->doc, "fixed_ip_address", cJSON_CreateNull());
     mc_json_set(fip->doc, "router_id", cJSON_CreateNull());
     mc_json_set_str(fip->doc, "status", "DOWN");
-    touch(fip->doc);
+    touch(fip);
 }
 
 /* Deletes a port: frees its addresses and MAC, disassociates floating IPs. */
@@ -1404,7 +1412,7 @@ int mc_net_port_attach(mc_server *srv, const char *port_id, const char *project_
     }
     port_set_device(srv, port, device_id);
     mc_json_set_str(port->doc, "device_owner", device_owner ? device_owner : "compute:nova");
-    touch(port->doc);
+    touch(port);
     auto_fip(srv, port);
     return 0;
 }
@@ -1429,7 +1437,7 @@ void mc_net_ports_set_status(mc_server *srv, const char *device_id, const char *
             cJSON_AddBoolToObject(det, "connectivity", true);
         }
         mc_json_set(p->doc, "binding:vif_details", det);
-        touch(p->doc);
+        touch(p);
     }
     free(ports);
 }
@@ -1447,7 +1455,7 @@ static void port_release_one(mc_server *srv, mc_record *p) {
     mc_json_set_str(p->doc, "binding:host_id", "");
     mc_json_set_str(p->doc, "binding:vif_type", "unbound");
     mc_json_set(p->doc, "binding:vif_details", cJSON_CreateObject());
-    touch(p->doc);
+    touch(p);
 }
 
 void mc_net_ports_release(mc_server *srv, const char *device_id) {
@@ -1468,7 +1476,10 @@ void mc_net_port_release(mc_server *srv, const char *device_id, const char *port
 void mc_net_ports_each(mc_server *srv, const char *device_id, void (*fn)(mc_record *port, void *arg), void *arg) {
     size_t n;
     mc_record **ports = device_ports(srv, device_id, &n);
-    for (size_t i = 0; i < n; i++) fn(ports[i], arg);
+    for (size_t i = 0; i < n; i++) {
+        fn(ports[i], arg);
+        changed(ports[i]);   /* fn may have changed the port (compute's security groups) */
+    }
     free(ports);
 }
 
@@ -1813,6 +1824,7 @@ static mc_record *subnet_create(mc_server *srv, const char *project, bool admin,
     rec->priv = sp;
     rec->priv_free = subnet_priv_free;
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(net->doc, "subnets"), cJSON_CreateString(id));
+    changed(net);
     return rec;
 }
 
@@ -1878,6 +1890,7 @@ static bool router_serves_fips(mc_server *srv, mc_record *router) {
 /* Sets or clears (info NULL, null or {}) the external gateway. */
 static int router_set_gateway(mc_server *srv, mc_record *router, const cJSON *info, bool admin, nerr *e) {
     const char *net_id = mc_json_str(info, "network_id");
+    changed(router);
     mc_record *old = router_gw_port(srv, router);
     if (info != NULL && !cJSON_IsNull(info) && !cJSON_IsObject(info)) {
         fail(e, 400, "InvalidInput", "Invalid input for external_gateway_info. Reason: must be a dictionary.");
@@ -1923,6 +1936,7 @@ static int router_set_gateway(mc_server *srv, mc_record *router, const cJSON *in
     mc_record *port = port_create(srv, &ps, e);
     if (port == NULL) return -1;
     mc_json_set_str(port->doc, "status", "ACTIVE");
+    changed(port);
     if (old != NULL) port_destroy(srv, old);
     cJSON *gi = cJSON_CreateObject();
     cJSON_AddStringToObject(gi, "network_id", net->id);
@@ -2024,8 +2038,8 @@ static mc_record *router_add_iface(mc_server *srv, mc_record *router, const char
         mc_json_set_str(port->doc, "device_owner", "network:router_interface");
         mc_json_set(port->doc, "security_groups", cJSON_CreateArray());
         mc_json_set_str(port->doc, "status", "ACTIVE");
-        touch(port->doc);
-        touch(router->doc);
+        touch(port);
+        touch(router);
         return port;
     }
     mc_record *s = subnet_of(srv, sid);
@@ -2047,7 +2061,8 @@ static mc_record *router_add_iface(mc_server *srv, mc_record *router, const char
     cJSON_Delete(fixed);
     if (port == NULL) return NULL;
     mc_json_set_str(port->doc, "status", "ACTIVE");
-    touch(router->doc);
+    changed(port);
+    touch(router);
     return port;
 }
 
@@ -2097,7 +2112,7 @@ static cJSON *router_remove_iface(mc_server *srv, mc_record *router, const cJSON
         return fail(e, 409, "RouterInterfaceInUseByFloatingIP", "Router interface for subnet %s on router %s cannot be deleted, as it is required by one or more floating IPs.", sid ? sid : "", router->id);
     cJSON *info = iface_info(router, port);
     port_destroy(srv, port);
-    touch(router->doc);
+    touch(router);
     return info;
 }
 
@@ -2205,7 +2220,7 @@ static int fip_associate(mc_server *srv, mc_record *fip, const cJSON *port_in, c
     mc_json_set_str(fip->doc, "fixed_ip_address", fixed_copy);
     mc_json_set_str(fip->doc, "router_id", router->id);
     mc_json_set_str(fip->doc, "status", "ACTIVE");
-    touch(fip->doc);
+    touch(fip);
     return 0;
 }
 
@@ -2261,6 +2276,7 @@ static mc_record *fip_create(mc_server *srv, const char *project, bool admin, co
         return NULL;
     }
     mc_json_set_str(port->doc, "status", "N/A");
+    changed(port);
     cJSON *d = std_doc(id, project);
     if (mc_json_str(body, "description")) mc_json_set_str(d, "description", mc_json_str(body, "description"));
     cJSON_AddStringToObject(d, "floating_network_id", net->id);
@@ -2280,6 +2296,7 @@ static mc_record *fip_create(mc_server *srv, const char *project, bool admin, co
         }
         /* created with the association: revision stays 0 */
         mc_json_set(rec->doc, "revision_number", cJSON_CreateNumber(0));
+        changed(rec);
     }
     return rec;
 }
@@ -2518,6 +2535,7 @@ static void port_settle(mc_req *r, mc_record *port) {
     if (mc_now() >= at->valuedouble) {
         mc_json_set_str(port->doc, "status", "ACTIVE");
         cJSON_DeleteItemFromObjectCaseSensitive(port->doc, "_active_at");
+        changed(port);
     } else {
         mc_knob(r, MC_KNOB_NETWORK_PORT_ACTIVE_LAG_MS);
     }
@@ -2580,10 +2598,56 @@ static cJSON *render(mc_req *r, const rdef *d, mc_record *rec) {
     return o;
 }
 
+/* Printed views: the kinds whose render() depends on the record and the
+ * caller's admin flag only are printed once per (record, admin) and the
+ * text is spliced into replies raw (store.h mc_record_view): a list page
+ * no longer duplicates, prints and frees every record. Not with fields=
+ * (the tree is cut per request), not while a profile rule rewrites bodies,
+ * not for a port whose ACTIVE still lags (port_settle reads the clock).
+ * Floating IPs (port_details) and security groups (their rules) read other
+ * records and are always rendered. Every change to a doc drops its view
+ * (touch(), changed()). Returns the view key, 0 = no view. */
+static uint64_t view_key(mc_req *r, const rdef *d, const mc_record *rec) {
+    switch (d->kind) {
+    case MC_K_NETWORK:
+    case MC_K_SUBNET:
+    case MC_K_SUBNETPOOL:
+    case MC_K_PORT:
+    case MC_K_ROUTER:
+        break;
+    default:
+        return 0;
+    }
+    if (mc_profile_rewrites_bodies(r->srv)) return 0;
+    if (d->kind == MC_K_PORT && mc_json_has(rec->doc, "_active_at")) return 0;
+    return ctx_admin(r) ? 2 : 1;
+}
+
+/* render() + fields=, as a raw node holding the record's printed view
+ * when view_key() allows it (the same bytes mc_json_print gives the tree). */
+static cJSON *render_shaped(mc_req *r, const rdef *d, mc_record *rec, const cJSON *fields) {
+    uint64_t key = cJSON_GetArraySize(fields) == 0 ? view_key(r, d, rec) : 0;
+    if (key == 0) {
+        cJSON *o = render(r, d, rec);
+        apply_fields(o, fields);
+        return o;
+    }
+    const char *text = mc_record_view(rec, key);
+    if (text == NULL) {
+        cJSON *o = render(r, d, rec);
+        char *printed = mc_json_print(o);
+        cJSON_Delete(o);
+        if (printed == NULL) mc_panic("out of memory");
+        text = mc_record_view_set(rec, key, printed);
+    }
+    cJSON *raw = cJSON_CreateRaw(text);
+    if (raw == NULL) mc_panic("out of memory");
+    return raw;
+}
+
 static void reply_one(mc_req *r, const rdef *d, mc_record *rec, int status) {
-    cJSON *o = render(r, d, rec);
     cJSON *fields = req_fields(r);
-    apply_fields(o, fields);
+    cJSON *o = render_shaped(r, d, rec, fields);
     cJSON_Delete(fields);
     cJSON *body = cJSON_CreateObject();
     cJSON_AddItemToObject(body, d->singular, o);
@@ -2881,11 +2945,7 @@ static void list_generic(mc_req *r, const rdef *d) {
     cJSON *fields = req_fields(r);
     cJSON *body = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(body, d->plural);
-    for (long i = 0; i < n; i++) {
-        cJSON *o = render(r, d, out[i]);
-        apply_fields(o, fields);
-        cJSON_AddItemToArray(arr, o);
-    }
+    for (long i = 0; i < n; i++) cJSON_AddItemToArray(arr, render_shaped(r, d, out[i], fields));
     if (limit > 0) {
         cJSON *links = cJSON_CreateArray();
         if (n > 0 && (more || (reverse && marker))) {
@@ -3089,7 +3149,7 @@ static void network_network_update(mc_req *r) {
     if (mtu) mc_json_set(next, "mtu", cJSON_CreateNumber(mtu->valuedouble));
     cJSON_Delete(net->doc);
     net->doc = next;
-    touch(net->doc);
+    touch(net);
     reply_one(r, &R_NET, net, 200);
 }
 
@@ -3153,6 +3213,7 @@ static void subnet_remove(mc_server *srv, mc_record *s) {
         cJSON_ArrayForEach(x, arr) {
             if (strcmp(x->valuestring, s->id) == 0) {
                 cJSON_DeleteItemFromArray(arr, i);
+                changed(net);
                 break;
             }
             i++;
@@ -3249,7 +3310,7 @@ static void network_subnet_update(mc_req *r) {
     cJSON_Delete(s->doc);
     s->doc = next;
     sp->hint = 0;   /* pools or gateway may have moved */
-    touch(s->doc);
+    touch(s);
     reply_one(r, &R_SUBNET, s, 200);
     return;
 fail:
@@ -3290,7 +3351,7 @@ static void network_subnet_delete(mc_req *r) {
                 }
                 i++;
             }
-            touch(p->doc);
+            touch(p);
         }
     }
     subnet_remove(srv, s);
@@ -3429,7 +3490,7 @@ static void network_port_update(mc_req *r) {
     port_set_device(srv, p, newdev);
     cJSON_Delete(p->doc);
     p->doc = next;
-    touch(p->doc);
+    touch(p);
     reply_one(r, &R_PORT, p, 200);
     return;
 fail:
@@ -3546,7 +3607,7 @@ static void network_router_update(mc_req *r) {
     }
     cJSON_Delete(x->doc);
     x->doc = next;
-    touch(x->doc);
+    touch(x);
     reply_one(r, &R_ROUTER, x, 200);
 }
 
@@ -3617,7 +3678,7 @@ static void network_router_routes(mc_req *r, bool add) {
         if (!add && idx >= 0) cJSON_DeleteItemFromArray(cur, idx);
     }
     cJSON_Delete(rs);
-    touch(x->doc);
+    touch(x);
     reply_one(r, &R_ROUTER, x, 200);
 }
 
@@ -3646,7 +3707,7 @@ static void network_fip_update(mc_req *r) {
     if (in == NULL || if_match_or_reply(r, f) || only_keys_or_reply(r, in, allowed)) return;
     if (mc_json_has(in, "description")) {
         if (set_str_or_reply(r, f->doc, in, "description", 255)) return;
-        touch(f->doc);
+        touch(f);
     }
     if (mc_json_has(in, "port_id")) {
         nerr e = {0};
@@ -3674,6 +3735,7 @@ static mc_record *mk_sg(mc_req *r, const char *owner, const cJSON *in, nerr *e) 
     if (sg != NULL && mc_json_has(in, "stateful")) {
         bool st;
         if (body_bool(in, "stateful", true, &st, e)) mc_json_set(sg->doc, "stateful", cJSON_CreateBool(st));
+        changed(sg);
     }
     return sg;
 }
@@ -3715,7 +3777,7 @@ static void network_sg_update(mc_req *r) {
     }
     cJSON_Delete(x->doc);
     x->doc = next;
-    touch(x->doc);
+    touch(x);
     reply_one(r, &R_SG, x, 200);
 }
 
@@ -3892,7 +3954,7 @@ static void network_pool_update(mc_req *r) {
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         mc_json_set(x->doc, keys[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(tmp->doc, keys[i]), 1));
     mc_store_delete(W(r->srv, MC_K_SUBNETPOOL), tmp);
-    touch(x->doc);
+    touch(x);
     reply_one(r, &R_POOL, x, 200);
 }
 
@@ -4056,7 +4118,7 @@ static void network_tags_replace(mc_req *r) {
         if (!tag_in(out, t->valuestring, strlen(t->valuestring))) cJSON_AddItemToArray(out, cJSON_CreateString(t->valuestring));
     }
     mc_json_set(rec->doc, "tags", out);
-    touch(rec->doc);
+    touch(rec);
     reply_tags(r, rec, 200);
 }
 
@@ -4065,7 +4127,7 @@ static void network_tags_clear(mc_req *r) {
     mc_record *rec = tag_target_or_reply(r, &d);
     if (rec == NULL) return;
     mc_json_set(rec->doc, "tags", cJSON_CreateArray());
-    touch(rec->doc);
+    touch(rec);
     mc_reply_json(r, 204, NULL);
 }
 
@@ -4100,7 +4162,7 @@ static void network_tag_add(mc_req *r) {
     }
     if (tag_index(rec, r->params[2]) < 0) {
         cJSON_AddItemToArray(mc_json_arr(rec->doc, "tags"), cJSON_CreateString(r->params[2]));
-        touch(rec->doc);
+        touch(rec);
     }
     mc_reply_json(r, 201, NULL);
 }
@@ -4115,7 +4177,7 @@ static void network_tag_delete(mc_req *r) {
         return;
     }
     cJSON_DeleteItemFromArray(mc_json_arr(rec->doc, "tags"), i);
-    touch(rec->doc);
+    touch(rec);
     mc_reply_json(r, 204, NULL);
 }
 

@@ -635,3 +635,116 @@ Test(network, external_network_goes_with_its_unassociated_fips_and_json_suffix) 
     free(fip);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- printed views */
+
+/* Networks, subnets, subnet pools, ports and routers are printed once per
+ * (record, admin) and spliced into replies (network.c view_key). A body
+ * rule for another service (vendor-extra-fields: compute only) turns the
+ * views off without changing a Neutron byte, so the tree path can be
+ * compared with the cached one: same bytes, also after every kind of
+ * change (update, a subnet added to a network, tags, a compute binding, a
+ * router gateway, a subnet deleted under a port). */
+static void profile_set(const char *body) {
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", body, NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+}
+
+static void views_match_tree(const char *path, const char *t) {
+    mc_resp a = get(path, t), b = get(path, t);   /* fills, then hits */
+    cr_assert(eq(int, a.status, 200), "%s: %s", path, a.body);
+    profile_set("{\"profile\":\"conformant\",\"deviate\":[\"vendor-extra-fields\"]}");
+    mc_resp c = get(path, t);                       /* tree */
+    profile_set("{\"profile\":\"conformant\"}");
+    cr_expect(eq(str, a.body, c.body), "%s", path);
+    cr_expect(eq(str, b.body, c.body), "%s", path);
+    mc_resp_free(&a);
+    mc_resp_free(&b);
+    mc_resp_free(&c);
+}
+
+static void views_all_match(const char *port_id, const char *router_id) {
+    char p[160];
+    /* one view per record: the member's view is the one left behind, and
+     * the first one read after the next change */
+    const char *toks[] = {tok, adm, tok};
+    for (int i = 0; i < 3; i++) {
+        views_match_tree("/network/v2.0/networks", toks[i]);
+        views_match_tree("/network/v2.0/networks/" DEMO_NET, toks[i]);
+        views_match_tree("/network/v2.0/subnets", toks[i]);
+        views_match_tree("/network/v2.0/ports", toks[i]);
+        views_match_tree("/network/v2.0/ports?limit=2", toks[i]);
+        views_match_tree("/network/v2.0/routers", toks[i]);
+        views_match_tree("/network/v2.0/subnetpools", toks[i]);
+        snprintf(p, sizeof p, "/network/v2.0/ports/%s", port_id);
+        views_match_tree(p, toks[i]);
+        snprintf(p, sizeof p, "/network/v2.0/routers/%s", router_id);
+        views_match_tree(p, toks[i]);
+    }
+}
+
+Test(network, cached_views_bytes_equal_the_tree_after_changes) {
+    char *port = create_id("/network/v2.0/ports", "port", "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"name\":\"v\"}}", tok);
+    char *router = create_id("/network/v2.0/routers", "router", "{\"router\":{\"name\":\"vr\"}}", tok);
+    views_all_match(port, router);
+    /* the views are in use: the demo network holds one after a list */
+    mc_resp r = get("/network/v2.0/networks", tok);
+    mc_resp_free(&r);
+    mc_record *net = mc_store_find(&T.srv->world[MC_K_NETWORK], DEMO_NET);
+    cr_assert(net != NULL);
+    cr_expect(net->view != NULL);
+    /* fields= is shaped per request */
+    r = get("/network/v2.0/networks?fields=id&fields=name", tok);
+    cr_expect(mc_jpath(r.json, "networks.0.status") == NULL);
+    cr_expect(mc_jstr(r.json, "networks.0.name") != NULL);
+    mc_resp_free(&r);
+
+    char path[160];
+    r = put("/network/v2.0/networks/" DEMO_NET, "{\"network\":{\"name\":\"renamed\"}}", tok);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    views_all_match(port, router);
+    char *sub = create_id("/network/v2.0/subnets", "subnet",
+                          "{\"subnet\":{\"network_id\":\"" DEMO_NET "\",\"ip_version\":4,\"cidr\":\"10.9.0.0/24\"}}", tok);
+    views_all_match(port, router);
+    snprintf(path, sizeof path, "/network/v2.0/networks/%s/tags/t1", DEMO_NET);
+    r = put(path, NULL, tok);
+    mc_resp_free(&r);
+    views_all_match(port, router);
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", port);
+    r = put(path, "{\"port\":{\"name\":\"v2\",\"device_id\":\"vsrv\"}}", tok);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    views_all_match(port, router);
+    mc_net_ports_set_status(T.srv, "vsrv", "ACTIVE");
+    views_all_match(port, router);
+    snprintf(path, sizeof path, "/network/v2.0/routers/%s", router);
+    r = put(path, "{\"router\":{\"external_gateway_info\":{\"network_id\":\"" PUBLIC_NET "\"}}}", tok);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+    views_all_match(port, router);
+    r = get("/network/v2.0/networks/" DEMO_NET, tok);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "network.name"), "renamed"));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "network.subnets")), 3));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", port);
+    r = get(path, adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "port.status"), "ACTIVE"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "port.binding:host_id"), "mockcloud-compute"));
+    mc_resp_free(&r);
+
+    /* a subnet that goes away takes its addresses out of the ports' views */
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", port);
+    r = put(path, "{\"port\":{\"device_id\":\"\"}}", tok);
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/subnets/%s", sub);
+    r = del(path, tok);
+    cr_expect(eq(int, r.status, 204), "%s", r.body);
+    mc_resp_free(&r);
+    views_all_match(port, router);
+    free(sub);
+    free(port);
+    free(router);
+    mc_assert_no_leaks();
+}
