@@ -2229,6 +2229,7 @@ out:
 
 void compute_reset(mc_server *srv) {
     servers_cancel_timers(srv);
+    servers_reset(srv);
     compute_state *st = cs(srv);
     if (st == NULL) return;
     cJSON_Delete(st->quotas);

@@ -23,4 +23,12 @@ const char *mc_compute_status(const char *vm_state, const char *task_state);
  * service uses it to answer 404 for deleted servers. */
 const char *mc_compute_server_status(const mc_record *server);
 
+/* A server record's fields as a tree of Nova's names (name, tenant_id,
+ * user_id, key_name, availability_zone, launch_index, reservation_id,
+ * config_drive, hostname, user_data, metadata, image {"id"}, flavor,
+ * security_groups [{"name"}], launched_at, status...): compute keeps
+ * servers compact and builds this on demand. Borrowed: valid until the
+ * server changes or the next request. Other records: their doc. */
+const cJSON *mc_compute_server_doc(mc_record *server);
+
 #endif

@@ -25,6 +25,8 @@ typedef struct compute_state {
     uint64_t keypair_seq;
     uint64_t instance_seq;
     size_t deleted_count;    /* soft-deleted servers kept in the store */
+    void **snaps;            /* compute_servers.c: flavor snapshots in use (flv_snap *) */
+    size_t nsnaps, capsnaps;
 } compute_state;
 
 typedef struct usage {
@@ -52,6 +54,7 @@ long quota_limit(mc_server *srv, const char *project, const char *key);
 /* compute_servers.c */
 void project_usage(mc_server *srv, const char *project, usage *u);
 void servers_cancel_timers(mc_server *srv);
+void servers_reset(mc_server *srv);   /* before the compute state is freed */
 mc_record *server_visible(mc_req *r, const char *id);
 void compute_server_list(mc_req *r);
 void compute_server_detail(mc_req *r);

@@ -5,13 +5,19 @@
  * /ips, metadata, tags, instance actions, interfaces and security groups of
  * a server.
  *
- * A server record's 'doc' holds a neutral shape (name, flavor snapshot,
- * metadata, tags, actions...); its 'priv' (server_priv) holds the state
- * machine: vm_state, task_state, power_state and the one pending timer.
- * Freeing the priv frees the timer, so deleting a record or clearing the
- * store can never leave a timer pointing at freed memory. Deleted servers
- * stay in the store with vm_state "deleted" (hidden except to
- * changes-since listings and instance actions), as Nova soft-deletes rows. */
+ * A server record is compact: its 'doc' is NULL and its 'priv'
+ * (server_priv) holds every field as a C member (strings allocated only
+ * when set, the flavor snapshot shared between servers by reference, the
+ * instance actions as an array of structs) next to the state machine:
+ * vm_state, task_state, power_state and the one pending timer. The API
+ * view is built at reply time. A cJSON tree of 40 fields was ~9 KB a
+ * server; this is ~1 KB. mc_compute_server_doc() gives other services
+ * (the metadata service) the fields in a tree of Nova's names, built on
+ * demand and kept in 'doc' until the server changes. Freeing the priv frees
+ * the timer, so deleting a record or clearing the store can never leave a
+ * timer pointing at freed memory. Deleted servers stay in the store with
+ * vm_state "deleted" (hidden except to changes-since listings and instance
+ * actions), as Nova soft-deletes rows. */
 #include "compute_int.h"
 
 #include <arpa/inet.h>
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -28,6 +35,29 @@ typedef enum {
     OP_NONE = 0, OP_BUILD, OP_REBOOT, OP_STOP, OP_START, OP_PAUSE, OP_UNPAUSE, OP_SUSPEND, OP_RESUME,
     OP_REBUILD, OP_RESIZE, OP_REVERT, OP_SNAPSHOT, OP_DELETE, OP_SHELVE, OP_UNSHELVE, OP_RESCUE, OP_UNRESCUE,
 } server_op;
+
+/* A flavor as a server saw it at boot (or resize): shared by every server
+ * booted from the same flavor state, freed with its last reference. */
+typedef struct flv_snap {
+    unsigned refs;
+    long vcpus, ram;
+    cJSON *doc;               /* the flavor's fields, its "id" and "original_name" */
+} flv_snap;
+
+/* One instance action with its one event ("compute_<action>"). */
+typedef struct srv_action {
+    const char *action;       /* a string literal */
+    char request_id[48];
+    char user_id[40];
+    char project_id[40];
+    double start, updated;
+    double finish;            /* < 0: the event is still running */
+    bool failed;              /* the event's result: "Error" (else "Success" once finished) */
+    char *message;            /* the action's message (NULL: null) */
+    char *traceback;          /* the event's traceback (NULL: null) */
+} srv_action;
+
+enum { LOCKED_BY_NONE = 0, LOCKED_BY_ADMIN, LOCKED_BY_OWNER };
 
 typedef struct server_priv {
     mc_server *srv;
@@ -39,15 +69,134 @@ typedef struct server_priv {
     int power_state;
     char action_req[48];     /* instance action the pending op finishes */
     char snapshot_id[40];
+    /* the record's fields (NULL strings: null, or "" where the API shows "") */
+    char *name, *description, *key_name, *hostname, *user_data, *admin_pass, *locked_reason;
+    char *access_v4, *access_v6, *az, *server_group, *shelved_image_id;
+    char user_id[40];
+    char image_id[40];       /* "" = booted from a volume */
+    char reservation_id[16];
+    flv_snap *flavor, *old_flavor;
+    cJSON *metadata;         /* NULL = {} */
+    cJSON *tags;             /* NULL = [] */
+    cJSON *sg_names;         /* NULL = ["default"] */
+    cJSON *fault;            /* NULL = none */
+    double created, updated;
+    double launched_at, terminated_at;   /* < 0: null */
+    uint64_t num;
+    int launch_index;
+    bool config_drive, disk_auto, has_host, locked, resize_from_stopped;
+    unsigned char locked_by;
+    srv_action *acts;
+    unsigned nacts, acap;
 } server_priv;
+
+static void snap_release(flv_snap *f) {
+    if (f != NULL && --f->refs == 0) {
+        cJSON_Delete(f->doc);
+        free(f);
+    }
+}
+
+static char *xdup(const char *s) {
+    if (s == NULL) return NULL;
+    char *d = strdup(s);
+    if (d == NULL) mc_panic("out of memory");
+    return d;
+}
+
+/* Replaces *dst with a copy of v (NULL allowed). */
+static void set_str(char **dst, const char *v) {
+    char *n = xdup(v);
+    free(*dst);
+    *dst = n;
+}
 
 static void server_priv_free(void *p) {
     server_priv *sp = p;
     if (sp->timer) event_free(sp->timer);
+    free(sp->name);
+    free(sp->description);
+    free(sp->key_name);
+    free(sp->hostname);
+    free(sp->user_data);
+    free(sp->admin_pass);
+    free(sp->locked_reason);
+    free(sp->access_v4);
+    free(sp->access_v6);
+    free(sp->az);
+    free(sp->server_group);
+    free(sp->shelved_image_id);
+    snap_release(sp->flavor);
+    snap_release(sp->old_flavor);
+    cJSON_Delete(sp->metadata);
+    cJSON_Delete(sp->tags);
+    cJSON_Delete(sp->sg_names);
+    cJSON_Delete(sp->fault);
+    for (unsigned i = 0; i < sp->nacts; i++) {
+        free(sp->acts[i].message);
+        free(sp->acts[i].traceback);
+    }
+    free(sp->acts);
     free(sp);
 }
 
 static server_priv *SP(mc_record *s) { return s->priv; }
+
+static const char *S(const char *s) { return s ? s : ""; }
+
+static void iso(double t, char out[32]) {
+    if (t < 0) out[0] = '\0';
+    else mc_time_iso(t, out);
+}
+
+/* Nova's naive database datetimes (compute.c now_naive): launched_at,
+ * terminated_at, instance actions and events. */
+static void naive(double t, char out[32]) {
+    out[0] = '\0';
+    if (t < 0) return;
+    time_t sec = (time_t)t;
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000000", &tm);
+}
+
+/* Drops what was derived from the record (its tree for other services, its
+ * cached printed view): called on every change. */
+static void changed(mc_record *s) {
+    mc_record_touch(s);
+    cJSON_Delete(s->doc);
+    s->doc = NULL;
+}
+
+/* The security group names into out[] (at most cap); the count. */
+static int sg_list(const server_priv *sp, const char **out, int cap) {
+    if (sp->sg_names == NULL) {
+        out[0] = "default";
+        return 1;
+    }
+    int n = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, sp->sg_names) if (n < cap && cJSON_IsString(x)) out[n++] = x->valuestring;
+    return n;
+}
+
+static cJSON *sg_array(server_priv *sp) {
+    if (sp->sg_names == NULL) {
+        sp->sg_names = cJSON_CreateArray();
+        cJSON_AddItemToArray(sp->sg_names, cJSON_CreateString("default"));
+    }
+    return sp->sg_names;
+}
+
+static cJSON *meta_obj(server_priv *sp) {
+    if (sp->metadata == NULL) sp->metadata = cJSON_CreateObject();
+    return sp->metadata;
+}
+
+static cJSON *tags_arr(server_priv *sp) {
+    if (sp->tags == NULL) sp->tags = cJSON_CreateArray();
+    return sp->tags;
+}
 
 /* ---------------------------------------------------------------- state machine */
 
@@ -84,24 +233,9 @@ const char *mc_compute_status(const char *vm, const char *task) {
 
 static const char *server_status(mc_record *s) { return mc_compute_status(SP(s)->vm_state, SP(s)->task_state); }
 
-/* The image id a server booted from ("" when from a volume). */
-static const char *s_image(const cJSON *d) {
-    const char *id = mc_json_str(mc_json_obj(d, "image"), "id");
-    return id ? id : "";
-}
+static const char *s_image(const server_priv *sp) { return sp->image_id; }
 
-/* "security_groups" ([{"name"}], Nova's shape, read by the metadata
- * service) mirrors "sg_names" (the names compute works with). */
-static void sync_sgs(cJSON *d) {
-    cJSON *a = cJSON_CreateArray();
-    cJSON *x;
-    cJSON_ArrayForEach(x, mc_json_arr(d, "sg_names")) {
-        cJSON *g = cJSON_CreateObject();
-        cJSON_AddStringToObject(g, "name", x->valuestring);
-        cJSON_AddItemToArray(a, g);
-    }
-    mc_json_set(d, "security_groups", a);
-}
+static const char *flavor_id(const server_priv *sp) { return mc_json_str(sp->flavor->doc, "id"); }
 
 static bool server_deleted(mc_record *s) { return strcmp(SP(s)->vm_state, "deleted") == 0; }
 
@@ -112,11 +246,8 @@ const char *mc_compute_server_status(const mc_record *server) {
 }
 
 static void touch(mc_record *s) {
-    char ts[32];
-    double now = mc_now();
-    mc_time_iso(now, ts);
-    mc_json_set_str(s->doc, "updated", ts);
-    mc_json_set(s->doc, "updated_ts", cJSON_CreateNumber(now));
+    SP(s)->updated = mc_now();
+    changed(s);
 }
 
 static void set_state(mc_record *s, const char *vm, const char *task, int power) {
@@ -124,60 +255,108 @@ static void set_state(mc_record *s, const char *vm, const char *task, int power)
     if (vm) mc_strlcpy(sp->vm_state, vm, sizeof sp->vm_state);
     mc_strlcpy(sp->task_state, task ? task : "", sizeof sp->task_state);
     if (power >= 0) sp->power_state = power;
-    mc_json_set_str(s->doc, "status", server_status(s));
-    mc_json_set_str(s->doc, "OS-EXT-STS:vm_state", sp->vm_state);
     touch(s);
+}
+
+/* The record in the tree shape other services read (Nova's field names, as
+ * the record held them when it was a tree); built on demand, kept in
+ * rec->doc until the next change. */
+const cJSON *mc_compute_server_doc(mc_record *s) {
+    if (s == NULL || s->priv == NULL || s->priv_free != server_priv_free) return s ? s->doc : NULL;
+    if (s->doc != NULL) return s->doc;
+    server_priv *sp = SP(s);
+    char ts[32];
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "name", S(sp->name));
+    mc_json_set_str(d, "description", sp->description);
+    cJSON_AddStringToObject(d, "user_id", sp->user_id);
+    if (sp->image_id[0]) cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "image"), "id", sp->image_id);
+    else cJSON_AddStringToObject(d, "image", "");
+    cJSON_AddStringToObject(d, "tenant_id", s->project_id);
+    cJSON_AddStringToObject(d, "status", server_status(s));
+    cJSON_AddItemToObject(d, "flavor", cJSON_Duplicate(sp->flavor->doc, 1));
+    cJSON_AddItemToObject(d, "metadata", sp->metadata ? cJSON_Duplicate(sp->metadata, 1) : cJSON_CreateObject());
+    cJSON_AddItemToObject(d, "tags", sp->tags ? cJSON_Duplicate(sp->tags, 1) : cJSON_CreateArray());
+    mc_json_set_str(d, "key_name", sp->key_name);
+    iso(sp->created, ts);
+    cJSON_AddStringToObject(d, "created", ts);
+    iso(sp->updated, ts);
+    cJSON_AddStringToObject(d, "updated", ts);
+    cJSON_AddNumberToObject(d, "updated_ts", sp->updated);
+    cJSON_AddStringToObject(d, "accessIPv4", S(sp->access_v4));
+    cJSON_AddStringToObject(d, "accessIPv6", S(sp->access_v6));
+    cJSON_AddStringToObject(d, "config_drive", sp->config_drive ? "True" : "");
+    cJSON_AddStringToObject(d, "disk_config", sp->disk_auto ? "AUTO" : "MANUAL");
+    cJSON_AddStringToObject(d, "availability_zone", S(sp->az));
+    const char *sgs[64];
+    int nsg = sg_list(sp, sgs, 64);
+    cJSON *names = cJSON_AddArrayToObject(d, "sg_names");
+    cJSON *groups = cJSON_AddArrayToObject(d, "security_groups");
+    for (int i = 0; i < nsg; i++) {
+        cJSON_AddItemToArray(names, cJSON_CreateString(sgs[i]));
+        cJSON *g = cJSON_CreateObject();
+        cJSON_AddStringToObject(g, "name", sgs[i]);
+        cJSON_AddItemToArray(groups, g);
+    }
+    mc_json_set_str(d, "host", sp->has_host ? COMPUTE_HOST : NULL);
+    cJSON_AddStringToObject(d, "reservation_id", sp->reservation_id);
+    cJSON_AddNumberToObject(d, "launch_index", sp->launch_index);
+    cJSON_AddStringToObject(d, "hostname", S(sp->hostname));
+    mc_json_set_str(d, "user_data", sp->user_data);
+    cJSON_AddBoolToObject(d, "locked", sp->locked);
+    mc_json_set_str(d, "locked_reason", sp->locked_reason);
+    naive(sp->launched_at, ts);
+    mc_json_set_str(d, "launched_at", sp->launched_at >= 0 ? ts : NULL);
+    naive(sp->terminated_at, ts);
+    mc_json_set_str(d, "terminated_at", sp->terminated_at >= 0 ? ts : NULL);
+    cJSON_AddStringToObject(d, "admin_pass", S(sp->admin_pass));
+    cJSON_AddNumberToObject(d, "num", (double)sp->num);
+    if (sp->server_group) cJSON_AddStringToObject(d, "server_group", sp->server_group);
+    if (sp->fault) cJSON_AddItemToObject(d, "fault", cJSON_Duplicate(sp->fault, 1));
+    cJSON_AddStringToObject(d, "OS-EXT-STS:vm_state", sp->vm_state);
+    s->doc = d;
+    return d;
 }
 
 /* ---------------------------------------------------------------- instance actions */
 
-static cJSON *action_add(mc_req *r, mc_record *s, const char *action) {
-    char ts[32];
-    now_naive(ts);
-    cJSON *acts = mc_json_arr(s->doc, "actions");
-    cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "action", action);
-    cJSON_AddStringToObject(a, "instance_uuid", s->id);
-    cJSON_AddStringToObject(a, "request_id", r->req_id);
-    cJSON_AddStringToObject(a, "user_id", req_user(r));
-    cJSON_AddStringToObject(a, "project_id", req_project(r));
-    cJSON_AddStringToObject(a, "start_time", ts);
-    cJSON_AddNullToObject(a, "message");
-    cJSON_AddStringToObject(a, "updated_at", ts);
-    cJSON *evs = cJSON_AddArrayToObject(a, "events");
-    char ev[64];
-    snprintf(ev, sizeof ev, "compute_%s", action);
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "event", ev);
-    cJSON_AddStringToObject(e, "start_time", ts);
-    cJSON_AddNullToObject(e, "finish_time");
-    cJSON_AddNullToObject(e, "result");
-    cJSON_AddNullToObject(e, "traceback");
-    cJSON_AddItemToArray(evs, e);
-    cJSON_AddItemToArray(acts, a);
-    return a;
+static void action_add(mc_req *r, mc_record *s, const char *action) {
+    server_priv *sp = SP(s);
+    if (sp->nacts == sp->acap) {
+        unsigned cap = sp->acap ? sp->acap * 2 : 2;
+        srv_action *a = realloc(sp->acts, cap * sizeof *a);
+        if (a == NULL) mc_panic("out of memory");
+        sp->acts = a;
+        sp->acap = cap;
+    }
+    srv_action *a = &sp->acts[sp->nacts++];
+    memset(a, 0, sizeof *a);
+    a->action = action;
+    mc_strlcpy(a->request_id, r->req_id, sizeof a->request_id);
+    mc_strlcpy(a->user_id, req_user(r), sizeof a->user_id);
+    mc_strlcpy(a->project_id, req_project(r), sizeof a->project_id);
+    a->start = a->updated = mc_now();
+    a->finish = -1;
 }
 
-static cJSON *action_find(mc_record *s, const char *req_id) {
-    cJSON *a;
-    cJSON_ArrayForEach(a, mc_json_arr(s->doc, "actions"))
-        if (mc_str_eq(mc_json_str(a, "request_id"), req_id)) return a;
+static srv_action *action_find(mc_record *s, const char *req_id) {
+    server_priv *sp = SP(s);
+    if (req_id == NULL) return NULL;
+    for (unsigned i = 0; i < sp->nacts; i++)
+        if (strcmp(sp->acts[i].request_id, req_id) == 0) return &sp->acts[i];
     return NULL;
 }
 
 static void action_finish(mc_record *s, const char *req_id, bool ok, const char *message) {
-    cJSON *a = action_find(s, req_id);
+    srv_action *a = action_find(s, req_id);
     if (a == NULL) return;
-    char ts[32];
-    now_naive(ts);
-    mc_json_set_str(a, "updated_at", ts);
-    if (!ok) mc_json_set_str(a, "message", message ? message : "Error");
-    cJSON *e;
-    cJSON_ArrayForEach(e, mc_json_arr(a, "events")) {
-        if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "finish_time"))) continue;
-        mc_json_set_str(e, "finish_time", ts);
-        mc_json_set_str(e, "result", ok ? "Success" : "Error");
-        if (!ok) mc_json_set_str(e, "traceback", message);
+    double now = mc_now();
+    a->updated = now;
+    if (!ok) set_str(&a->message, message ? message : "Error");
+    if (a->finish < 0) {
+        a->finish = now;
+        a->failed = !ok;
+        if (!ok) set_str(&a->traceback, message);
     }
 }
 
@@ -225,11 +404,7 @@ void servers_cancel_timers(mc_server *srv) {
     }
 }
 
-static void set_launched(mc_record *s) {
-    char ts[32];
-    now_naive(ts);
-    mc_json_set_str(s->doc, "launched_at", ts);
-}
+static void set_launched(mc_record *s) { SP(s)->launched_at = mc_now(); }
 
 /* Deleted servers stay as Nova's soft-deleted rows (changes-since lists
  * them, their instance actions stay readable), but only the newest
@@ -265,9 +440,7 @@ static void server_finish_delete(mc_server *srv, mc_record *s) {
             i++;
         }
     }
-    char ts[32];
-    now_naive(ts);
-    mc_json_set_str(s->doc, "terminated_at", ts);
+    SP(s)->terminated_at = mc_now();
     set_state(s, "deleted", NULL, 0);
     if (++cs(srv)->deleted_count > 2 * DELETED_KEEP) purge_deleted(srv, s);
 }
@@ -280,6 +453,7 @@ static void server_complete(server_priv *sp) {
     sp->op = OP_NONE;
     char req[48];
     mc_strlcpy(req, sp->action_req, sizeof req);
+    changed(s);
     switch (op) {
     case OP_NONE:
         return;
@@ -293,9 +467,10 @@ static void server_complete(server_priv *sp) {
             cJSON_AddStringToObject(f, "created", ts);
             cJSON_AddStringToObject(f, "message", "No valid host was found. There are not enough hosts available.");
             cJSON_AddStringToObject(f, "details", "Traceback: NoValidHost raised by the scheduler (mockcloud profile).");
-            mc_json_set(s->doc, "fault", f);
+            cJSON_Delete(sp->fault);
+            sp->fault = f;
             set_state(s, "error", NULL, 0);
-            mc_json_set_str(s->doc, "host", NULL);
+            sp->has_host = false;
             mc_net_ports_set_status(srv, s->id, "DOWN");
             action_finish(s, req, false, "No valid host was found. ");
             return;
@@ -335,11 +510,13 @@ static void server_complete(server_priv *sp) {
         set_state(s, "resized", NULL, -1);
         break;
     case OP_REVERT: {
-        cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(s->doc, "old_flavor");
-        if (old) mc_json_set(s->doc, "flavor", old);
-        set_state(s, mc_json_has(s->doc, "resize_from_stopped") ? "stopped" : "active", NULL,
-                  mc_json_has(s->doc, "resize_from_stopped") ? 4 : 1);
-        cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "resize_from_stopped");
+        if (sp->old_flavor != NULL) {
+            snap_release(sp->flavor);
+            sp->flavor = sp->old_flavor;
+            sp->old_flavor = NULL;
+        }
+        set_state(s, sp->resize_from_stopped ? "stopped" : "active", NULL, sp->resize_from_stopped ? 4 : 1);
+        sp->resize_from_stopped = false;
         break;
     }
     case OP_SNAPSHOT: {
@@ -351,15 +528,15 @@ static void server_complete(server_priv *sp) {
     }
     case OP_SHELVE:
         set_state(s, "shelved_offloaded", NULL, 4);
-        mc_json_set_str(s->doc, "host", NULL);
+        sp->has_host = false;
         break;
     case OP_UNSHELVE: {
         set_state(s, "active", NULL, 1);
-        mc_json_set_str(s->doc, "host", COMPUTE_HOST);
-        const char *shid = mc_json_str(s->doc, "shelved_image_id");
+        sp->has_host = true;
+        const char *shid = sp->shelved_image_id;
         mc_record *img = shid ? mc_image_find(srv, shid, s->project_id) : NULL;
         if (img != NULL) mc_image_delete(srv, img);
-        cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "shelved_image_id");
+        set_str(&sp->shelved_image_id, NULL);
         break;
     }
     case OP_DELETE:
@@ -381,9 +558,12 @@ mc_record *server_visible(mc_req *r, const char *id) {
     return s;
 }
 
+/* The server of the path; a request that may change it drops what was
+ * derived from it first. */
 static mc_record *server_or_reply(mc_req *r) {
     mc_record *s = server_visible(r, r->params[0]);
     if (s == NULL) mc_reply_error(r, 404, NULL, "Instance %.64s could not be found.", r->params[0]);
+    else if (r->method != EVHTTP_REQ_GET) changed(s);
     return s;
 }
 
@@ -391,15 +571,13 @@ void project_usage(mc_server *srv, const char *project, usage *u) {
     memset(u, 0, sizeof *u);
     for (mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]); s; s = mc_store_next(s)) {
         if (server_deleted(s) || strcmp(s->project_id, project) != 0) continue;
-        cJSON *f = mc_json_obj(s->doc, "flavor");
         u->instances++;
-        u->cores += (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "vcpus"));
-        u->ram += (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "ram"));
+        u->cores += SP(s)->flavor->vcpus;
+        u->ram += SP(s)->flavor->ram;
     }
     for (mc_record *g = mc_store_first(&srv->world[MC_K_SERVER_GROUP]); g; g = mc_store_next(g))
         if (strcmp(g->project_id, project) == 0) u->server_groups++;
 }
-
 /* ---------------------------------------------------------------- views */
 
 typedef struct addr_ctx {
@@ -501,22 +679,22 @@ static cJSON *flavor_embedded(mc_req *r, const cJSON *f) {
 }
 
 static cJSON *server_view(mc_req *r, mc_record *s, int mode) {
-    const cJSON *d = s->doc;
     server_priv *sp = SP(s);
     bool admin = is_admin(r);
     bool full = mode != V_BASIC;
     const char *status = server_status(s);
+    char ts[32];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", s->id);
-    cJSON_AddStringToObject(o, "name", mc_json_str(d, "name"));
+    cJSON_AddStringToObject(o, "name", S(sp->name));
     cJSON_AddStringToObject(o, "status", status);
     cJSON_AddStringToObject(o, "tenant_id", s->project_id);
-    cJSON_AddStringToObject(o, "user_id", mc_json_str(d, "user_id"));
-    cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(mc_json_obj(d, "metadata"), 1));
+    cJSON_AddStringToObject(o, "user_id", sp->user_id);
+    cJSON_AddItemToObject(o, "metadata", sp->metadata ? cJSON_Duplicate(sp->metadata, 1) : cJSON_CreateObject());
     char hid[57];
-    host_id(s->project_id, mc_json_str(d, "host"), hid);
+    host_id(s->project_id, sp->has_host ? COMPUTE_HOST : NULL, hid);
     cJSON_AddStringToObject(o, "hostId", hid);
-    const char *image = s_image(d);
+    const char *image = s_image(sp);
     if (image[0] == '\0') {
         cJSON_AddStringToObject(o, "image", "");
     } else {
@@ -524,7 +702,7 @@ static cJSON *server_view(mc_req *r, mc_record *s, int mode) {
         cJSON_AddStringToObject(im, "id", image);
         cJSON_AddItemToObject(im, "links", bookmark_links(r, "images", image));
     }
-    const cJSON *fl = mc_json_obj(d, "flavor");
+    const cJSON *fl = sp->flavor->doc;
     if (mv_ge(r, 47)) {
         cJSON_AddItemToObject(o, "flavor", flavor_embedded(r, fl));
     } else {
@@ -532,38 +710,42 @@ static cJSON *server_view(mc_req *r, mc_record *s, int mode) {
         cJSON_AddStringToObject(f, "id", mc_json_str(fl, "id"));
         cJSON_AddItemToObject(f, "links", bookmark_links(r, "flavors", mc_json_str(fl, "id")));
     }
-    cJSON_AddStringToObject(o, "created", mc_json_str(d, "created"));
-    cJSON_AddStringToObject(o, "updated", mc_json_str(d, "updated"));
+    iso(sp->created, ts);
+    cJSON_AddStringToObject(o, "created", ts);
+    iso(sp->updated, ts);
+    cJSON_AddStringToObject(o, "updated", ts);
     cJSON_AddItemToObject(o, "addresses", server_addresses(r->srv, s, full, NULL));
-    cJSON_AddStringToObject(o, "accessIPv4", mc_json_str(d, "accessIPv4"));
-    cJSON_AddStringToObject(o, "accessIPv6", mc_json_str(d, "accessIPv6"));
+    cJSON_AddStringToObject(o, "accessIPv4", S(sp->access_v4));
+    cJSON_AddStringToObject(o, "accessIPv6", S(sp->access_v6));
     cJSON_AddItemToObject(o, "links", nova_links(r, "servers", s->id));
-    cJSON_AddStringToObject(o, "OS-DCF:diskConfig", mc_json_str(d, "disk_config"));
+    cJSON_AddStringToObject(o, "OS-DCF:diskConfig", sp->disk_auto ? "AUTO" : "MANUAL");
     static const char *const progress_states[] = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING", NULL};
     for (int i = 0; progress_states[i]; i++)
         if (strcmp(status, progress_states[i]) == 0) {
             cJSON_AddNumberToObject(o, "progress", strcmp(status, "ACTIVE") == 0 ? 100 : 0);
             break;
         }
-    const cJSON *fault = mc_json_obj(d, "fault");
+    const cJSON *fault = sp->fault;
     if (fault && (strcmp(status, "ERROR") == 0 || strcmp(status, "DELETED") == 0)) {
         cJSON *fo = cJSON_Duplicate(fault, 1);
         if (!admin) cJSON_DeleteItemFromObjectCaseSensitive(fo, "details");
         cJSON_AddItemToObject(o, "fault", fo);
     }
     if (full) {
-        cJSON_AddStringToObject(o, "OS-EXT-AZ:availability_zone", mc_json_str(d, "availability_zone"));
-        cJSON_AddStringToObject(o, "config_drive", mc_json_str(d, "config_drive"));
-        mc_json_set_str(o, "key_name", mc_json_str(d, "key_name"));
-        mc_json_set_str(o, "OS-SRV-USG:launched_at", mc_json_str(d, "launched_at"));
-        mc_json_set_str(o, "OS-SRV-USG:terminated_at", mc_json_str(d, "terminated_at"));
-        cJSON *sgs = mc_json_arr(d, "sg_names");
-        if (sgs && cJSON_GetArraySize(sgs) > 0 && !server_deleted(s)) {
+        cJSON_AddStringToObject(o, "OS-EXT-AZ:availability_zone", S(sp->az));
+        cJSON_AddStringToObject(o, "config_drive", sp->config_drive ? "True" : "");
+        mc_json_set_str(o, "key_name", sp->key_name);
+        naive(sp->launched_at, ts);
+        mc_json_set_str(o, "OS-SRV-USG:launched_at", sp->launched_at >= 0 ? ts : NULL);
+        naive(sp->terminated_at, ts);
+        mc_json_set_str(o, "OS-SRV-USG:terminated_at", sp->terminated_at >= 0 ? ts : NULL);
+        const char *sgs[64];
+        int nsg = sg_list(sp, sgs, 64);
+        if (nsg > 0 && !server_deleted(s)) {
             cJSON *a = cJSON_AddArrayToObject(o, "security_groups");
-            cJSON *x;
-            cJSON_ArrayForEach(x, sgs) {
+            for (int i = 0; i < nsg; i++) {
                 cJSON *g = cJSON_CreateObject();
-                cJSON_AddStringToObject(g, "name", x->valuestring);
+                cJSON_AddStringToObject(g, "name", sgs[i]);
                 cJSON_AddItemToArray(a, g);
             }
         }
@@ -571,35 +753,35 @@ static cJSON *server_view(mc_req *r, mc_record *s, int mode) {
         cJSON_AddStringToObject(o, "OS-EXT-STS:vm_state", sp->vm_state);
         cJSON_AddNumberToObject(o, "OS-EXT-STS:power_state", sp->power_state);
         cJSON_AddArrayToObject(o, "os-extended-volumes:volumes_attached");
+        const char *host = sp->has_host ? COMPUTE_HOST : NULL;
         if (admin) {
             char iname[32];
-            snprintf(iname, sizeof iname, "instance-%08lx", (unsigned long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "num")));
-            mc_json_set_str(o, "OS-EXT-SRV-ATTR:host", mc_json_str(d, "host"));
+            snprintf(iname, sizeof iname, "instance-%08lx", (unsigned long)sp->num);
+            mc_json_set_str(o, "OS-EXT-SRV-ATTR:host", host);
             cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:instance_name", iname);
-            mc_json_set_str(o, "OS-EXT-SRV-ATTR:hypervisor_hostname", mc_json_str(d, "host"));
+            mc_json_set_str(o, "OS-EXT-SRV-ATTR:hypervisor_hostname", host);
             if (mv_ge(r, 3)) {
-                mc_json_set_str(o, "OS-EXT-SRV-ATTR:reservation_id", mc_json_str(d, "reservation_id"));
-                cJSON_AddNumberToObject(o, "OS-EXT-SRV-ATTR:launch_index", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "launch_index")));
+                cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:reservation_id", sp->reservation_id);
+                cJSON_AddNumberToObject(o, "OS-EXT-SRV-ATTR:launch_index", sp->launch_index);
                 cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:kernel_id", "");
                 cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:ramdisk_id", "");
                 cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:root_device_name", "/dev/vda");
-                mc_json_set_str(o, "OS-EXT-SRV-ATTR:user_data", mc_json_str(d, "user_data"));
+                mc_json_set_str(o, "OS-EXT-SRV-ATTR:user_data", sp->user_data);
             }
-            if (mv_ge(r, 16)) cJSON_AddStringToObject(o, "host_status", mc_json_str(d, "host") ? "UP" : "");
+            if (mv_ge(r, 16)) cJSON_AddStringToObject(o, "host_status", host ? "UP" : "");
         }
         if ((admin && mv_ge(r, 3)) || mv_ge(r, 90))
-            cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:hostname", mc_json_str(d, "hostname"));
+            cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:hostname", S(sp->hostname));
     }
-    if (mv_ge(r, 9)) cJSON_AddBoolToObject(o, "locked", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "locked")));
-    if (mv_ge(r, 19)) mc_json_set_str(o, "description", mc_json_str(d, "description"));
-    if (mv_ge(r, 26)) cJSON_AddItemToObject(o, "tags", cJSON_Duplicate(mc_json_arr(d, "tags"), 1));
+    if (mv_ge(r, 9)) cJSON_AddBoolToObject(o, "locked", sp->locked);
+    if (mv_ge(r, 19)) mc_json_set_str(o, "description", sp->description);
+    if (mv_ge(r, 26)) cJSON_AddItemToObject(o, "tags", sp->tags ? cJSON_Duplicate(sp->tags, 1) : cJSON_CreateArray());
     if (mv_ge(r, 63)) cJSON_AddNullToObject(o, "trusted_image_certificates");
     if (mv_ge(r, 71) && mode != V_DETAIL) {
         cJSON *g = cJSON_AddArrayToObject(o, "server_groups");
-        const char *gid = mc_json_str(d, "server_group");
-        if (gid) cJSON_AddItemToArray(g, cJSON_CreateString(gid));
+        if (sp->server_group) cJSON_AddItemToArray(g, cJSON_CreateString(sp->server_group));
     }
-    if (mv_ge(r, 73) && full) mc_json_set_str(o, "locked_reason", mc_json_str(d, "locked_reason"));
+    if (mv_ge(r, 73) && full) mc_json_set_str(o, "locked_reason", sp->locked_reason);
     return o;
 }
 
@@ -641,7 +823,7 @@ static bool ip_match(regex_t *re, cJSON *addresses, int version) {
 static bool server_match(const mc_record *rec, void *arg) {
     list_filter *f = arg;
     mc_record *s = (mc_record *)rec;
-    const cJSON *d = s->doc;
+    const server_priv *sp = s->priv;
     if (server_deleted(s) && !f->show_deleted) return false;
     if (!f->all_tenants && strcmp(s->project_id, req_project(f->r)) != 0) return false;
     if (f->project && strcmp(s->project_id, f->project) != 0) return false;
@@ -651,18 +833,18 @@ static bool server_match(const mc_record *rec, void *arg) {
         for (int i = 0; i < f->nstatus && !ok; i++) ok = strcasecmp(st, f->statuses[i]) == 0;
         if (!ok) return false;
     }
-    if (f->has_name && regexec(&f->name_re, mc_json_str(d, "name"), 0, NULL, 0) != 0) return false;
-    if (f->image && !mc_str_eq(s_image(d), f->image)) return false;
-    if (f->flavor && !mc_str_eq(mc_json_str(mc_json_obj(d, "flavor"), "id"), f->flavor)) return false;
-    if (f->reservation && !mc_str_eq(mc_json_str(d, "reservation_id"), f->reservation)) return false;
-    if (f->key_name && !mc_str_eq(mc_json_str(d, "key_name"), f->key_name)) return false;
-    if (f->az && !mc_str_eq(mc_json_str(d, "availability_zone"), f->az)) return false;
-    if (f->host && !mc_str_eq(mc_json_str(d, "host"), f->host)) return false;
-    double upd = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "updated_ts"));
+    if (f->has_name && regexec(&f->name_re, S(sp->name), 0, NULL, 0) != 0) return false;
+    if (f->image && !mc_str_eq(s_image(sp), f->image)) return false;
+    if (f->flavor && !mc_str_eq(flavor_id(sp), f->flavor)) return false;
+    if (f->reservation && !mc_str_eq(sp->reservation_id, f->reservation)) return false;
+    if (f->key_name && !mc_str_eq(sp->key_name, f->key_name)) return false;
+    if (f->az && !mc_str_eq(sp->az, f->az)) return false;
+    if (f->host && !mc_str_eq(sp->has_host ? COMPUTE_HOST : NULL, f->host)) return false;
+    double upd = sp->updated;
     if (f->changes_since >= 0 && upd < f->changes_since) return false;
     if (f->changes_before >= 0 && upd > f->changes_before) return false;
-    if (f->locked >= 0 && (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "locked")) ? 1 : 0) != f->locked) return false;
-    const cJSON *tags = mc_json_arr(d, "tags");
+    if (f->locked >= 0 && (sp->locked ? 1 : 0) != f->locked) return false;
+    const cJSON *tags = sp->tags;
     const cJSON *x;
     if (f->tags) cJSON_ArrayForEach(x, f->tags) if (!has_tag(tags, x->valuestring)) return false;
     if (f->tags_any) {
@@ -869,7 +1051,7 @@ static void server_list_common(mc_req *r, bool detail) {
         } else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "id", page[i]->id);
-            cJSON_AddStringToObject(o, "name", mc_json_str(page[i]->doc, "name"));
+            cJSON_AddStringToObject(o, "name", S(SP(page[i])->name));
             cJSON_AddItemToObject(o, "links", nova_links(r, "servers", page[i]->id));
             cJSON_AddItemToArray(a, o);
         }
@@ -930,17 +1112,18 @@ static int access_ip_or_reply(mc_req *r, const cJSON *in, const char *key, int f
 }
 
 /* Stores accessIPv4/v6 from 'in' in Nova's canonical text form. */
-static void set_access_ips(cJSON *d, const cJSON *in) {
+static void set_access_ips(server_priv *sp, const cJSON *in) {
     static const struct { const char *key; int family; } k[] = {{"accessIPv4", AF_INET}, {"accessIPv6", AF_INET6}};
     for (int i = 0; i < 2; i++) {
         const char *v = mc_json_str(in, k[i].key);
         if (v == NULL) continue;
+        char **dst = i == 0 ? &sp->access_v4 : &sp->access_v6;
         unsigned char buf[16];
         char out[INET6_ADDRSTRLEN];
         if (v[0] != '\0' && inet_pton(k[i].family, v, buf) == 1 && inet_ntop(k[i].family, buf, out, sizeof out) != NULL)
-            mc_json_set_str(d, k[i].key, out);
+            set_str(dst, out);
         else
-            mc_json_set_str(d, k[i].key, v);
+            set_str(dst, v);
     }
 }
 
@@ -1016,7 +1199,7 @@ static void reply_state_conflict(mc_req *r, mc_record *s, const char *method) {
 static int state_or_reply(mc_req *r, mc_record *s, const char *method, const char *const *vm_states, bool any_task,
                           bool check_lock) {
     server_priv *sp = SP(s);
-    if (check_lock && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->doc, "locked")) && !is_admin(r)) {
+    if (check_lock && sp->locked && !is_admin(r)) {
         mc_reply_error(r, 409, NULL, "Instance %s is locked", s->id);
         return -1;
     }
@@ -1217,12 +1400,56 @@ static int flavor_or_reply400(mc_req *r, const cJSON *in, create_req *cr) {
     return 0;
 }
 
-static cJSON *flavor_snapshot(mc_record *f) {
+/* The flavor as a server keeps it: the flavor's fields (no "access"), its
+ * id and original_name. Servers booted from the same flavor state share
+ * one snapshot: compute_state keeps the snapshots in use (each holding a
+ * reference of the cache, dropped once no server holds one). Returns a
+ * reference the caller owns. */
+static flv_snap *flavor_snapshot(mc_server *srv, mc_record *f) {
+    compute_state *st = cs(srv);
     cJSON *o = cJSON_Duplicate(f->doc, 1);
+    if (o == NULL) mc_panic("out of memory");
     cJSON_DeleteItemFromObjectCaseSensitive(o, "access");
     mc_json_set_str(o, "id", f->id);
     mc_json_set_str(o, "original_name", mc_json_str(f->doc, "name"));
-    return o;
+    size_t keep = 0;
+    flv_snap *hit = NULL;
+    for (size_t i = 0; i < st->nsnaps; i++) {
+        flv_snap *x = st->snaps[i];
+        if (hit == NULL && cJSON_Compare(x->doc, o, true)) hit = x;
+        if (x->refs == 1 && x != hit) snap_release(x);   /* no server holds it */
+        else st->snaps[keep++] = x;
+    }
+    st->nsnaps = keep;
+    if (hit != NULL) {
+        cJSON_Delete(o);
+        hit->refs++;
+        return hit;
+    }
+    flv_snap *n = calloc(1, sizeof *n);
+    if (n == NULL) mc_panic("out of memory");
+    n->doc = o;
+    n->vcpus = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "vcpus"));
+    n->ram = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "ram"));
+    n->refs = 2;
+    if (st->nsnaps == st->capsnaps) {
+        size_t cap = st->capsnaps ? st->capsnaps * 2 : 8;
+        void **a = realloc(st->snaps, cap * sizeof *a);
+        if (a == NULL) mc_panic("out of memory");
+        st->snaps = a;
+        st->capsnaps = cap;
+    }
+    st->snaps[st->nsnaps++] = n;
+    return n;
+}
+
+void servers_reset(mc_server *srv) {
+    compute_state *st = cs(srv);
+    if (st == NULL) return;
+    for (size_t i = 0; i < st->nsnaps; i++) snap_release(st->snaps[i]);
+    free(st->snaps);
+    st->snaps = NULL;
+    st->nsnaps = st->capsnaps = 0;
 }
 
 static int image_fits_or_reply(mc_req *r, mc_record *img, mc_record *flavor) {
@@ -1249,59 +1476,18 @@ static int image_fits_or_reply(mc_req *r, mc_record *img, mc_record *flavor) {
     return 0;
 }
 
+/* True when 'names' is exactly ["default"] (kept as NULL). */
+static bool sg_is_default(const cJSON *names) {
+    return cJSON_GetArraySize(names) == 1 && mc_str_eq(cJSON_GetArrayItem(names, 0)->valuestring, "default");
+}
+
 static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, const char *resv, int index,
                              const char *admin_pass) {
     mc_server *srv = r->srv;
-    char id[37], ts[32];
+    char id[37];
     mc_uuid(srv, id);
     double now = mc_now();
-    mc_time_iso(now, ts);
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "name", name);
-    mc_json_set_str(d, "description", cr->description);
-    cJSON_AddStringToObject(d, "user_id", req_user(r));
-    if (cr->image_id != NULL)
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "image"), "id", cr->image_id);
-    else
-        cJSON_AddStringToObject(d, "image", "");
-    cJSON_AddStringToObject(d, "tenant_id", req_project(r));
-    cJSON_AddStringToObject(d, "status", "BUILD");
-    cJSON_AddItemToObject(d, "flavor", flavor_snapshot(cr->flavor));
-    cJSON_AddItemToObject(d, "metadata", cr->metadata ? cJSON_Duplicate(cr->metadata, 1) : cJSON_CreateObject());
-    cJSON_AddItemToObject(d, "tags", cr->tags ? cJSON_Duplicate(cr->tags, 1) : cJSON_CreateArray());
-    mc_json_set_str(d, "key_name", cr->key_name);
-    cJSON_AddStringToObject(d, "created", ts);
-    cJSON_AddStringToObject(d, "updated", ts);
-    cJSON_AddNumberToObject(d, "updated_ts", now);
-    cJSON_AddStringToObject(d, "accessIPv4", "");
-    cJSON_AddStringToObject(d, "accessIPv6", "");
-    cJSON_AddStringToObject(d, "config_drive", cr->config_drive ? cr->config_drive : "");
-    cJSON_AddStringToObject(d, "disk_config", cr->disk_config ? cr->disk_config : "MANUAL");
-    cJSON_AddStringToObject(d, "availability_zone", cr->az);
-    cJSON_AddItemToObject(d, "sg_names", cJSON_Duplicate(cr->sg_names, 1));
-    sync_sgs(d);
-    cJSON_AddStringToObject(d, "host", COMPUTE_HOST);
-    cJSON_AddStringToObject(d, "reservation_id", resv);
-    cJSON_AddNumberToObject(d, "launch_index", index);
-    char hn[64];
-    size_t k = 0;
-    for (const char *p = cr->hostname ? cr->hostname : name; *p && k < sizeof hn - 1; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (isalnum(c) || c == '-') hn[k++] = (char)tolower(c);
-        else if (c == ' ' || c == '_' || c == '.') hn[k++] = '-';
-    }
-    hn[k] = '\0';
-    cJSON_AddStringToObject(d, "hostname", k ? hn : "server");
-    mc_json_set_str(d, "user_data", cr->user_data);
-    cJSON_AddBoolToObject(d, "locked", false);
-    cJSON_AddNullToObject(d, "locked_reason");
-    cJSON_AddNullToObject(d, "launched_at");
-    cJSON_AddNullToObject(d, "terminated_at");
-    cJSON_AddStringToObject(d, "admin_pass", admin_pass);
-    cJSON_AddNumberToObject(d, "num", (double)++cs(srv)->instance_seq);
-    if (cr->server_group) cJSON_AddStringToObject(d, "server_group", cr->server_group);
-    cJSON_AddArrayToObject(d, "actions");
-    mc_record *s = mc_store_add(&srv->world[MC_K_SERVER], id, req_project(r), d);
+    mc_record *s = mc_store_add(&srv->world[MC_K_SERVER], id, req_project(r), NULL);
     server_priv *sp = calloc(1, sizeof *sp);
     if (sp == NULL) mc_panic("out of memory");
     sp->srv = srv;
@@ -1310,6 +1496,36 @@ static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, 
     mc_strlcpy(sp->task_state, "scheduling", sizeof sp->task_state);
     s->priv = sp;
     s->priv_free = server_priv_free;
+    sp->name = xdup(name);
+    sp->description = xdup(cr->description);
+    mc_strlcpy(sp->user_id, req_user(r), sizeof sp->user_id);
+    if (cr->image_id != NULL) mc_strlcpy(sp->image_id, cr->image_id, sizeof sp->image_id);
+    sp->flavor = flavor_snapshot(srv, cr->flavor);
+    if (cr->metadata && cJSON_GetArraySize(cr->metadata) > 0) sp->metadata = cJSON_Duplicate(cr->metadata, 1);
+    if (cr->tags && cJSON_GetArraySize(cr->tags) > 0) sp->tags = cJSON_Duplicate(cr->tags, 1);
+    sp->key_name = xdup(cr->key_name);
+    sp->created = sp->updated = now;
+    sp->config_drive = cr->config_drive != NULL;
+    sp->disk_auto = cr->disk_config != NULL && strcmp(cr->disk_config, "AUTO") == 0;
+    sp->az = xdup(cr->az);
+    if (!sg_is_default(cr->sg_names)) sp->sg_names = cJSON_Duplicate(cr->sg_names, 1);
+    sp->has_host = true;
+    mc_strlcpy(sp->reservation_id, resv, sizeof sp->reservation_id);
+    sp->launch_index = index;
+    char hn[64];
+    size_t k = 0;
+    for (const char *p = cr->hostname ? cr->hostname : name; *p && k < sizeof hn - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isalnum(c) || c == '-') hn[k++] = (char)tolower(c);
+        else if (c == ' ' || c == '_' || c == '.') hn[k++] = '-';
+    }
+    hn[k] = '\0';
+    sp->hostname = xdup(k ? hn : "server");
+    sp->user_data = xdup(cr->user_data);
+    sp->launched_at = sp->terminated_at = -1;
+    sp->admin_pass = xdup(admin_pass);
+    sp->num = ++cs(srv)->instance_seq;
+    sp->server_group = xdup(cr->server_group);
     return s;
 }
 
@@ -1568,7 +1784,7 @@ void compute_server_create(mc_req *r) {
         }
         if (cr.nnets > 0) mc_net_ports_set_status(r->srv, s->id, "DOWN");
         if (grp != NULL) cJSON_AddItemToArray(mc_json_arr(grp->doc, "members"), cJSON_CreateString(s->id));
-        set_access_ips(s->doc, in);
+        set_access_ips(SP(s), in);
         action_add(r, s, "create");
         schedule(s, OP_BUILD, build_ms, r->req_id);
         if (first == NULL) first = s;
@@ -1581,7 +1797,7 @@ void compute_server_create(mc_req *r) {
         cJSON *o = cJSON_AddObjectToObject(root, "server");
         cJSON_AddStringToObject(o, "id", first->id);
         cJSON_AddItemToObject(o, "links", nova_links(r, "servers", first->id));
-        cJSON_AddStringToObject(o, "OS-DCF:diskConfig", mc_json_str(first->doc, "disk_config"));
+        cJSON_AddStringToObject(o, "OS-DCF:diskConfig", SP(first)->disk_auto ? "AUTO" : "MANUAL");
         cJSON *sga = cJSON_AddArrayToObject(o, "security_groups");
         cJSON *x;
         cJSON_ArrayForEach(x, cr.sg_names) {
@@ -1631,10 +1847,11 @@ void compute_server_update(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute hostname.");
         return;
     }
-    if (n != NULL) mc_json_set_str(s->doc, "name", n->valuestring);
-    if (dv != NULL) mc_json_set_str(s->doc, "description", cJSON_IsString(dv) ? dv->valuestring : NULL);
-    if (hv != NULL) mc_json_set_str(s->doc, "hostname", hv->valuestring);
-    set_access_ips(s->doc, in);
+    server_priv *sp = SP(s);
+    if (n != NULL) set_str(&sp->name, n->valuestring);
+    if (dv != NULL) set_str(&sp->description, cJSON_IsString(dv) ? dv->valuestring : NULL);
+    if (hv != NULL) set_str(&sp->hostname, hv->valuestring);
+    set_access_ips(sp, in);
     touch(s);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "server", server_view(r, s, mv_ge(r, 75) ? V_SHOW : V_BASIC));
@@ -1644,7 +1861,7 @@ void compute_server_update(mc_req *r) {
 void compute_server_delete(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->doc, "locked")) && !is_admin(r)) {
+    if (SP(s)->locked && !is_admin(r)) {
         mc_reply_error(r, 409, NULL, "Instance %s is locked", s->id);
         return;
     }
@@ -1771,29 +1988,31 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute description.");
         return;
     }
-    mc_record *flv = mc_store_find(&r->srv->world[MC_K_FLAVOR], mc_json_str(mc_json_obj(s->doc, "flavor"), "id"));
+    mc_record *flv = mc_store_find(&r->srv->world[MC_K_FLAVOR], flavor_id(SP(s)));
     if (flv != NULL && image_fits_or_reply(r, img, flv) != 0) return;
     if (state_or_reply(r, s, "rebuild", ST_REBUILD, false, true) != 0) return;
-    cJSON *imo = cJSON_CreateObject();
-    cJSON_AddStringToObject(imo, "id", img->id);
-    mc_json_set(s->doc, "image", imo);
-    if (n) mc_json_set_str(s->doc, "name", n->valuestring);
-    if (md) mc_json_set(s->doc, "metadata", cJSON_Duplicate(md, 1));
-    set_access_ips(s->doc, arg);
-    if (kn) mc_json_set_str(s->doc, "key_name", cJSON_IsString(kn) ? kn->valuestring : NULL);
-    if (dv) mc_json_set_str(s->doc, "description", cJSON_IsString(dv) ? dv->valuestring : NULL);
-    if (mv_ge(r, 57) && mc_json_has(arg, "user_data")) mc_json_set_str(s->doc, "user_data", mc_json_str(arg, "user_data"));
+    server_priv *sp = SP(s);
+    mc_strlcpy(sp->image_id, img->id, sizeof sp->image_id);
+    if (n) set_str(&sp->name, n->valuestring);
+    if (md) {
+        cJSON_Delete(sp->metadata);
+        sp->metadata = cJSON_Duplicate(md, 1);
+    }
+    set_access_ips(sp, arg);
+    if (kn) set_str(&sp->key_name, cJSON_IsString(kn) ? kn->valuestring : NULL);
+    if (dv) set_str(&sp->description, cJSON_IsString(dv) ? dv->valuestring : NULL);
+    if (mv_ge(r, 57) && mc_json_has(arg, "user_data")) set_str(&sp->user_data, mc_json_str(arg, "user_data"));
     char pass[16];
     random_password(r->srv, pass, 13);
     const char *admin_pass = ap ? ap->valuestring : pass;
-    mc_json_set_str(s->doc, "admin_pass", admin_pass);
-    mc_json_set_str(s->doc, "launched_at", NULL);
+    set_str(&sp->admin_pass, admin_pass);
+    sp->launched_at = -1;
     start_op(r, s, "rebuild", "rebuilding", OP_REBUILD, action_ms(r));
     cJSON *root = cJSON_CreateObject();
     cJSON *v = server_view(r, s, mv_ge(r, 75) ? V_SHOW : V_BASIC);
-    if (mv_ge(r, 54) && !mc_json_has(v, "key_name")) mc_json_set_str(v, "key_name", mc_json_str(s->doc, "key_name"));
+    if (mv_ge(r, 54) && !mc_json_has(v, "key_name")) mc_json_set_str(v, "key_name", sp->key_name);
     if (mv_ge(r, 57)) {
-        mc_json_set_str(v, "user_data", mc_json_str(s->doc, "user_data"));
+        mc_json_set_str(v, "user_data", sp->user_data);
         cJSON_DeleteItemFromObjectCaseSensitive(v, "OS-EXT-SRV-ATTR:user_data");
     }
     cJSON_AddStringToObject(v, "adminPass", admin_pass);
@@ -1820,25 +2039,28 @@ static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
         return;
     }
     if (state_or_reply(r, s, "resize", ST_RESIZE, false, true) != 0) return;
-    if (mc_str_eq(mc_json_str(mc_json_obj(s->doc, "flavor"), "id"), f->id)) {
+    if (mc_str_eq(flavor_id(SP(s)), f->id)) {
         mc_reply_error(r, 400, NULL, "When resizing, instances must change flavor!");
         return;
     }
-    mc_record *img = s_image(s->doc)[0] ? mc_image_find(r->srv, s_image(s->doc), s->project_id) : NULL;
+    mc_record *img = s_image(SP(s))[0] ? mc_image_find(r->srv, s_image(SP(s)), s->project_id) : NULL;
     if (image_fits_or_reply(r, img, f) != 0) return;
-    cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(s->doc, "flavor");
-    mc_json_set(s->doc, "old_flavor", old);
-    cJSON_AddItemToObject(s->doc, "flavor", flavor_snapshot(f));
-    if (strcmp(SP(s)->vm_state, "stopped") == 0) mc_json_set(s->doc, "resize_from_stopped", cJSON_CreateTrue());
+    server_priv *sp = SP(s);
+    snap_release(sp->old_flavor);
+    sp->old_flavor = sp->flavor;
+    sp->flavor = flavor_snapshot(r->srv, f);
+    if (strcmp(sp->vm_state, "stopped") == 0) sp->resize_from_stopped = true;
     start_op(r, s, "resize", "resize_prep", OP_RESIZE, action_ms(r));
     mc_reply_json(r, 202, NULL);
 }
 
 static void act_confirm_resize(mc_req *r, mc_record *s) {
     if (state_or_reply(r, s, "confirmResize", ST_RESIZED, false, true) != 0) return;
-    cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "old_flavor");
-    bool stopped = mc_json_has(s->doc, "resize_from_stopped");
-    cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "resize_from_stopped");
+    server_priv *sp = SP(s);
+    snap_release(sp->old_flavor);
+    sp->old_flavor = NULL;
+    bool stopped = sp->resize_from_stopped;
+    sp->resize_from_stopped = false;
     action_instant(r, s, "confirmResize");
     set_state(s, stopped ? "stopped" : "active", NULL, stopped ? 4 : 1);
     mc_reply_json(r, 204, NULL);
@@ -1857,13 +2079,13 @@ static void act_create_image(mc_req *r, mc_record *s, cJSON *arg) {
     cJSON_AddStringToObject(props, "instance_uuid", s->id);
     cJSON_AddStringToObject(props, "image_type", "snapshot");
     cJSON_AddStringToObject(props, "user_id", req_user(r));
-    const char *base = s_image(s->doc);
+    const char *base = s_image(SP(s));
     if (base && base[0]) cJSON_AddStringToObject(props, "base_image_ref", base);
     /* as Nova: min_ram from the base image, min_disk at least the flavor's root disk */
     mc_record *bimg = base[0] ? mc_image_find(r->srv, base, s->project_id) : NULL;
     double bram = bimg ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(bimg->doc, "min_ram")) : 0;
     double bdisk = bimg ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(bimg->doc, "min_disk")) : 0;
-    double fdisk = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mc_json_obj(s->doc, "flavor"), "disk"));
+    double fdisk = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(SP(s)->flavor->doc, "disk"));
     if (bram != bram) bram = 0;
     if (bdisk != bdisk) bdisk = 0;
     if (fdisk == fdisk && fdisk > bdisk) bdisk = fdisk;
@@ -1898,6 +2120,7 @@ static void act_create_image(mc_req *r, mc_record *s, cJSON *arg) {
 }
 
 static void act_lock(mc_req *r, mc_record *s, cJSON *arg, bool lock) {
+    server_priv *sp = SP(s);
     if (lock) {
         const char *reason = NULL;
         if (cJSON_IsObject(arg) && mc_json_has(arg, "locked_reason")) {
@@ -1906,19 +2129,18 @@ static void act_lock(mc_req *r, mc_record *s, cJSON *arg, bool lock) {
                 return;
             }
         }
-        mc_json_set(s->doc, "locked", cJSON_CreateTrue());
-        mc_json_set_str(s->doc, "locked_reason", reason);
-        mc_json_set_str(s->doc, "locked_by", is_admin(r) ? "admin" : "owner");
+        sp->locked = true;
+        set_str(&sp->locked_reason, reason);
+        sp->locked_by = is_admin(r) ? LOCKED_BY_ADMIN : LOCKED_BY_OWNER;
         action_instant(r, s, "lock");
     } else {
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->doc, "locked")) && !is_admin(r) &&
-            mc_str_eq(mc_json_str(s->doc, "locked_by"), "admin")) {
+        if (sp->locked && !is_admin(r) && sp->locked_by == LOCKED_BY_ADMIN) {
             mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.");
             return;
         }
-        mc_json_set(s->doc, "locked", cJSON_CreateFalse());
-        mc_json_set_str(s->doc, "locked_reason", NULL);
-        cJSON_DeleteItemFromObjectCaseSensitive(s->doc, "locked_by");
+        sp->locked = false;
+        set_str(&sp->locked_reason, NULL);
+        sp->locked_by = LOCKED_BY_NONE;
         action_instant(r, s, "unlock");
     }
     touch(s);
@@ -1956,7 +2178,7 @@ static void act_secgroup(mc_req *r, mc_record *s, cJSON *arg, bool add) {
         return;
     }
     const char *gname = mc_json_str(g->doc, "name");
-    cJSON *names = mc_json_arr(s->doc, "sg_names");
+    cJSON *names = sg_array(SP(s));
     int i = 0, idx = -1;
     cJSON *x;
     cJSON_ArrayForEach(x, names) {
@@ -1975,7 +2197,6 @@ static void act_secgroup(mc_req *r, mc_record *s, cJSON *arg, bool add) {
         cJSON_AddItemToArray(names, cJSON_CreateString(gname));
     else
         cJSON_DeleteItemFromArray(names, idx);
-    sync_sgs(s->doc);
     sg_port_ctx c = {g->id, add};
     mc_net_ports_each(r->srv, s->id, port_sg_update, &c);
     touch(s);
@@ -2003,7 +2224,7 @@ static void act_console(mc_req *r, mc_record *s, cJSON *arg) {
              "[    0.400000] Booting the kernel.\n"
              "[    1.200000] cloud-init[1]: Cloud-init v. 23.1 running 'init' (mockcloud)\n"
              "[    1.900000] cloud-init[1]: ci-info: no authorized SSH keys fingerprints found\n"
-             "\n%s login: \n", mc_json_str(s->doc, "hostname"));
+             "\n%s login: \n", S(SP(s)->hostname));
     /* as Nova: with a length, the last N of the lines split on '\n' */
     const char *out = log;
     if (length >= 0) {
@@ -2027,7 +2248,7 @@ static void act_password(mc_req *r, mc_record *s, cJSON *arg) {
         return;
     }
     if (state_or_reply(r, s, "changePassword", ST_PASSWORD, false, true) != 0) return;
-    mc_json_set_str(s->doc, "admin_pass", p);
+    set_str(&SP(s)->admin_pass, p);
     action_instant(r, s, "changePassword");
     mc_reply_json(r, 202, NULL);
 }
@@ -2045,17 +2266,17 @@ static void act_add_floating_ip(mc_req *r, mc_record *s, cJSON *arg) {
 static void act_shelve(mc_req *r, mc_record *s) {
     if (state_or_reply(r, s, "shelve", ST_SHELVE, false, true) != 0) return;
     char name[300];
-    snprintf(name, sizeof name, "%s-shelved", mc_json_str(s->doc, "name"));
+    snprintf(name, sizeof name, "%s-shelved", S(SP(s)->name));
     cJSON *props = cJSON_CreateObject();
     cJSON_AddStringToObject(props, "instance_uuid", s->id);
     cJSON_AddStringToObject(props, "image_type", "snapshot");
-    const char *base = s_image(s->doc);
+    const char *base = s_image(SP(s));
     if (base[0]) cJSON_AddStringToObject(props, "base_image_ref", base);
     mc_record *img = mc_image_snapshot_create(r->srv, s->project_id, name, props);
     cJSON_Delete(props);
     if (img != NULL) {
         mc_image_set_status(r->srv, img, "active");
-        mc_json_set_str(s->doc, "shelved_image_id", img->id);
+        set_str(&SP(s)->shelved_image_id, img->id);
     }
     start_op(r, s, "shelve", "shelving", OP_SHELVE, action_ms(r));
     mc_reply_json(r, 202, NULL);
@@ -2085,7 +2306,7 @@ static void act_create_backup(mc_req *r, mc_record *s, cJSON *arg) {
         cJSON_AddStringToObject(props, "image_type", "backup");
         cJSON_AddStringToObject(props, "backup_type", type);
         cJSON_AddStringToObject(props, "user_id", req_user(r));
-        const char *base = s_image(s->doc);
+        const char *base = s_image(SP(s));
         if (base[0]) cJSON_AddStringToObject(props, "base_image_ref", base);
         const cJSON *x;
         cJSON_ArrayForEach(x, md) mc_json_set_str(props, x->string, x->valuestring);
@@ -2229,7 +2450,8 @@ static const char *const ST_META[] = {"active", "paused", "suspended", "stopped"
 void compute_server_metadata(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
-    cJSON *md = mc_json_obj(s->doc, "metadata");
+    server_priv *sp = SP(s);
+    cJSON *md = sp->metadata;
     if (r->method != EVHTTP_REQ_GET) {
         cJSON *in = mc_json_obj(r->body, "metadata");
         if (in == NULL) {
@@ -2244,23 +2466,25 @@ void compute_server_metadata(mc_req *r) {
         if (metadata_or_reply(r, in, s->project_id, existing) != 0) return;
         if (state_or_reply(r, s, "update_metadata", ST_META, false, true) != 0) return;
         if (r->method == EVHTTP_REQ_PUT) {
-            mc_json_set(s->doc, "metadata", cJSON_Duplicate(in, 1));
+            cJSON_Delete(sp->metadata);
+            sp->metadata = cJSON_Duplicate(in, 1);
         } else {
+            md = meta_obj(sp);
             cJSON *x;
             cJSON_ArrayForEach(x, in) mc_json_set_str(md, x->string, x->valuestring);
         }
         touch(s);
-        md = mc_json_obj(s->doc, "metadata");
+        md = sp->metadata;
     }
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "metadata", cJSON_Duplicate(md, 1));
+    cJSON_AddItemToObject(root, "metadata", md ? cJSON_Duplicate(md, 1) : cJSON_CreateObject());
     mc_reply_json(r, 200, root);
 }
 
 void compute_server_metadata_item(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
-    cJSON *md = mc_json_obj(s->doc, "metadata");
+    cJSON *md = SP(s)->metadata;
     const char *key = r->params[1];
     cJSON *cur = cJSON_GetObjectItemCaseSensitive(md, key);
     if (r->method == EVHTTP_REQ_GET) {
@@ -2301,7 +2525,7 @@ void compute_server_metadata_item(mc_req *r) {
     }
     if (metadata_or_reply(r, meta, s->project_id, cur ? cJSON_GetArraySize(md) - 1 : cJSON_GetArraySize(md)) != 0) return;
     if (state_or_reply(r, s, "update_metadata", ST_META, false, true) != 0) return;
-    mc_json_set_str(md, key, v->valuestring);
+    mc_json_set_str(meta_obj(SP(s)), key, v->valuestring);
     touch(s);
     cJSON *root = cJSON_CreateObject();
     cJSON *m = cJSON_AddObjectToObject(root, "meta");
@@ -2333,17 +2557,19 @@ void compute_server_tags(mc_req *r) {
         cJSON *uniq = cJSON_CreateArray();
         cJSON *x;
         cJSON_ArrayForEach(x, tags) if (!has_tag(uniq, x->valuestring)) cJSON_AddItemToArray(uniq, cJSON_CreateString(x->valuestring));
-        mc_json_set(s->doc, "tags", uniq);
+        cJSON_Delete(SP(s)->tags);
+        SP(s)->tags = uniq;
         touch(s);
     } else if (r->method == EVHTTP_REQ_DELETE) {
         if (state_or_reply(r, s, "delete tags", ST_TAGS, true, false) != 0) return;
-        mc_json_set(s->doc, "tags", cJSON_CreateArray());
+        cJSON_Delete(SP(s)->tags);
+        SP(s)->tags = NULL;
         touch(s);
         mc_reply_json(r, 204, NULL);
         return;
     }
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "tags", cJSON_Duplicate(mc_json_arr(s->doc, "tags"), 1));
+    cJSON_AddItemToObject(root, "tags", SP(s)->tags ? cJSON_Duplicate(SP(s)->tags, 1) : cJSON_CreateArray());
     mc_reply_json(r, 200, root);
 }
 
@@ -2352,7 +2578,7 @@ void compute_server_tag(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
     const char *tag = r->params[1];
-    cJSON *tags = mc_json_arr(s->doc, "tags");
+    cJSON *tags = SP(s)->tags;
     int i = 0, idx = -1;
     cJSON *x;
     cJSON_ArrayForEach(x, tags) {
@@ -2394,7 +2620,7 @@ void compute_server_tag(mc_req *r) {
         mc_reply_error(r, 400, NULL, "The number of tags exceeded the per-server limit 50");
         return;
     }
-    cJSON_AddItemToArray(tags, cJSON_CreateString(tag));
+    cJSON_AddItemToArray(tags_arr(SP(s)), cJSON_CreateString(tag));
     touch(s);
     mc_reply_json(r, 201, NULL);
 }
@@ -2409,30 +2635,38 @@ static mc_record *server_any_or_reply(mc_req *r) {
     return s;
 }
 
-static cJSON *action_view(mc_req *r, mc_record *s, const cJSON *a, bool events) {
+static cJSON *action_view(mc_req *r, mc_record *s, const srv_action *a, bool events) {
+    char ts[32];
     cJSON *o = cJSON_CreateObject();
-    static const char *const keys[] = {"action", "instance_uuid", "request_id", "user_id", "project_id", "start_time", NULL};
-    for (int i = 0; keys[i]; i++) cJSON_AddStringToObject(o, keys[i], mc_json_str(a, keys[i]));
-    mc_json_set_str(o, "message", mc_json_str(a, "message"));
-    if (mv_ge(r, 58)) cJSON_AddStringToObject(o, "updated_at", mc_json_str(a, "updated_at"));
+    cJSON_AddStringToObject(o, "action", a->action);
+    cJSON_AddStringToObject(o, "instance_uuid", s->id);
+    cJSON_AddStringToObject(o, "request_id", a->request_id);
+    cJSON_AddStringToObject(o, "user_id", a->user_id);
+    cJSON_AddStringToObject(o, "project_id", a->project_id);
+    naive(a->start, ts);
+    cJSON_AddStringToObject(o, "start_time", ts);
+    mc_json_set_str(o, "message", a->message);
+    naive(a->updated, ts);
+    if (mv_ge(r, 58)) cJSON_AddStringToObject(o, "updated_at", ts);
     if (events && (is_admin(r) || mv_ge(r, 51))) {
         cJSON *evs = cJSON_AddArrayToObject(o, "events");
-        const cJSON *e;
-        cJSON_ArrayForEach(e, mc_json_arr(a, "events")) {
-            cJSON *ev = cJSON_CreateObject();
-            cJSON_AddStringToObject(ev, "event", mc_json_str(e, "event"));
-            cJSON_AddStringToObject(ev, "start_time", mc_json_str(e, "start_time"));
-            mc_json_set_str(ev, "finish_time", mc_json_str(e, "finish_time"));
-            mc_json_set_str(ev, "result", mc_json_str(e, "result"));
-            if (is_admin(r)) mc_json_set_str(ev, "traceback", mc_json_str(e, "traceback"));
-            if (mv_ge(r, 62)) {
-                char hid[57];
-                host_id(s->project_id, COMPUTE_HOST, hid);
-                cJSON_AddStringToObject(ev, "hostId", hid);
-                if (is_admin(r)) cJSON_AddStringToObject(ev, "host", COMPUTE_HOST);
-            }
-            cJSON_AddItemToArray(evs, ev);
+        cJSON *ev = cJSON_CreateObject();
+        char name[64];
+        snprintf(name, sizeof name, "compute_%s", a->action);
+        cJSON_AddStringToObject(ev, "event", name);
+        naive(a->start, ts);
+        cJSON_AddStringToObject(ev, "start_time", ts);
+        naive(a->finish, ts);
+        mc_json_set_str(ev, "finish_time", a->finish >= 0 ? ts : NULL);
+        mc_json_set_str(ev, "result", a->finish < 0 ? NULL : a->failed ? "Error" : "Success");
+        if (is_admin(r)) mc_json_set_str(ev, "traceback", a->traceback);
+        if (mv_ge(r, 62)) {
+            char hid[57];
+            host_id(s->project_id, COMPUTE_HOST, hid);
+            cJSON_AddStringToObject(ev, "hostId", hid);
+            if (is_admin(r)) cJSON_AddStringToObject(ev, "host", COMPUTE_HOST);
         }
+        cJSON_AddItemToArray(evs, ev);
     }
     return o;
 }
@@ -2449,13 +2683,13 @@ void compute_server_actions_list(mc_req *r) {
         if (time_param_or_reply(r, "changes-since", &since) != 0) return;
         if (mv_ge(r, 66) && time_param_or_reply(r, "changes-before", &before) != 0) return;
     }
-    cJSON *acts = mc_json_arr(s->doc, "actions");
-    int n = cJSON_GetArraySize(acts);
+    const server_priv *sp = SP(s);
+    int n = (int)sp->nacts;
     int start = n - 1;
     if (marker != NULL) {
         start = -2;
         for (int i = n - 1; i >= 0; i--)
-            if (mc_str_eq(mc_json_str(cJSON_GetArrayItem(acts, i), "request_id"), marker)) start = i - 1;
+            if (strcmp(sp->acts[i].request_id, marker) == 0) start = i - 1;
         if (start == -2) {
             mc_reply_error(r, 400, NULL, "Marker %.64s could not be found.", marker);
             return;
@@ -2466,12 +2700,12 @@ void compute_server_actions_list(mc_req *r) {
     long count = 0;
     const char *last = NULL;
     for (int i = start; i >= 0 && (limit < 0 || count < limit); i--) {
-        cJSON *a = cJSON_GetArrayItem(acts, i);
-        double t = mc_time_parse(mc_json_str(a, "updated_at"));
+        const srv_action *a = &sp->acts[i];
+        double t = (double)(long long)a->updated;   /* the whole second updated_at shows */
         if (since >= 0 && t < since) continue;
         if (before >= 0 && t > before) continue;
         cJSON_AddItemToArray(out, action_view(r, s, a, false));
-        last = mc_json_str(a, "request_id");
+        last = a->request_id;
         count++;
     }
     if (limit > 0 && count == limit && last) {
@@ -2485,7 +2719,7 @@ void compute_server_actions_list(mc_req *r) {
 void compute_server_action_show(mc_req *r) {
     mc_record *s = server_any_or_reply(r);
     if (s == NULL) return;
-    cJSON *a = action_find(s, r->params[1]);
+    const srv_action *a = action_find(s, r->params[1]);
     if (a == NULL) {
         mc_reply_error(r, 404, NULL, "Action for request_id %.64s on instance %s not found", r->params[1], s->id);
         return;
@@ -2506,9 +2740,10 @@ void compute_server_secgroups(mc_req *r) {
     if (s == NULL) return;
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "security_groups");
-    cJSON *x;
-    cJSON_ArrayForEach(x, mc_json_arr(s->doc, "sg_names")) {
-        mc_record *g = mc_net_secgroup_find(r->srv, x->valuestring, s->project_id);
+    const char *sgs[64];
+    int nsg = sg_list(SP(s), sgs, 64);
+    for (int i = 0; i < nsg; i++) {
+        mc_record *g = mc_net_secgroup_find(r->srv, sgs[i], s->project_id);
         if (g != NULL) cJSON_AddItemToArray(a, secgroup_nova_view(r->srv, g));
     }
     mc_reply_json(r, 200, root);
@@ -2650,26 +2885,43 @@ long compute_servers_clone(mc_server *srv, const char *from, long count, char *e
         snprintf(err, errsz, "Server %.64s is changing state: clone it once it has settled.", from);
         return -1;
     }
-    const char *name = mc_json_str(t->doc, "name");
+    const server_priv *tp = SP(t);
+    const char *name = tp->name;
     for (long i = 0; i < count; i++) {
         char id[37], nm[300];
         mc_uuid(srv, id);
         snprintf(nm, sizeof nm, "%.200s-%ld", name ? name : "server", i + 1);
-        cJSON *d = cJSON_Duplicate(t->doc, 1);
-        mc_json_set_str(d, "name", nm);
-        mc_json_set(d, "num", cJSON_CreateNumber((double)++cs(srv)->instance_seq));
-        mc_json_set(d, "actions", cJSON_CreateArray());
-        mc_record *s2 = mc_store_add(&srv->world[MC_K_SERVER], id, t->project_id, d);
+        mc_record *s2 = mc_store_add(&srv->world[MC_K_SERVER], id, t->project_id, NULL);
         if (s2 == NULL) {
-            cJSON_Delete(d);
             snprintf(err, errsz, "Id clash while cloning.");
             return -1;
         }
         server_priv *sp = malloc(sizeof *sp);
         if (sp == NULL) mc_panic("out of memory");
-        *sp = *SP(t);
+        *sp = *tp;
         sp->timer = NULL;
         mc_strlcpy(sp->id, id, sizeof sp->id);
+        sp->name = xdup(nm);
+        sp->description = xdup(tp->description);
+        sp->key_name = xdup(tp->key_name);
+        sp->hostname = xdup(tp->hostname);
+        sp->user_data = xdup(tp->user_data);
+        sp->admin_pass = xdup(tp->admin_pass);
+        sp->locked_reason = xdup(tp->locked_reason);
+        sp->access_v4 = xdup(tp->access_v4);
+        sp->access_v6 = xdup(tp->access_v6);
+        sp->az = xdup(tp->az);
+        sp->server_group = xdup(tp->server_group);
+        sp->shelved_image_id = xdup(tp->shelved_image_id);
+        sp->flavor->refs++;
+        if (sp->old_flavor) sp->old_flavor->refs++;
+        sp->metadata = tp->metadata ? cJSON_Duplicate(tp->metadata, 1) : NULL;
+        sp->tags = tp->tags ? cJSON_Duplicate(tp->tags, 1) : NULL;
+        sp->sg_names = tp->sg_names ? cJSON_Duplicate(tp->sg_names, 1) : NULL;
+        sp->fault = tp->fault ? cJSON_Duplicate(tp->fault, 1) : NULL;
+        sp->num = ++cs(srv)->instance_seq;
+        sp->acts = NULL;
+        sp->nacts = sp->acap = 0;
         s2->priv = sp;
         s2->priv_free = server_priv_free;
     }

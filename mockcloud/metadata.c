@@ -112,7 +112,7 @@ static void note_path(mc_req *r, char **p, int np, bool found) {
  * extended attribute name, the plain name, a private "_" name). */
 static const cJSON *sfield(const md_ctx *c, const char *const *names) {
     for (size_t i = 0; names[i] != NULL; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->server->doc, names[i]);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(mc_compute_server_doc(c->server), names[i]);
         if (v != NULL && !cJSON_IsNull(v)) return v;
     }
     return NULL;
