@@ -171,7 +171,7 @@ int main(int argc, char **argv) {
     mc_log_set_level(cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
 
-    struct event_base *base = event_base_new();
+    struct event_base *base = mc_event_base_new();
     if (base == NULL) {
         fprintf(stderr, "mockcloud: event_base_new failed\n");
         return 1;

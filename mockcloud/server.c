@@ -21,6 +21,21 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* evhttp turns reading off and writing on for every reply, then back:
+ * four epoll_ctl calls a request. With the change list, changes made during
+ * one loop pass are merged and applied once before epoll_wait: two calls a
+ * request, ~15% of a small GET's CPU time (measured with /proc/PID/schedstat
+ * under wrk). libevent's caveat is fds cloned with dup(), which mockcloud
+ * never registers. */
+struct event_base *mc_event_base_new(void) {
+    struct event_config *ec = event_config_new();
+    if (ec == NULL) return NULL;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    return base;
+}
+
 void mc_config_defaults(mc_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     mc_strlcpy(cfg->host, "127.0.0.1", sizeof cfg->host);

@@ -5,6 +5,8 @@
 #include "mockcloud.h"
 
 void mc_config_defaults(mc_config *cfg);
+/* The event loop mockcloud runs on (epoll's change list on: see server.c). */
+struct event_base *mc_event_base_new(void);
 /* Loads the profile and the fixtures; binds when 'listen' is true. NULL with
  * the reason in err. */
 mc_server *mc_server_new(struct event_base *base, const mc_config *cfg, bool listen, char *err, size_t errsz);

@@ -29,7 +29,7 @@ void mc_test_start(const char *profile) {
     mc_test_path("fixtures", cfg.fixtures, sizeof cfg.fixtures);
     mc_test_path("profiles", cfg.profiles_dir, sizeof cfg.profiles_dir);
     if (profile != NULL) mc_strlcpy(cfg.profile, profile, sizeof cfg.profile);
-    T.base = event_base_new();
+    T.base = mc_event_base_new();
     char err[1024];
     T.srv = mc_server_new(T.base, &cfg, true, err, sizeof err);
     if (T.srv == NULL) {
