@@ -28,6 +28,14 @@ static void token_free(mc_token *t) {
     free(t);
 }
 
+/* Every stored token leaves through here: the count tells a holder of an
+ * mc_token * (the journal, at reply time) whether it may still be live. */
+static void token_drop(mc_server *srv, mc_token *t) {
+    HASH_DEL(srv->tokens, t);
+    token_free(t);
+    srv->token_drops++;
+}
+
 cJSON *mc_auth_token_json(const mc_token *t) {
     if (t == NULL || t->body_text == NULL) return NULL;
     return cJSON_ParseWithLengthOpts(t->body_text, strlen(t->body_text) + 1, NULL, 1);
@@ -37,8 +45,7 @@ static void purge_expired(mc_server *srv, double now) {
     mc_token *t, *tmp;
     HASH_ITER(hh, srv->tokens, t, tmp) {
         if (t->expires > now) break;
-        HASH_DEL(srv->tokens, t);
-        token_free(t);
+        token_drop(srv, t);
     }
 }
 
@@ -53,8 +60,7 @@ const mc_token *mc_auth_lookup(mc_server *srv, const char *id) {
     HASH_FIND_STR(srv->tokens, id, t);
     if (t == NULL) return NULL;
     if (t->expires <= mc_now()) {
-        HASH_DEL(srv->tokens, t);
-        token_free(t);
+        token_drop(srv, t);
         return NULL;
     }
     return t;
@@ -65,8 +71,7 @@ void mc_auth_revoke(mc_server *srv, const char *id) {
     if (id == NULL || strlen(id) >= sizeof t->id) return;
     HASH_FIND_STR(srv->tokens, id, t);
     if (t != NULL) {
-        HASH_DEL(srv->tokens, t);
-        token_free(t);
+        token_drop(srv, t);
     }
 }
 
@@ -74,8 +79,7 @@ void mc_auth_revoke_user(mc_server *srv, const char *user_id) {
     mc_token *t, *tmp;
     HASH_ITER(hh, srv->tokens, t, tmp) {
         if (strcmp(t->user_id, user_id) == 0) {
-            HASH_DEL(srv->tokens, t);
-            token_free(t);
+            token_drop(srv, t);
         }
     }
 }
@@ -83,8 +87,7 @@ void mc_auth_revoke_user(mc_server *srv, const char *user_id) {
 void mc_auth_clear(mc_server *srv) {
     mc_token *t, *tmp;
     HASH_ITER(hh, srv->tokens, t, tmp) {
-        HASH_DEL(srv->tokens, t);
-        token_free(t);
+        token_drop(srv, t);
     }
 }
 

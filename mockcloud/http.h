@@ -18,6 +18,13 @@ const unsigned char *mc_body_raw(mc_req *r, size_t *len);
  * it turns integer numbers into raw text first, so the tree must only be
  * deleted afterwards. Caller frees the text with cJSON_free. */
 char *mc_json_print(cJSON *body);
+/* A raw JSON node that borrows 'text' (printed JSON) instead of copying it
+ * as cJSON_CreateRaw does: 'text' must stay as it is until the reply holding
+ * the node is printed, which mc_reply_json does at once. cJSON_Delete leaves
+ * a reference's text alone and cJSON_Duplicate copies it. */
+cJSON *mc_json_raw_ref(const char *text);
+/* The same, owning 'text' (allocated with cJSON_malloc; cJSON_Delete frees it). */
+cJSON *mc_json_raw_take(char *text);
 /* Renders 'body' and sends it with 'status'. Takes ownership of 'body' (NULL
  * for an empty reply). After the call the request is answered. */
 void mc_reply_json(mc_req *r, int status, cJSON *body);

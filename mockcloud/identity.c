@@ -208,6 +208,29 @@ static cJSON *build_catalog(mc_req *r, const char *project_id) {
  * notes the same deviations; a profile switch, a --deviate, a new region or
  * a reset changes the key or drops the state. Returns false (no cache) when
  * a body rewrite or time rule could reach into the catalog's tree. */
+/* Appends 'len' as decimal digits, ':' and the string (the key's unambiguous
+ * field form), or one character when s is NULL; false when it does not fit.
+ * No snprintf: it was 4,000 instructions of every token reply. */
+static bool key_put(char *key, size_t keysz, size_t *n, char c, const char *s) {
+    char digits[24];
+    size_t dn = 0, sl = 0;
+    if (s != NULL) {
+        sl = strlen(s);
+        size_t v = sl;
+        do digits[dn++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    }
+    if (*n + 1 + dn + 1 + sl + 1 > keysz) return false;
+    if (c != '\0') key[(*n)++] = c;
+    while (dn > 0) key[(*n)++] = digits[--dn];
+    if (s != NULL) {
+        key[(*n)++] = ':';
+        memcpy(key + *n, s, sl);
+        *n += sl;
+    }
+    key[*n] = '\0';
+    return true;
+}
+
 static bool catalog_key(mc_req *r, const char *project_id, char *key, size_t keysz) {
     mc_server *srv = r->srv;
     if (mc_profile_rewrites_bodies(srv)) return false;
@@ -216,31 +239,33 @@ static bool catalog_key(mc_req *r, const char *project_id, char *key, size_t key
     if (region_knob != NULL && region_knob[0] != '\0') region = mc_knob_str(r, MC_KNOB_CATALOG_REGION);
     const char *ifaces = mc_knob_str(r, MC_KNOB_CATALOG_INTERFACES);
     if (ifaces == NULL) ifaces = "";
-    int n = snprintf(key, keysz, "%zu:%s%zu:%s%zu:%s", strlen(srv->public_url), srv->public_url, strlen(region),
-                     region, strlen(ifaces), ifaces);
-    for (size_t i = 0; i < sizeof catalog_services / sizeof catalog_services[0] && n >= 0 && (size_t)n < keysz; i++) {
+    size_t n = 0;
+    if (!key_put(key, keysz, &n, '\0', srv->public_url) || !key_put(key, keysz, &n, '\0', region) ||
+        !key_put(key, keysz, &n, '\0', ifaces))
+        return false;
+    for (size_t i = 0; i < sizeof catalog_services / sizeof catalog_services[0]; i++) {
         const catalog_service *cs = &catalog_services[i];
         if (mc_knob_lists(r, MC_KNOB_CATALOG_OMIT, cs->type)) {
-            n += snprintf(key + n, keysz - (size_t)n, "o");
+            if (!key_put(key, keysz, &n, 'o', NULL)) return false;
             continue;
         }
         bool ver = cs->version[0] != '\0' && mc_knob_lists(r, MC_KNOB_CATALOG_VERSION_IN_URL, cs->type);
         bool proj = project_id != NULL && project_id[0] != '\0' &&
                     mc_knob_lists(r, MC_KNOB_CATALOG_PROJECT_IN_URL, cs->type);
-        if (proj)
-            n += snprintf(key + n, keysz - (size_t)n, "%c%zu:%s", ver ? 'V' : 'P', strlen(project_id), project_id);
-        else
-            n += snprintf(key + n, keysz - (size_t)n, "%c", ver ? 'v' : '-');
+        if (!key_put(key, keysz, &n, proj ? (ver ? 'V' : 'P') : (ver ? 'v' : '-'), proj ? project_id : NULL))
+            return false;
     }
-    return n >= 0 && (size_t)n + 1 < keysz;
+    return true;
 }
 
 /* The catalog for a reply: the cached printed text as a raw node when the
  * key allows it (same bytes as build_catalog printed: no numbers, so
- * mc_json_print's integer pass has nothing to do), the tree otherwise. */
-static cJSON *catalog_json(mc_req *r, const char *project_id) {
+ * mc_json_print's integer pass has nothing to do), the tree otherwise. The
+ * node borrows the cached text (mc_json_raw_ref), which the next call with
+ * another key replaces: one call per reply. */
+static const char *catalog_text(mc_req *r, const char *project_id) {
     char key[1024];
-    if (!catalog_key(r, project_id, key, sizeof key)) return build_catalog(r, project_id);
+    if (!catalog_key(r, project_id, key, sizeof key)) return NULL;
     cJSON *st = r->srv->svc_state[MC_IDENTITY];
     if (st == NULL) {
         st = cJSON_CreateObject();
@@ -259,9 +284,36 @@ static cJSON *catalog_json(mc_req *r, const char *project_id) {
         text = mc_json_str(st, "_catalog");
         if (text == NULL) mc_panic("out of memory");
     }
-    cJSON *raw = cJSON_CreateRaw(text);
-    if (raw == NULL) mc_panic("out of memory");
-    return raw;
+    return text;
+}
+
+static cJSON *catalog_json(mc_req *r, const char *project_id) {
+    const char *text = catalog_text(r, project_id);
+    return text != NULL ? mc_json_raw_ref(text) : build_catalog(r, project_id);
+}
+
+/* A token reply straight from the token's stored text (no parse, no tree,
+ * no second print): with the catalog, its cached text goes in as the
+ * token's last member, where the tree path adds it, so the bytes are those
+ * cJSON prints for the tree (test_identity.c token_reply_splice_*). NULL
+ * when the catalog cache is off or a body rule could reach into the tree:
+ * then build the tree. */
+static cJSON *token_body_text(mc_req *r, const mc_token *t, bool catalog) {
+    if (mc_profile_rewrites_bodies(r->srv) || t->body_text == NULL) return NULL;
+    if (!catalog) return mc_json_raw_ref(t->body_text);
+    size_t bl = strlen(t->body_text);
+    if (bl < 2 || strcmp(t->body_text + bl - 2, "}}") != 0 || t->body_text[bl - 3] == '{') return NULL;
+    const char *cat = catalog_text(r, t->project_id);
+    if (cat == NULL) return NULL;
+    static const char member[] = ",\"catalog\":";
+    size_t cl = strlen(cat), ml = sizeof member - 1;
+    char *s = cJSON_malloc(bl + ml + cl + 1);
+    if (s == NULL) mc_panic("out of memory");
+    memcpy(s, t->body_text, bl - 2);
+    memcpy(s + bl - 2, member, ml);
+    memcpy(s + bl - 2 + ml, cat, cl);
+    memcpy(s + bl - 2 + ml + cl, "}}", 3);
+    return mc_json_raw_take(s);
 }
 
 /* ---------------------------------------------------------------- versions */
@@ -466,7 +518,13 @@ static void token_reply(mc_req *r, mc_token *t, cJSON *body, int status) {
     t->body_text = cJSON_PrintUnformatted(body);
     if (t->body_text == NULL) mc_panic("out of memory");
     mc_auth_add(r->srv, t);
-    if (t->catalog) cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", catalog_json(r, t->project_id));
+    cJSON *text = token_body_text(r, t, t->catalog);
+    if (text != NULL) {
+        cJSON_Delete(body);
+        body = text;
+    } else if (t->catalog) {
+        cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", catalog_json(r, t->project_id));
+    }
     mc_header_set(r, "X-Subject-Token", t->id);
     mc_reply_json(r, status, body);
 }
@@ -653,10 +711,13 @@ static void identity_token_validate(mc_req *r) {
         mc_reply_json(r, 200, NULL);
         return;
     }
-    cJSON *body = mc_auth_token_json(t);
-    if (body == NULL) mc_panic("out of memory");
-    if (t->catalog && mc_query(r, "nocatalog") == NULL)
-        cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", catalog_json(r, t->project_id));
+    bool catalog = t->catalog && mc_query(r, "nocatalog") == NULL;
+    cJSON *body = token_body_text(r, t, catalog);
+    if (body == NULL) {
+        body = mc_auth_token_json(t);
+        if (body == NULL) mc_panic("out of memory");
+        if (catalog) cJSON_AddItemToObject(mc_json_obj(body, "token"), "catalog", catalog_json(r, t->project_id));
+    }
     mc_header_set(r, "X-Subject-Token", t->id);
     mc_reply_json(r, 200, body);
 }

@@ -74,9 +74,13 @@ void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes)
     e->svc = r->svc;
     e->bytes = bytes;
     e->latency_ms = r->t_start > 0 ? (e->time - r->t_start) * 1000.0 : 0;
-    /* r->tok may be gone (the handler revoked it): look the token up again. */
-    const char *tokid = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "X-Auth-Token");
-    const mc_token *tok = tokid ? mc_auth_lookup(r->srv, tokid) : NULL;
+    /* r->tok may be gone (the handler revoked it, an issue purged it) or
+     * unset (an error before auth): then look the token up again. */
+    const mc_token *tok = r->tok;
+    if (tok == NULL || r->tok_drops != r->srv->token_drops || tok->expires <= e->time) {
+        const char *tokid = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "X-Auth-Token");
+        tok = tokid ? mc_auth_lookup(r->srv, tokid) : NULL;
+    }
     mc_strlcpy(e->project, tok ? tok->project_id : "", sizeof e->project);
     const char *uri = evhttp_request_get_uri(r->ev);
     mc_strlcpy(e->path, uri ? uri : "", sizeof e->path);

@@ -122,6 +122,7 @@ struct mc_req {
     struct evkeyvalq query;
     cJSON *body;              /* owned by the dispatcher */
     const mc_token *tok;      /* NULL on MC_NO_AUTH routes without a token */
+    uint64_t tok_drops;       /* srv->token_drops when 'tok' was looked up */
     char req_id[48];
     int replied;
     int status;               /* what was sent */
@@ -149,6 +150,10 @@ struct mc_server {
     uint64_t rng;             /* deterministic stream when cfg.seed != 0 */
     uint64_t requests;
     void *svc_state[MC_SVC_COUNT];  /* each service's private state */
+    uint64_t token_drops;     /* auth.c: tokens freed so far (a held mc_token * is
+                                 still live while this has not moved) */
+    time_t date_t;            /* http.c: the second 'date' was formatted for */
+    char date[40];            /* http.c: the Date header of that second */
 };
 
 #endif

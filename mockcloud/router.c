@@ -258,6 +258,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     /* Authentication: one O(1) lookup for every service. */
     const char *token = mc_header(r, "X-Auth-Token");
     if (token != NULL) r->tok = mc_auth_lookup(srv, token);
+    r->tok_drops = srv->token_drops;
     if (!(found->flags & MC_NO_AUTH) && r->tok == NULL) {
         char url[300];
         mc_service_url(srv, "/identity", url, sizeof url);

@@ -2,8 +2,10 @@
  * against an in-process server on an ephemeral port. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness.h"
 #include "store.h"
@@ -567,6 +569,138 @@ Test(identity, cached_catalog_bytes_equal_the_tree) {
 
     mc_resp *all[] = {&a1, &a2, &a3, &v, &b1, &b2, &b3, &a4};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mc_resp_free(all[i]);
+    free(tok);
+    mc_assert_no_leaks();
+}
+
+/* Token replies are sent from the token's stored text with the cached
+ * catalog text spliced in (identity.c token_body_text). tenant-id-only (a
+ * Neutron body rule: nothing of a token changes) turns that off, so the
+ * tree's bytes must be the same: for issue and validation, with and without
+ * the catalog (?nocatalog, unscoped), also after a live switch to a catalog
+ * deviation; and the text is what cJSON prints for the parsed tree. */
+static mc_resp validate_as(const char *auth, const char *subject, const char *query) {
+    char hdr[300], path[100];
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", subject);
+    snprintf(path, sizeof path, "/identity/v3/auth/tokens%s", query);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, auth, hdr);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    return r;
+}
+
+static void expect_cjson_text(const char *body) {
+    cJSON *j = cJSON_ParseWithLength(body, strlen(body));
+    cr_assert(j != NULL, "%s", body);
+    char *again = cJSON_PrintUnformatted(j);
+    cr_expect(eq(str, again, (char *)body));
+    cJSON_free(again);
+    cJSON_Delete(j);
+}
+
+#define SCOPED_BODY "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":" \
+    "{\"name\":\"demo\",\"domain\":{\"name\":\"Default\"},\"password\":\"secret\"}}}," \
+    "\"scope\":{\"project\":{\"name\":\"demo\",\"domain\":{\"name\":\"Default\"}}}}}"
+#define UNSCOPED_BODY "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":" \
+    "{\"name\":\"demo\",\"domain\":{\"name\":\"Default\"},\"password\":\"secret\"}}},\"scope\":\"unscoped\"}}"
+
+Test(identity, token_reply_splice_bytes_equal_the_tree) {
+    static const char *const modes[] = {"{\"profile\":\"conformant\"}", "{\"profile\":\"no-neutron\"}"};
+    for (size_t m = 0; m < 2; m++) {
+        profile_put(modes[m]);
+        mc_resp a = post_token(SCOPED_BODY);   /* spliced */
+        cr_assert(eq(int, a.status, 201), "%s", a.body);
+        const char *id = mc_resp_header(&a, "X-Subject-Token");
+        cr_assert(id != NULL);
+        expect_cjson_text(a.body);
+        cJSON *tokj = mc_jpath(a.json, "token");
+        cJSON *last = tokj->child;
+        while (last->next != NULL) last = last->next;
+        cr_expect(eq(str, last->string, "catalog"));
+        mc_resp c = catalog_get(id);
+        char *cat = cJSON_PrintUnformatted(mc_jpath(c.json, "catalog"));
+        char *tcat = cJSON_PrintUnformatted(last);
+        cr_expect(eq(str, tcat, cat));
+        cJSON_free(cat);
+        cJSON_free(tcat);
+        mc_resp v1 = validate_as(id, id, ""), n1 = validate_as(id, id, "?nocatalog");
+        cr_expect(eq(str, v1.body, a.body));
+        cr_expect(strstr(n1.body, "\"catalog\"") == NULL);
+        expect_cjson_text(n1.body);
+
+        char tree[200];
+        snprintf(tree, sizeof tree, "{\"profile\":\"%s\",\"deviate\":[\"tenant-id-only\"]}", m ? "no-neutron" : "conformant");
+        profile_put(tree);
+        mc_resp v2 = validate_as(id, id, ""), n2 = validate_as(id, id, "?nocatalog");
+        cr_expect(eq(str, v2.body, a.body));
+        cr_expect(eq(str, n2.body, n1.body));
+        mc_resp b = post_token(SCOPED_BODY), u = post_token(UNSCOPED_BODY);   /* trees */
+        cr_assert(eq(int, b.status, 201), "%s", b.body);
+        cr_assert(eq(int, u.status, 201), "%s", u.body);
+        const char *bid = mc_resp_header(&b, "X-Subject-Token"), *uid = mc_resp_header(&u, "X-Subject-Token");
+        mc_resp ut = validate_as(id, uid, "");
+        cr_expect(eq(str, ut.body, u.body));
+        profile_put(modes[m]);
+        mc_resp v3 = validate_as(id, bid, ""), us = validate_as(id, uid, "");   /* spliced again */
+        cr_expect(eq(str, v3.body, b.body));
+        cr_expect(eq(str, us.body, u.body));
+        cr_expect(strstr(us.body, "\"catalog\"") == NULL);
+
+        mc_resp *all[] = {&a, &c, &v1, &n1, &v2, &n2, &b, &u, &ut, &v3, &us};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mc_resp_free(all[i]);
+    }
+    profile_put("{\"profile\":\"conformant\"}");
+    mc_assert_no_leaks();
+}
+
+/* The journal takes the project from the request's token without a second
+ * lookup while no token was dropped since auth; after a drop (here the
+ * request revokes its own token) it looks again, as before: "" then. A
+ * 404 before auth still names the project. And mockcloud writes the Date
+ * header itself (libevent's format, once a second): exactly one. */
+static cJSON *journal_last(void) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?service=identity&limit=1", NULL, NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    cJSON *e = cJSON_Duplicate(mc_jpath(r.json, "entries.0"), 1);
+    mc_resp_free(&r);
+    cr_assert(e != NULL);
+    return e;
+}
+
+Test(core, journal_project_and_date_header) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = catalog_get(tok);
+    const char *date = mc_resp_header(&r, "Date");
+    cr_assert(date != NULL);
+    char wd[4], mon[4], gmt[4];
+    int day, year, h, m, s, n = 0;
+    cr_expect(eq(int, sscanf(date, "%3s, %2d %3s %4d %2d:%2d:%2d %3s%n", wd, &day, mon, &year, &h, &m, &s, gmt, &n), 8));
+    cr_expect(eq(sz, strlen(date), 29), "%s", date);
+    cr_expect(eq(chr, date[3], ','));
+    cr_expect(eq(str, gmt, "GMT"));
+    int dates = 0;
+    for (struct evkeyval *kv = r.headers->tqh_first; kv != NULL; kv = kv->next.tqe_next) dates += strcasecmp(kv->key, "Date") == 0;
+    cr_expect(eq(int, dates, 1));
+    mc_resp_free(&r);
+    cJSON *e = journal_last();
+    cr_expect(eq(str, (char *)mc_jstr(e, "project_id"), DEMO_PROJECT));
+    cJSON_Delete(e);
+
+    r = mc_call(EVHTTP_REQ_GET, "/identity/v3/nope", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 404));
+    mc_resp_free(&r);
+    e = journal_last();
+    cr_expect(eq(str, (char *)mc_jstr(e, "project_id"), DEMO_PROJECT));
+    cJSON_Delete(e);
+
+    char hdr[300];
+    snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", tok);
+    r = mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr);
+    cr_expect(eq(int, r.status, 204));
+    mc_resp_free(&r);
+    e = journal_last();
+    cr_expect(eq(str, (char *)mc_jstr(e, "method"), "DELETE"));
+    cr_expect(mc_jpath(e, "project_id") == NULL);
+    cJSON_Delete(e);
     free(tok);
     mc_assert_no_leaks();
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the core modules: store, router matching, util, journal. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
@@ -138,6 +139,25 @@ Test(util, time_round_trip_and_formats) {
     cr_expect(eq(dbl, mc_time_parse("2025-11-25"), 1764028800.0));
     cr_expect(mc_time_parse("yesterday") < 0);
     cr_expect(mc_time_parse("2025-13-01T00:00:00Z") < 0);
+}
+
+/* mc_time_keystone prints without snprintf: the same text as the format it
+ * replaced, over every field's boundaries and a spread of instants. */
+Test(util, keystone_time_digits_equal_snprintf) {
+    double ts[] = {0, 0.5, 0.9999994, 0.9999996, 59.000001, 951782400.123456, 1764070000.25, 1764070000.999999,
+                   4102444799.999999, 253402300799.0, 253402300800.0, -1.5};
+    for (int i = 0; i < 2000 + (int)(sizeof ts / sizeof ts[0]); i++) {
+        double t = i < 2000 ? (double)i * 126232.171717 + (double)(i % 7) * 0.1428571 : ts[i - 2000];
+        char got[40], want[40];
+        mc_time_keystone(t, got);
+        long long us = (long long)(t * 1e6 + 0.5);
+        time_t s = (time_t)(us / 1000000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+        cr_expect(eq(str, got, want), "t=%f", t);
+    }
 }
 
 Test(util, ids_and_parsing) {
