@@ -4360,6 +4360,27 @@ static void network_agent_list(mc_req *r) {
     mc_reply_json(r, 200, b);
 }
 
+/* GET /v2.0/availability_zones, which the availability_zone extension
+ * advertised above promises (`openstack availability zone list` asks for it):
+ * the one zone networks and routers are in, per resource, filtered by name,
+ * resource and state as Neutron does. */
+static void network_az_list(mc_req *r) {
+    static const char *const res[] = {"network", "router"};
+    const char *name = mc_query(r, "name"), *rs = mc_query(r, "resource"), *state = mc_query(r, "state");
+    cJSON *b = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(b, "availability_zones");
+    for (size_t i = 0; i < sizeof res / sizeof res[0]; i++) {
+        if ((name && !mc_str_eq(name, "nova")) || (rs && !mc_str_eq(rs, res[i])) || (state && !mc_str_eq(state, "available")))
+            continue;
+        cJSON *z = cJSON_CreateObject();
+        cJSON_AddStringToObject(z, "name", "nova");
+        cJSON_AddStringToObject(z, "resource", res[i]);
+        cJSON_AddStringToObject(z, "state", "available");
+        cJSON_AddItemToArray(a, z);
+    }
+    mc_reply_json(r, 200, b);
+}
+
 /* ================================================================ routes */
 
 #define G EVHTTP_REQ_GET
@@ -4421,6 +4442,7 @@ const mc_route network_routes[] = {
     {MC_NETWORK, G, "/v2.0/quotas/{}/default", network_quota_default, 0},
     {MC_NETWORK, G, "/v2.0/quotas/{}/details", network_quota_details, 0},
     {MC_NETWORK, G, "/v2.0/agents", network_agent_list, 0},
+    {MC_NETWORK, G, "/v2.0/availability_zones", network_az_list, 0},
     {MC_NETWORK, G, "/v2.0/service-providers", network_service_providers, 0},
     {MC_NETWORK, G, "/v2.0/network-ip-availabilities", network_ipavail_list, 0},
     {MC_NETWORK, G, "/v2.0/network-ip-availabilities/{}", network_ipavail_show, 0},

@@ -748,3 +748,33 @@ Test(network, cached_views_bytes_equal_the_tree_after_changes) {
     free(router);
     mc_assert_no_leaks();
 }
+
+/* The availability_zone extension is advertised, so its collection must be
+ * served: `openstack availability zone list` (compute, network) failed with a
+ * 404 on /v2.0/availability_zones. */
+Test(network, availability_zones_of_the_advertised_extension) {
+    mc_resp r = get("/network/v2.0/extensions/availability_zone", tok);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/availability_zones", tok);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    cJSON *a = mc_jpath(r.json, "availability_zones");
+    cr_expect(eq(int, cJSON_GetArraySize(a), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zones.0.name"), "nova"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zones.0.resource"), "network"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zones.1.resource"), "router"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zones.1.state"), "available"));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/availability_zones?resource=router", tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "availability_zones")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "availability_zones.0.resource"), "router"));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/availability_zones?state=unavailable", tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "availability_zones")), 0));
+    mc_resp_free(&r);
+    /* the zone networks report is one of them */
+    r = get("/network/v2.0/networks/" DEMO_NET, tok);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "network.availability_zones.0"), "nova"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}

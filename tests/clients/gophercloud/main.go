@@ -46,16 +46,23 @@ import (
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/instanceactions"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/keypairs"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/limits"
+	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/quotasets"
+	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/servergroups"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/serverusage"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/startstop"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/flavors"
+	novaimages "github.com/gophercloud/gophercloud/openstack/compute/v2/images"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/openstack/identity/v3/tokens"
+	"github.com/gophercloud/gophercloud/openstack/identity/v3/users"
 	"github.com/gophercloud/gophercloud/openstack/imageservice/v2/imagedata"
 	"github.com/gophercloud/gophercloud/openstack/imageservice/v2/images"
+	neutronext "github.com/gophercloud/gophercloud/openstack/networking/v2/extensions"
+	"github.com/gophercloud/gophercloud/openstack/networking/v2/extensions/attributestags"
 	"github.com/gophercloud/gophercloud/openstack/networking/v2/extensions/external"
 	"github.com/gophercloud/gophercloud/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/openstack/networking/v2/extensions/layer3/routers"
+	netquotas "github.com/gophercloud/gophercloud/openstack/networking/v2/extensions/quotas"
 	"github.com/gophercloud/gophercloud/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/openstack/networking/v2/networks"
@@ -82,7 +89,14 @@ type cleanup struct {
 func (s *smoke) step(name string, fn func() error) bool {
 	s.n++
 	start := time.Now()
-	err := fn()
+	err := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v", p)
+			}
+		}()
+		return fn()
+	}()
 	ms := time.Since(start).Milliseconds()
 	switch {
 	case err == nil:
@@ -216,6 +230,8 @@ func main() {
 
 	var (
 		provider                   *gophercloud.ProviderClient
+		eo                         gophercloud.EndpointOpts
+		projectID, userID          string
 		compute, network, image    *gophercloud.ServiceClient
 		flavorID, imageID, extNet  string
 		netID, subnetID, portID    string
@@ -237,22 +253,22 @@ func main() {
 			return fmt.Errorf("clouds.yaml auth: %w", err)
 		}
 		ao.AllowReauth = true
-		provider, err = openstack.NewClient(ao.IdentityEndpoint)
+		pc, err := openstack.NewClient(ao.IdentityEndpoint)
 		if err != nil {
 			return err
 		}
 		if os.Getenv("MOCKCLOUD_GO_DEBUG") != "" {
-			provider.HTTPClient.Transport = debugTransport{http.DefaultTransport}
+			pc.HTTPClient.Transport = debugTransport{http.DefaultTransport}
 		}
-		if err := openstack.Authenticate(provider, *ao); err != nil {
+		if err := openstack.Authenticate(pc, *ao); err != nil {
 			return err
 		}
-		if provider.Token() == "" {
+		if pc.Token() == "" {
 			return fmt.Errorf("no token")
 		}
-		res, ok := provider.GetAuthResult().(tokens.CreateResult)
+		res, ok := pc.GetAuthResult().(tokens.CreateResult)
 		if !ok {
-			return fmt.Errorf("auth result is %T, not a v3 token", provider.GetAuthResult())
+			return fmt.Errorf("auth result is %T, not a v3 token", pc.GetAuthResult())
 		}
 		project, err := res.ExtractProject()
 		if err != nil {
@@ -265,20 +281,19 @@ func main() {
 		if iface == "" {
 			iface = cloud.Interface
 		}
-		eo := gophercloud.EndpointOpts{Region: cloud.RegionName, Availability: clientconfig.GetEndpointType(iface)}
-		if compute, err = openstack.NewComputeV2(provider, eo); err != nil {
-			return fmt.Errorf("compute endpoint: %w", err)
+		eo = gophercloud.EndpointOpts{Region: cloud.RegionName, Availability: clientconfig.GetEndpointType(iface)}
+		user, err := res.ExtractUser()
+		if err != nil {
+			return err
 		}
-		if network, err = openstack.NewNetworkV2(provider, eo); err != nil {
-			return fmt.Errorf("network endpoint: %w", err)
-		}
-		if image, err = openstack.NewImageServiceV2(provider, eo); err != nil {
-			return fmt.Errorf("image endpoint: %w", err)
-		}
+		projectID, userID = project.ID, user.ID
+		provider = pc
 		return nil
 	})
 
-	s.step("catalog: compute, network, image, identity", func() error {
+	// Each service's endpoint on its own, so that a catalog without one
+	// service still lets the steps of the others run.
+	s.step("catalog: compute, network, image endpoints", func() error {
 		if provider == nil {
 			return errSkip
 		}
@@ -291,10 +306,21 @@ func main() {
 		for _, e := range cat.Entries {
 			types[e.Type] = len(e.Endpoints)
 		}
-		for _, t := range []string{"compute", "network", "image", "identity"} {
-			if types[t] == 0 {
-				return fmt.Errorf("no %s endpoints in the catalog (%v)", t, types)
-			}
+		var errs []string
+		if compute, err = openstack.NewComputeV2(provider, eo); err != nil {
+			compute = nil
+			errs = append(errs, "compute: "+err.Error())
+		}
+		if network, err = openstack.NewNetworkV2(provider, eo); err != nil {
+			network = nil
+			errs = append(errs, "network: "+err.Error())
+		}
+		if image, err = openstack.NewImageServiceV2(provider, eo); err != nil {
+			image = nil
+			errs = append(errs, "image: "+err.Error())
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%s (catalog: %v, wanted region %q interface %q)", strings.Join(errs, "; "), types, eo.Region, eo.Availability)
 		}
 		// The token is valid for the identity service too.
 		id, err := openstack.NewIdentityV3(provider, gophercloud.EndpointOpts{})
@@ -338,7 +364,23 @@ func main() {
 		if user.ID == "" || user.Name == "" || len(roles) == 0 {
 			return fmt.Errorf("user %+v roles %+v", user, roles)
 		}
-		return nil
+		// The user's own projects (what a tool offers to switch to).
+		pages, err := users.ListProjects(id, userID).AllPages()
+		if err != nil {
+			return fmt.Errorf("GET /v3/users/{id}/projects: %w", err)
+		}
+		var body struct {
+			Projects []struct{ ID, Name string } `json:"projects"`
+		}
+		if err := pages.(interface{ ExtractInto(interface{}) error }).ExtractInto(&body); err != nil {
+			return err
+		}
+		for _, p := range body.Projects {
+			if p.ID == projectID {
+				return nil
+			}
+		}
+		return fmt.Errorf("the token's project %s is not among the user's projects %+v", projectID, body.Projects)
 	})
 
 	s.step("compute: limits and availability zones", func() error {
@@ -362,6 +404,13 @@ func main() {
 		}
 		if len(zones) == 0 || !zones[0].ZoneState.Available {
 			return fmt.Errorf("availability zones %+v", zones)
+		}
+		q, err := quotasets.Get(compute, projectID).Extract()
+		if err != nil {
+			return err
+		}
+		if q.ID != projectID || q.Instances != l.Absolute.MaxTotalInstances || q.Cores != l.Absolute.MaxTotalCores {
+			return fmt.Errorf("quota set %+v disagrees with limits %+v", q, l.Absolute)
 		}
 		return nil
 	})
@@ -398,11 +447,20 @@ func main() {
 			return errSkip
 		}
 		pages, err := images.List(image, images.ListOpts{}).AllPages()
-		if err != nil {
-			return err
+		var all []images.Image
+		if err == nil {
+			all, err = images.ExtractImages(pages)
 		}
-		all, err := images.ExtractImages(pages)
 		if err != nil {
+			// Keep going with an image id from Nova's images proxy, so
+			// that the server steps still run; this step fails anyway.
+			if compute != nil {
+				if p, err2 := novaimages.ListDetail(compute, nil).AllPages(); err2 == nil {
+					if l, err2 := novaimages.ExtractImages(p); err2 == nil && len(l) > 0 {
+						imageID = l[0].ID
+					}
+				}
+			}
 			return err
 		}
 		for _, im := range all {
@@ -510,6 +568,56 @@ func main() {
 		}
 		if len(n.Subnets) != 1 || n.Subnets[0] != subnetID {
 			return fmt.Errorf("network's subnets %v, want [%s]", n.Subnets, subnetID)
+		}
+		return nil
+	})
+
+	s.step("network: extensions, quotas, tags", func() error {
+		if err := need(netID); err != nil {
+			return err
+		}
+		pages, err := neutronext.List(network).AllPages()
+		if err != nil {
+			return err
+		}
+		exts, err := neutronext.ExtractExtensions(pages)
+		if err != nil {
+			return err
+		}
+		has := map[string]bool{}
+		for _, e := range exts {
+			has[e.Alias] = true
+		}
+		for _, want := range []string{"router", "security-group", "external-net", "standard-attr-tag"} {
+			if !has[want] {
+				return fmt.Errorf("extension %s not listed (%d listed)", want, len(exts))
+			}
+		}
+		q, err := netquotas.Get(network, projectID).Extract()
+		if err != nil {
+			return err
+		}
+		if q.Network <= 0 || q.Port <= 0 {
+			return fmt.Errorf("network quotas %+v", q)
+		}
+		tags, err := attributestags.ReplaceAll(network, "networks", netID, attributestags.ReplaceAllOpts{Tags: []string{"smoke", "go"}}).Extract()
+		if err != nil {
+			return err
+		}
+		sort.Strings(tags)
+		if fmt.Sprint(tags) != "[go smoke]" {
+			return fmt.Errorf("tags after replace: %v", tags)
+		}
+		lp, err := networks.List(network, networks.ListOpts{Tags: "smoke,go"}).AllPages()
+		if err != nil {
+			return err
+		}
+		tagged, err := networks.ExtractNetworks(lp)
+		if err != nil {
+			return err
+		}
+		if len(tagged) != 1 || tagged[0].ID != netID {
+			return fmt.Errorf("networks tagged smoke,go: %d", len(tagged))
 		}
 		return nil
 	})
@@ -741,6 +849,41 @@ func main() {
 		}
 		if strings.Join(names, ",") != "start,stop,create" {
 			return fmt.Errorf("instance actions %v, want [start stop create]", names)
+		}
+		return nil
+	})
+
+	s.step("server: metadata, server group", func() error {
+		if err := need(serverID); err != nil {
+			return err
+		}
+		md, err := servers.UpdateMetadata(compute, serverID, servers.MetadataOpts{"role": "web"}).Extract()
+		if err != nil {
+			return err
+		}
+		if md["role"] != "web" || md["made-by"] != "gophercloud" {
+			return fmt.Errorf("metadata after update: %v", md)
+		}
+		md, err = servers.Metadata(compute, serverID).Extract()
+		if err != nil {
+			return err
+		}
+		if len(md) != 2 {
+			return fmt.Errorf("metadata: %v", md)
+		}
+		g, err := servergroups.Create(compute, servergroups.CreateOpts{Name: name("group"), Policies: []string{"anti-affinity"}}).Extract()
+		if err != nil {
+			return err
+		}
+		if len(g.Policies) != 1 || g.Policies[0] != "anti-affinity" {
+			servergroups.Delete(compute, g.ID)
+			return fmt.Errorf("server group %+v", g)
+		}
+		if err := servergroups.Delete(compute, g.ID).ExtractErr(); err != nil {
+			return err
+		}
+		if _, err := servergroups.Get(compute, g.ID).Extract(); !is404(err) {
+			return fmt.Errorf("deleted server group: get says %v", err)
 		}
 		return nil
 	})
