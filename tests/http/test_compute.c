@@ -1248,3 +1248,83 @@ Test(compute, deleted_servers_are_purged_past_the_retention) {
     free(last);
     mc_assert_no_leaks();
 }
+
+/* A detail page splices each server's cached printed view
+ * (compute_servers.c servers_raw), with the addresses printed per reply. A
+ * body rule for another service (tenant-id-only: network bodies only) turns
+ * the cache off, so the tree path must give the same bytes: at several
+ * microversions, as a member and as an admin, on a miss and on a hit, and
+ * again after changes to the servers (metadata, lock, a state change) and
+ * to their addresses (a floating IP on a port, which compute never sees). */
+#define PUBLIC_NET "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+
+enum { VIEW_CASES = 8 };
+
+static char *detail_page(int i) {
+    static const char *const mvs[] = {"2.1", "2.47", "2.73", "2.90"};
+    char h[64];
+    snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", mvs[i / 2]);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, i % 2 ? C "/servers/detail?all_tenants=1" : C "/servers/detail", NULL,
+                        i % 2 ? admin_tok : tok, h);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    char *body = strdup(r.body);
+    mc_resp_free(&r);
+    return body;
+}
+
+/* Each case twice in a row (a server keeps one view: the second is a hit),
+ * then each from the tree; the last case stays cached for the caller. */
+static void expect_views_equal_tree(void) {
+    char *first[VIEW_CASES], *again[VIEW_CASES], *tree[VIEW_CASES];
+    mc_test_profile(NULL, "[\"tenant-id-only\"]");
+    for (int i = 0; i < VIEW_CASES; i++) tree[i] = detail_page(i);
+    mc_test_profile(NULL, NULL);
+    for (int i = 0; i < VIEW_CASES; i++) {
+        first[i] = detail_page(i);
+        again[i] = detail_page(i);
+        cr_expect(eq(str, first[i], tree[i]), "case %d", i);
+        cr_expect(eq(str, again[i], tree[i]), "case %d", i);
+        free(first[i]);
+        free(again[i]);
+        free(tree[i]);
+    }
+}
+
+Test(compute, cached_server_views_equal_the_tree) {
+    char *a = mc_test_server(tok, "plain", NULL, NULL, "\"metadata\":{\"k\":\"v\"}");
+    char *b = mc_test_server(tok, "wired", "1", "\"auto\"", "\"tags\":[\"x\"]");
+    mc_test_server_wait(tok, a, "ACTIVE");
+    mc_test_server_wait(tok, b, "ACTIVE");
+    expect_views_equal_tree();
+
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf(C "/servers/%s/metadata", a), "{\"metadata\":{\"n\":\"m\"}}", tok,
+                             NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, mc_pathf(C "/servers/%s/action", a), "{\"lock\":null}", tok, NULL), 202);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, mc_pathf(C "/servers/%s/action", b), "{\"os-stop\":null}", tok, NULL), 202);
+    mc_resp p = mc_call(EVHTTP_REQ_GET, mc_pathf("/network/v2.0/ports?device_id=%s", b), NULL, tok, NULL);
+    cr_assert(eq(int, p.status, 200));
+    const char *port = mc_jstr(p.json, "ports.0.id");
+    cr_assert(port != NULL, "%s", p.body);
+    char body[300];
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\"}}", port);
+    mc_resp_free(&p);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL), 201);
+    mc_test_server_wait(tok, b, "SHUTOFF");
+    /* the last case's views were cached before these changes: a stale one
+     * would show the old metadata, lock, status and addresses */
+    char *stale = detail_page(VIEW_CASES - 1);
+    mc_test_profile(NULL, "[\"tenant-id-only\"]");
+    char *fresh = detail_page(VIEW_CASES - 1);
+    mc_test_profile(NULL, NULL);
+    cr_expect(eq(str, stale, fresh));
+    free(stale);
+    free(fresh);
+    expect_views_equal_tree();
+    mc_resp d = get(C "/servers/detail");
+    cr_expect(strstr(d.body, "\"OS-EXT-IPS:type\":\"floating\"") != NULL, "%s", d.body);
+    cr_expect(strstr(d.body, "\"n\":\"m\"") != NULL);
+    mc_resp_free(&d);
+    free(a);
+    free(b);
+    mc_assert_no_leaks();
+}
