@@ -168,19 +168,35 @@ typedef struct mac_ent {
     UT_hash_handle hh;
 } mac_ent;
 
-/* device_id -> the ids of its ports, so that a server's or a router's
- * ports are found without a scan of every port. Entries are checked against
- * the port on use, so a stale id is harmless. */
-typedef struct dev_ent {
-    char device_id[256];
-    char (*ports)[40];
+/* An index from a key to the ids of the records that carry it (a server's
+ * or a router's ports by device_id, the floating IPs associated with a
+ * port, the rules of a security group), so those are found without a walk
+ * of the whole store. Ids are kept in insertion order; entries are checked
+ * against the record on use, so a stale id is harmless. */
+typedef struct idx_ent {
+    char key[256];
+    char (*ids)[40];
     size_t n, cap;
     UT_hash_handle hh;
-} dev_ent;
+} idx_ent;
+
+/* Per project: how many records of each kind it owns, kept exact by
+ * new_record() and del_record() (the only ways network records come and
+ * go; a reset drops the whole state with the stores), so a quota check is
+ * one lookup, and the id of its default security group. */
+typedef struct proj_ent {
+    char project_id[40];
+    long used[MC_K_COUNT];
+    char default_sg[40];
+    UT_hash_handle hh;
+} proj_ent;
 
 typedef struct net_state {
     mac_ent *macs;
-    dev_ent *devices;
+    idx_ent *devices;       /* device_id -> ports */
+    idx_ent *port_fips;     /* port id -> associated floating IPs */
+    idx_ent *sg_rules;      /* security group id -> its rules */
+    proj_ent *projects;
 } net_state;
 
 static net_state *state(mc_server *srv) {
@@ -190,6 +206,21 @@ static net_state *state(mc_server *srv) {
         srv->svc_state[MC_NETWORK] = s;
     }
     return srv->svc_state[MC_NETWORK];
+}
+
+/* The project's entry (made when 'make'), or NULL (no project, or an id
+ * too long to be a record's owner). */
+static proj_ent *proj_get(mc_server *srv, const char *project, bool make) {
+    if (project == NULL || *project == '\0' || strlen(project) >= sizeof(((proj_ent *)0)->project_id)) return NULL;
+    proj_ent *p = NULL;
+    HASH_FIND_STR(state(srv)->projects, project, p);
+    if (p == NULL && make) {
+        p = calloc(1, sizeof *p);
+        if (p == NULL) mc_panic("out of memory");
+        mc_strlcpy(p->project_id, project, sizeof p->project_id);
+        HASH_ADD_STR(state(srv)->projects, project_id, p);
+    }
+    return p;
 }
 
 static bool mac_taken(mc_server *srv, const char *mac) {
@@ -216,44 +247,64 @@ static void mac_del(mc_server *srv, const char *mac) {
     }
 }
 
-static void dev_add(mc_server *srv, const char *device_id, const char *port_id) {
-    if (device_id == NULL || *device_id == '\0' || strlen(device_id) >= sizeof(((dev_ent *)0)->device_id)) return;
-    dev_ent *d = NULL;
-    HASH_FIND_STR(state(srv)->devices, device_id, d);
+static void idx_add(idx_ent **head, const char *key, const char *id) {
+    if (key == NULL || *key == '\0' || strlen(key) >= sizeof(((idx_ent *)0)->key)) return;
+    idx_ent *d = NULL;
+    HASH_FIND_STR(*head, key, d);
     if (d == NULL) {
         d = calloc(1, sizeof *d);
         if (d == NULL) mc_panic("out of memory");
-        mc_strlcpy(d->device_id, device_id, sizeof d->device_id);
-        HASH_ADD_STR(state(srv)->devices, device_id, d);
+        mc_strlcpy(d->key, key, sizeof d->key);
+        HASH_ADD_STR(*head, key, d);
     }
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 4;
-        void *np = realloc(d->ports, d->cap * sizeof *d->ports);
+        void *np = realloc(d->ids, d->cap * sizeof *d->ids);
         if (np == NULL) mc_panic("out of memory");
-        d->ports = np;
+        d->ids = np;
     }
-    mc_strlcpy(d->ports[d->n++], port_id, sizeof d->ports[0]);
+    mc_strlcpy(d->ids[d->n++], id, sizeof d->ids[0]);
 }
 
-static void dev_free(net_state *st, dev_ent *d) {
-    HASH_DEL(st->devices, d);
-    free(d->ports);
+static void idx_free(idx_ent **head, idx_ent *d) {
+    HASH_DEL(*head, d);
+    free(d->ids);
     free(d);
 }
 
-static void dev_del(mc_server *srv, const char *device_id, const char *port_id) {
-    dev_ent *d = NULL;
-    if (device_id == NULL || *device_id == '\0') return;
-    HASH_FIND_STR(state(srv)->devices, device_id, d);
+static void idx_free_all(idx_ent **head) {
+    idx_ent *d, *t;
+    HASH_ITER(hh, *head, d, t) idx_free(head, d);
+}
+
+static void idx_del(idx_ent **head, const char *key, const char *id) {
+    idx_ent *d = NULL;
+    if (key == NULL || *key == '\0') return;
+    HASH_FIND_STR(*head, key, d);
     if (d == NULL) return;
     for (size_t i = 0; i < d->n; i++) {
-        if (strcmp(d->ports[i], port_id) == 0) {
-            memmove(d->ports + i, d->ports + i + 1, (d->n - i - 1) * sizeof *d->ports);
+        if (strcmp(d->ids[i], id) == 0) {
+            memmove(d->ids + i, d->ids + i + 1, (d->n - i - 1) * sizeof *d->ids);
             d->n--;
             break;
         }
     }
-    if (d->n == 0) dev_free(state(srv), d);
+    if (d->n == 0) idx_free(head, d);
+}
+
+static void idx_drop(idx_ent **head, const char *key) {
+    idx_ent *d = NULL;
+    if (key == NULL) return;
+    HASH_FIND_STR(*head, key, d);
+    if (d != NULL) idx_free(head, d);
+}
+
+static void dev_add(mc_server *srv, const char *device_id, const char *port_id) {
+    idx_add(&state(srv)->devices, device_id, port_id);
+}
+
+static void dev_del(mc_server *srv, const char *device_id, const char *port_id) {
+    idx_del(&state(srv)->devices, device_id, port_id);
 }
 
 static int by_seq(const void *a, const void *b) {
@@ -261,22 +312,40 @@ static int by_seq(const void *a, const void *b) {
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The ports of a device in creation order (a malloc'd array, *n entries;
- * NULL when none). */
-static mc_record **device_ports(mc_server *srv, const char *device_id, size_t *n) {
-    dev_ent *d = NULL;
+/* The records of kind 'k' an index lists under 'key' whose doc still has
+ * field == key, in creation order (a malloc'd array, *n entries; NULL when
+ * none). */
+static mc_record **idx_records(mc_server *srv, idx_ent *head, const char *key, mc_kind k, const char *field,
+                               size_t *n) {
+    idx_ent *d = NULL;
     *n = 0;
-    if (device_id == NULL || *device_id == '\0') return NULL;
-    HASH_FIND_STR(state(srv)->devices, device_id, d);
+    if (key == NULL || *key == '\0') return NULL;
+    HASH_FIND_STR(head, key, d);
     if (d == NULL || d->n == 0) return NULL;
     mc_record **out = calloc(d->n, sizeof *out);
     if (out == NULL) mc_panic("out of memory");
     for (size_t i = 0; i < d->n; i++) {
-        mc_record *p = mc_store_find(&srv->world[MC_K_PORT], d->ports[i]);
-        if (p != NULL && mc_str_eq(mc_json_str(p->doc, "device_id"), device_id)) out[(*n)++] = p;
+        mc_record *x = mc_store_find(&srv->world[k], d->ids[i]);
+        if (x != NULL && mc_str_eq(mc_json_str(x->doc, field), key)) out[(*n)++] = x;
     }
     qsort(out, *n, sizeof *out, by_seq);
     return out;
+}
+
+/* The ports of a device in creation order (a malloc'd array, *n entries;
+ * NULL when none). */
+static mc_record **device_ports(mc_server *srv, const char *device_id, size_t *n) {
+    return idx_records(srv, state(srv)->devices, device_id, MC_K_PORT, "device_id", n);
+}
+
+/* The floating IPs associated with a port, in creation order. */
+static mc_record **port_fips(mc_server *srv, const char *port_id, size_t *n) {
+    return idx_records(srv, state(srv)->port_fips, port_id, MC_K_FLOATINGIP, "port_id", n);
+}
+
+/* The rules of a security group, in creation order. */
+static mc_record **group_rules(mc_server *srv, const char *sg_id, size_t *n) {
+    return idx_records(srv, state(srv)->sg_rules, sg_id, MC_K_SECGROUP_RULE, "security_group_id", n);
 }
 
 /* Changes a port's device_id, keeping the index in step. */
@@ -415,7 +484,22 @@ static const char *jstr0(const cJSON *d, const char *key) {
 static mc_record *new_record(mc_server *srv, mc_kind k, const char *id, const char *project, cJSON *doc) {
     mc_record *rec = mc_store_add(W(srv, k), id, project, doc);
     if (rec == NULL) mc_panic("duplicate generated id %s", id);
+    proj_ent *p = proj_get(srv, rec->project_id, true);
+    if (p != NULL) p->used[k]++;
+    if (k == MC_K_SECGROUP_RULE) idx_add(&state(srv)->sg_rules, mc_json_str(doc, "security_group_id"), rec->id);
     return rec;
+}
+
+/* Deletes a record made by new_record(), keeping its project's tally. */
+static void del_record(mc_server *srv, mc_kind k, mc_record *rec) {
+    proj_ent *p = proj_get(srv, rec->project_id, false);
+    if (p != NULL && p->used[k] > 0) p->used[k]--;
+    net_state *st = state(srv);
+    if (k == MC_K_SECGROUP_RULE) idx_del(&st->sg_rules, mc_json_str(rec->doc, "security_group_id"), rec->id);
+    if (k == MC_K_SECGROUP) idx_drop(&st->sg_rules, rec->id);
+    if (k == MC_K_FLOATINGIP) idx_del(&st->port_fips, mc_json_str(rec->doc, "port_id"), rec->id);
+    if (k == MC_K_PORT) idx_drop(&st->port_fips, rec->id);
+    mc_store_delete(W(srv, k), rec);
 }
 
 /* ================================================================ visibility */
@@ -737,10 +821,8 @@ static long quota_limit(mc_server *srv, const char *project, const quota_def *q)
 }
 
 static long quota_used(mc_server *srv, const char *project, mc_kind k) {
-    long n = 0;
-    for (mc_record *x = mc_store_first(W(srv, k)); x; x = mc_store_next(x))
-        if (strcmp(x->project_id, project) == 0) n++;
-    return n;
+    proj_ent *p = proj_get(srv, project, false);
+    return p != NULL ? p->used[k] : 0;
 }
 
 /* 0, or -1 with a 409 OverQuota when one more 'k' would exceed the quota. */
@@ -791,10 +873,17 @@ static mc_record *rule_add(mc_server *srv, const char *project, const char *sg_i
 
 mc_record *mc_net_secgroup_default(mc_server *srv, const char *project_id) {
     if (project_id == NULL || *project_id == '\0') return NULL;
-    for (mc_record *x = mc_store_first(W(srv, MC_K_SECGROUP)); x; x = mc_store_next(x))
-        if (strcmp(x->project_id, project_id) == 0 && mc_str_eq(mc_json_str(x->doc, "name"), "default"))
+    proj_ent *pe = proj_get(srv, project_id, true);
+    mc_record *x = pe != NULL ? mc_store_find(W(srv, MC_K_SECGROUP), pe->default_sg) : NULL;
+    if (x != NULL && strcmp(x->project_id, project_id) == 0 && mc_str_eq(mc_json_str(x->doc, "name"), "default"))
+        return x;
+    for (x = mc_store_first(W(srv, MC_K_SECGROUP)); x; x = mc_store_next(x))
+        if (strcmp(x->project_id, project_id) == 0 && mc_str_eq(mc_json_str(x->doc, "name"), "default")) {
+            if (pe != NULL) mc_strlcpy(pe->default_sg, x->id, sizeof pe->default_sg);
             return x;
+        }
     mc_record *sg = sg_create_doc(srv, project_id, "default", "Default security group");
+    if (pe != NULL) mc_strlcpy(pe->default_sg, sg->id, sizeof pe->default_sg);
     rule_add(srv, project_id, sg->id, "egress", "IPv4", NULL);
     rule_add(srv, project_id, sg->id, "egress", "IPv6", NULL);
     rule_add(srv, project_id, sg->id, "ingress", "IPv4", sg->id);
@@ -998,8 +1087,10 @@ static mc_record *rule_create(mc_server *srv, const char *project, bool admin, c
     mc_json_set_str(d, "normalized_cidr", prefix ? norm : NULL);
     static const char *const keys[] = {"direction", "ethertype", "port_range_min", "port_range_max",
                                        "remote_group_id", "normalized_cidr"};
-    for (mc_record *x = mc_store_first(W(srv, MC_K_SECGROUP_RULE)); x; x = mc_store_next(x)) {
-        if (!mc_str_eq(mc_json_str(x->doc, "security_group_id"), sg->id)) continue;
+    size_t nrules;
+    mc_record **rules = group_rules(srv, sg->id, &nrules);
+    for (size_t ri = 0; ri < nrules; ri++) {
+        mc_record *x = rules[ri];
         bool same = true;
         for (size_t i = 0; same && i < sizeof keys / sizeof keys[0]; i++)
             same = null_or_eq(cJSON_GetObjectItemCaseSensitive(x->doc, keys[i]),
@@ -1020,9 +1111,12 @@ static mc_record *rule_create(mc_server *srv, const char *project, bool admin, c
         }
         if (same) {
             cJSON_Delete(d);
-            return fail(e, 409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", x->id);
+            fail(e, 409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", x->id);
+            free(rules);
+            return NULL;
         }
     }
+    free(rules);
     if (quota_check(srv, sg->project_id, MC_K_SECGROUP_RULE, 1, e) != 0) {
         cJSON_Delete(d);
         return NULL;
@@ -1062,9 +1156,9 @@ static int sg_delete(mc_server *srv, mc_record *sg, bool admin, nerr *e) {
     HASH_ITER(hh, W(srv, MC_K_SECGROUP_RULE)->head, x, t) {
         if (mc_str_eq(mc_json_str(x->doc, "security_group_id"), sg->id) ||
             mc_str_eq(mc_json_str(x->doc, "remote_group_id"), sg->id))
-            mc_store_delete(W(srv, MC_K_SECGROUP_RULE), x);
+            del_record(srv, MC_K_SECGROUP_RULE, x);
     }
-    mc_store_delete(W(srv, MC_K_SECGROUP), sg);
+    del_record(srv, MC_K_SECGROUP, sg);
     return 0;
 }
 
@@ -1079,16 +1173,17 @@ int mc_net_secgroup_rule_delete(mc_server *srv, mc_record *rule, int *status, ch
     (void)status; (void)err; (void)errsz;
     mc_record *sg = mc_store_find(W(srv, MC_K_SECGROUP), mc_json_str(rule->doc, "security_group_id"));
     if (sg != NULL) touch(sg);
-    mc_store_delete(W(srv, MC_K_SECGROUP_RULE), rule);
+    del_record(srv, MC_K_SECGROUP_RULE, rule);
     return 0;
 }
 
 /* The rules of a group, in creation order (a new array). */
 static cJSON *sg_rules(mc_server *srv, const char *sg_id) {
     cJSON *arr = cJSON_CreateArray();
-    for (mc_record *x = mc_store_first(W(srv, MC_K_SECGROUP_RULE)); x; x = mc_store_next(x))
-        if (mc_str_eq(mc_json_str(x->doc, "security_group_id"), sg_id))
-            cJSON_AddItemToArray(arr, cJSON_Duplicate(x->doc, 1));
+    size_t n;
+    mc_record **rules = group_rules(srv, sg_id, &n);
+    for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(arr, cJSON_Duplicate(rules[i]->doc, 1));
+    free(rules);
     return arr;
 }
 
@@ -1291,8 +1386,18 @@ fail:
     return NULL;
 }
 
-static void fip_disassociate(mc_record *fip) {
-    mc_json_set(fip->doc, "port_id", cJSON_CreateNull());
+/* Sets (a port id) or clears (NULL) a floating IP's port, keeping the
+ * port -> floating IPs index in step. */
+static void fip_set_port(mc_server *srv, mc_record *fip, const char *port_id) {
+    net_state *st = state(srv);
+    const char *old = mc_json_str(fip->doc, "port_id");
+    if (old != NULL) idx_del(&st->port_fips, old, fip->id);
+    mc_json_set_str(fip->doc, "port_id", port_id);
+    if (port_id != NULL) idx_add(&st->port_fips, port_id, fip->id);
+}
+
+static void fip_disassociate(mc_server *srv, mc_record *fip) {
+    fip_set_port(srv, fip, NULL);
     mc_json_set(fip->doc, "fixed_ip_address", cJSON_CreateNull());
     mc_json_set(fip->doc, "router_id", cJSON_CreateNull());
     mc_json_set_str(fip->doc, "status", "DOWN");
@@ -1304,9 +1409,11 @@ static void port_destroy(mc_server *srv, mc_record *port) {
     fixed_ips_release(srv, mc_json_arr(port->doc, "fixed_ips"));
     mac_del(srv, mc_json_str(port->doc, "mac_address"));
     dev_del(srv, mc_json_str(port->doc, "device_id"), port->id);
-    for (mc_record *f = mc_store_first(W(srv, MC_K_FLOATINGIP)); f; f = mc_store_next(f))
-        if (mc_str_eq(mc_json_str(f->doc, "port_id"), port->id)) fip_disassociate(f);
-    mc_store_delete(W(srv, MC_K_PORT), port);
+    size_t nf;
+    mc_record **fips = port_fips(srv, port->id, &nf);
+    for (size_t i = 0; i < nf; i++) fip_disassociate(srv, fips[i]);
+    free(fips);
+    del_record(srv, MC_K_PORT, port);
 }
 
 /* ---- netapi.h: ports for servers ---- */
@@ -1485,8 +1592,10 @@ void mc_net_ports_each(mc_server *srv, const char *device_id, void (*fn)(mc_reco
 
 void mc_net_floatingips_each(mc_server *srv, const char *port_id, void (*fn)(mc_record *fip, void *arg), void *arg) {
     if (port_id == NULL) return;
-    for (mc_record *f = mc_store_first(W(srv, MC_K_FLOATINGIP)); f; f = mc_store_next(f))
-        if (mc_str_eq(mc_json_str(f->doc, "port_id"), port_id)) fn(f, arg);
+    size_t n;
+    mc_record **fips = port_fips(srv, port_id, &n);
+    for (size_t i = 0; i < n; i++) fn(fips[i], arg);
+    free(fips);
 }
 
 /* ================================================================ networks */
@@ -1970,7 +2079,7 @@ static mc_record *router_create(mc_server *srv, const char *project, bool admin,
     mc_record *rec = new_record(srv, MC_K_ROUTER, id, project, d);
     const cJSON *gi = cJSON_GetObjectItemCaseSensitive(body, "external_gateway_info");
     if (gi != NULL && router_set_gateway(srv, rec, gi, admin, e) != 0) {
-        mc_store_delete(W(srv, MC_K_ROUTER), rec);
+        del_record(srv, MC_K_ROUTER, rec);
         return NULL;
     }
     return rec;
@@ -2128,7 +2237,7 @@ static int router_delete(mc_server *srv, mc_record *router, nerr *e) {
     }
     mc_record *gw = router_gw_port(srv, router);
     if (gw) port_destroy(srv, gw);
-    mc_store_delete(W(srv, MC_K_ROUTER), router);
+    del_record(srv, MC_K_ROUTER, router);
     return 0;
 }
 
@@ -2159,7 +2268,7 @@ static mc_record *fip_router(mc_server *srv, mc_record *port, const char *fixed,
 static int fip_associate(mc_server *srv, mc_record *fip, const cJSON *port_in, const cJSON *fixed_in,
                          const char *project, bool admin, nerr *e) {
     if (port_in == NULL || cJSON_IsNull(port_in)) {
-        fip_disassociate(fip);
+        fip_disassociate(srv, fip);
         return 0;
     }
     if (!cJSON_IsString(port_in)) {
@@ -2207,16 +2316,21 @@ static int fip_associate(mc_server *srv, mc_record *fip, const cJSON *port_in, c
         fail(e, 404, "ExternalGatewayForFloatingIPNotFound", "External network %s is not reachable from subnet %s.  Therefore, cannot associate Port %s with a Floating IP.", ext, sub, port->id);
         return -1;
     }
-    for (mc_record *o = mc_store_first(W(srv, MC_K_FLOATINGIP)); o; o = mc_store_next(o)) {
-        if (o != fip && mc_str_eq(mc_json_str(o->doc, "port_id"), port->id) && mc_str_eq(mc_json_str(o->doc, "fixed_ip_address"), fixed)) {
+    size_t nother;
+    mc_record **others = port_fips(srv, port->id, &nother);
+    for (size_t oi = 0; oi < nother; oi++) {
+        mc_record *o = others[oi];
+        if (o != fip && mc_str_eq(mc_json_str(o->doc, "fixed_ip_address"), fixed)) {
+            free(others);
             fail(e, 409, "FloatingIPPortAlreadyAssociated", "Cannot associate floating IP %s (%s) with port %s using fixed IP %s, as that fixed IP already has a floating IP on external network %s.",
                  jstr0(fip->doc, "floating_ip_address"), fip->id, port->id, fixed, ext);
             return -1;
         }
     }
+    free(others);
     char fixed_copy[64];
     mc_strlcpy(fixed_copy, fixed, sizeof fixed_copy);
-    mc_json_set_str(fip->doc, "port_id", port->id);
+    fip_set_port(srv, fip, port->id);
     mc_json_set_str(fip->doc, "fixed_ip_address", fixed_copy);
     mc_json_set_str(fip->doc, "router_id", router->id);
     mc_json_set_str(fip->doc, "status", "ACTIVE");
@@ -2230,7 +2344,7 @@ static void fip_destroy(mc_server *srv, mc_record *fip) {
     for (size_t i = 0; i < n; i++)
         if (mc_str_eq(mc_json_str(ports[i]->doc, "device_owner"), "network:floatingip")) port_destroy(srv, ports[i]);
     free(ports);
-    mc_store_delete(W(srv, MC_K_FLOATINGIP), fip);
+    del_record(srv, MC_K_FLOATINGIP, fip);
 }
 
 static mc_record *fip_create(mc_server *srv, const char *project, bool admin, const cJSON *body, nerr *e) {
@@ -2413,8 +2527,14 @@ void network_reset(mc_server *srv) {
         HASH_DEL(s->macs, m);
         free(m);
     }
-    dev_ent *d, *dt;
-    HASH_ITER(hh, s->devices, d, dt) dev_free(s, d);
+    idx_free_all(&s->devices);
+    idx_free_all(&s->port_fips);
+    idx_free_all(&s->sg_rules);
+    proj_ent *p, *pt;
+    HASH_ITER(hh, s->projects, p, pt) {
+        HASH_DEL(s->projects, p);
+        free(p);
+    }
     free(s);
     srv->svc_state[MC_NETWORK] = NULL;
 }
@@ -2624,15 +2744,17 @@ static uint64_t view_key(mc_req *r, const rdef *d, const mc_record *rec) {
 }
 
 /* render() + fields=, as a raw node holding the record's printed view
- * when view_key() allows it (the same bytes mc_json_print gives the tree). */
+ * when view_key() allows it (the same bytes mc_json_print gives the tree).
+ * Only reads (GET) print a missing view: a create or update reply is built
+ * as a tree once, and the next read prints the view. */
 static cJSON *render_shaped(mc_req *r, const rdef *d, mc_record *rec, const cJSON *fields) {
     uint64_t key = cJSON_GetArraySize(fields) == 0 ? view_key(r, d, rec) : 0;
-    if (key == 0) {
+    const char *text = key != 0 ? mc_record_view(rec, key) : NULL;
+    if (text == NULL && (key == 0 || r->method != EVHTTP_REQ_GET)) {
         cJSON *o = render(r, d, rec);
         apply_fields(o, fields);
         return o;
     }
-    const char *text = mc_record_view(rec, key);
     if (text == NULL) {
         cJSON *o = render(r, d, rec);
         char *printed = mc_json_print(o);
@@ -2892,7 +3014,9 @@ static void list_generic(mc_req *r, const rdef *d) {
     }
     if (d->kind == MC_K_SECGROUP && !ctx_admin(r)) mc_net_secgroup_default(srv, ctx_project(r));
     listctx lc = {r, d};
+    /* a page holds 'limit' records (O(page)); sorting needs every match */
     size_t cap = W(srv, d->kind)->count + 1;
+    if (sc.n == 0 && limit > 0 && (size_t)limit < cap) cap = (size_t)limit;
     mc_record **out = calloc(cap, sizeof *out);
     if (out == NULL) mc_panic("out of memory");
     bool more = false, reverse = rev == 1;
@@ -3158,9 +3282,9 @@ static void network_destroy(mc_server *srv, mc_record *net) {
     while (it != NULL) {
         mc_record *s = subnet_of(srv, it->valuestring);
         it = it->next;
-        if (s) mc_store_delete(W(srv, MC_K_SUBNET), s);
+        if (s) del_record(srv, MC_K_SUBNET, s);
     }
-    mc_store_delete(W(srv, MC_K_NETWORK), net);
+    del_record(srv, MC_K_NETWORK, net);
 }
 
 static void network_network_delete(mc_req *r) {
@@ -3219,7 +3343,7 @@ static void subnet_remove(mc_server *srv, mc_record *s) {
             i++;
         }
     }
-    mc_store_delete(W(srv, MC_K_SUBNET), s);
+    del_record(srv, MC_K_SUBNET, s);
 }
 
 static void network_subnet_list(mc_req *r) { list_generic(r, &R_SUBNET); }
@@ -3895,7 +4019,7 @@ static mc_record *mk_pool(mc_req *r, const char *owner, const cJSON *in, nerr *e
     return new_record(srv, MC_K_SUBNETPOOL, id, owner, d);
 }
 
-static void pool_undo(mc_server *srv, mc_record *p) { mc_store_delete(W(srv, MC_K_SUBNETPOOL), p); }
+static void pool_undo(mc_server *srv, mc_record *p) { del_record(srv, MC_K_SUBNETPOOL, p); }
 
 static void network_pool_list(mc_req *r) { list_generic(r, &R_POOL); }
 static void network_pool_create(mc_req *r) { create_generic(r, &R_POOL, mk_pool, pool_undo); }
@@ -3953,7 +4077,7 @@ static void network_pool_update(mc_req *r) {
     static const char *const keys[] = {"name", "description", "prefixes", "min_prefixlen", "max_prefixlen", "default_prefixlen", "is_default"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         mc_json_set(x->doc, keys[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(tmp->doc, keys[i]), 1));
-    mc_store_delete(W(r->srv, MC_K_SUBNETPOOL), tmp);
+    del_record(r->srv, MC_K_SUBNETPOOL, tmp);
     touch(x);
     reply_one(r, &R_POOL, x, 200);
 }
@@ -3966,7 +4090,7 @@ static void network_pool_delete(mc_req *r) {
             mc_reply_error(r, 409, "SubnetPoolInUse", "Subnet pool %s cannot be deleted: it has subnets.", x->id);
             return;
         }
-    mc_store_delete(W(r->srv, MC_K_SUBNETPOOL), x);
+    del_record(r->srv, MC_K_SUBNETPOOL, x);
     mc_reply_json(r, 204, NULL);
 }
 

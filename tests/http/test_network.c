@@ -778,3 +778,82 @@ Test(network, availability_zones_of_the_advertised_extension) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- quota tallies */
+
+/* Quotas are checked against per-project tallies kept on every create and
+ * delete (network.c proj_ent), not a walk of the store: the details' "used"
+ * must equal what an admin lists for the project, for every resource. */
+static void tallies_match_store(const char *project, const char *admin_tok) {
+    static const char *const res[][2] = {{"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"},
+                                         {"router", "routers"}, {"floatingip", "floatingips"},
+                                         {"security_group", "security-groups"},
+                                         {"security_group_rule", "security-group-rules"}};
+    mc_resp q = get(mc_pathf("/network/v2.0/quotas/%s/details", project), admin_tok);
+    cr_assert(eq(int, q.status, 200), "%s", q.body);
+    for (size_t i = 0; i < sizeof res / sizeof res[0]; i++) {
+        mc_resp l = get(mc_pathf("/network/v2.0/%s?project_id=%s", res[i][1], project), admin_tok);
+        cJSON *arr = l.json ? l.json->child : NULL;
+        char path[80];
+        snprintf(path, sizeof path, "quota.%s.used", res[i][0]);
+        cr_expect(eq(int, (int)mc_jnum(q.json, path), cJSON_GetArraySize(arr)), "%s", res[i][0]);
+        mc_resp_free(&l);
+    }
+    mc_resp_free(&q);
+}
+
+Test(network, quota_tallies_exact_on_create_delete_and_reset) {
+    tallies_match_store(DEMO_PROJECT, adm);
+    tallies_match_store(ALT_PROJECT, adm);
+    mc_resp q = get("/network/v2.0/quotas/" DEMO_PROJECT "/details", tok);
+    int used = (int)mc_jnum(q.json, "quota.port.used");
+    mc_resp_free(&q);
+    mc_expect_status(put("/network/v2.0/quotas/" DEMO_PROJECT, mc_pathf("{\"quota\":{\"port\":%d}}", used + 2), adm), 200);
+    const char *body = "{\"port\":{\"network_id\":\"" DEMO_NET "\"}}";
+    char *p1 = create_id("/network/v2.0/ports", "port", body, tok);
+    char *p2 = create_id("/network/v2.0/ports", "port", body, tok);
+    mc_expect_error(post("/network/v2.0/ports", body, tok), MC_NETWORK, 409, "Quota exceeded for resources: ['port'].");
+    /* a port the admin makes for the project counts against it too */
+    mc_expect_error(post("/network/v2.0/ports", "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"project_id\":\"" DEMO_PROJECT "\"}}", adm),
+                    MC_NETWORK, 409, "Quota exceeded for resources: ['port'].");
+    tallies_match_store(DEMO_PROJECT, adm);
+    mc_expect_status(del(mc_pathf("/network/v2.0/ports/%s", p1), tok), 204);
+    char *p3 = create_id("/network/v2.0/ports", "port", body, tok);
+    mc_expect_error(post("/network/v2.0/ports", body, tok), MC_NETWORK, 409, NULL);
+    /* a bulk create that fails half way leaves the tally as it was */
+    mc_expect_status(del(mc_pathf("/network/v2.0/ports/%s", p2), tok), 204);
+    mc_expect_status(post("/network/v2.0/ports", "{\"ports\":[{\"network_id\":\"" DEMO_NET "\"},{\"network_id\":\"" DEMO_NET "\"}]}", tok), 409);
+    tallies_match_store(DEMO_PROJECT, adm);
+    /* groups, rules, networks, subnets, routers and floating IPs too */
+    char *sg = create_id("/network/v2.0/security-groups", "security_group", "{\"security_group\":{\"name\":\"q\"}}", tok);
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"q\"}}", tok);
+    free(create_id("/network/v2.0/subnets", "subnet",
+                   mc_pathf("{\"subnet\":{\"network_id\":\"%s\",\"ip_version\":4,\"cidr\":\"10.77.0.0/24\"}}", net), tok));
+    tallies_match_store(DEMO_PROJECT, adm);
+    mc_expect_status(del(mc_pathf("/network/v2.0/security-groups/%s", sg), tok), 204);
+    mc_expect_status(del(mc_pathf("/network/v2.0/networks/%s", net), tok), 204);
+    tallies_match_store(DEMO_PROJECT, adm);
+
+    /* reset: back to the fixture world, tallies included */
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL), 204);
+    free(tok);
+    free(adm);
+    tok = mc_test_token("demo", "demo");
+    adm = mc_test_token("admin", "admin");
+    tallies_match_store(DEMO_PROJECT, adm);
+    q = get("/network/v2.0/quotas/" DEMO_PROJECT "/details", tok);
+    cr_expect(eq(int, (int)mc_jnum(q.json, "quota.port.limit"), 500));
+    used = (int)mc_jnum(q.json, "quota.port.used");
+    mc_resp_free(&q);
+    mc_expect_status(put("/network/v2.0/quotas/" DEMO_PROJECT, mc_pathf("{\"quota\":{\"port\":%d}}", used + 1), adm), 200);
+    char *p4 = create_id("/network/v2.0/ports", "port", body, tok);
+    mc_expect_error(post("/network/v2.0/ports", body, tok), MC_NETWORK, 409, NULL);
+    tallies_match_store(DEMO_PROJECT, adm);
+    free(p1);
+    free(p2);
+    free(p3);
+    free(p4);
+    free(sg);
+    free(net);
+    mc_assert_no_leaks();
+}
