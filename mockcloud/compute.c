@@ -261,12 +261,20 @@ int compute_before(mc_req *r) {
     }
     r->mv_major = 2;
     r->mv_minor = minor;
-    char h[48];
-    snprintf(h, sizeof h, "compute 2.%d", minor);
-    mc_header_set(r, "OpenStack-API-Version", h);
-    snprintf(h, sizeof h, "2.%d", minor);
-    mc_header_set(r, "X-OpenStack-Nova-API-Version", h);
-    mc_header_set(r, "Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
+    /* Every compute request passes here: no snprintf, and plain adds (no
+     * reply header is set before the service hook). */
+    char h[32] = "compute 2.";
+    size_t n = 10;
+    char digits[12];
+    size_t dn = 0;
+    unsigned v = (unsigned)minor;
+    do digits[dn++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    while (dn > 0) h[n++] = digits[--dn];
+    h[n] = '\0';
+    struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(out, "OpenStack-API-Version", h);
+    evhttp_add_header(out, "X-OpenStack-Nova-API-Version", h + 8);
+    evhttp_add_header(out, "Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
     return 0;
 }
 
@@ -405,8 +413,8 @@ static uint64_t flavor_view_key(const mc_req *r, bool detail) {
     return 1u | (detail ? 2u : 0u) | (mv_ge(r, 55) ? 4u : 0u) | (mv_ge(r, 61) ? 8u : 0u) | (mv_ge(r, 75) ? 16u : 0u);
 }
 
-static cJSON *flavor_view_cached(mc_req *r, mc_record *f, bool detail) {
-    if (mc_profile_rewrites_bodies(r->srv)) return flavor_view(r, f, detail);
+static cJSON *flavor_view_cached(mc_req *r, mc_record *f, bool detail, bool cache) {
+    if (!cache) return flavor_view(r, f, detail);
     uint64_t key = flavor_view_key(r, detail);
     const char *text = mc_record_view(f, key);
     if (text == NULL) {
@@ -438,8 +446,9 @@ static bool flavor_match(const mc_record *f, void *arg) {
         if (!ok) return false;
     }
     if (ff->is_public == 0 && pub) return false;
-    if (jint(f->doc, "ram") < ff->min_ram) return false;
-    if (jint(f->doc, "disk") < ff->min_disk) return false;
+    /* ram and disk are >= 0 (create and the fixture loader check): no filter asked, no lookup */
+    if (ff->min_ram > 0 && jint(f->doc, "ram") < ff->min_ram) return false;
+    if (ff->min_disk > 0 && jint(f->doc, "disk") < ff->min_disk) return false;
     return true;
 }
 
@@ -492,7 +501,8 @@ static void flavor_list_common(mc_req *r, bool detail) {
     }
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "flavors");
-    for (long i = 0; i < n; i++) cJSON_AddItemToArray(a, flavor_view_cached(r, out[i], detail));
+    bool cache = !mc_profile_rewrites_bodies(r->srv);
+    for (long i = 0; i < n; i++) cJSON_AddItemToArray(a, flavor_view_cached(r, out[i], detail, cache));
     if (limit > 0 && n == limit) add_collection_next(r, root, "flavors_links", detail ? "flavors/detail" : "flavors", out[n - 1]->id);
     free(out);
     mc_reply_json(r, 200, root);
@@ -511,7 +521,7 @@ static void compute_flavor_show(mc_req *r) {
     mc_record *f = flavor_or_reply(r, r->params[0]);
     if (f == NULL) return;
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "flavor", flavor_view_cached(r, f, true));
+    cJSON_AddItemToObject(root, "flavor", flavor_view_cached(r, f, true, !mc_profile_rewrites_bodies(r->srv)));
     mc_reply_json(r, 200, root);
 }
 
@@ -2194,8 +2204,10 @@ int compute_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name");
         if (id == NULL || name == NULL || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "ram")) ||
             !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "vcpus")) ||
-            !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "disk"))) {
-            snprintf(err, errsz, "%s: every flavor needs 'id', 'name', 'ram', 'vcpus' and 'disk'", path);
+            !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "disk")) ||
+            cJSON_GetObjectItemCaseSensitive(x, "ram")->valuedouble < 0 ||
+            cJSON_GetObjectItemCaseSensitive(x, "disk")->valuedouble < 0) {
+            snprintf(err, errsz, "%s: every flavor needs 'id', 'name', 'ram', 'vcpus' and 'disk' (ram and disk >= 0)", path);
             goto out;
         }
         cJSON *doc = cJSON_CreateObject();
