@@ -436,9 +436,54 @@ static void alloc_del(mc_record *subnet, u128 addr) {
 /* The port's private part. */
 typedef struct port_priv {
     bool device_created;    /* created by compute for a server: deleted on release */
+    mc_record *net;         /* the network whose chain holds the port (NULL: none) */
+    mc_record *net_prev, *net_next;
 } port_priv;
 
+/* The network's private part: its ports in creation order, a chain through
+ * their port_priv, so a network_id-filtered page or a network delete walks
+ * the network's ports, not the store. del_record() unlinks every port. */
+typedef struct net_priv {
+    mc_record *first, *last;
+} net_priv;
+
 static void plain_free(void *p) { free(p); }
+
+static port_priv *PP(const mc_record *port) { return port->priv; }
+static net_priv *NP(const mc_record *net) { return net->priv; }
+
+static void chain_add(mc_record *net, mc_record *port) {
+    net_priv *np = NP(net);
+    port_priv *pp = PP(port);
+    pp->net = net;
+    pp->net_prev = np->last;
+    pp->net_next = NULL;
+    if (np->last != NULL) PP(np->last)->net_next = port;
+    else np->first = port;
+    np->last = port;
+}
+
+static void chain_del(mc_record *port) {
+    port_priv *pp = PP(port);
+    if (pp == NULL || pp->net == NULL) return;
+    net_priv *np = NP(pp->net);
+    if (pp->net_prev != NULL) PP(pp->net_prev)->net_next = pp->net_next;
+    else np->first = pp->net_next;
+    if (pp->net_next != NULL) PP(pp->net_next)->net_prev = pp->net_prev;
+    else np->last = pp->net_prev;
+    pp->net = pp->net_prev = pp->net_next = NULL;
+}
+
+/* A network going away leaves its ports (if any) outside every chain. */
+static void chain_orphan(mc_record *net) {
+    net_priv *np = NP(net);
+    if (np == NULL) return;
+    for (mc_record *p = np->first, *next; p != NULL; p = next) {
+        next = PP(p)->net_next;
+        PP(p)->net = PP(p)->net_prev = PP(p)->net_next = NULL;
+    }
+    np->first = np->last = NULL;
+}
 
 /* ================================================================ docs */
 
@@ -498,7 +543,11 @@ static void del_record(mc_server *srv, mc_kind k, mc_record *rec) {
     if (k == MC_K_SECGROUP_RULE) idx_del(&st->sg_rules, mc_json_str(rec->doc, "security_group_id"), rec->id);
     if (k == MC_K_SECGROUP) idx_drop(&st->sg_rules, rec->id);
     if (k == MC_K_FLOATINGIP) idx_del(&st->port_fips, mc_json_str(rec->doc, "port_id"), rec->id);
-    if (k == MC_K_PORT) idx_drop(&st->port_fips, rec->id);
+    if (k == MC_K_PORT) {
+        idx_drop(&st->port_fips, rec->id);
+        chain_del(rec);
+    }
+    if (k == MC_K_NETWORK) chain_orphan(rec);
     mc_store_delete(W(srv, k), rec);
 }
 
@@ -1377,6 +1426,7 @@ static mc_record *port_create(mc_server *srv, const port_spec *ps, nerr *e) {
     pp->device_created = ps->device_created;
     rec->priv = pp;
     rec->priv_free = plain_free;
+    chain_add(ps->net, rec);
     mac_add(srv, macbuf);
     dev_add(srv, ps->device_id, rec->id);
     return rec;
@@ -1656,7 +1706,11 @@ static mc_record *network_create(mc_server *srv, const char *project, bool admin
     else cJSON_AddNullToObject(d, "provider:physical_network");
     cJSON_AddNumberToObject(d, "provider:segmentation_id", external ? 0 : (double)(W(srv, MC_K_NETWORK)->next_seq + 100));
     if (external) mc_json_set(d, "provider:segmentation_id", cJSON_CreateNull());
-    return new_record(srv, MC_K_NETWORK, id, project, d);
+    mc_record *rec = new_record(srv, MC_K_NETWORK, id, project, d);
+    rec->priv = calloc(1, sizeof(net_priv));
+    if (rec->priv == NULL) mc_panic("out of memory");
+    rec->priv_free = plain_free;
+    return rec;
 }
 
 /* ================================================================ subnets */
@@ -2982,6 +3036,71 @@ static void decode_query_keys(mc_req *r) {
     }
 }
 
+/* A page of ports filtered by one network_id or one device_id, walked over
+ * that network's chain or that device's index instead of the whole store,
+ * so a filtered page costs O(page) however many other ports there are.
+ * Same result as mc_store_page() with list_filter(); -2 when the query
+ * names neither exactly once (or an empty device), or the marker is not
+ * one of those ports: the caller walks the store then. */
+static long port_index_page(mc_req *r, listctx *lc, const char *marker, long limit, bool reverse, mc_record **out,
+                            size_t cap, bool *more) {
+    mc_server *srv = r->srv;
+    const char *net_id = NULL, *dev_id = NULL;
+    int nnet = 0, ndev = 0;
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, &r->query, next) {
+        if (strcmp(kv->key, "network_id") == 0) net_id = kv->value, nnet++;
+        else if (strcmp(kv->key, "device_id") == 0) dev_id = kv->value, ndev++;
+    }
+    mc_record *m = marker != NULL ? mc_store_find(W(srv, MC_K_PORT), marker) : NULL;
+    long n = 0;
+    *more = false;
+    if (nnet == 1) {
+        mc_record *net = mc_store_find(W(srv, MC_K_NETWORK), net_id);
+        if (net == NULL || (marker != NULL && (m == NULL || PP(m)->net != net))) return -2;
+        mc_record *c = m != NULL ? (reverse ? PP(m)->net_prev : PP(m)->net_next) : (reverse ? NP(net)->last : NP(net)->first);
+        for (; c != NULL; c = reverse ? PP(c)->net_prev : PP(c)->net_next) {
+            if (!list_filter(c, lc)) continue;
+            if ((limit >= 0 && n >= limit) || (size_t)n >= cap) {
+                *more = true;
+                break;
+            }
+            out[n++] = c;
+        }
+        return n;
+    }
+    if (ndev != 1 || dev_id[0] == '\0') return -2;
+    size_t np;
+    mc_record **ports = device_ports(srv, dev_id, &np);
+    size_t at = 0;
+    if (marker != NULL) {
+        while (at < np && ports[at] != m) at++;
+        if (at == np) {
+            free(ports);
+            return -2;
+        }
+    }
+    for (size_t i = 0; i < np; i++) {
+        size_t k;
+        if (marker == NULL) k = reverse ? np - 1 - i : i;
+        else if (reverse) {
+            if (i + 1 > at) break;
+            k = at - 1 - i;
+        } else {
+            k = at + 1 + i;
+            if (k >= np) break;
+        }
+        if (!list_filter(ports[k], lc)) continue;
+        if ((limit >= 0 && n >= limit) || (size_t)n >= cap) {
+            *more = true;
+            break;
+        }
+        out[n++] = ports[k];
+    }
+    free(ports);
+    return n;
+}
+
 static void list_generic(mc_req *r, const rdef *d) {
     mc_server *srv = r->srv;
     decode_query_keys(r);
@@ -3027,7 +3146,8 @@ static void list_generic(mc_req *r, const rdef *d) {
             reply_notfound(r, d, marker);
             return;
         }
-        n = mc_store_page(W(srv, d->kind), marker, limit, reverse && marker, list_filter, &lc, out, cap, &more);
+        n = d->kind == MC_K_PORT ? port_index_page(r, &lc, marker, limit, reverse && marker, out, cap, &more) : -2;
+        if (n == -2) n = mc_store_page(W(srv, d->kind), marker, limit, reverse && marker, list_filter, &lc, out, cap, &more);
         if (reverse && marker)
             for (long i = 0; i < n / 2; i++) {
                 mc_record *t = out[i];
@@ -3295,8 +3415,7 @@ static void network_network_delete(mc_req *r) {
         mc_reply_error(r, 403, "PolicyNotAuthorized", "(rule:delete_network) is disallowed by policy");
         return;
     }
-    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p)) {
-        if (!mc_str_eq(mc_json_str(p->doc, "network_id"), net->id)) continue;
+    for (mc_record *p = NP(net)->first; p; p = PP(p)->net_next) {
         if (mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:dhcp")) continue;
         if (mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:floatingip")) {
             /* unassociated floating IPs go with their network, associated ones hold it */
@@ -3310,9 +3429,10 @@ static void network_network_delete(mc_req *r) {
     mc_record *f, *ft;
     HASH_ITER(hh, W(srv, MC_K_FLOATINGIP)->head, f, ft)
         if (mc_str_eq(mc_json_str(f->doc, "floating_network_id"), net->id)) fip_destroy(srv, f);
-    mc_record *p, *t;
-    HASH_ITER(hh, W(srv, MC_K_PORT)->head, p, t)
-        if (mc_str_eq(mc_json_str(p->doc, "network_id"), net->id)) port_destroy(srv, p);
+    for (mc_record *p = NP(net)->first, *next; p != NULL; p = next) {
+        next = PP(p)->net_next;
+        port_destroy(srv, p);
+    }
     network_destroy(srv, net);
     mc_reply_json(r, 204, NULL);
 }
