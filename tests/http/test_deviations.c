@@ -99,9 +99,8 @@ Test(deviations, compute_microversion_2_1) {
 }
 
 Test(deviations, no_security_groups) {
-    mc_resp r = get("/network/v2.0/security-groups");
-    cr_expect(eq(int, r.status, 200), "the reference has security groups");
-    mc_resp_free(&r);
+    mc_expect_status(get("/network/v2.0/security-groups"), 200);   /* the reference has security groups */
+    mc_resp r;
     mc_expect_status(get("/network/v2.0/extensions/security-group"), 200);
     deviate("[\"no-security-groups\"]");
     mc_expect_deviation(get("/network/v2.0/security-groups"), 404, "no-security-groups");
@@ -139,10 +138,8 @@ Test(deviations, delete_lingers) {
     mc_test_server_wait(tok, a, "ACTIVE");
     mc_test_server_wait(tok, b, "ACTIVE");
     deviate("[\"delete-lingers=5000\"]");
-    mc_resp r = mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", a, ""), NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    cr_expect(mc_resp_lists(&r, "delete-lingers"));
-    mc_resp_free(&r);
+    mc_expect_deviation(mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", a, ""), NULL, tok, NULL), 204, "delete-lingers");
+    mc_resp r;
     deviate("[]");
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", b, ""), NULL, tok, NULL), 204);
     mc_test_sleep_ms(300);   /* the reference compute.delete_ms is 100 */
@@ -195,9 +192,8 @@ Test(deviations, user_data_ignored) {
 
 Test(deviations, user_data_not_decoded) {
     char *id = boot_guest("ud", "\"none\"", false);
-    mc_resp r = md(id, "/openstack/latest/user_data");
-    cr_expect(eq(str, r.body, "hello"), "the reference");
-    mc_resp_free(&r);
+    mc_expect_body(md(id, "/openstack/latest/user_data"), "hello");   /* the reference */
+    mc_resp r;
     deviate("[\"user-data-not-decoded\"]");
     r = md(id, "/openstack/latest/user_data");
     cr_expect(eq(int, r.status, 200));
@@ -210,9 +206,8 @@ Test(deviations, user_data_not_decoded) {
 
 Test(deviations, metadata_ec2_only) {
     char *id = boot_guest("ec2", "\"none\"", false);
-    mc_resp r = md(id, "/openstack/latest/meta_data.json");
-    cr_expect(eq(int, r.status, 200), "the reference serves the OpenStack tree");
-    mc_resp_free(&r);
+    mc_expect_status(md(id, "/openstack/latest/meta_data.json"), 200);   /* the reference serves the OpenStack tree */
+    mc_resp r;
     deviate("[\"metadata-ec2-only\"]");
     mc_expect_deviation(md(id, "/openstack/latest/meta_data.json"), 404, "metadata-ec2-only");
     r = md(id, "/latest/meta-data/instance-id");
@@ -225,9 +220,7 @@ Test(deviations, metadata_ec2_only) {
 
 Test(deviations, metadata_late) {
     char *id = boot_guest("late", "\"none\"", false);
-    mc_resp r = md(id, "/openstack/latest/meta_data.json");
-    cr_expect(eq(int, r.status, 200), "the reference answers right after ACTIVE");
-    mc_resp_free(&r);
+    mc_expect_status(md(id, "/openstack/latest/meta_data.json"), 200);   /* the reference answers right after ACTIVE */
     deviate("[\"metadata-late\"]");
     mc_expect_deviation(md(id, "/openstack/latest/meta_data.json"), 503, "metadata-late");
     mc_expect_status(md(id, "/latest/meta-data/instance-id"), 503);
@@ -237,9 +230,8 @@ Test(deviations, metadata_late) {
 
 Test(deviations, config_drive_forced) {
     char *id = boot_guest("nodrive", "\"none\"", false);
-    mc_resp r = md(id, "/config-drive");
-    cr_expect(eq(int, r.status, 404), "the reference: no drive unless asked");
-    mc_resp_free(&r);
+    mc_expect_status(md(id, "/config-drive"), 404);   /* the reference: no drive unless asked */
+    mc_resp r;
     deviate("[\"config-drive-forced\"]");
     r = md(id, "/config-drive");
     cr_expect(eq(int, r.status, 200));
@@ -252,9 +244,7 @@ Test(deviations, config_drive_forced) {
 
 Test(deviations, config_drive_unavailable) {
     char *id = boot_guest("drive", "\"none\"", true);
-    mc_resp r = md(id, "/config-drive");
-    cr_expect(eq(int, r.status, 200), "the reference attaches the drive asked for");
-    mc_resp_free(&r);
+    mc_expect_status(md(id, "/config-drive"), 200);   /* the reference attaches the drive asked for */
     deviate("[\"config-drive-unavailable\"]");
     mc_expect_deviation(md(id, "/config-drive"), 404, "config-drive-unavailable");
     free(id);
@@ -296,9 +286,7 @@ Test(deviations, image_slow_saving) {
     deviate("[\"image-slow-saving=5000\"]");
     char *slow = new_image("slow", "abc", 3);
     cr_expect(eq(str, (char *)image_status(slow, st, sizeof st), "saving"));
-    mc_resp r = get(pth("/image/v2/images/", slow, "/file"));
-    cr_expect(eq(int, r.status, 204), "no data while saving");
-    mc_resp_free(&r);
+    mc_expect_status(get(pth("/image/v2/images/", slow, "/file")), 204);   /* no data while saving */
     free(slow);
     free(ref);
     mc_assert_no_leaks();
@@ -326,11 +314,8 @@ Test(deviations, image_size_cap) {
     char *ref = new_image("ref", "0123456789a", 11);   /* the reference takes it */
     deviate("[\"image-size-cap=10\"]");
     char *big = new_image("big", NULL, 0);
-    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, pth("/image/v2/images/", big, "/file"), "0123456789a", 11,
-                            "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 413), "%s", r.body);
-    cr_expect(mc_resp_lists(&r, "image-size-cap"));
-    mc_resp_free(&r);
+    mc_expect_deviation(mc_call_raw(EVHTTP_REQ_PUT, pth("/image/v2/images/", big, "/file"), "0123456789a", 11,
+                            "application/octet-stream", tok, NULL), 413, "image-size-cap");
     char st[32];
     cr_expect(eq(str, (char *)image_status(big, st, sizeof st), "queued"), "the record stays, without data");
     char *small = new_image("small", "0123456789", 10);   /* at the cap is fine */

@@ -119,9 +119,7 @@ Test(identity, token_method_rescopes_and_unscoped_has_no_catalog) {
 Test(identity, expired_token_is_401) {
     T.srv->cfg.token_ttl = 1;
     char *tok = mc_test_token("demo", "demo");
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL), 200);
     mc_test_sleep_ms(1100);
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL), 401);
     free(tok);
@@ -271,9 +269,8 @@ Test(core, control_reset_profile_journal_and_clouds_yaml) {
     mc_resp p = mc_call(EVHTTP_REQ_POST, "/identity/v3/projects", "{\"project\":{\"name\":\"gone\"}}", admin, NULL);
     cr_expect(eq(int, p.status, 201));
     mc_resp_free(&p);
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL), 204);
+    mc_resp r;
     /* tokens are part of the world: reset drops them */
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/projects", NULL, admin, NULL), 401);
     free(admin);
@@ -361,10 +358,8 @@ Test(identity, lockout_duration_zero_locks_until_reset_and_option_exempts) {
     cr_expect(eq(int, login_status(DEMO_ID, "secret", NULL), 401));
     /* ignore_lockout_failure_attempts (Keystone's user option) exempts */
     char *admin = mc_test_token("admin", "admin");
-    mc_resp r = mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" ALT_ID,
-                        "{\"user\":{\"options\":{\"ignore_lockout_failure_attempts\":true}}}", admin, NULL);
-    cr_expect(eq(int, r.status, 200), "%s", r.body);
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" ALT_ID,
+                        "{\"user\":{\"options\":{\"ignore_lockout_failure_attempts\":true}}}", admin, NULL), 200);
     for (int i = 0; i < 4; i++) cr_expect(eq(int, login_status(ALT_ID, "bad", NULL), 401));
     cr_expect(eq(int, login_status(ALT_ID, "secret", NULL), 201));
     free(admin);
@@ -421,9 +416,8 @@ Test(identity, revoked_token_as_auth_method_is_404) {
     char *tok = mc_test_token("demo", "demo");
     char hdr[300], body[400];
     snprintf(hdr, sizeof hdr, "X-Subject-Token: %s", tok);
-    mc_resp r = mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, tok, hdr), 204);
+    mc_resp r;
     snprintf(body, sizeof body, "{\"auth\":{\"identity\":{\"methods\":[\"token\"],\"token\":{\"id\":\"%s\"}}}}", tok);
     r = post_token(body);
     cr_expect(eq(int, r.status, 404), "%s", r.body);

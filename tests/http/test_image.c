@@ -134,9 +134,7 @@ Test(image, missing_image_is_glance_404) {
 
 Test(image, delete_needs_owner) {
     char *tok = mc_test_token("demo", "demo");
-    mc_resp r = mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 403);
     free(tok);
     tok = mc_test_token("admin", "admin");
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 204);
@@ -224,9 +222,7 @@ Test(image, create_rejects_bad_values) {
     }
     free(tok);
     tok = mc_test_token("admin", "admin");
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"visibility\":\"public\",\"name\":\"pub\"}", tok, NULL);
-    cr_expect(eq(int, r.status, 201));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"visibility\":\"public\",\"name\":\"pub\"}", tok, NULL), 201);
     free(tok);
     mc_assert_no_leaks();
 }
@@ -239,9 +235,8 @@ Test(image, upload_computes_hashes_and_download_returns_bytes) {
     char path[256];
     snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
     /* queued: no data yet */
-    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL), 204);
+    mc_resp r;
     r = mc_call_raw(EVHTTP_REQ_PUT, path, "abc", 3, "application/json", tok, NULL);
     cr_expect(eq(int, r.status, 415));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "code"), "415 Unsupported Media Type"));
@@ -373,9 +368,7 @@ Test(image, patch_errors_leave_the_image_unchanged) {
 
 Test(image, disk_format_is_fixed_once_active) {
     char *tok = mc_test_token("admin", "admin");
-    mc_resp r = patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/disk_format\",\"value\":\"raw\"}]", PATCH_CT);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/disk_format\",\"value\":\"raw\"}]", PATCH_CT), 403);
     mc_expect_status(patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/protected\",\"value\":true}]", PATCH_CT), 200);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 403);
     free(tok);
@@ -538,9 +531,7 @@ Test(image, list_sort_keys) {
 
 Test(image, null_id_paths_are_404) {
     char *tok = mc_test_token("demo", "demo");
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/images/", NULL, tok, NULL), 404);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/", NULL, tok, NULL), 404);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images", NULL, tok, NULL), 405);
     free(tok);
@@ -554,12 +545,9 @@ Test(image, tags_add_delete) {
     char *id = create_image(tok, "{\"name\":\"tagged\"}");
     char path[512];
     snprintf(path, sizeof path, "/image/v2/images/%s/tags/blue%%20sky", id);
-    mc_resp r = mc_call(EVHTTP_REQ_PUT, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_PUT, path, NULL, tok, NULL);   /* idempotent */
-    cr_expect(eq(int, r.status, 204));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, path, NULL, tok, NULL), 204);
+    mc_resp r;
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, path, NULL, tok, NULL), 204);   /* idempotent */
     snprintf(path, sizeof path, "/image/v2/images/%s", id);
     r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tags")), 1));
@@ -584,9 +572,8 @@ Test(image, sharing_with_members) {
     snprintf(img, sizeof img, "/image/v2/images/%s", id);
     snprintf(path, sizeof path, "%s/members", img);
     /* private images have no members */
-    mc_resp r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL), 403);
+    mc_resp r;
     mc_expect_status(mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL), 404);
     mc_expect_status(patch(tok, id, "[{\"op\":\"replace\",\"path\":\"/visibility\",\"value\":\"shared\"}]", PATCH_CT), 200);
     r = mc_call(EVHTTP_REQ_POST, path, "{\"member\":\"" ALT_PROJECT "\"}", tok, NULL);
@@ -639,9 +626,8 @@ Test(image, community_images_are_visible_but_not_listed_by_default) {
     char *id = create_image(tok, "{\"name\":\"comm\",\"visibility\":\"community\"}");
     char img[256];
     snprintf(img, sizeof img, "/image/v2/images/%s", id);
-    mc_resp r = mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, img, NULL, alt, NULL), 200);
+    mc_resp r;
     r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, alt, NULL);
     cr_expect(mc_not(list_has(&r, id)));
     mc_resp_free(&r);
@@ -680,9 +666,8 @@ Test(image, deactivate_blocks_download_until_reactivated) {
     char path[256], file[256];
     snprintf(path, sizeof path, "/image/v2/images/%s/actions/deactivate", id);
     snprintf(file, sizeof file, "/image/v2/images/%s/file", id);
-    mc_resp r = mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 400));   /* queued */
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL), 400);   /* queued */
+    mc_resp r;
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, file, "xyz", 3, "application/octet-stream", tok, NULL), 204);
     mc_expect_status(mc_call(EVHTTP_REQ_POST, path, NULL, tok, NULL), 204);
     mc_expect_status(mc_call(EVHTTP_REQ_GET, file, NULL, tok, NULL), 403);
@@ -836,9 +821,7 @@ Test(image, knob_import_only_forbids_upload) {
     char *id = create_image(tok, "{\"name\":\"io\"}");
     char path[256];
     snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
-    mc_resp r = mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL);
-    cr_expect(eq(int, r.status, 403));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL), 403);
     snprintf(path, sizeof path, "/image/v2/images/%s/stage", id);
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL), 204);
     free(id);

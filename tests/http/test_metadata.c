@@ -135,12 +135,8 @@ Test(metadata, versions_and_listings) {
 }
 
 Test(metadata, unknown_server_is_404) {
-    mc_resp r = md_get("/metadata/00000000-0000-4000-8000-000000000000/openstack/latest/meta_data.json");
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    r = md_get("/openstack/latest/meta_data.json");   /* no X-Instance-ID */
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(md_get("/metadata/00000000-0000-4000-8000-000000000000/openstack/latest/meta_data.json"), 404);
+    mc_expect_status(md_get("/openstack/latest/meta_data.json"), 404);   /* no X-Instance-ID */
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/latest/meta-data/instance-id", NULL, NULL, "X-Instance-ID: nope"), 404);
     mc_assert_no_leaks();
 }
@@ -204,9 +200,8 @@ Test(metadata, ec2_tree) {
     char sid[40];
     boot(sid, "Web Server_1", "aGVsbG8=", false);
     mc_record *port = server_port(sid);
-    mc_resp r = md_get(mp(sid, "/latest/"));
-    cr_expect(eq(str, r.body, "meta-data/\nuser-data"));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(mp(sid, "/latest/")), "meta-data/\nuser-data");
+    mc_resp r;
     r = md_get(mp(sid, "/latest/meta-data/"));
     cr_expect(strstr(r.body, "instance-id\n") != NULL, "%s", r.body);
     cr_expect(strstr(r.body, "public-keys/\n") != NULL);
@@ -256,9 +251,8 @@ Test(metadata, knobs_network_data_public_keys_ec2_only) {
     boot(sid, "Web Server_1", "aGVsbG8=", false);
     set_knob(MC_KNOB_METADATA_NETWORK_DATA, 0);
     set_knob(MC_KNOB_METADATA_PUBLIC_KEYS, 0);
-    mc_resp r = md_get(mp(sid, "/openstack/latest/network_data.json"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid, "/openstack/latest/network_data.json")), 404);
+    mc_resp r;
     r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(mc_jpath(r.json, "public_keys") == NULL);
     cr_expect(mc_jpath(r.json, "keys") == NULL);
@@ -282,9 +276,8 @@ Test(metadata, knobs_user_data_base64_hostname_delay) {
     set_knob(MC_KNOB_METADATA_USER_DATA_BASE64, 1);
     free(T.srv->profile->sv[MC_KNOB_METADATA_DHCP_DOMAIN]);
     T.srv->profile->sv[MC_KNOB_METADATA_DHCP_DOMAIN] = strdup("");
-    mc_resp r = md_get(mp(sid, "/openstack/latest/user_data"));
-    cr_expect(eq(str, r.body, "aGVsbG8="));
-    mc_resp_free(&r);
+    mc_expect_body(md_get(mp(sid, "/openstack/latest/user_data")), "aGVsbG8=");
+    mc_resp r;
     r = md_get(mp(sid, "/openstack/latest/meta_data.json"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "hostname"), "web-server-1"));
     mc_resp_free(&r);
@@ -321,9 +314,8 @@ Test(metadata, config_drive_is_an_iso_labelled_config_2) {
     boot(sid, "Web Server_1", "IyEvYmluL3NoCmVjaG8gAP8=", true);
     char sid2[40];
     boot(sid2, "second", NULL, false);
-    mc_resp r = md_get(mp(sid2, "/config-drive"));
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
+    mc_expect_status(md_get(mp(sid2, "/config-drive")), 404);
+    mc_resp r;
     r = md_get(mp(sid, "/config-drive"));
     cr_assert(eq(int, r.status, 200));
     cr_expect(eq(sz, r.len % 2048, 0));

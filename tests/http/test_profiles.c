@@ -148,9 +148,7 @@ Test(profiles, deferred_reply_to_a_closed_client_is_harmless) {
     mc_test_sleep_ms(30);
     evhttp_connection_free(c);
     mc_test_sleep_ms(200);   /* the timer fires after the client left */
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?service=identity", NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?service=identity", NULL, NULL, NULL), 200);
     mc_assert_no_leaks();
 }
 
@@ -195,9 +193,7 @@ Test(profiles, error_without_message) {
 Test(profiles, rate_limit_429_with_and_without_retry_after) {
     deviate("[\"rate-limit-429=2\"]");
     for (int i = 0; i < 2; i++) {
-        mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
-        cr_expect(eq(int, r.status, 200));
-        mc_resp_free(&r);
+        mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL), 200);
     }
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
     cr_expect(eq(int, r.status, 429));
@@ -235,9 +231,8 @@ Test(profiles, compute_legacy_413_overlimit) {
 /* ------------------------------------------------------------ status, body, headers */
 
 Test(profiles, status_remap_by_route) {
-    mc_resp r = mc_test_token_issue("demo", "demo");
-    cr_expect(eq(int, r.status, 201));
-    mc_resp_free(&r);
+    mc_expect_status(mc_test_token_issue("demo", "demo"), 201);
+    mc_resp r;
     deviate("[\"token-create-200\",\"identity-versions-200\"]");
     r = mc_test_token_issue("demo", "demo");
     cr_expect(eq(int, r.status, 200));
@@ -332,9 +327,8 @@ Test(faults, status_fault_counted_then_gone) {
         cr_expect(mc_resp_lists(&r, fid));
         mc_resp_free(&r);
     }
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, 200));
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL), 200);
+    mc_resp r;
     mc_expect_count(mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/faults", NULL, NULL, NULL), "faults", 0);
     char q[128];
     snprintf(q, sizeof q, "/mockcloud/v1/journal?deviation=%s", fid);
@@ -350,9 +344,8 @@ Test(faults, method_service_and_body_must_match) {
                           "\"body\":{\"auth.scope.project.name\":\"alt_demo\"},\"message\":\"boom\"}");
     cr_assert(eq(int, f.status, 201), "%s", f.body);
     mc_resp_free(&f);
-    mc_resp r = mc_test_token_issue("demo", "demo");
-    cr_expect(eq(int, r.status, 201), "demo's request does not match");
-    mc_resp_free(&r);
+    mc_expect_status(mc_test_token_issue("demo", "demo"), 201);   /* demo's request does not match */
+    mc_resp r;
     char *alt = mc_test_token("alt_demo", "alt_demo");
     cr_expect(alt == NULL, "alt_demo's token request hits the fault");
     free(alt);
@@ -369,9 +362,8 @@ Test(faults, drop_closes_without_a_reply) {
     mc_resp f = add_fault("{\"path\":\"/identity/v3\",\"drop\":true}");
     cr_assert(eq(int, f.status, 201));
     mc_resp_free(&f);
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, -1), "no reply at all");
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL), -1);   /* no reply at all */
+    mc_resp r;
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL), 200);   /* one-shot: the next request is answered */
     r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?deviation=fault-1", NULL, NULL, NULL);
     cr_expect(eq(int, (int)mc_jnum(r.json, "entries.0.status"), 0));
@@ -456,9 +448,7 @@ Test(faults, probability_zero_never_fires) {
     mc_resp f = add_fault("{\"status\":500,\"count\":0,\"probability\":0}");
     mc_resp_free(&f);
     for (int i = 0; i < 5; i++) {
-        mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
-        cr_expect(eq(int, r.status, 200));
-        mc_resp_free(&r);
+        mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL), 200);
     }
     mc_assert_no_leaks();
 }
@@ -546,10 +536,8 @@ Test(catalog, short_token_ttl) {
 
 Test(profiles, flaky_503_and_named_profile_switch) {
     deviate("[\"flaky-503=1000\"]");
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, 503));
-    cr_expect(mc_resp_lists(&r, "flaky-503"));
-    mc_resp_free(&r);
+    mc_expect_deviation(mc_call(EVHTTP_REQ_GET, "/identity/v3", NULL, NULL, NULL), 503, "flaky-503");
+    mc_resp r;
     mc_test_profile("proxy-mangled", NULL);
     r = mc_call(EVHTTP_REQ_GET, "/identity", NULL, NULL, NULL);
     cr_expect(eq(int, r.status, 200), "identity-versions-200");
@@ -647,10 +635,7 @@ Test(lists, created_resource_missing_from_lists_for_a_while) {
 Test(lists, hidden_api_is_404_in_dialect) {
     char *tok = mc_test_token("demo", "demo");
     inline_profile("{\"deviations\":[{\"id\":\"nomembers\",\"set\":{\"api.hide\":\"image /v2/images/*/members*\"}}]}");
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/8d2e6b4a-1c3f-4e5a-b7d9-0f1e2a3b4c5d/members", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    cr_expect(mc_resp_lists(&r, "nomembers"));
-    mc_resp_free(&r);
+    mc_expect_deviation(mc_call(EVHTTP_REQ_GET, "/image/v2/images/8d2e6b4a-1c3f-4e5a-b7d9-0f1e2a3b4c5d/members", NULL, tok, NULL), 404, "nomembers");
     cr_expect(ge(int, count_images("", tok, NULL), 2));
     free(tok);
     mc_assert_no_leaks();
@@ -679,9 +664,8 @@ Test(netdev, low_floating_ip_quota) {
     char body[200];
     snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"%s\"}}", ext);
     deviate("[\"fip-quota-1\"]");
-    mc_resp r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL);
-    cr_expect(eq(int, r.status, 201), "%s", r.body);
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL), 201);
+    mc_resp r;
     r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL);
     cr_expect(eq(int, r.status, 409));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "OverQuota"));

@@ -63,9 +63,8 @@ Test(router, request_ids_differ) {
 /* A query key without '=' ("?nocatalog", as keystoneauth sends it) reaches
  * the handler with the empty value instead of emptying the whole query. */
 Test(router, bare_query_key_is_kept) {
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?since=0&limit", NULL, NULL, NULL);
-    cr_expect(eq(int, r.status, 400), "%s", r.body);
-    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?since=0&limit", NULL, NULL, NULL), 400);
+    mc_resp r;
     r = mc_call(EVHTTP_REQ_GET, "/mockcloud/v1/journal?limit=1&x", NULL, NULL, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "entries")), 1));
