@@ -191,10 +191,7 @@ Test(compute, flavors_list_detail_show_and_microversion_fields) {
     cr_expect(mc_jpath(r.json, "flavor.description") != NULL);
     cr_expect(mc_jpath(r.json, "flavor.extra_specs") != NULL);
     mc_resp_free(&r);
-    r = get(C "/flavors/6");
-    cr_expect(eq(int, r.status, 404));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "itemNotFound.message"), "Flavor 6 could not be found."));
-    mc_resp_free(&r);
+    mc_expect_error(get(C "/flavors/6"), MC_COMPUTE, 404, "Flavor 6 could not be found.");
     r = get(C "/flavors/detail?minRam=4096");
     cJSON_ArrayForEach(x, mc_jpath(r.json, "flavors")) cr_expect(ge(int, (int)mc_jnum(x, "ram"), 4096));
     mc_resp_free(&r);

@@ -18,14 +18,9 @@
 static char *tok;
 static void setup(void) {
     signal(SIGPIPE, SIG_IGN);
-    mc_test_start(NULL);
-    tok = mc_test_token("demo", "demo");
+    tok = mc_test_start_as(NULL, "demo");
 }
-static void teardown(void) {
-    free(tok);
-    tok = NULL;
-    mc_test_stop();
-}
+static void teardown(void) { mc_test_stop_as(&tok); }
 
 TestSuite(deviations, .init = setup, .fini = teardown);
 

@@ -16,8 +16,9 @@
 #define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
 #define ALT_PROJECT "5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f"
 
-static void setup(void) { mc_test_start(NULL); }
-static void teardown(void) { mc_test_stop(); }
+static char *tok;   /* demo's, for every test (a test may swap in another) */
+static void setup(void) { tok = mc_test_start_as(NULL, "demo"); }
+static void teardown(void) { mc_test_stop_as(&tok); }
 
 TestSuite(image, .init = setup, .fini = teardown);
 TestSuite(imageapi, .init = setup, .fini = teardown);
@@ -69,7 +70,7 @@ Test(imageapi, snapshot_is_private_to_its_project_until_deleted) {
     cr_expect(eq(str, (char *)mc_jstr(img->doc, "checksum"), "d41d8cd98f00b204e9800998ecf8427e"));
 
     /* the API sees it too */
-    char *tok = mc_test_token("demo", "demo"), path[256];
+    char path[256];
     snprintf(path, sizeof path, "/image/v2/images/%s", id);
     mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200));
@@ -79,7 +80,6 @@ Test(imageapi, snapshot_is_private_to_its_project_until_deleted) {
     mc_image_delete(T.srv, img);
     cr_expect(mc_image_find(T.srv, id, DEMO_PROJECT) == NULL);
     mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL), 404);
-    free(tok);
     mc_assert_no_leaks();
 }
 
@@ -100,7 +100,6 @@ Test(image, versions_is_300_with_current_v2) {
 }
 
 Test(image, show_fixture_has_glance_shape) {
-    char *tok = mc_test_token("demo", "demo");
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/" CIRROS, NULL, tok, NULL);
     cr_assert(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "id"), CIRROS));
@@ -115,42 +114,33 @@ Test(image, show_fixture_has_glance_shape) {
     cr_expect(mc_jpath(r.json, "data") == NULL);
     cr_expect(mc_jpath(r.json, "properties") == NULL);
     mc_resp_free(&r);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, missing_image_is_glance_404) {
-    char *tok = mc_test_token("demo", "demo");
-    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/nope", NULL, tok, NULL);
-    cr_expect(eq(int, r.status, 404));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "code"), "404 Not Found"));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "title"), "Not Found"));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "message"), "No image found with ID nope"));
-    mc_resp_free(&r);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, "/image/v2/images/nope", NULL, tok, NULL), MC_IMAGE, 404,
+                    "No image found with ID nope");
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/images/" CIRROS, NULL, NULL, NULL), 401);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, delete_needs_owner) {
-    char *tok = mc_test_token("demo", "demo");
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 403);
     free(tok);
     tok = mc_test_token("admin", "admin");
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 204);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 404);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *create_image(const char *tok, const char *body) { return mc_test_image(tok, body, NULL, 0); }
+static char *create_image(const char *t, const char *body) { return mc_test_image(t, body, NULL, 0); }
 
-static mc_resp patch(const char *tok, const char *id, const char *ops, const char *ctype) {
+static mc_resp patch(const char *t, const char *id, const char *ops, const char *ctype) {
     char path[256];
     snprintf(path, sizeof path, "/image/v2/images/%s", id);
-    return mc_call_raw(EVHTTP_REQ_PATCH, path, ops, strlen(ops), ctype, tok, NULL);
+    return mc_call_raw(EVHTTP_REQ_PATCH, path, ops, strlen(ops), ctype, t, NULL);
 }
 
 #define PATCH_CT "application/openstack-images-v2.1-json-patch"
@@ -167,7 +157,6 @@ static bool list_has(mc_resp *r, const char *id) {
 /* ---------------------------------------------------------------- create */
 
 Test(image, create_is_queued_shared_with_location) {
-    char *tok = mc_test_token("demo", "demo");
     mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images",
                         "{\"name\":\"img1\",\"disk_format\":\"raw\",\"container_format\":\"bare\","
                         "\"tags\":[\"a\",\"a\",\"b\"],\"hw_disk_bus\":\"scsi\",\"min_ram\":128}", tok, NULL);
@@ -190,12 +179,10 @@ Test(image, create_is_queued_shared_with_location) {
     cr_expect(cJSON_IsNull(mc_jpath(r.json, "name")));
     mc_resp_free(&r);
     mc_expect_status(mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"id\":\"0f0e0d0c-0b0a-4909-8807-060504030201\"}", tok, NULL), 409);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, create_rejects_bad_values) {
-    char *tok = mc_test_token("demo", "demo");
     struct { const char *body; int status; } cases[] = {
         {"{\"disk_format\":\"floppy\"}", 400},
         {"{\"container_format\":\"tarball\"}", 400},
@@ -223,24 +210,19 @@ Test(image, create_rejects_bad_values) {
     free(tok);
     tok = mc_test_token("admin", "admin");
     mc_expect_status(mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"visibility\":\"public\",\"name\":\"pub\"}", tok, NULL), 201);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- upload / download */
 
 Test(image, upload_computes_hashes_and_download_returns_bytes) {
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"up\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}");
     char path[256];
     snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
     /* queued: no data yet */
     mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL), 204);
+    mc_expect_error(mc_call_raw(EVHTTP_REQ_PUT, path, "abc", 3, "application/json", tok, NULL), MC_IMAGE, 415, NULL);
     mc_resp r;
-    r = mc_call_raw(EVHTTP_REQ_PUT, path, "abc", 3, "application/json", tok, NULL);
-    cr_expect(eq(int, r.status, 415));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "code"), "415 Unsupported Media Type"));
-    mc_resp_free(&r);
     unsigned char data[1000];
     for (size_t i = 0; i < sizeof data; i++) data[i] = (unsigned char)(i % 251);   /* includes NULs */
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, data, sizeof data, "application/octet-stream", tok, NULL), 204);
@@ -265,12 +247,10 @@ Test(image, upload_computes_hashes_and_download_returns_bytes) {
     /* a second upload to an active image conflicts */
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, data, 10, "application/octet-stream", tok, NULL), 409);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, upload_over_the_cap_is_413_and_image_stays_queued) {
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"big\"}");
     T.srv->cfg.max_upload = 100;
     char path[256], data[101] = {0};
@@ -281,26 +261,22 @@ Test(image, upload_over_the_cap_is_413_and_image_stays_queued) {
     mc_resp_free(&r);
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, data, 100, "application/octet-stream", tok, NULL), 204);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, fixture_download_matches_checksum) {
-    char *tok = mc_test_token("demo", "demo");
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/" CIRROS52 "/file", NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(sz, r.len, 16300544));
     cr_expect(eq(str, (char *)mc_resp_header(&r, "Content-MD5"), "16de673d239e1383ccd36951d83fe30e"));
     cr_expect(eq(int, memcmp(r.body, "QFI\xfb", 4), 0));
     mc_resp_free(&r);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- update (PATCH) */
 
 Test(image, patch_add_replace_remove) {
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"p\",\"color\":\"red\"}");
     mc_resp r = patch(tok, id, "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"p2\"},"
                                "{\"op\":\"add\",\"path\":\"/shape\",\"value\":\"round\"},"
@@ -326,12 +302,10 @@ Test(image, patch_add_replace_remove) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "p3"));
     mc_resp_free(&r);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, patch_errors_leave_the_image_unchanged) {
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"keep\"}");
     struct { const char *ops; const char *ct; int status; } cases[] = {
         {"[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"}]", "application/json", 415},
@@ -362,23 +336,21 @@ Test(image, patch_errors_leave_the_image_unchanged) {
     /* another project cannot patch a public image */
     mc_expect_status(patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"x\"}]", PATCH_CT), 403);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, disk_format_is_fixed_once_active) {
-    char *tok = mc_test_token("admin", "admin");
+    free(tok);
+    tok = mc_test_token("admin", "admin");
     mc_expect_status(patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/disk_format\",\"value\":\"raw\"}]", PATCH_CT), 403);
     mc_expect_status(patch(tok, CIRROS, "[{\"op\":\"replace\",\"path\":\"/protected\",\"value\":true}]", PATCH_CT), 200);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/" CIRROS, NULL, tok, NULL), 403);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- list */
 
 Test(image, list_default_is_newest_first_with_first_and_schema) {
-    char *tok = mc_test_token("demo", "demo");
     char *a = create_image(tok, "{\"name\":\"a\"}");
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, tok, NULL);
     cr_assert(eq(int, r.status, 200));
@@ -397,12 +369,10 @@ Test(image, list_default_is_newest_first_with_first_and_schema) {
     mc_resp_free(&r);
     free(alt);
     free(a);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, list_limit_marker_and_next) {
-    char *tok = mc_test_token("demo", "demo");
     for (int i = 0; i < 3; i++) free(create_image(tok, "{\"name\":\"pg\"}"));
     /* 5 images: pages of 2 */
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?limit=2", NULL, tok, NULL);
@@ -444,12 +414,10 @@ Test(image, list_limit_marker_and_next) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(int, list_count(&r), 0));
     mc_resp_free(&r);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, list_filters) {
-    char *tok = mc_test_token("demo", "demo");
     char *raw = create_image(tok, "{\"name\":\"rawimg\",\"disk_format\":\"raw\",\"container_format\":\"ovf\","
                                   "\"tags\":[\"t1\",\"t2\"],\"flavor\":\"vanilla\"}");
     char *hidden = create_image(tok, "{\"name\":\"hid\",\"os_hidden\":true}");
@@ -493,12 +461,10 @@ Test(image, list_filters) {
     }
     free(raw);
     free(hidden);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, list_sort_keys) {
-    char *tok = mc_test_token("demo", "demo");
     free(create_image(tok, "{\"name\":\"zzz\"}"));
     free(create_image(tok, "{\"name\":\"aaa\"}"));
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?sort_key=name&sort_dir=asc", NULL, tok, NULL);
@@ -525,23 +491,19 @@ Test(image, list_sort_keys) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "images.0.name"), "cirros-0.6.2-x86_64-disk"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "images.1.name"), "zzz"));
     mc_resp_free(&r);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, null_id_paths_are_404) {
-    char *tok = mc_test_token("demo", "demo");
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/images/", NULL, tok, NULL), 404);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images/", NULL, tok, NULL), 404);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/images", NULL, tok, NULL), 405);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- tags */
 
 Test(image, tags_add_delete) {
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"tagged\"}");
     char path[512];
     snprintf(path, sizeof path, "/image/v2/images/%s/tags/blue%%20sky", id);
@@ -559,14 +521,13 @@ Test(image, tags_add_delete) {
     mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/image/v2/images/00000000-0000-4000-8000-000000000000/tags/x", NULL, tok, NULL), 404);
     mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/image/v2/images/" CIRROS "/tags/x", NULL, tok, NULL), 403);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- members and visibility */
 
 Test(image, sharing_with_members) {
-    char *tok = mc_test_token("demo", "demo"), *alt = mc_test_token("alt_demo", "alt_demo");
+    char *alt = mc_test_token("alt_demo", "alt_demo");
     char *id = create_image(tok, "{\"name\":\"sh\",\"visibility\":\"private\"}");
     char path[512], img[256];
     snprintf(img, sizeof img, "/image/v2/images/%s", id);
@@ -617,12 +578,11 @@ Test(image, sharing_with_members) {
     mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL), 404);
     free(id);
     free(alt);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, community_images_are_visible_but_not_listed_by_default) {
-    char *tok = mc_test_token("demo", "demo"), *alt = mc_test_token("alt_demo", "alt_demo");
+    char *alt = mc_test_token("alt_demo", "alt_demo");
     char *id = create_image(tok, "{\"name\":\"comm\",\"visibility\":\"community\"}");
     char img[256];
     snprintf(img, sizeof img, "/image/v2/images/%s", id);
@@ -654,14 +614,12 @@ Test(image, community_images_are_visible_but_not_listed_by_default) {
     free(id2);
     free(id);
     free(alt);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- actions, schemas */
 
 Test(image, deactivate_blocks_download_until_reactivated) {
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"d\"}");
     char path[256], file[256];
     snprintf(path, sizeof path, "/image/v2/images/%s/actions/deactivate", id);
@@ -679,12 +637,10 @@ Test(image, deactivate_blocks_download_until_reactivated) {
     mc_resp_free(&r);
     mc_expect_status(mc_call(EVHTTP_REQ_POST, "/image/v2/images/" CIRROS "/actions/deactivate", NULL, tok, NULL), 403);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, schemas) {
-    char *tok = mc_test_token("demo", "demo");
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/image", NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "name"), "image"));
@@ -703,7 +659,6 @@ Test(image, schemas) {
     r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/members", NULL, tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "properties.members.items.name"), "member"));
     mc_resp_free(&r);
-    free(tok);
     mc_assert_no_leaks();
 }
 
@@ -713,7 +668,6 @@ static void set_knob(mc_knob_id k, long long v) { T.srv->profile->iv[k] = v; T.s
 
 Test(image, knob_saving_then_active) {
     set_knob(MC_KNOB_IMAGE_SAVING_MS, 200);
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"slow\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}");
     char path[256], file[256];
     snprintf(path, sizeof path, "/image/v2/images/%s", id);
@@ -741,7 +695,6 @@ Test(image, knob_saving_then_active) {
     mc_test_sleep_ms(300);
     free(id2);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }
 
@@ -750,7 +703,6 @@ Test(image, knob_default_visibility_and_size_cap) {
     T.srv->profile->sv[MC_KNOB_IMAGE_DEFAULT_VISIBILITY] = strdup("private");
     T.srv->profile->src[MC_KNOB_IMAGE_DEFAULT_VISIBILITY] = "old-glance";
     set_knob(MC_KNOB_IMAGE_SIZE_CAP, 10);
-    char *tok = mc_test_token("demo", "demo");
     mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"v\"}", tok, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "visibility"), "private"));
     char file[256];
@@ -758,14 +710,12 @@ Test(image, knob_default_visibility_and_size_cap) {
     mc_resp_free(&r);
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, file, "01234567890", 11, "application/octet-stream", tok, NULL), 413);
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, file, "0123456789", 10, "application/octet-stream", tok, NULL), 204);
-    free(tok);
     mc_assert_no_leaks();
 }
 
 /* ---------------------------------------------------------------- import */
 
 Test(image, glance_direct_import) {
-    char *tok = mc_test_token("demo", "demo");
     mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/info/import", NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "import-methods.value.0"), "glance-direct"));
@@ -811,13 +761,11 @@ Test(image, glance_direct_import) {
     mc_resp_free(&r);
     snprintf(tasks, sizeof tasks, "%s/file", path);
     mc_expect_body(mc_call(EVHTTP_REQ_GET, tasks, NULL, tok, NULL), "staged!");
-    free(tok);
     mc_assert_no_leaks();
 }
 
 Test(image, knob_import_only_forbids_upload) {
     set_knob(MC_KNOB_IMAGE_IMPORT_ONLY, 1);
-    char *tok = mc_test_token("demo", "demo");
     char *id = create_image(tok, "{\"name\":\"io\"}");
     char path[256];
     snprintf(path, sizeof path, "/image/v2/images/%s/file", id);
@@ -825,6 +773,5 @@ Test(image, knob_import_only_forbids_upload) {
     snprintf(path, sizeof path, "/image/v2/images/%s/stage", id);
     mc_expect_status(mc_call_raw(EVHTTP_REQ_PUT, path, "x", 1, "application/octet-stream", tok, NULL), 204);
     free(id);
-    free(tok);
     mc_assert_no_leaks();
 }

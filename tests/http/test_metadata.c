@@ -22,15 +22,8 @@
 #define PUBKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyMockKeyMockKeyMockKeyMockKey00 demo@mockcloud"
 
 static char *tok;
-static void setup(void) {
-    mc_test_start(NULL);
-    tok = mc_test_token("demo", "demo");
-}
-static void teardown(void) {
-    free(tok);
-    tok = NULL;
-    mc_test_stop();
-}
+static void setup(void) { tok = mc_test_start_as(NULL, "demo"); }
+static void teardown(void) { mc_test_stop_as(&tok); }
 
 TestSuite(metadata, .init = setup, .fini = teardown);
 

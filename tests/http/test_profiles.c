@@ -561,16 +561,20 @@ Test(profiles, flaky_503_and_named_profile_switch) {
 
 TestSuite(lists, .init = setup, .fini = teardown);
 
-static int count_images(const char *query, const char *tok, mc_resp *keep) {
-    char path[256];
-    snprintf(path, sizeof path, "/image/v2/images%s", query);
-    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
-    int n = r.status == 200 ? cJSON_GetArraySize(mc_jpath(r.json, "images")) : -r.status;
+/* The number of items in the list 'coll' at 'base''query' (-status when the
+ * list fails); 'keep' (or NULL) receives the reply instead of it being freed. */
+static int count_list(const char *base, const char *coll, const char *query, const char *tok, mc_resp *keep) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, mc_pathf("%s%s", base, query), NULL, tok, NULL);
+    int n = r.status == 200 ? cJSON_GetArraySize(mc_jpath(r.json, coll)) : -r.status;
     if (keep != NULL)
         *keep = r;
     else
         mc_resp_free(&r);
     return n;
+}
+
+static int count_images(const char *query, const char *tok, mc_resp *keep) {
+    return count_list("/image/v2/images", "images", query, tok, keep);
 }
 
 Test(lists, limit_ignored_and_page_cap) {
@@ -771,15 +775,7 @@ static char *boot_id(const char *tok, const char *name, const char *networks) {
 }
 
 static int count_servers(const char *query, const char *tok, mc_resp *keep) {
-    char path[300];
-    snprintf(path, sizeof path, "/compute/v2.1/servers%s", query);
-    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL);
-    int n = r.status == 200 ? cJSON_GetArraySize(mc_jpath(r.json, "servers")) : -r.status;
-    if (keep != NULL)
-        *keep = r;
-    else
-        mc_resp_free(&r);
-    return n;
+    return count_list("/compute/v2.1/servers", "servers", query, tok, keep);
 }
 
 Test(compdev, create_200_and_delete_200_with_body) {

@@ -25,6 +25,10 @@ extern mc_test T;
  * conformant). Call from .init. */
 void mc_test_start(const char *profile);
 void mc_test_stop(void);
+/* mc_test_start, then a token of 'user' on its project of the same name
+ * (suites whose tests all act as one user). mc_test_stop_as frees *tok. */
+char *mc_test_start_as(const char *profile, const char *user);
+void mc_test_stop_as(char **tok);
 /* One request; 'token' adds X-Auth-Token; 'headers' is "Name: value\n..." or NULL. */
 mc_resp mc_call(enum evhttp_cmd_type m, const char *path, const char *body, const char *token,
                 const char *headers);
