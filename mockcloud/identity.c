@@ -820,11 +820,24 @@ static mc_record *find_or_reply(mc_req *r, mc_kind kind, const char *what, const
     return x;
 }
 
-static void show_one(mc_req *r, mc_kind kind, const char *single, const char *collection, const mc_record *x) {
-    (void)kind;
+/* Replies 'status' with {single: x as the API shows it} (show, create, update). */
+static void show_one(mc_req *r, int status, const char *single, const char *collection, const mc_record *x) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, single, public_view(r, x, collection));
-    mc_reply_json(r, 200, root);
+    mc_reply_json(r, status, root);
+}
+
+/* The record an update names and the body's object 'single' (into *in);
+ * replies 404 or 400 and returns NULL when either is missing. */
+static mc_record *update_target_or_reply(mc_req *r, mc_kind kind, const char *single, cJSON **in) {
+    mc_record *x = find_or_reply(r, kind, single, r->params[0]);
+    if (x == NULL) return NULL;
+    *in = mc_json_obj(r->body, single);
+    if (*in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input: '%s' is a required property", single);
+        return NULL;
+    }
+    return x;
 }
 
 /* ---------------------------------------------------------------- domains */
@@ -847,7 +860,7 @@ static void identity_domain_show(mc_req *r) {
         reply_forbidden(r, "identity:get_domain");
         return;
     }
-    show_one(r, MC_K_DOMAIN, "domain", "domains", d);
+    show_one(r, 200, "domain", "domains", d);
 }
 
 static void identity_auth_domains(mc_req *r) {
@@ -897,7 +910,7 @@ static void identity_project_show(mc_req *r) {
         reply_forbidden(r, "identity:get_project");
         return;
     }
-    show_one(r, MC_K_PROJECT, "project", "projects", p);
+    show_one(r, 200, "project", "projects", p);
 }
 
 static bool user_projects_pred_user(mc_req *r, const mc_record *p) {
@@ -988,19 +1001,13 @@ static void identity_project_create(mc_req *r) {
     cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
     merge_fields(doc, in, project_fields);
     mc_record *p = mc_store_add(&r->srv->world[MC_K_PROJECT], id, id, doc);
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "project", public_view(r, p, "projects"));
-    mc_reply_json(r, 201, root);
+    show_one(r, 201, "project", "projects", p);
 }
 
 static void identity_project_update(mc_req *r) {
-    mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
+    cJSON *in;
+    mc_record *p = update_target_or_reply(r, MC_K_PROJECT, "project", &in);
     if (p == NULL) return;
-    cJSON *in = mc_json_obj(r->body, "project");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input: 'project' is a required property");
-        return;
-    }
     if (opt_string_or_reply(r, in, "name", "name") || opt_string_or_reply(r, in, "description", "description") ||
         opt_bool_or_reply(r, in, "enabled"))
         return;
@@ -1010,7 +1017,7 @@ static void identity_project_update(mc_req *r) {
         return;
     }
     merge_fields(p->doc, in, project_fields);
-    show_one(r, MC_K_PROJECT, "project", "projects", p);
+    show_one(r, 200, "project", "projects", p);
 }
 
 static void delete_assignments_of(mc_server *srv, const char *id) {
@@ -1046,7 +1053,7 @@ static void identity_user_show(mc_req *r) {
     }
     mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
     if (u == NULL) return;
-    show_one(r, MC_K_USER, "user", "users", u);
+    show_one(r, 200, "user", "users", u);
 }
 
 static const char *const user_fields[] = {"name", "description", "enabled", "email", "default_project_id", "options", NULL};
@@ -1129,19 +1136,13 @@ static void identity_user_create(mc_req *r) {
     char id[33];
     mc_uuid_hex(r->srv, id);
     mc_record *u = user_add(r->srv, id, in, domain_id, mc_json_str(in, "password"));
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "user", public_view(r, u, "users"));
-    mc_reply_json(r, 201, root);
+    show_one(r, 201, "user", "users", u);
 }
 
 static void identity_user_update(mc_req *r) {
-    mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
+    cJSON *in;
+    mc_record *u = update_target_or_reply(r, MC_K_USER, "user", &in);
     if (u == NULL) return;
-    cJSON *in = mc_json_obj(r->body, "user");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input: 'user' is a required property");
-        return;
-    }
     if (opt_string_or_reply(r, in, "name", "name") || opt_string_or_reply(r, in, "password", "password") ||
         opt_bool_or_reply(r, in, "enabled"))
         return;
@@ -1151,7 +1152,7 @@ static void identity_user_update(mc_req *r) {
     if (pw != NULL) set_password(u, pw);
     if (pw != NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(in, "enabled")))
         mc_auth_revoke_user(r->srv, u->id);
-    show_one(r, MC_K_USER, "user", "users", u);
+    show_one(r, 200, "user", "users", u);
 }
 
 static void identity_user_delete(mc_req *r) {
@@ -1192,7 +1193,7 @@ static void identity_role_list(mc_req *r) { list_kind(r, MC_K_ROLE, "roles", NUL
 
 static void identity_role_show(mc_req *r) {
     mc_record *x = find_or_reply(r, MC_K_ROLE, "role", r->params[0]);
-    if (x != NULL) show_one(r, MC_K_ROLE, "role", "roles", x);
+    if (x != NULL) show_one(r, 200, "role", "roles", x);
 }
 
 static void identity_role_create(mc_req *r) {
@@ -1216,9 +1217,7 @@ static void identity_role_create(mc_req *r) {
     if (desc) cJSON_AddStringToObject(doc, "description", desc);
     cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
     mc_record *x = mc_store_add(&r->srv->world[MC_K_ROLE], id, "", doc);
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "role", public_view(r, x, "roles"));
-    mc_reply_json(r, 201, root);
+    show_one(r, 201, "role", "roles", x);
 }
 
 static void identity_role_delete(mc_req *r) {
