@@ -155,22 +155,29 @@ void mc_cli_knobs(FILE *out) {
     }
 }
 
-static void md_deviation(FILE *out, const cJSON *d) {
-    fprintf(out, "#### `%s`: %s\n\n", mc_json_str(d, "id"), mc_json_str(d, "title"));
-    fprintf(out, "%s\n\n", mc_json_str(d, "explanation") ? mc_json_str(d, "explanation") : "");
-    fprintf(out, "- sets:");
+/* The knobs a deviation sets, "`key` = `value`" joined by ", ", the first
+ * one after 'lead'. */
+static void md_knobs(FILE *out, const cJSON *d, const char *lead) {
     const cJSON *kv;
     int k = 0;
     cJSON_ArrayForEach(kv, mc_json_obj(d, "set")) {
         char *v = cJSON_PrintUnformatted(kv);
-        fprintf(out, "%s`%s` = `%s`", k++ ? ", " : " ", kv->string, v ? v : "?");
+        fprintf(out, "%s`%s` = `%s`", k++ ? ", " : lead, kv->string, v ? v : "?");
         cJSON_free(v);
     }
+}
+
+static void md_deviation(FILE *out, const cJSON *d) {
+    fprintf(out, "#### `%s`: %s\n\n", mc_json_str(d, "id"), mc_json_str(d, "title"));
+    fprintf(out, "%s\n\n", mc_json_str(d, "explanation") ? mc_json_str(d, "explanation") : "");
+    fprintf(out, "- sets:");
+    md_knobs(out, d, " ");
     fputc('\n', out);
     if (mc_json_str(d, "param"))
         fprintf(out, "- parameter: `--deviate %s=VALUE` sets `%s`\n", mc_json_str(d, "id"), mc_json_str(d, "param"));
     fprintf(out, "- ought to be caught by:");
-    k = 0;
+    const cJSON *kv;
+    int k = 0;
     cJSON_ArrayForEach(kv, mc_json_arr(d, "catches"))
         if (cJSON_IsString(kv)) fprintf(out, "%s%s", k++ ? "; " : " ", kv->valuestring);
     fputs("\n\n", out);
@@ -223,13 +230,7 @@ int mc_cli_markdown(const char *dir, FILE *out) {
         cJSON_ArrayForEach(d, mc_json_arr(p->doc, "deviations")) {
             fprintf(out, "- `%s`: %s", mc_json_str(d, "id"), mc_json_str(d, "title") ? mc_json_str(d, "title") : "");
             fputs(" (", out);
-            const cJSON *kv;
-            int k = 0;
-            cJSON_ArrayForEach(kv, mc_json_obj(d, "set")) {
-                char *v = cJSON_PrintUnformatted(kv);
-                fprintf(out, "%s`%s` = `%s`", k++ ? ", " : "", kv->string, v ? v : "?");
-                cJSON_free(v);
-            }
+            md_knobs(out, d, "");
             fputs(")\n", out);
         }
         fputs("\n", out);

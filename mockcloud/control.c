@@ -169,14 +169,19 @@ static void control_journal_clear(mc_req *r) {
     mc_reply_json(r, 204, NULL);
 }
 
-/* The deviation catalogue, each entry marked when the active profile has it. */
-static void control_deviation_list(mc_req *r) {
+/* The deviation catalogue (caller deletes it); replies 500 and returns NULL
+ * when it cannot be read. */
+static cJSON *catalogue_or_reply(mc_req *r) {
     char err[512];
     cJSON *cat = mc_catalogue_load(r->srv->cfg.profiles_dir, err, sizeof err);
-    if (cat == NULL) {
-        mc_reply_error(r, 500, NULL, "Cannot read the deviation catalogue: %s", err);
-        return;
-    }
+    if (cat == NULL) mc_reply_error(r, 500, NULL, "Cannot read the deviation catalogue: %s", err);
+    return cat;
+}
+
+/* The deviation catalogue, each entry marked when the active profile has it. */
+static void control_deviation_list(mc_req *r) {
+    cJSON *cat = catalogue_or_reply(r);
+    if (cat == NULL) return;
     const char *layer = mc_query(r, "layer");
     cJSON *active = mc_json_arr(r->srv->profile->doc, "deviations");
     cJSON *root = cJSON_CreateObject();
@@ -198,12 +203,8 @@ static void control_deviation_list(mc_req *r) {
 }
 
 static void control_deviation_show(mc_req *r) {
-    char err[512];
-    cJSON *cat = mc_catalogue_load(r->srv->cfg.profiles_dir, err, sizeof err);
-    if (cat == NULL) {
-        mc_reply_error(r, 500, NULL, "Cannot read the deviation catalogue: %s", err);
-        return;
-    }
+    cJSON *cat = catalogue_or_reply(r);
+    if (cat == NULL) return;
     cJSON *dev;
     cJSON_ArrayForEach(dev, cat) {
         if (mc_str_eq(mc_json_str(dev, "id"), r->params[0])) {

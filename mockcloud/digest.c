@@ -6,7 +6,40 @@
  * in tests/unit/test_digest.c. */
 #include "digest.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+/* ---------------------------------------------------------------- the block buffer */
+
+typedef void block_fn(void *ctx, const unsigned char *block);
+
+/* Feeds 'n' bytes through the block buffer 'buf' ('bsize' bytes, *fill of
+ * them in use), compressing each full block with 'fn'. */
+static void absorb(void *ctx, block_fn *fn, unsigned char *buf, size_t bsize, size_t *fill, const unsigned char *p,
+                   size_t n) {
+    while (n > 0) {
+        size_t k = bsize - *fill < n ? bsize - *fill : n;
+        memcpy(buf + *fill, p, k);
+        *fill += k;
+        p += k;
+        n -= k;
+        if (*fill == bsize) {
+            fn(ctx, buf);
+            *fill = 0;
+        }
+    }
+}
+
+/* The closing padding: 0x80, zeros up to 'lenlen' bytes short of a block's
+ * end, then the message length in bits over those 'lenlen' bytes. */
+static void absorb_padding(void *ctx, block_fn *fn, unsigned char *buf, size_t bsize, size_t *fill, uint64_t bytes,
+                           size_t lenlen, bool big_endian) {
+    unsigned char pad[128 + 16] = {0x80};
+    size_t padlen = *fill < bsize - lenlen ? bsize - lenlen - *fill : 2 * bsize - lenlen - *fill;
+    uint64_t bits = bytes * 8;
+    for (size_t i = 0; i < 8; i++) pad[padlen + (big_endian ? lenlen - 1 - i : i)] = (unsigned char)(bits >> (8 * i));
+    absorb(ctx, fn, buf, bsize, fill, pad, padlen + lenlen);
+}
 
 /* ---------------------------------------------------------------- MD5 */
 
@@ -29,7 +62,8 @@ static const unsigned char md5_r[64] = {
 
 static uint32_t rol32(uint32_t x, unsigned n) { return (x << n) | (x >> (32 - n)); }
 
-static void md5_block(mc_md5 *c, const unsigned char *p) {
+static void md5_block(void *ctx, const unsigned char *p) {
+    mc_md5 *c = ctx;
     uint32_t m[16];
     for (int i = 0; i < 16; i++)
         m[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
@@ -72,29 +106,12 @@ void mc_md5_init(mc_md5 *c) {
 }
 
 void mc_md5_update(mc_md5 *c, const void *data, size_t n) {
-    const unsigned char *p = data;
     c->len += n;
-    while (n > 0) {
-        size_t k = 64 - c->fill < n ? 64 - c->fill : n;
-        memcpy(c->buf + c->fill, p, k);
-        c->fill += k;
-        p += k;
-        n -= k;
-        if (c->fill == 64) {
-            md5_block(c, c->buf);
-            c->fill = 0;
-        }
-    }
+    absorb(c, md5_block, c->buf, sizeof c->buf, &c->fill, data, n);
 }
 
 void mc_md5_final(mc_md5 *c, unsigned char out[16]) {
-    uint64_t bits = c->len * 8;
-    unsigned char pad[72] = {0x80};
-    size_t padlen = c->fill < 56 ? 56 - c->fill : 120 - c->fill;
-    mc_md5_update(c, pad, padlen);
-    unsigned char lenb[8];
-    for (int i = 0; i < 8; i++) lenb[i] = (unsigned char)(bits >> (8 * i));
-    mc_md5_update(c, lenb, 8);
+    absorb_padding(c, md5_block, c->buf, sizeof c->buf, &c->fill, c->len, 8, false);
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) out[4 * i + j] = (unsigned char)(c->h[i] >> (8 * j));
 }
@@ -126,7 +143,8 @@ static const uint64_t sha512_k[80] = {
 
 static uint64_t ror64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
 
-static void sha512_block(mc_sha512 *c, const unsigned char *p) {
+static void sha512_block(void *ctx, const unsigned char *p) {
+    mc_sha512 *c = ctx;
     uint64_t w[80];
     for (int i = 0; i < 16; i++) {
         w[i] = 0;
@@ -175,29 +193,12 @@ void mc_sha512_init(mc_sha512 *c) {
 }
 
 void mc_sha512_update(mc_sha512 *c, const void *data, size_t n) {
-    const unsigned char *p = data;
     c->len += n;
-    while (n > 0) {
-        size_t k = 128 - c->fill < n ? 128 - c->fill : n;
-        memcpy(c->buf + c->fill, p, k);
-        c->fill += k;
-        p += k;
-        n -= k;
-        if (c->fill == 128) {
-            sha512_block(c, c->buf);
-            c->fill = 0;
-        }
-    }
+    absorb(c, sha512_block, c->buf, sizeof c->buf, &c->fill, data, n);
 }
 
 void mc_sha512_final(mc_sha512 *c, unsigned char out[64]) {
-    uint64_t bits = c->len * 8;
-    unsigned char pad[144] = {0x80};
-    size_t padlen = c->fill < 112 ? 112 - c->fill : 240 - c->fill;
-    mc_sha512_update(c, pad, padlen);
-    unsigned char lenb[16] = {0};
-    for (int i = 0; i < 8; i++) lenb[15 - i] = (unsigned char)(bits >> (8 * i));
-    mc_sha512_update(c, lenb, 16);
+    absorb_padding(c, sha512_block, c->buf, sizeof c->buf, &c->fill, c->len, 16, true);
     for (int i = 0; i < 8; i++)
         for (int j = 0; j < 8; j++) out[8 * i + j] = (unsigned char)(c->h[i] >> (56 - 8 * j));
 }

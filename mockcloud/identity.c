@@ -827,19 +827,6 @@ static void show_one(mc_req *r, int status, const char *single, const char *coll
     mc_reply_json(r, status, root);
 }
 
-/* The record an update names and the body's object 'single' (into *in);
- * replies 404 or 400 and returns NULL when either is missing. */
-static mc_record *update_target_or_reply(mc_req *r, mc_kind kind, const char *single, cJSON **in) {
-    mc_record *x = find_or_reply(r, kind, single, r->params[0]);
-    if (x == NULL) return NULL;
-    *in = mc_json_obj(r->body, single);
-    if (*in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input: '%s' is a required property", single);
-        return NULL;
-    }
-    return x;
-}
-
 /* ---------------------------------------------------------------- domains */
 
 static bool domain_visible(mc_req *r, const mc_record *d) {
@@ -950,6 +937,21 @@ static int opt_bool_or_reply(mc_req *r, const cJSON *obj, const char *key) {
     return -1;
 }
 
+/* The record an update names and the body's object 'single' (into *in),
+ * with "name" a string and "enabled" a boolean when present; replies 404 or
+ * 400 and returns NULL otherwise. */
+static mc_record *update_target_or_reply(mc_req *r, mc_kind kind, const char *single, cJSON **in) {
+    mc_record *x = find_or_reply(r, kind, single, r->params[0]);
+    if (x == NULL) return NULL;
+    *in = mc_json_obj(r->body, single);
+    if (*in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input: '%s' is a required property", single);
+        return NULL;
+    }
+    if (opt_string_or_reply(r, *in, "name", "name") || opt_bool_or_reply(r, *in, "enabled")) return NULL;
+    return x;
+}
+
 static bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *domain_id,
                        const mc_record *except) {
     for (mc_record *x = mc_store_first(&srv->world[kind]); x; x = mc_store_next(x))
@@ -1008,9 +1010,7 @@ static void identity_project_update(mc_req *r) {
     cJSON *in;
     mc_record *p = update_target_or_reply(r, MC_K_PROJECT, "project", &in);
     if (p == NULL) return;
-    if (opt_string_or_reply(r, in, "name", "name") || opt_string_or_reply(r, in, "description", "description") ||
-        opt_bool_or_reply(r, in, "enabled"))
-        return;
+    if (opt_string_or_reply(r, in, "description", "description")) return;
     const char *name = mc_json_str(in, "name");
     if (name != NULL && name_taken(r->srv, MC_K_PROJECT, name, mc_json_str(p->doc, "domain_id"), p)) {
         mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store project - duplicate name: %.64s.", name);
@@ -1143,9 +1143,7 @@ static void identity_user_update(mc_req *r) {
     cJSON *in;
     mc_record *u = update_target_or_reply(r, MC_K_USER, "user", &in);
     if (u == NULL) return;
-    if (opt_string_or_reply(r, in, "name", "name") || opt_string_or_reply(r, in, "password", "password") ||
-        opt_bool_or_reply(r, in, "enabled"))
-        return;
+    if (opt_string_or_reply(r, in, "password", "password")) return;
     const char *pw = mc_json_str(in, "password");
     if (pw != NULL && password_reused_or_reply(r, u, pw)) return;
     merge_fields(u->doc, in, user_fields);
