@@ -2797,10 +2797,12 @@ static uint64_t view_key(mc_req *r, const rdef *d, const mc_record *rec) {
     return ctx_admin(r) ? 2 : 1;
 }
 
-/* render() + fields=, as a raw node holding the record's printed view
- * when view_key() allows it (the same bytes mc_json_print gives the tree).
- * Only reads (GET) print a missing view: a create or update reply is built
- * as a tree once, and the next read prints the view. */
+/* render() + fields=, as a raw node borrowing the record's printed view
+ * when view_key() allows it (the same bytes mc_json_print gives the tree;
+ * the view stays until the reply is printed, which follows at once). Only
+ * reads (GET) print a missing view: a create or update reply is printed
+ * once as a tree (~8k instructions less a port create), the next read
+ * prints the view. */
 static cJSON *render_shaped(mc_req *r, const rdef *d, mc_record *rec, const cJSON *fields) {
     uint64_t key = cJSON_GetArraySize(fields) == 0 ? view_key(r, d, rec) : 0;
     const char *text = key != 0 ? mc_record_view(rec, key) : NULL;
@@ -2816,9 +2818,7 @@ static cJSON *render_shaped(mc_req *r, const rdef *d, mc_record *rec, const cJSO
         if (printed == NULL) mc_panic("out of memory");
         text = mc_record_view_set(rec, key, printed);
     }
-    cJSON *raw = cJSON_CreateRaw(text);
-    if (raw == NULL) mc_panic("out of memory");
-    return raw;
+    return mc_json_raw_ref(text);
 }
 
 static void reply_one(mc_req *r, const rdef *d, mc_record *rec, int status) {
