@@ -2141,9 +2141,12 @@ static mc_record *router_create(mc_server *srv, const char *project, bool admin,
 
 /* The subnets a router has interfaces on. */
 static bool router_has_subnet_overlap(mc_server *srv, mc_record *router, mc_record *sub, const char *skip_port, nerr *e) {
-    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p)) {
-        if (!mc_str_eq(mc_json_str(p->doc, "device_id"), router->id) || !is_router_iface(mc_json_str(p->doc, "device_owner")))
-            continue;
+    size_t np;
+    mc_record **ports = device_ports(srv, router->id, &np);
+    bool found = false;
+    for (size_t pi = 0; pi < np && !found; pi++) {
+        mc_record *p = ports[pi];
+        if (!is_router_iface(mc_json_str(p->doc, "device_owner"))) continue;
         if (skip_port && strcmp(p->id, skip_port) == 0) continue;
         cJSON *f;
         cJSON_ArrayForEach(f, mc_json_arr(p->doc, "fixed_ips")) {
@@ -2151,16 +2154,19 @@ static bool router_has_subnet_overlap(mc_server *srv, mc_record *router, mc_reco
             if (s == NULL) continue;
             if (s == sub) {
                 fail(e, 400, "BadRequest", "Bad router request: Router already has a port on subnet %s.", sub->id);
-                return true;
+                found = true;
+                break;
             }
             if (cidr_overlap(&SP(s)->c, &SP(sub)->c)) {
                 fail(e, 400, "BadRequest", "Bad router request: Cidr %s of subnet %s overlaps with cidr %s of subnet %s.",
                      jstr0(sub->doc, "cidr"), sub->id, jstr0(s->doc, "cidr"), s->id);
-                return true;
+                found = true;
+                break;
             }
         }
     }
-    return false;
+    free(ports);
+    return found;
 }
 
 static cJSON *iface_info(mc_record *router, mc_record *port) {
@@ -2261,12 +2267,15 @@ static cJSON *router_remove_iface(mc_server *srv, mc_record *router, const cJSON
         }
     } else {
         if (subnet_of(srv, sid) == NULL) return fail(e, 404, "SubnetNotFound", "Subnet %s could not be found.", sid);
-        for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p && !port; p = mc_store_next(p)) {
-            if (!mc_str_eq(mc_json_str(p->doc, "device_id"), router->id) || !is_router_iface(mc_json_str(p->doc, "device_owner")))
-                continue;
+        size_t np;
+        mc_record **ports = device_ports(srv, router->id, &np);
+        for (size_t pi = 0; pi < np && !port; pi++) {
+            mc_record *p = ports[pi];
+            if (!is_router_iface(mc_json_str(p->doc, "device_owner"))) continue;
             cJSON *f;
             cJSON_ArrayForEach(f, mc_json_arr(p->doc, "fixed_ips")) if (mc_str_eq(mc_json_str(f, "subnet_id"), sid)) port = p;
         }
+        free(ports);
         if (port == NULL)
             return fail(e, 404, "RouterInterfaceNotFoundForSubnet", "Router %s has no interface on subnet %s.", router->id, sid);
     }
@@ -2280,11 +2289,15 @@ static cJSON *router_remove_iface(mc_server *srv, mc_record *router, const cJSON
 }
 
 static int router_delete(mc_server *srv, mc_record *router, nerr *e) {
-    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p))
-        if (mc_str_eq(mc_json_str(p->doc, "device_id"), router->id) && is_router_iface(mc_json_str(p->doc, "device_owner"))) {
-            fail(e, 409, "RouterInUse", "Router %s still has ports", router->id);
-            return -1;
-        }
+    size_t np;
+    mc_record **ports = device_ports(srv, router->id, &np);
+    bool iface = false;
+    for (size_t i = 0; i < np && !iface; i++) iface = is_router_iface(mc_json_str(ports[i]->doc, "device_owner"));
+    free(ports);
+    if (iface) {
+        fail(e, 409, "RouterInUse", "Router %s still has ports", router->id);
+        return -1;
+    }
     if (router_serves_fips(srv, router)) {
         fail(e, 409, "RouterInUse", "Router %s still has floating IPs", router->id);
         return -1;
@@ -2305,9 +2318,9 @@ static mc_record *fip_router(mc_server *srv, mc_record *port, const char *fixed,
     cJSON_ArrayForEach(f, mc_json_arr(port->doc, "fixed_ips"))
         if (mc_str_eq(mc_json_str(f, "ip_address"), fixed)) sub_id = mc_json_str(f, "subnet_id");
     if (sub_id == NULL) return NULL;
-    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p)) {
+    mc_record *first = PP(port)->net != NULL ? NP(PP(port)->net)->first : NULL;
+    for (mc_record *p = first; p; p = PP(p)->net_next) {
         if (!is_router_iface(mc_json_str(p->doc, "device_owner"))) continue;
-        if (!mc_str_eq(mc_json_str(p->doc, "network_id"), jstr0(port->doc, "network_id"))) continue;
         bool on = false;
         cJSON *g;
         cJSON_ArrayForEach(g, mc_json_arr(p->doc, "fixed_ips")) if (mc_str_eq(mc_json_str(g, "subnet_id"), sub_id)) on = true;
@@ -3792,14 +3805,17 @@ static cJSON *routes_validate(mc_server *srv, mc_record *router, const cJSON *in
         }
         /* the nexthop must be on a subnet the router is connected to */
         bool reach = false;
-        for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p && !reach; p = mc_store_next(p)) {
-            if (!mc_str_eq(mc_json_str(p->doc, "device_id"), router->id)) continue;
+        size_t np;
+        mc_record **ports = device_ports(srv, router->id, &np);
+        for (size_t pi = 0; pi < np && !reach; pi++) {
+            mc_record *p = ports[pi];
             cJSON *f;
             cJSON_ArrayForEach(f, mc_json_arr(p->doc, "fixed_ips")) {
                 mc_record *s = subnet_of(srv, mc_json_str(f, "subnet_id"));
                 if (s && cidr_contains(&SP(s)->c, &hop)) reach = true;
             }
         }
+        free(ports);
         if (!reach) {
             cJSON_Delete(out);
             return fail(e, 400, "InvalidRoutes", "Invalid format for routes: %s, the nexthop is not connected with router.", d);
