@@ -445,6 +445,7 @@ typedef struct port_priv {
  * the network's ports, not the store. del_record() unlinks every port. */
 typedef struct net_priv {
     mc_record *first, *last;
+    bool shared, external;   /* the doc's "shared" and "router:external" (net_flags_sync) */
 } net_priv;
 
 static void plain_free(void *p) { free(p); }
@@ -553,17 +554,24 @@ static void del_record(mc_server *srv, mc_kind k, mc_record *rec) {
 
 /* ================================================================ visibility */
 
+/* Copies the flags visibility reads on every listed network into its priv;
+ * called wherever they are set (create, update). */
+static void net_flags_sync(mc_record *net) {
+    NP(net)->shared = jbool(net->doc, "shared");
+    NP(net)->external = jbool(net->doc, "router:external");
+}
+
 static bool net_visible(const mc_record *net, const char *project, bool admin) {
     if (admin) return true;
     if (project != NULL && strcmp(net->project_id, project) == 0) return true;
-    return jbool(net->doc, "shared") || jbool(net->doc, "router:external");
+    return NP(net)->shared || NP(net)->external;
 }
 
 /* A network a project may attach ports to (own or shared; admins any). */
 static bool net_usable(const mc_record *net, const char *project, bool admin) {
     if (admin) return true;
     if (project != NULL && strcmp(net->project_id, project) == 0) return true;
-    return jbool(net->doc, "shared");
+    return NP(net)->shared;
 }
 
 static bool owned(const mc_record *rec, const char *project, bool admin) {
@@ -1710,6 +1718,7 @@ static mc_record *network_create(mc_server *srv, const char *project, bool admin
     rec->priv = calloc(1, sizeof(net_priv));
     if (rec->priv == NULL) mc_panic("out of memory");
     rec->priv_free = plain_free;
+    net_flags_sync(rec);
     return rec;
 }
 
@@ -2651,7 +2660,7 @@ static bool visible(mc_req *r, const rdef *d, mc_record *rec) {
     case MC_K_SUBNET: {
         if (owned(rec, proj, false)) return true;
         mc_record *net = mc_store_find(W(srv, MC_K_NETWORK), mc_json_str(rec->doc, "network_id"));
-        return net != NULL && (jbool(net->doc, "shared") || owned(net, proj, false));
+        return net != NULL && (NP(net)->shared || owned(net, proj, false));
     }
     case MC_K_PORT: {
         if (owned(rec, proj, false)) return true;
@@ -3406,6 +3415,7 @@ static void network_network_update(mc_req *r) {
     if (mtu) mc_json_set(next, "mtu", cJSON_CreateNumber(mtu->valuedouble));
     cJSON_Delete(net->doc);
     net->doc = next;
+    net_flags_sync(net);
     touch(net);
     reply_one(r, &R_NET, net, 200);
 }
