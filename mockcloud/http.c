@@ -421,5 +421,12 @@ void mc_json_set_str(cJSON *obj, const char *key, const char *value) {
 }
 
 void mc_service_url(const mc_server *srv, const char *prefix, char *out, size_t outsz) {
-    snprintf(out, outsz, "%s%s", srv->public_url, prefix);
+    /* snprintf's result without its cost (many replies build a few URLs) */
+    if (outsz == 0) return;
+    size_t a = strlen(srv->public_url), b = strlen(prefix);
+    if (a > outsz - 1) a = outsz - 1;
+    if (b > outsz - 1 - a) b = outsz - 1 - a;
+    memcpy(out, srv->public_url, a);
+    memcpy(out + a, prefix, b);
+    out[a + b] = '\0';
 }

@@ -672,6 +672,7 @@ bool mc_knob_has_word(mc_req *r, mc_knob_id k, const char *word) {
 }
 
 bool mc_knob_lists(mc_req *r, mc_knob_id k, const char *svc_name) {
+    if (r->srv->profile->rules[k] == NULL) return false;   /* the usual case: no name to parse */
     int svc = parse_svc(svc_name, strlen(svc_name));
     for (const mc_rule *x = r->srv->profile->rules[k]; x != NULL; x = x->next) {
         if (x->svc == MC_SVC_NONE || (int)x->svc == svc) {

@@ -236,6 +236,10 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
         int m = r->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : r->method;
         for (size_t i = 0; i < *svc->nroutes && found == NULL; i++) {
             const mc_route *rt = &svc->routes[i];
+            /* a match needs the path to start with the pattern's literal
+             * part (up to its first "{}"): a cheap test before the matcher */
+            size_t lit = strcspn(rt->pattern, "{");
+            if (strncmp(rt->pattern, r->path, lit) != 0) continue;
             if (!mc_route_match(rt->pattern, r->path, NULL, NULL)) continue;
             path_known = true;
             if (rt->methods & r->method)
