@@ -50,6 +50,7 @@ import (
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/servergroups"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/serverusage"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/startstop"
+	servertags "github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/tags"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/flavors"
 	novaimages "github.com/gophercloud/gophercloud/openstack/compute/v2/images"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/servers"
@@ -622,25 +623,6 @@ func main() {
 		return nil
 	})
 
-	s.step("port: create on the subnet", func() error {
-		if err := need(netID, subnetID); err != nil {
-			return err
-		}
-		p, err := ports.Create(network, ports.CreateOpts{
-			NetworkID: netID, Name: name("port"),
-			FixedIPs: []ports.IP{{SubnetID: subnetID, IPAddress: "10.77.0.50"}},
-		}).Extract()
-		if err != nil {
-			return err
-		}
-		portID = p.ID
-		s.defer_("port", func() error { return ports.Delete(network, portID).ExtractErr() })
-		if len(p.FixedIPs) != 1 || p.FixedIPs[0].IPAddress != "10.77.0.50" || p.MACAddress == "" {
-			return fmt.Errorf("port fixed_ips %+v mac %q", p.FixedIPs, p.MACAddress)
-		}
-		return nil
-	})
-
 	s.step("security group + rule: create", func() error {
 		if network == nil {
 			return errSkip
@@ -675,6 +657,42 @@ func main() {
 			}
 		}
 		return fmt.Errorf("rule %s not in the group's rules", ruleID)
+	})
+
+	s.step("port: create on the subnet", func() error {
+		if err := need(netID, subnetID); err != nil {
+			return err
+		}
+		p, err := ports.Create(network, ports.CreateOpts{
+			NetworkID: netID, Name: name("port"),
+			FixedIPs: []ports.IP{{SubnetID: subnetID, IPAddress: "10.77.0.50"}},
+		}).Extract()
+		if err != nil {
+			return err
+		}
+		portID = p.ID
+		s.defer_("port", func() error { return ports.Delete(network, portID).ExtractErr() })
+		if len(p.FixedIPs) != 1 || p.FixedIPs[0].IPAddress != "10.77.0.50" || p.MACAddress == "" {
+			return fmt.Errorf("port fixed_ips %+v mac %q", p.FixedIPs, p.MACAddress)
+		}
+		return nil
+	})
+
+	s.step("port: update security groups, address pairs", func() error {
+		if err := need(portID, sgID); err != nil {
+			return err
+		}
+		sgs := []string{sgID}
+		pairs := []ports.AddressPair{{IPAddress: "10.77.0.200"}}
+		p, err := ports.Update(network, portID, ports.UpdateOpts{SecurityGroups: &sgs, AllowedAddressPairs: &pairs}).Extract()
+		if err != nil {
+			return err
+		}
+		if len(p.SecurityGroups) != 1 || p.SecurityGroups[0] != sgID || len(p.AllowedAddressPairs) != 1 ||
+			p.AllowedAddressPairs[0].IPAddress != "10.77.0.200" || p.AllowedAddressPairs[0].MACAddress != p.MACAddress {
+			return fmt.Errorf("updated port: security_groups %v allowed_address_pairs %+v mac %s", p.SecurityGroups, p.AllowedAddressPairs, p.MACAddress)
+		}
+		return nil
 	})
 
 	s.step("server: boot on the network, WaitForStatus ACTIVE", func() error {
@@ -888,6 +906,41 @@ func main() {
 		return nil
 	})
 
+	s.step("compute 2.79: server tags, keypair 201/204", func() error {
+		if err := need(serverID); err != nil {
+			return err
+		}
+		mv := *compute
+		mv.Microversion = "2.79"
+		tags, err := servertags.ReplaceAll(&mv, serverID, servertags.ReplaceAllOpts{Tags: []string{"web", "go"}}).Extract()
+		if err != nil {
+			return err
+		}
+		sort.Strings(tags)
+		if fmt.Sprint(tags) != "[go web]" {
+			return fmt.Errorf("server tags %v", tags)
+		}
+		var srv struct {
+			Tags   []string               `json:"tags"`
+			Flavor map[string]interface{} `json:"flavor"`
+		}
+		if err := servers.Get(&mv, serverID).ExtractInto(&srv); err != nil {
+			return err
+		}
+		if len(srv.Tags) != 2 || srv.Flavor["original_name"] == nil {
+			return fmt.Errorf("server at 2.79: tags %v flavor %v", srv.Tags, srv.Flavor)
+		}
+		kp, err := keypairs.Create(&mv, keypairs.CreateOpts{Name: name("key279")}).Extract()
+		if err != nil {
+			return err
+		}
+		if kp.PrivateKey == "" {
+			keypairs.Delete(&mv, kp.Name)
+			return fmt.Errorf("no private key generated at 2.79 (Nova generates keys below 2.92)")
+		}
+		return keypairs.Delete(&mv, kp.Name).ExtractErr()
+	})
+
 	s.step("router: external gateway + subnet interface", func() error {
 		if err := need(extNet, subnetID); err != nil {
 			return err
@@ -1008,6 +1061,37 @@ func main() {
 		if im.Name != name("image-renamed") || fmt.Sprint(im.Tags) != "[gophercloud patched]" ||
 			fmt.Sprint(im.Properties["hw_rng_model"]) != "virtio" {
 			return fmt.Errorf("patched image: name %q tags %v hw_rng_model %v", im.Name, im.Tags, im.Properties["hw_rng_model"])
+		}
+		return nil
+	})
+
+	s.step("images: filter by tag, sort by name", func() error {
+		if err := need(newImageID); err != nil {
+			return err
+		}
+		pages, err := images.List(image, images.ListOpts{Tags: []string{"patched"}}).AllPages()
+		if err != nil {
+			return err
+		}
+		tagged, err := images.ExtractImages(pages)
+		if err != nil {
+			return err
+		}
+		if len(tagged) != 1 || tagged[0].ID != newImageID {
+			return fmt.Errorf("images tagged patched: %d", len(tagged))
+		}
+		pages, err = images.List(image, images.ListOpts{Sort: "name:asc"}).AllPages()
+		if err != nil {
+			return err
+		}
+		all, err := images.ExtractImages(pages)
+		if err != nil {
+			return err
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i-1].Name > all[i].Name {
+				return fmt.Errorf("sort=name:asc gives %q before %q", all[i-1].Name, all[i].Name)
+			}
 		}
 		return nil
 	})
