@@ -456,6 +456,7 @@ static net_priv *NP(const mc_record *net) { return net->priv; }
 static void chain_add(mc_record *net, mc_record *port) {
     net_priv *np = NP(net);
     port_priv *pp = PP(port);
+    if (np == NULL) return;   /* a network not made by network_create(): no chain */
     pp->net = net;
     pp->net_prev = np->last;
     pp->net_next = NULL;
@@ -561,9 +562,23 @@ static void net_flags_sync(mc_record *net) {
     NP(net)->external = jbool(net->doc, "router:external");
 }
 
+/* The network's priv, made (with its chain, from a walk of the store) for
+ * a network that did not come from network_create(). */
+static net_priv *net_np(mc_server *srv, mc_record *net) {
+    if (net->priv != NULL) return net->priv;
+    net->priv = calloc(1, sizeof(net_priv));
+    if (net->priv == NULL) mc_panic("out of memory");
+    net->priv_free = plain_free;
+    net_flags_sync(net);
+    for (mc_record *p = mc_store_first(W(srv, MC_K_PORT)); p; p = mc_store_next(p))
+        if (PP(p) != NULL && PP(p)->net == NULL && mc_str_eq(mc_json_str(p->doc, "network_id"), net->id)) chain_add(net, p);
+    return net->priv;
+}
+
 static bool net_visible(const mc_record *net, const char *project, bool admin) {
     if (admin) return true;
     if (project != NULL && strcmp(net->project_id, project) == 0) return true;
+    if (NP(net) == NULL) return jbool(net->doc, "shared") || jbool(net->doc, "router:external");
     return NP(net)->shared || NP(net)->external;
 }
 
@@ -571,7 +586,7 @@ static bool net_visible(const mc_record *net, const char *project, bool admin) {
 static bool net_usable(const mc_record *net, const char *project, bool admin) {
     if (admin) return true;
     if (project != NULL && strcmp(net->project_id, project) == 0) return true;
-    return NP(net)->shared;
+    return NP(net) != NULL ? NP(net)->shared : jbool(net->doc, "shared");
 }
 
 static bool owned(const mc_record *rec, const char *project, bool admin) {
@@ -2327,7 +2342,9 @@ static mc_record *fip_router(mc_server *srv, mc_record *port, const char *fixed,
     cJSON_ArrayForEach(f, mc_json_arr(port->doc, "fixed_ips"))
         if (mc_str_eq(mc_json_str(f, "ip_address"), fixed)) sub_id = mc_json_str(f, "subnet_id");
     if (sub_id == NULL) return NULL;
-    mc_record *first = PP(port)->net != NULL ? NP(PP(port)->net)->first : NULL;
+    mc_record *pnet = PP(port) != NULL ? PP(port)->net : NULL;
+    if (pnet == NULL) pnet = mc_store_find(W(srv, MC_K_NETWORK), mc_json_str(port->doc, "network_id"));
+    mc_record *first = pnet != NULL ? net_np(srv, pnet)->first : NULL;
     for (mc_record *p = first; p; p = PP(p)->net_next) {
         if (!is_router_iface(mc_json_str(p->doc, "device_owner"))) continue;
         bool on = false;
@@ -2660,7 +2677,7 @@ static bool visible(mc_req *r, const rdef *d, mc_record *rec) {
     case MC_K_SUBNET: {
         if (owned(rec, proj, false)) return true;
         mc_record *net = mc_store_find(W(srv, MC_K_NETWORK), mc_json_str(rec->doc, "network_id"));
-        return net != NULL && (NP(net)->shared || owned(net, proj, false));
+        return net != NULL && (net_usable(net, proj, false) || owned(net, proj, false));
     }
     case MC_K_PORT: {
         if (owned(rec, proj, false)) return true;
@@ -3079,8 +3096,10 @@ static long port_index_page(mc_req *r, listctx *lc, const char *marker, long lim
     *more = false;
     if (nnet == 1) {
         mc_record *net = mc_store_find(W(srv, MC_K_NETWORK), net_id);
-        if (net == NULL || (marker != NULL && (m == NULL || PP(m)->net != net))) return -2;
-        mc_record *c = m != NULL ? (reverse ? PP(m)->net_prev : PP(m)->net_next) : (reverse ? NP(net)->last : NP(net)->first);
+        if (net == NULL) return -2;
+        net_priv *np = net_np(srv, net);
+        if (marker != NULL && (m == NULL || PP(m) == NULL || PP(m)->net != net)) return -2;
+        mc_record *c = m != NULL ? (reverse ? PP(m)->net_prev : PP(m)->net_next) : (reverse ? np->last : np->first);
         for (; c != NULL; c = reverse ? PP(c)->net_prev : PP(c)->net_next) {
             if (!list_filter(c, lc)) continue;
             if ((limit >= 0 && n >= limit) || (size_t)n >= cap) {
@@ -3438,7 +3457,7 @@ static void network_network_delete(mc_req *r) {
         mc_reply_error(r, 403, "PolicyNotAuthorized", "(rule:delete_network) is disallowed by policy");
         return;
     }
-    for (mc_record *p = NP(net)->first; p; p = PP(p)->net_next) {
+    for (mc_record *p = net_np(srv, net)->first; p; p = PP(p)->net_next) {
         if (mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:dhcp")) continue;
         if (mc_str_eq(mc_json_str(p->doc, "device_owner"), "network:floatingip")) {
             /* unassociated floating IPs go with their network, associated ones hold it */
@@ -3452,7 +3471,7 @@ static void network_network_delete(mc_req *r) {
     mc_record *f, *ft;
     HASH_ITER(hh, W(srv, MC_K_FLOATINGIP)->head, f, ft)
         if (mc_str_eq(mc_json_str(f->doc, "floating_network_id"), net->id)) fip_destroy(srv, f);
-    for (mc_record *p = NP(net)->first, *next; p != NULL; p = next) {
+    for (mc_record *p = net_np(srv, net)->first, *next; p != NULL; p = next) {
         next = PP(p)->net_next;
         port_destroy(srv, p);
     }
