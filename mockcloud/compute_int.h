@@ -24,7 +24,7 @@ typedef struct compute_state {
     cJSON *zones;            /* array of zone names */
     uint64_t keypair_seq;
     uint64_t instance_seq;
-    size_t deleted_count;    /* soft-deleted servers kept in the store */
+    mc_store deleted;        /* compute_servers.c: soft-deleted servers, in deletion order */
     void **snaps;            /* compute_servers.c: flavor snapshots in use (flv_snap *) */
     size_t nsnaps, capsnaps;
 } compute_state;

@@ -406,23 +406,29 @@ void servers_cancel_timers(mc_server *srv) {
 
 static void set_launched(mc_record *s) { SP(s)->launched_at = mc_now(); }
 
-/* Deleted servers stay as Nova's soft-deleted rows (changes-since lists
- * them, their instance actions stay readable), but only the newest
- * DELETED_KEEP: past twice that, the oldest are purged, as Nova's
- * archive_deleted_rows would, so a create/delete workload stays bounded. */
+/* Deleted servers are Nova's soft-deleted rows: changes-since and
+ * status=DELETED listings show them, their instance actions stay readable.
+ * They leave the live store (world[MC_K_SERVER], which lists, lookups and
+ * quota walk) for compute_state.deleted, in deletion order, keeping their
+ * creation seq for the newest-first merge of listings that include them.
+ * Only the newest DELETED_KEEP are kept: past twice that, the oldest are
+ * purged, as Nova's archive_deleted_rows would, so a create/delete workload
+ * stays bounded. */
 #define DELETED_KEEP 1000
 
-static void purge_deleted(mc_server *srv, const mc_record *keep) {
-    compute_state *st = cs(srv);
-    mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]);
-    while (s != NULL && st->deleted_count > DELETED_KEEP) {
-        mc_record *next = mc_store_next(s);
-        if (s != keep && server_deleted(s)) {
-            mc_store_delete(&srv->world[MC_K_SERVER], s);
-            st->deleted_count--;
-        }
-        s = next;
-    }
+static void store_move(mc_store *from, mc_store *to, mc_record *rec) {
+    HASH_DEL(from->head, rec);
+    from->count--;
+    HASH_ADD_STR(to->head, id, rec);
+    to->count++;
+}
+
+static mc_store *deleted_store(mc_server *srv) { return &cs(srv)->deleted; }
+
+static void purge_deleted(mc_server *srv) {
+    mc_store *d = deleted_store(srv);
+    if (d->count <= 2 * DELETED_KEEP) return;
+    while (d->count > DELETED_KEEP) mc_store_delete(d, mc_store_first(d));
 }
 
 static void server_finish_delete(mc_server *srv, mc_record *s) {
@@ -442,7 +448,8 @@ static void server_finish_delete(mc_server *srv, mc_record *s) {
     }
     SP(s)->terminated_at = mc_now();
     set_state(s, "deleted", NULL, 0);
-    if (++cs(srv)->deleted_count > 2 * DELETED_KEEP) purge_deleted(srv, s);
+    store_move(&srv->world[MC_K_SERVER], deleted_store(srv), s);
+    purge_deleted(srv);
 }
 
 static void server_complete(server_priv *sp) {
@@ -1030,6 +1037,59 @@ static int time_param_or_reply(mc_req *r, const char *key, double *out) {
     return 0;
 }
 
+static int by_seq_desc(const void *a, const void *b) {
+    const mc_record *x = *(mc_record *const *)a, *y = *(mc_record *const *)b;
+    return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
+}
+
+/* mc_store_page, newest first, over the live servers and the soft-deleted
+ * ones (bounded: at most 2 * DELETED_KEEP) merged by creation seq. */
+static long page_with_deleted(mc_server *srv, const char *marker, long limit, list_filter *f, mc_record **out, size_t cap,
+                              bool *more) {
+    mc_store *live = &srv->world[MC_K_SERVER], *del = deleted_store(srv);
+    *more = false;
+    mc_record **d = calloc(del->count + 1, sizeof *d);
+    if (d == NULL) mc_panic("out of memory");
+    size_t nd = 0;
+    for (mc_record *x = mc_store_first(del); x != NULL; x = mc_store_next(x))
+        if (server_match(x, f)) d[nd++] = x;
+    qsort(d, nd, sizeof *d, by_seq_desc);
+    mc_record *l = mc_store_last(live);
+    size_t di = 0;
+    if (marker != NULL) {
+        mc_record *m = mc_store_find(live, marker);
+        if (m != NULL) {
+            l = mc_store_prev(m);
+        } else if ((m = mc_store_find(del, marker)) != NULL) {
+            while (l != NULL && l->seq > m->seq) l = mc_store_prev(l);
+        } else {
+            free(d);
+            return -1;
+        }
+        while (di < nd && d[di]->seq >= m->seq) di++;
+    }
+    size_t n = 0;
+    for (;;) {
+        while (l != NULL && !server_match(l, f)) l = mc_store_prev(l);
+        mc_record *next;
+        if (l != NULL && (di >= nd || l->seq > d[di]->seq)) {
+            next = l;
+            l = mc_store_prev(l);
+        } else if (di < nd) {
+            next = d[di++];
+        } else {
+            break;
+        }
+        if ((limit >= 0 && (long)n >= limit) || n >= cap) {
+            *more = true;
+            break;
+        }
+        out[n++] = next;
+    }
+    free(d);
+    return (long)n;
+}
+
 static void server_list_common(mc_req *r, bool detail) {
     list_filter f;
     memset(&f, 0, sizeof f);
@@ -1126,7 +1186,11 @@ static void server_list_common(mc_req *r, bool detail) {
     size_t cap = (size_t)limit + 1;
     mc_record **page = calloc(cap, sizeof *page);
     bool more = false;
-    long n = no_match && marker == NULL ? 0 : mc_store_page(st, marker, limit, true, server_match, &f, page, cap, &more);
+    long n = no_match && marker == NULL ? 0
+             /* a marker may name a deleted server (Nova reads it with read_deleted) */
+             : f.show_deleted || (marker != NULL && mc_store_find(st, marker) == NULL)
+                 ? page_with_deleted(r->srv, marker, limit, &f, page, cap, &more)
+                              : mc_store_page(st, marker, limit, true, server_match, &f, page, cap, &more);
     if (no_match && n > 0) n = 0;
     if (n < 0) {
         free(page);
@@ -1538,6 +1602,7 @@ static flv_snap *flavor_snapshot(mc_server *srv, mc_record *f) {
 void servers_reset(mc_server *srv) {
     compute_state *st = cs(srv);
     if (st == NULL) return;
+    mc_store_clear(&st->deleted);
     for (size_t i = 0; i < st->nsnaps; i++) snap_release(st->snaps[i]);
     free(st->snaps);
     st->snaps = NULL;
@@ -2721,6 +2786,7 @@ void compute_server_tag(mc_req *r) {
 
 static mc_record *server_any_or_reply(mc_req *r) {
     mc_record *s = mc_store_find(&r->srv->world[MC_K_SERVER], r->params[0]);
+    if (s == NULL && mv_ge(r, 21)) s = mc_store_find(deleted_store(r->srv), r->params[0]);
     if (s != NULL && !server_owned(r, s)) s = NULL;
     if (s != NULL && server_deleted(s) && !mv_ge(r, 21)) s = NULL;
     if (s == NULL) mc_reply_error(r, 404, NULL, "Instance %.64s could not be found.", r->params[0]);
@@ -2969,6 +3035,7 @@ void compute_server_password(mc_req *r) {
  * made, or -1 with the reason in err. */
 long compute_servers_clone(mc_server *srv, const char *from, long count, char *err, size_t errsz) {
     mc_record *t = mc_store_find(&srv->world[MC_K_SERVER], from);
+    if (t == NULL) t = mc_store_find(deleted_store(srv), from);
     if (t == NULL || t->priv_free != server_priv_free) {
         snprintf(err, errsz, "No server %.64s to clone.", from ? from : "");
         return -1;
