@@ -1561,26 +1561,55 @@ static int flavor_or_reply400(mc_req *r, const cJSON *in, create_req *cr) {
  * one snapshot: compute_state keeps the snapshots in use (each holding a
  * reference of the cache, dropped once no server holds one). Returns a
  * reference the caller owns. */
+/* True when 'x' is what flavor_snapshot would build from 'f' now: the
+ * flavor's members but "access", in order and equal, then "id" and
+ * "original_name" (compared in place: no copy of the flavor). */
+static bool snap_matches(const flv_snap *x, const mc_record *f) {
+    const cJSON *sv = x->doc->child;
+    const char *name = NULL;
+    for (const cJSON *c = f->doc->child; c != NULL; c = c->next) {
+        if (c->string == NULL) return false;
+        if (strcmp(c->string, "access") == 0) continue;
+        if (strcmp(c->string, "id") == 0 || strcmp(c->string, "original_name") == 0) return false;
+        if (strcmp(c->string, "name") == 0 && cJSON_IsString(c)) name = c->valuestring;
+        if (sv == NULL || sv->string == NULL || strcmp(sv->string, c->string) != 0 || !cJSON_Compare(sv, c, true))
+            return false;
+        sv = sv->next;
+    }
+    if (sv == NULL || !mc_str_eq(sv->string, "id") || !cJSON_IsString(sv) || strcmp(sv->valuestring, f->id) != 0) return false;
+    sv = sv->next;
+    if (sv == NULL || !mc_str_eq(sv->string, "original_name")) return false;
+    if (name == NULL ? !cJSON_IsNull(sv) : !(cJSON_IsString(sv) && strcmp(sv->valuestring, name) == 0)) return false;
+    return sv->next == NULL;
+}
+
 static flv_snap *flavor_snapshot(mc_server *srv, mc_record *f) {
     compute_state *st = cs(srv);
-    cJSON *o = cJSON_Duplicate(f->doc, 1);
-    if (o == NULL) mc_panic("out of memory");
-    cJSON_DeleteItemFromObjectCaseSensitive(o, "access");
-    mc_json_set_str(o, "id", f->id);
-    mc_json_set_str(o, "original_name", mc_json_str(f->doc, "name"));
     size_t keep = 0;
     flv_snap *hit = NULL;
     for (size_t i = 0; i < st->nsnaps; i++) {
         flv_snap *x = st->snaps[i];
-        if (hit == NULL && cJSON_Compare(x->doc, o, true)) hit = x;
+        if (hit == NULL && snap_matches(x, f)) hit = x;
         if (x->refs == 1 && x != hit) snap_release(x);   /* no server holds it */
         else st->snaps[keep++] = x;
     }
     st->nsnaps = keep;
     if (hit != NULL) {
-        cJSON_Delete(o);
         hit->refs++;
         return hit;
+    }
+    cJSON *o = cJSON_Duplicate(f->doc, 1);
+    if (o == NULL) mc_panic("out of memory");
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "access");
+    mc_json_set_str(o, "id", f->id);
+    mc_json_set_str(o, "original_name", mc_json_str(f->doc, "name"));
+    for (size_t i = 0; i < st->nsnaps; i++) {   /* a flavor shaped unlike snap_matches expects */
+        flv_snap *x = st->snaps[i];
+        if (cJSON_Compare(x->doc, o, true)) {
+            cJSON_Delete(o);
+            x->refs++;
+            return x;
+        }
     }
     flv_snap *n = calloc(1, sizeof *n);
     if (n == NULL) mc_panic("out of memory");

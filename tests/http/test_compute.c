@@ -1362,3 +1362,38 @@ Test(compute, deleted_servers_merge_into_listings_by_creation) {
     free(d);
     mc_assert_no_leaks();
 }
+
+/* Servers share one snapshot per flavor state (compute_servers.c
+ * flavor_snapshot): a server keeps the flavor as it was at boot, a later
+ * extra spec change reaches only servers booted after it. */
+static const char *embedded_spec(const char *id, char *buf, size_t n) {
+    mc_resp r = getv(mc_pathf(C "/servers/%s", id), "2.47");
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    const char *v = mc_jstr(r.json, "server.flavor.extra_specs.a");
+    snprintf(buf, n, "%s:%s", mc_jstr(r.json, "server.flavor.original_name"), v ? v : "-");
+    mc_resp_free(&r);
+    return buf;
+}
+
+Test(compute, flavor_snapshots_are_shared_per_flavor_state) {
+    char *a = mc_test_server(tok, "a", NULL, NULL, NULL);
+    char *b = mc_test_server(tok, "b", NULL, NULL, NULL);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, C "/flavors/42/os-extra_specs", "{\"extra_specs\":{\"a\":\"1\"}}", admin_tok,
+                             NULL), 200);
+    char *c = mc_test_server(tok, "c", NULL, NULL, NULL);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, C "/flavors/42/os-extra_specs/a", "{\"a\":\"2\"}", admin_tok, NULL), 200);
+    char *d = mc_test_server(tok, "d", NULL, NULL, NULL);
+    char *e = mc_test_server(tok, "e", "1", NULL, NULL);
+    char buf[64];
+    cr_expect(eq(str, (char *)embedded_spec(a, buf, sizeof buf), "m1.nano:-"));
+    cr_expect(eq(str, (char *)embedded_spec(b, buf, sizeof buf), "m1.nano:-"));
+    cr_expect(eq(str, (char *)embedded_spec(c, buf, sizeof buf), "m1.nano:1"));
+    cr_expect(eq(str, (char *)embedded_spec(d, buf, sizeof buf), "m1.nano:2"));
+    cr_expect(eq(str, (char *)embedded_spec(e, buf, sizeof buf), "m1.tiny:-"));
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf(C "/servers/%s", d), NULL, tok, NULL), 204);
+    char *f = mc_test_server(tok, "f", NULL, NULL, NULL);
+    cr_expect(eq(str, (char *)embedded_spec(f, buf, sizeof buf), "m1.nano:2"));
+    char *all[] = {a, b, c, d, e, f};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    mc_assert_no_leaks();
+}
