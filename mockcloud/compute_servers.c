@@ -866,20 +866,15 @@ static void server_view_append(mc_req *r, mc_record *s, int mode, uint64_t key, 
     tb_add(b, mark + 1, strlen(mark + 1));
 }
 
-/* The "servers" array of a detail page as one raw node. */
-static cJSON *servers_raw(mc_req *r, mc_record **page, long n) {
+/* Appends the "servers" array of a detail page. */
+static void servers_append(mc_req *r, mc_record **page, long n, textbuf *b) {
     uint64_t key = view_key(r, V_DETAIL);
-    textbuf b = {NULL, 0, 0};
-    tb_add(&b, "[", 1);
+    tb_add(b, "[", 1);
     for (long i = 0; i < n; i++) {
-        if (i > 0) tb_add(&b, ",", 1);
-        server_view_append(r, page[i], V_DETAIL, key, &b);
+        if (i > 0) tb_add(b, ",", 1);
+        server_view_append(r, page[i], V_DETAIL, key, b);
     }
-    tb_add(&b, "]", 1);
-    cJSON *raw = cJSON_CreateRaw(b.p);
-    free(b.p);
-    if (raw == NULL) mc_panic("out of memory");
-    return raw;
+    tb_add(b, "]", 1);
 }
 
 /* ---------------------------------------------------------------- list */
@@ -1197,11 +1192,32 @@ static void server_list_common(mc_req *r, bool detail) {
         mc_reply_error(r, 400, NULL, "marker [%.64s] not found", marker);
         goto out;
     }
+    bool links = n > 0 && n == limit && (mc_query(r, "limit") != NULL || more);
+    if (detail && !mc_profile_rewrites_bodies(r->srv)) {
+        /* the whole body as text: the views joined, the next link printed as
+         * the tree would, sent without a copy */
+        textbuf b = {NULL, 0, 0};
+        tb_add(&b, "{\"servers\":", 11);
+        servers_append(r, page, n, &b);
+        if (links) {
+            cJSON *tmp = cJSON_CreateObject();
+            add_collection_next(r, tmp, "servers_links", "servers/detail", page[n - 1]->id);
+            char *lt = mc_json_print(tmp);
+            cJSON_Delete(tmp);
+            if (lt == NULL || lt[0] != '{') mc_panic("out of memory");
+            tb_add(&b, ",", 1);
+            tb_add(&b, lt + 1, strlen(lt + 1));   /* "servers_links":[...]} */
+            cJSON_free(lt);
+        } else {
+            tb_add(&b, "}", 1);
+        }
+        free(page);
+        mc_reply_json(r, 200, mc_json_raw_take(b.p));
+        goto out;
+    }
     cJSON *root = cJSON_CreateObject();
-    bool raw = detail && !mc_profile_rewrites_bodies(r->srv);
-    cJSON *a = raw ? NULL : cJSON_AddArrayToObject(root, "servers");
-    if (raw) cJSON_AddItemToObject(root, "servers", servers_raw(r, page, n));
-    for (long i = 0; i < n && !raw; i++) {
+    cJSON *a = cJSON_AddArrayToObject(root, "servers");
+    for (long i = 0; i < n; i++) {
         if (detail) {
             cJSON_AddItemToArray(a, server_view(r, page[i], V_DETAIL));
         } else {
@@ -1212,8 +1228,7 @@ static void server_list_common(mc_req *r, bool detail) {
             cJSON_AddItemToArray(a, o);
         }
     }
-    if (n > 0 && n == limit && (mc_query(r, "limit") != NULL || more))
-        add_collection_next(r, root, "servers_links", detail ? "servers/detail" : "servers", page[n - 1]->id);
+    if (links) add_collection_next(r, root, "servers_links", detail ? "servers/detail" : "servers", page[n - 1]->id);
     free(page);
     mc_reply_json(r, 200, root);
 out:
