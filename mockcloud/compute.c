@@ -590,6 +590,9 @@ static void compute_flavor_create(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute flavor. Value: None. 'flavor' is a required property");
         return;
     }
+    if (mc_check_or_reply(r, in, "name=s|ram=k|vcpus=k|disk=k|swap=v|OS-FLV-EXT-DATA:ephemeral=k|rxtx_factor=v|"
+                                 "os-flavor-access:is_public=b|description=S") != 0)
+        return;
     const char *name = mc_json_str(in, "name");
     if (name == NULL || name[0] == '\0' || strlen(name) > 255 || isspace((unsigned char)name[0]) ||
         isspace((unsigned char)name[strlen(name) - 1])) {
@@ -835,6 +838,7 @@ static void compute_flavor_action(mc_req *r) {
     if (f == NULL) return;
     cJSON *add = mc_json_obj(r->body, "addTenantAccess");
     cJSON *rem = mc_json_obj(r->body, "removeTenantAccess");
+    if (mc_check_or_reply(r, add, "!tenant=s255") != 0 || mc_check_or_reply(r, rem, "!tenant=s255") != 0) return;
     const char *tenant = mc_json_str(add ? add : rem, "tenant");
     if ((add == NULL && rem == NULL) || tenant == NULL) {
         mc_reply_error(r, 400, NULL, "Invalid input: addTenantAccess or removeTenantAccess with 'tenant' is required.");
@@ -1097,6 +1101,7 @@ static bool keypair_name_ok(mc_req *r, const char *n) {
 
 static void compute_keypair_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "keypair");
+    if (mc_check_or_reply(r, in, "name=s|public_key=s|type=s|user_id=s") != 0) return;
     const char *name = in ? mc_json_str(in, "name") : NULL;
     if (in == NULL || name == NULL) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute keypair. 'name' is a required property");
@@ -1355,6 +1360,7 @@ static void compute_quota_update(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute quota_set. 'quota_set' is a required property");
         return;
     }
+    if (mc_check_or_reply(r, in, "force=b") != 0) return;
     cJSON *x;
     cJSON_ArrayForEach(x, in) {
         if (strcmp(x->string, "force") == 0) continue;
@@ -1568,6 +1574,7 @@ static void compute_secgroup_show(mc_req *r) {
 static void compute_secgroup_rule_create(mc_req *r) {
     if (proxy_gone_or_reply(r, 35)) return;
     cJSON *in = mc_json_obj(r->body, "security_group_rule");
+    if (mc_check_or_reply(r, in, "parent_group_id=s|ip_protocol=S|from_port=N|to_port=N|cidr=S|group_id=S") != 0) return;
     const char *parent = in ? mc_json_str(in, "parent_group_id") : NULL;
     if (in == NULL || parent == NULL) {
         mc_reply_error(r, 400, NULL, "Invalid input received: parent_group_id is required.");
@@ -1845,7 +1852,8 @@ static void compute_image_metadata(mc_req *r) {
         }
         const cJSON *x;
         cJSON_ArrayForEach(x, in) {
-            if (!cJSON_IsString(x) || glance_core_key(x->string) || strlen(x->string) > 255) {
+            if (!cJSON_IsString(x) || glance_core_key(x->string) || strlen(x->string) > 255 ||
+                strlen(x->valuestring) > 255) {
                 mc_reply_error(r, 400, NULL, "Invalid image metadata key or value: %.64s", x->string);
                 return;
             }
@@ -2010,6 +2018,7 @@ static cJSON *server_group_view(mc_req *r, mc_record *g) {
 static void compute_server_group_list(mc_req *r) {
     if (r->method == EVHTTP_REQ_POST) {
         cJSON *in = mc_json_obj(r->body, "server_group");
+        if (mc_check_or_reply(r, in, "name=s|policy=s|policies=r|rules=o") != 0) return;
         const char *name = in ? mc_json_str(in, "name") : NULL;
         const char *policy = NULL;
         if (in != NULL && mv_ge(r, 64)) {

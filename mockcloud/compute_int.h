@@ -14,6 +14,7 @@
 #include "services.h"
 #include "store.h"
 #include "util.h"
+#include "validate.h"
 
 #define COMPUTE_HOST "mockcloud-compute-1"
 

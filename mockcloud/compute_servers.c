@@ -1757,12 +1757,29 @@ static int ports_or_reply(mc_req *r, mc_record *s, const create_req *cr) {
     return 0;
 }
 
+/* Nova's create schema (schemas/servers.py): the members of "server" at this
+ * microversion, nothing else, and only "server" and the hints beside it. */
+static int create_schema_or_reply(mc_req *r, const cJSON *in) {
+    char spec[1024];
+    snprintf(spec, sizeof spec,
+             "!name=s|imageRef=s|flavorRef=k|adminPass=s|metadata=m|networks=%c|OS-DCF:diskConfig=s|accessIPv4=s|"
+             "accessIPv6=s|availability_zone=s|block_device_mapping=a|block_device_mapping_v2=a|config_drive=b|"
+             "key_name=S|min_count=i|max_count=i|return_reservation_id=b|security_groups=a|user_data=S%s%s%s%s%s%s",
+             cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(in, "networks")) ? 'a' : 's',
+             mv_ge(r, 57) ? "" : "|personality=a", mv_ge(r, 19) ? "|description=S" : "", mv_ge(r, 52) ? "|tags=r" : "",
+             mv_ge(r, 63) ? "|trusted_image_certificates=A" : "", mv_ge(r, 74) ? "|host=s|hypervisor_hostname=s" : "",
+             mv_ge(r, 90) ? "|hostname=s" : "");
+    if (mc_check_or_reply(r, in, spec) != 0) return -1;
+    return mc_check_or_reply(r, r->body, "!server=o|os:scheduler_hints=o|OS-SCH-HNT:scheduler_hints=o");
+}
+
 void compute_server_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "server");
     if (in == NULL) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. 'server' is a required property");
         return;
     }
+    if (create_schema_or_reply(r, in) != 0) return;
     create_req cr;
     memset(&cr, 0, sizeof cr);
     const char *project = req_project(r);
@@ -2027,6 +2044,7 @@ void compute_server_update(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute server. 'server' is a required property");
         return;
     }
+    if (mc_check_or_reply(r, in, "name=s|accessIPv4=s|accessIPv6=s|OS-DCF:diskConfig=s") != 0) return;
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(in, "name");
     if (n != NULL && name_or_reply(r, n) != 0) return;
     if (access_ip_or_reply(r, in, "accessIPv4", AF_INET) != 0) return;
@@ -2567,6 +2585,34 @@ static void act_reset_state(mc_req *r, mc_record *s, cJSON *arg) {
     mc_reply_json(r, 202, NULL);
 }
 
+/* The members of each action's object (Nova's schemas; '!' = no others). */
+static int action_schema_or_reply(mc_req *r, const cJSON *arg) {
+    static const struct { const char *action, *spec; bool nullable; } schemas[] = {
+        {"reboot", "!type=s", false},
+        {"resize", "!flavorRef=k|OS-DCF:diskConfig=s", false},
+        {"createImage", "!name=s|metadata=m", false},
+        {"createBackup", "!name=s|backup_type=s|rotation=i|metadata=m", false},
+        {"rebuild", "imageRef=s|name=s|adminPass=s|metadata=m|preserve_ephemeral=b|OS-DCF:diskConfig=s|"
+                    "accessIPv4=s|accessIPv6=s|personality=a|description=S|key_name=S|user_data=S|"
+                    "trusted_image_certificates=A|hostname=s", false},
+        {"changePassword", "!adminPass=s", false},
+        {"addSecurityGroup", "!name=s255", false},
+        {"removeSecurityGroup", "!name=s255", false},
+        {"os-getConsoleOutput", "!length=N", false},
+        {"os-resetState", "!state=s", false},
+        {"lock", "!locked_reason=s", true},
+    };
+    for (size_t i = 0; i < sizeof schemas / sizeof schemas[0]; i++) {
+        if (strcmp(arg->string, schemas[i].action) != 0) continue;
+        if (!cJSON_IsObject(arg) && !(schemas[i].nullable && cJSON_IsNull(arg))) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute %s. Value: not an object.", arg->string);
+            return -1;
+        }
+        return mc_check_or_reply(r, arg, schemas[i].spec);
+    }
+    return 0;
+}
+
 void compute_server_action(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
@@ -2576,6 +2622,7 @@ void compute_server_action(mc_req *r) {
         return;
     }
     const char *a = first->string;
+    if (action_schema_or_reply(r, first) != 0) return;
     if (strcmp(a, "reboot") == 0) act_reboot(r, s, first);
     else if (strcmp(a, "os-stop") == 0) act_simple(r, s, "stop", "stop", ST_ACTIVE_ERROR, "powering-off", OP_STOP);
     else if (strcmp(a, "os-start") == 0) act_simple(r, s, "start", "start", ST_STOPPED, "powering-on", OP_START);
@@ -2995,6 +3042,7 @@ void compute_server_interfaces(mc_req *r) {
             mc_reply_error(r, 400, NULL, "Invalid input for field/attribute interfaceAttachment.");
             return;
         }
+        if (mc_check_or_reply(r, in, "!net_id=u|port_id=u|fixed_ips=a|tag=s") != 0) return;
         static const char *const ok_states[] = {"active", "paused", "stopped", NULL};
         if (state_or_reply(r, s, "attach_interface", ok_states, false, true) != 0) return;
         const char *net = mc_json_str(in, "net_id"), *port = mc_json_str(in, "port_id");

@@ -12,6 +12,7 @@
 #include "server.h"
 #include "services.h"
 #include "util.h"
+#include "validate.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -221,6 +222,9 @@ static void control_deviation_show(mc_req *r) {
 
 static void control_fault_add(mc_req *r) {
     char err[512];
+    if (mc_check_or_reply(r, r->body, "method=s|service=s|path=s|message=s|status=n|drop=B|truncate=n|delay_ms=n|"
+                                      "retry_after=n|count=n|slow_body_ms=n|body=o") != 0)
+        return;
     cJSON *f = mc_fault_add(r->srv, r->body, err, sizeof err);
     if (f == NULL) {
         mc_reply_error(r, 400, NULL, "Invalid fault: %s.", err);
@@ -260,6 +264,7 @@ static void control_clouds_yaml(mc_req *r) {
 /* POST /v1/bulk {"kind": "servers", "from": ID, "count": N}: N copies of a
  * server, for benchmarks that need 1M servers in seconds. */
 static void control_bulk(mc_req *r) {
+    if (mc_check_or_reply(r, r->body, "kind=s|from=s|count=i") != 0) return;
     const char *kind = mc_json_str(r->body, "kind");
     const cJSON *count = cJSON_GetObjectItemCaseSensitive(r->body, "count");
     if (kind == NULL || strcmp(kind, "servers") != 0) {

@@ -16,6 +16,7 @@
 #include "services.h"
 #include "store.h"
 #include "util.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -575,8 +576,25 @@ static int scope_or_reply(mc_req *r, const cJSON *scope, mc_record *user, mc_rec
     return -1;
 }
 
+/* Keystone's auth schema: wrong types are 400s, before any credential is tried. */
+static int auth_schema_or_reply(mc_req *r, const cJSON *auth) {
+    const cJSON *ident = mc_json_obj(auth, "identity");
+    const cJSON *pw = mc_json_obj(ident, "password");
+    const cJSON *scope = mc_json_obj(auth, "scope");
+    if (mc_check_or_reply(r, auth, "identity=o") != 0 ||
+        mc_check_or_reply(r, ident, "methods=r|password=o|token=o|application_credential=o") != 0 ||
+        mc_check_or_reply(r, pw, "user=o") != 0 ||
+        mc_check_or_reply(r, mc_json_obj(pw, "user"), "id=s|name=s|password=s4096|domain=o") != 0 ||
+        mc_check_or_reply(r, mc_json_obj(mc_json_obj(pw, "user"), "domain"), "id=s|name=s") != 0 ||
+        mc_check_or_reply(r, scope, "project=o|domain=o|system=o") != 0 ||
+        mc_check_or_reply(r, mc_json_obj(scope, "project"), "id=s|name=s|domain=o") != 0)
+        return -1;
+    return 0;
+}
+
 static void identity_token_issue(mc_req *r) {
     cJSON *auth = mc_json_obj(r->body, "auth");
+    if (auth_schema_or_reply(r, auth) != 0) return;
     cJSON *ident = mc_json_obj(auth, "identity");
     cJSON *methods = mc_json_arr(ident, "methods");
     if (auth == NULL || ident == NULL || methods == NULL || cJSON_GetArraySize(methods) == 0) {
@@ -973,6 +991,8 @@ static const char *const project_fields[] = {"name", "description", "enabled", "
 
 static void identity_project_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "project");
+    if (mc_check_or_reply(r, in, "name=s|description=S|enabled=B|domain_id=S64|parent_id=S64|is_domain=B|tags=r|options=o") != 0)
+        return;
     const char *name = mc_json_str(in, "name");
     if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 64) {
         mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 64 characters is required.");
@@ -1010,6 +1030,7 @@ static void identity_project_update(mc_req *r) {
     cJSON *in;
     mc_record *p = update_target_or_reply(r, MC_K_PROJECT, "project", &in);
     if (p == NULL) return;
+    if (mc_check_or_reply(r, in, "name=s64|description=S|enabled=B|tags=r|options=o") != 0) return;
     if (opt_string_or_reply(r, in, "description", "description")) return;
     const char *name = mc_json_str(in, "name");
     if (name != NULL && name_taken(r->srv, MC_K_PROJECT, name, mc_json_str(p->doc, "domain_id"), p)) {
@@ -1115,6 +1136,9 @@ static void set_password(mc_record *u, const char *pw) {
 
 static void identity_user_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "user");
+    if (mc_check_or_reply(r, in, "name=s|password=S4096|enabled=B|domain_id=S64|default_project_id=S64|description=S|"
+                                 "options=o|email=S") != 0)
+        return;
     const char *name = mc_json_str(in, "name");
     if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
         mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 255 characters is required.");
@@ -1143,6 +1167,9 @@ static void identity_user_update(mc_req *r) {
     cJSON *in;
     mc_record *u = update_target_or_reply(r, MC_K_USER, "user", &in);
     if (u == NULL) return;
+    if (mc_check_or_reply(r, in, "name=s255|password=S4096|enabled=B|default_project_id=S64|description=S|options=o|"
+                                 "email=S") != 0)
+        return;
     if (opt_string_or_reply(r, in, "password", "password")) return;
     const char *pw = mc_json_str(in, "password");
     if (pw != NULL && password_reused_or_reply(r, u, pw)) return;
@@ -1168,6 +1195,7 @@ static void identity_user_password(mc_req *r) {
     mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
     if (u == NULL) return;
     cJSON *in = mc_json_obj(r->body, "user");
+    if (mc_check_or_reply(r, in, "!password=s4096|original_password=s4096") != 0) return;
     const char *orig = mc_json_str(in, "original_password");
     const char *pw = mc_json_str(in, "password");
     if (orig == NULL || pw == NULL) {
@@ -1196,6 +1224,7 @@ static void identity_role_show(mc_req *r) {
 
 static void identity_role_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "role");
+    if (mc_check_or_reply(r, in, "name=s|description=S|domain_id=S64|options=o") != 0) return;
     const char *name = mc_json_str(in, "name");
     if (name == NULL || name[0] == '\0' || strlen(name) > 255) {
         mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name is required.");
@@ -1373,6 +1402,8 @@ static void identity_appcred_create(mc_req *r) {
         return;
     }
     cJSON *in = mc_json_obj(r->body, "application_credential");
+    if (mc_check_or_reply(r, in, "name=s255|description=S|secret=S|expires_at=S|roles=a|unrestricted=B|access_rules=a") != 0)
+        return;
     const char *name = mc_json_str(in, "name");
     if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
         mc_reply_error(r, 400, NULL, "Invalid input for field 'name': 'name' is a required property");

@@ -25,6 +25,7 @@
 #include "services.h"
 #include "store.h"
 #include "util.h"
+#include "validate.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -1234,6 +1235,7 @@ static void image_file_stage(mc_req *r) {
 static void image_image_import(mc_req *r) {
     mc_record *img = image_or_reply(r);
     if (img == NULL || owner_or_reply(r, img, "import") != 0) return;
+    if (mc_check_or_reply(r, mc_json_obj(r->body, "method"), "name=s|uri=s") != 0) return;
     const char *name = mc_json_str(mc_json_obj(r->body, "method"), "name");
     if (!in_list(import_methods, name)) {
         mc_reply_error(r, 400, NULL, "Import method %.64s is not valid: use one of /v2/info/import.",

@@ -28,6 +28,7 @@
 #include "services.h"
 #include "store.h"
 #include "util.h"
+#include "validate.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -3274,11 +3275,34 @@ static int if_match_or_reply(mc_req *r, mc_record *rec) {
 
 /* The request's resource object: body[singular], or NULL after a 400. */
 static cJSON *body_obj_or_reply(mc_req *r, const char *singular) {
+    /* Neutron's attribute validators for the members clients send (null is a
+     * valid value only where Neutron converts it: "none to empty list" etc.). */
+    static const struct { const char *res, *spec; } attrs[] = {
+        {"network", "name=s255|description=s255|admin_state_up=b|shared=b|mtu=n|port_security_enabled=b|"
+                    "router:external=b|availability_zone_hints=r"},
+        {"subnet", "name=s255|description=s255|network_id=u|cidr=S|ip_version=n|enable_dhcp=b|gateway_ip=S|"
+                   "allocation_pools=a|dns_nameservers=R|host_routes=A|subnetpool_id=S|prefixlen=i|"
+                   "ipv6_ra_mode=S|ipv6_address_mode=S|service_types=r|use_default_subnetpool=b"},
+        {"subnetpool", "name=s255|description=s255|prefixes=r|default_prefixlen=n|min_prefixlen=n|max_prefixlen=n|"
+                       "shared=b|is_default=b|address_scope_id=S"},
+        {"port", "name=s255|description=s255|network_id=u|admin_state_up=b|fixed_ips=a|mac_address=s|"
+                 "security_groups=R|device_id=s255|device_owner=s255|allowed_address_pairs=A|"
+                 "port_security_enabled=b|binding:host_id=s|binding:vnic_type=s|binding:profile=O|extra_dhcp_opts=A"},
+        {"router", "name=s255|description=s255|admin_state_up=b|external_gateway_info=O|routes=A|distributed=b|ha=b|"
+                   "availability_zone_hints=r"},
+        {"floatingip", "floating_network_id=u|port_id=U|fixed_ip_address=S45|floating_ip_address=S45|description=s255|"
+                       "subnet_id=U|dns_name=s|dns_domain=s"},
+        {"security_group", "name=s255|description=s255|stateful=b"},
+        {"security_group_rule", "security_group_id=u|direction=s|protocol=S|port_range_min=N|port_range_max=N|"
+                                "ethertype=s|remote_ip_prefix=S|remote_group_id=U|description=s255"},
+    };
     cJSON *o = mc_json_obj(r->body, singular);
     if (o == NULL) {
         mc_reply_error(r, 400, "HTTPBadRequest", "Unable to find '%s' in request body", singular);
         return NULL;
     }
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+        if (strcmp(attrs[i].res, singular) == 0 && mc_check_or_reply(r, o, attrs[i].spec) != 0) return NULL;
     return o;
 }
 
@@ -3916,8 +3940,8 @@ static void network_router_add_iface(mc_req *r) {
     if (x == NULL) return;
     if (!cJSON_IsObject(r->body)) {
         mc_reply_error(r, 400, "HTTPBadRequest", "Bad router request: a JSON object is required.");
-        return;
-    }
+        return;    }
+    if (mc_check_or_reply(r, r->body, "subnet_id=s|port_id=s") != 0) return;
     nerr e = {0};
     mc_record *port = router_add_iface(r->srv, x, ctx_project(r), ctx_admin(r), r->body, &e);
     if (port == NULL) {
@@ -3932,8 +3956,8 @@ static void network_router_remove_iface(mc_req *r) {
     if (x == NULL) return;
     if (!cJSON_IsObject(r->body)) {
         mc_reply_error(r, 400, "HTTPBadRequest", "Bad router request: a JSON object is required.");
-        return;
-    }
+        return;    }
+    if (mc_check_or_reply(r, r->body, "subnet_id=s|port_id=s") != 0) return;
     nerr e = {0};
     cJSON *info = router_remove_iface(r->srv, x, r->body, &e);
     if (info == NULL) {

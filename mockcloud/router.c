@@ -269,7 +269,9 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
         char hdr[400];
         snprintf(hdr, sizeof hdr, "Keystone uri=\"%s\"", url);
         mc_header_set(r, "WWW-Authenticate", hdr);
-        mc_reply_error(r, 401, "HTTPUnauthorized", "The request you have made requires authentication.");
+        /* keystonemiddleware rejects for every service, always in Keystone's body. */
+        mc_reply_json(r, 401, mc_error_body(r->svc == MC_CONTROL ? MC_CONTROL : MC_IDENTITY, 401, NULL,
+                                            "The request you have made requires authentication."));
         goto done;
     }
     if ((found->flags & MC_ADMIN) && !mc_auth_is_admin(r->tok)) {
