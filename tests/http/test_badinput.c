@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "compute.h"
 #include "http.h"
 #include "journal.h"
 #include "harness.h"
@@ -425,7 +426,8 @@ static uint64_t fingerprint_of(bool with_tokens) {
     for (int k = 0; k < MC_K_COUNT; k++) {
         MIX(&T.srv->world[k].count, sizeof(size_t));
         for (mc_record *rec = T.srv->world[k].head; rec != NULL; rec = rec->hh.next) {
-            char *text = cJSON_PrintUnformatted(rec->doc);
+            /* servers keep their state in C members: their doc is built on demand */
+            char *text = cJSON_PrintUnformatted(k == MC_K_SERVER ? mc_compute_server_doc(rec) : rec->doc);
             MIX(rec->id, strlen(rec->id));
             if (text != NULL) MIX(text, strlen(text));
             cJSON_free(text);
