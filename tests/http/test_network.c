@@ -917,29 +917,29 @@ Test(network, filtered_port_pages_by_index_equal_the_store_walk) {
  * first filtered page or delete builds it from the store, and visibility
  * reads its doc. */
 Test(netapi, network_without_priv_gets_its_chain_on_first_use) {
-    const char *txt = "{\"id\":\"hand-net\",\"name\":\"hand\",\"subnets\":[],\"shared\":true,"
+    const char *txt = "{\"id\":\"a1b2c3d4-0000-4000-8000-00000000cafe\",\"name\":\"hand\",\"subnets\":[],\"shared\":true,"
                       "\"router:external\":false,\"status\":\"ACTIVE\",\"tags\":[],\"revision_number\":0}";
     cJSON *doc = cJSON_ParseWithLength(txt, strlen(txt));
     cr_assert(doc != NULL);
-    mc_record *net = mc_store_add(&T.srv->world[MC_K_NETWORK], "hand-net", "1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6", doc);
+    mc_record *net = mc_store_add(&T.srv->world[MC_K_NETWORK], "a1b2c3d4-0000-4000-8000-00000000cafe", "1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6", doc);
     cr_assert(net != NULL);
     cr_expect(net->priv == NULL);
     free(create_id("/network/v2.0/subnets", "subnet",
-                   "{\"subnet\":{\"network_id\":\"hand-net\",\"ip_version\":4,\"cidr\":\"10.55.0.0/24\"}}", adm));
-    char *p1 = create_id("/network/v2.0/ports", "port", "{\"port\":{\"network_id\":\"hand-net\",\"name\":\"h1\"}}", tok);
-    char *p2 = create_id("/network/v2.0/ports", "port", "{\"port\":{\"network_id\":\"hand-net\",\"name\":\"h2\"}}", tok);
+                   "{\"subnet\":{\"network_id\":\"a1b2c3d4-0000-4000-8000-00000000cafe\",\"ip_version\":4,\"cidr\":\"10.55.0.0/24\"}}", adm));
+    char *p1 = create_id("/network/v2.0/ports", "port", "{\"port\":{\"network_id\":\"a1b2c3d4-0000-4000-8000-00000000cafe\",\"name\":\"h1\"}}", tok);
+    char *p2 = create_id("/network/v2.0/ports", "port", "{\"port\":{\"network_id\":\"a1b2c3d4-0000-4000-8000-00000000cafe\",\"name\":\"h2\"}}", tok);
     char a[512], want[512];
     snprintf(want, sizeof want, "%s,%s,", p1, p2);
-    port_ids("/network/v2.0/ports?network_id=hand-net", tok, a, sizeof a);
+    port_ids("/network/v2.0/ports?network_id=a1b2c3d4-0000-4000-8000-00000000cafe", tok, a, sizeof a);
     cr_expect(eq(str, a, want));
     cr_expect(net->priv != NULL);
     snprintf(want, sizeof want, "%s,", p2);
-    port_ids(mc_pathf("/network/v2.0/ports?network_id=hand-net&marker=%s", p1), tok, a, sizeof a);
+    port_ids(mc_pathf("/network/v2.0/ports?network_id=a1b2c3d4-0000-4000-8000-00000000cafe&marker=%s", p1), tok, a, sizeof a);
     cr_expect(eq(str, a, want));
-    mc_expect_error(del("/network/v2.0/networks/hand-net", adm), MC_NETWORK, 409, NULL);
+    mc_expect_error(del("/network/v2.0/networks/a1b2c3d4-0000-4000-8000-00000000cafe", adm), MC_NETWORK, 409, NULL);
     mc_expect_status(del(mc_pathf("/network/v2.0/ports/%s", p1), tok), 204);
     mc_expect_status(del(mc_pathf("/network/v2.0/ports/%s", p2), tok), 204);
-    mc_expect_status(del("/network/v2.0/networks/hand-net", adm), 204);
+    mc_expect_status(del("/network/v2.0/networks/a1b2c3d4-0000-4000-8000-00000000cafe", adm), 204);
     free(p1);
     free(p2);
     mc_assert_no_leaks();
