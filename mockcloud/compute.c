@@ -9,6 +9,7 @@
  * Nova does at each boundary (2.2 keypair type, 2.36 proxies gone, 2.55
  * flavor description, 2.61 flavor extra_specs, 2.75 integer swap...). */
 #include "compute_int.h"
+#include "fixtures.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -2230,32 +2231,11 @@ static const struct { const char *key; long dflt; } quota_defaults[] = {
     {"injected_file_content_bytes", 10240}, {"injected_file_path_bytes", 255},
 };
 
-int compute_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
-    compute_state *st = calloc(1, sizeof *st);
-    if (st == NULL) mc_panic("out of memory");
-    srv->svc_state[MC_COMPUTE] = st;
-    st->quotas = cJSON_CreateObject();
-    st->quota_defaults = cJSON_CreateObject();
-    st->zones = cJSON_CreateArray();
-    for (size_t i = 0; i < sizeof quota_defaults / sizeof quota_defaults[0]; i++)
-        cJSON_AddNumberToObject(st->quota_defaults, quota_defaults[i].key, (double)quota_defaults[i].dflt);
-
-    char path[1024];
-    snprintf(path, sizeof path, "%s/compute.json", dir);
-    cJSON *fx = mc_json_load_file(path, err, errsz);
-    if (fx == NULL) return -1;
-    int rc = -1;
+/* One fixtures tree's flavors (fixtures/compute.json, or the "compute" part
+ * of a POST /mockcloud/v1/fixtures). Zones and quota defaults are state
+ * settings of the file, read by compute_seed. */
+int compute_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz) {
     cJSON *x;
-    cJSON_ArrayForEach(x, mc_json_arr(fx, "availability_zones"))
-        if (cJSON_IsString(x)) cJSON_AddItemToArray(st->zones, cJSON_CreateString(x->valuestring));
-    if (cJSON_GetArraySize(st->zones) == 0) cJSON_AddItemToArray(st->zones, cJSON_CreateString("nova"));
-    cJSON_ArrayForEach(x, mc_json_obj(fx, "quotas")) {
-        if (!cJSON_IsNumber(x) || !mc_json_has(st->quota_defaults, x->string)) {
-            snprintf(err, errsz, "%s: unknown or non-numeric quota '%s'", path, x->string);
-            goto out;
-        }
-        mc_json_set(st->quota_defaults, x->string, cJSON_CreateNumber(x->valuedouble));
-    }
     cJSON_ArrayForEach(x, mc_json_arr(fx, "flavors")) {
         const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name");
         if (id == NULL || name == NULL || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "ram")) ||
@@ -2263,8 +2243,8 @@ int compute_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
             !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "disk")) ||
             cJSON_GetObjectItemCaseSensitive(x, "ram")->valuedouble < 0 ||
             cJSON_GetObjectItemCaseSensitive(x, "disk")->valuedouble < 0) {
-            snprintf(err, errsz, "%s: every flavor needs 'id', 'name', 'ram', 'vcpus' and 'disk' (ram and disk >= 0)", path);
-            goto out;
+            snprintf(err, errsz, "every flavor needs 'id', 'name', 'ram', 'vcpus' and 'disk' (ram and disk >= 0)");
+            return -1;
         }
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "name", name);
@@ -2283,14 +2263,77 @@ int compute_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         cJSON_AddArrayToObject(doc, "access");
         if (flavor_add(srv, id, doc) == NULL) {
             cJSON_Delete(doc);
-            snprintf(err, errsz, "%s: duplicate flavor id '%s'", path, id);
+            snprintf(err, errsz, "duplicate flavor id '%.64s'", id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int compute_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
+    compute_state *st = calloc(1, sizeof *st);
+    if (st == NULL) mc_panic("out of memory");
+    srv->svc_state[MC_COMPUTE] = st;
+    st->quotas = cJSON_CreateObject();
+    st->quota_defaults = cJSON_CreateObject();
+    st->zones = cJSON_CreateArray();
+    for (size_t i = 0; i < sizeof quota_defaults / sizeof quota_defaults[0]; i++)
+        cJSON_AddNumberToObject(st->quota_defaults, quota_defaults[i].key, (double)quota_defaults[i].dflt);
+
+    char path[1024], why[400];
+    snprintf(path, sizeof path, "%s/compute.json", dir);
+    cJSON *fx = mc_json_load_file(path, err, errsz);
+    if (fx == NULL) return -1;
+    int rc = -1;
+    cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(fx, "availability_zones"))
+        if (cJSON_IsString(x)) cJSON_AddItemToArray(st->zones, cJSON_CreateString(x->valuestring));
+    if (cJSON_GetArraySize(st->zones) == 0) cJSON_AddItemToArray(st->zones, cJSON_CreateString("nova"));
+    cJSON_ArrayForEach(x, mc_json_obj(fx, "quotas")) {
+        if (!cJSON_IsNumber(x) || !mc_json_has(st->quota_defaults, x->string)) {
+            snprintf(err, errsz, "%s: unknown or non-numeric quota '%s'", path, x->string);
             goto out;
         }
+        mc_json_set(st->quota_defaults, x->string, cJSON_CreateNumber(x->valuedouble));
+    }
+    if (compute_seed_tree(srv, fx, why, sizeof why) != 0) {
+        snprintf(err, errsz, "%s: %s", path, why);
+        goto out;
     }
     rc = 0;
 out:
     cJSON_Delete(fx);
     return rc;
+}
+
+int compute_fixtures_check(mc_fx *fx, const cJSON *t) {
+    if (mc_json_has(t, "availability_zones") || mc_json_has(t, "quotas"))
+        return mc_fx_fail(fx, "compute: 'availability_zones' and 'quotas' are settings of fixtures/compute.json, read at start and on reset; they cannot be posted");
+    if (mc_fx_keys(fx, "compute", t, (const char *const[]){"flavors", NULL}) || mc_fx_list(fx, "compute", t, "flavors"))
+        return -1;
+    const cJSON *x, *list = mc_json_arr(t, "flavors");
+    int i = 0;
+    char w[64];
+    cJSON_ArrayForEach(x, list) {
+        snprintf(w, sizeof w, "compute.flavors[%d]", i++);
+        if (mc_fx_id(fx, w, x, "id", true, 64) || mc_fx_str(fx, w, x, "name", true, 255) ||
+            mc_fx_num(fx, w, x, "ram", true, 1, 1 << 30) || mc_fx_num(fx, w, x, "vcpus", true, 1, 1 << 20) ||
+            mc_fx_num(fx, w, x, "disk", true, 0, 1 << 30) || mc_fx_num(fx, w, x, "ephemeral", false, 0, 1 << 30) ||
+            mc_fx_num(fx, w, x, "swap", false, 0, 1 << 30) || mc_fx_bool(fx, w, x, "is_public") ||
+            mc_fx_str(fx, w, x, "description", false, 65535) || mc_fx_obj(fx, w, x, "extra_specs"))
+            return -1;
+        const cJSON *es;
+        cJSON_ArrayForEach(es, mc_json_obj(x, "extra_specs"))
+            if (!cJSON_IsString(es)) return mc_fx_fail(fx, "%s: extra_specs '%.64s' must be a string", w, es->string);
+        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name");
+        if (mc_store_find(&fx->srv->world[MC_K_FLAVOR], id) || mc_fx_dup_before(list, x, "id", NULL))
+            return mc_fx_fail(fx, "%s: flavor id '%s' is taken", w, id);
+        bool named = mc_fx_dup_before(list, x, "name", NULL);
+        for (mc_record *f = mc_store_first(&fx->srv->world[MC_K_FLAVOR]); f && !named; f = mc_store_next(f))
+            named = mc_str_eq(mc_json_str(f->doc, "name"), name);
+        if (named) return mc_fx_fail(fx, "%s: a flavor is already named '%s'", w, name);
+    }
+    return 0;
 }
 
 void compute_reset(mc_server *srv) {

@@ -5,6 +5,7 @@
  * profiles, read the request journal, fetch a clouds.yaml with this server's
  * URLs. Errors use Keystone's {"error": {...}} shape. */
 #include "auth.h"
+#include "fixtures.h"
 #include "http.h"
 #include "journal.h"
 #include "profile.h"
@@ -27,7 +28,7 @@ static void control_root(mc_req *r) {
     cJSON_AddNumberToObject(root, "tokens", (double)mc_auth_count(r->srv));
     cJSON *links = cJSON_AddArrayToObject(root, "endpoints");
     static const char *paths[] = {"/mockcloud/v1/profile", "/mockcloud/v1/profiles",
-                                  "/mockcloud/v1/reset", "/mockcloud/v1/journal",
+                                  "/mockcloud/v1/reset", "/mockcloud/v1/fixtures", "/mockcloud/v1/journal",
                                   "/mockcloud/v1/deviations", "/mockcloud/v1/faults",
                                   "/mockcloud/v1/clouds.yaml"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
@@ -149,6 +150,22 @@ static void control_reset(mc_req *r) {
         return;
     }
     mc_reply_json(r, 204, NULL);
+}
+
+/* POST /v1/fixtures: more seed data, shaped like the fixture files and keyed
+ * by service. 201 with what was added per kind; 400 (world unchanged) when
+ * any part is malformed, names what does not exist or takes an id. */
+static void control_fixtures_load(mc_req *r) {
+    char err[512];
+    cJSON *added = cJSON_CreateObject();
+    if (mc_fixtures_load(r->srv, r->body, added, err, sizeof err) != 0) {
+        cJSON_Delete(added);
+        mc_reply_error(r, 400, NULL, "Invalid fixtures: %s.", err);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "added", added);
+    mc_reply_json(r, 201, root);
 }
 
 static void control_journal(mc_req *r) {
@@ -317,6 +334,7 @@ const mc_route control_routes[] = {
     {MC_CONTROL, EVHTTP_REQ_PUT | EVHTTP_REQ_POST, "/v1/profile", control_profile_set, MC_NO_AUTH | MC_BODY_JSON},
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1/profiles", control_profile_list, MC_NO_AUTH},
     {MC_CONTROL, EVHTTP_REQ_POST, "/v1/reset", control_reset, MC_NO_AUTH | MC_BODY_OPT},
+    {MC_CONTROL, EVHTTP_REQ_POST, "/v1/fixtures", control_fixtures_load, MC_NO_AUTH | MC_BODY_JSON},
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1/journal", control_journal, MC_NO_AUTH},
     {MC_CONTROL, EVHTTP_REQ_DELETE, "/v1/journal", control_journal_clear, MC_NO_AUTH},
     {MC_CONTROL, EVHTTP_REQ_GET, "/v1/clouds.yaml", control_clouds_yaml, MC_NO_AUTH},

@@ -10,6 +10,7 @@
  * member -> reader). The catalog is built from the server's public URL, the
  * single source of every URL mockcloud hands out. */
 #include "auth.h"
+#include "fixtures.h"
 #include "http.h"
 #include "profile.h"
 #include "router.h"
@@ -1585,25 +1586,20 @@ const size_t identity_nroutes = sizeof identity_routes / sizeof identity_routes[
 
 /* ---------------------------------------------------------------- fixtures */
 
-static int seed_fail(char *err, size_t errsz, const char *file, const char *what) {
-    snprintf(err, errsz, "%s: %s", file, what);
-    return -1;
-}
-
-int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/identity.json", dir);
-    cJSON *fx = mc_json_load_file(path, err, errsz);
-    if (fx == NULL) return -1;
-    int rc = -1;
+/* One fixtures tree (fixtures/identity.json, or the "identity" part of a
+ * POST /mockcloud/v1/fixtures): its region when new, then domains,
+ * projects, users, roles and assignments. The state settings of the file
+ * (security_compliance) are identity_seed's. */
+int identity_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz) {
     const char *region = mc_json_str(fx, "region");
-    mc_store_add(&srv->world[MC_K_REGION], region ? region : "RegionOne", "", cJSON_CreateObject());
+    if (region != NULL && mc_store_find(&srv->world[MC_K_REGION], region) == NULL)
+        mc_store_add(&srv->world[MC_K_REGION], region, "", cJSON_CreateObject());
     cJSON *x;
     cJSON_ArrayForEach(x, mc_json_arr(fx, "domains")) {
         const char *id = mc_json_str(x, "id");
         if (id == NULL || mc_json_str(x, "name") == NULL) {
-            seed_fail(err, errsz, path, "every domain needs 'id' and 'name'");
-            goto out;
+            snprintf(err, errsz, "every domain needs 'id' and 'name'");
+            return -1;
         }
         cJSON *doc = cJSON_Duplicate(x, 1);
         if (!mc_json_has(doc, "description")) cJSON_AddStringToObject(doc, "description", "");
@@ -1612,16 +1608,16 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
         if (mc_store_add(&srv->world[MC_K_DOMAIN], id, "", doc) == NULL) {
             cJSON_Delete(doc);
-            seed_fail(err, errsz, path, "duplicate domain id");
-            goto out;
+            snprintf(err, errsz, "duplicate domain id '%.64s'", id);
+            return -1;
         }
     }
     cJSON_ArrayForEach(x, mc_json_arr(fx, "projects")) {
         const char *id = mc_json_str(x, "id");
         const char *dom = mc_json_str(x, "domain_id");
         if (id == NULL || mc_json_str(x, "name") == NULL || dom == NULL) {
-            seed_fail(err, errsz, path, "every project needs 'id', 'name' and 'domain_id'");
-            goto out;
+            snprintf(err, errsz, "every project needs 'id', 'name' and 'domain_id'");
+            return -1;
         }
         cJSON *doc = cJSON_Duplicate(x, 1);
         if (!mc_json_has(doc, "description")) cJSON_AddStringToObject(doc, "description", "");
@@ -1632,34 +1628,21 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
         if (mc_store_add(&srv->world[MC_K_PROJECT], id, id, doc) == NULL) {
             cJSON_Delete(doc);
-            seed_fail(err, errsz, path, "duplicate project id");
-            goto out;
+            snprintf(err, errsz, "duplicate project id '%.64s'", id);
+            return -1;
         }
-    }
-    /* Security compliance (Keystone's [security_compliance] options) apply to
-     * every user, from the fixtures and created later through the API. */
-    cJSON *sc = mc_json_obj(fx, "security_compliance");
-    if (sc != NULL) {
-        for (int i = 0; compliance_keys[i] != NULL; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(sc, compliance_keys[i]);
-            if (v != NULL && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)) {
-                seed_fail(err, errsz, path, "security_compliance values must be numbers from 0 to 1e9");
-                goto out;
-            }
-        }
-        srv->svc_state[MC_IDENTITY] = cJSON_Duplicate(sc, 1);
     }
     cJSON_ArrayForEach(x, mc_json_arr(fx, "users")) {
         const char *id = mc_json_str(x, "id");
         const char *dom = mc_json_str(x, "domain_id");
         if (id == NULL || mc_json_str(x, "name") == NULL || dom == NULL) {
-            seed_fail(err, errsz, path, "every user needs 'id', 'name' and 'domain_id'");
-            goto out;
+            snprintf(err, errsz, "every user needs 'id', 'name' and 'domain_id'");
+            return -1;
         }
         mc_record *u = user_add(srv, id, x, dom, mc_json_str(x, "password"));
         if (u == NULL) {
-            seed_fail(err, errsz, path, "duplicate user id");
-            goto out;
+            snprintf(err, errsz, "duplicate user id '%.64s'", id);
+            return -1;
         }
         const char *cloud = mc_json_str(x, "cloud");
         if (cloud) cJSON_AddStringToObject(u->doc, "_cloud", cloud);
@@ -1667,8 +1650,8 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
     cJSON_ArrayForEach(x, mc_json_arr(fx, "roles")) {
         const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name");
         if (id == NULL || name == NULL) {
-            seed_fail(err, errsz, path, "every role needs 'id' and 'name'");
-            goto out;
+            snprintf(err, errsz, "every role needs 'id' and 'name'");
+            return -1;
         }
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "id", id);
@@ -1679,8 +1662,8 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         if (implies) cJSON_AddStringToObject(doc, "_implies", implies);
         if (mc_store_add(&srv->world[MC_K_ROLE], id, "", doc) == NULL) {
             cJSON_Delete(doc);
-            seed_fail(err, errsz, path, "duplicate role id");
-            goto out;
+            snprintf(err, errsz, "duplicate role id '%.64s'", id);
+            return -1;
         }
     }
     cJSON_ArrayForEach(x, mc_json_arr(fx, "assignments")) {
@@ -1703,15 +1686,168 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         cJSON_Delete(uref);
         mc_record *role = rn ? find_role_by_name(srv, rn) : NULL;
         if (u == NULL || t == NULL || role == NULL) {
-            seed_fail(err, errsz, path, "an assignment names an unknown user, project/domain or role");
-            goto out;
+            snprintf(err, errsz, "an assignment names an unknown user, project/domain or role");
+            return -1;
         }
         assignment_add(srv, u->id, t->id, pn == NULL, role->id);
+    }
+    return 0;
+}
+
+int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
+    char path[1024], why[400];
+    snprintf(path, sizeof path, "%s/identity.json", dir);
+    cJSON *fx = mc_json_load_file(path, err, errsz);
+    if (fx == NULL) return -1;
+    int rc = -1;
+    if (mc_json_str(fx, "region") == NULL)
+        mc_store_add(&srv->world[MC_K_REGION], "RegionOne", "", cJSON_CreateObject());
+    /* Security compliance (Keystone's [security_compliance] options) apply to
+     * every user, from the fixtures and created later through the API. */
+    cJSON *sc = mc_json_obj(fx, "security_compliance");
+    if (sc != NULL) {
+        for (int i = 0; compliance_keys[i] != NULL; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(sc, compliance_keys[i]);
+            if (v != NULL && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)) {
+                snprintf(err, errsz, "%s: security_compliance values must be numbers from 0 to 1e9", path);
+                goto out;
+            }
+        }
+        srv->svc_state[MC_IDENTITY] = cJSON_Duplicate(sc, 1);
+    }
+    if (identity_seed_tree(srv, fx, why, sizeof why) != 0) {
+        snprintf(err, errsz, "%s: %s", path, why);
+        goto out;
     }
     rc = 0;
 out:
     cJSON_Delete(fx);
     return rc;
+}
+
+/* Whether a domain (by id, or also by name) is in the world or the post. */
+static bool fx_domain_known(const mc_fx *fx, const char *ref, bool by_name) {
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, by_name ? "name" : "id", ref);
+    bool found = find_domain(fx->srv, r) != NULL;
+    cJSON_Delete(r);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, mc_fx_posted(fx, "identity", "domains"))
+        found |= mc_str_eq(mc_json_str(x, by_name ? "name" : "id"), ref);
+    return found;
+}
+
+/* Whether a user or project named 'name' in domain 'dom' is in the world or the post. */
+static bool fx_named_in_domain(const mc_fx *fx, mc_kind kind, const char *list, const char *name, const char *dom) {
+    for (mc_record *x = mc_store_first(&fx->srv->world[kind]); x; x = mc_store_next(x))
+        if (mc_str_eq(mc_json_str(x->doc, "name"), name) && mc_str_eq(mc_json_str(x->doc, "domain_id"), dom)) return true;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, mc_fx_posted(fx, "identity", list))
+        if (mc_str_eq(mc_json_str(x, "name"), name) && mc_str_eq(mc_json_str(x, "domain_id"), dom)) return true;
+    return false;
+}
+
+static bool fx_role_known(const mc_fx *fx, const char *name) {
+    if (find_role_by_name(fx->srv, name) != NULL) return true;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, mc_fx_posted(fx, "identity", "roles")) if (mc_str_eq(mc_json_str(x, "name"), name)) return true;
+    return false;
+}
+
+/* Identity ids are at most 36 characters: an assignment's key holds three. */
+#define FX_ID_MAX 36
+
+int identity_fixtures_check(mc_fx *fx, const cJSON *t) {
+    static const char *const keys[] = {"region", "domains", "projects", "users", "roles", "assignments", NULL};
+    if (mc_json_has(t, "security_compliance"))
+        return mc_fx_fail(fx, "identity: 'security_compliance' is a setting of fixtures/identity.json, read at start and on reset; it cannot be posted");
+    if (mc_fx_keys(fx, "identity", t, keys) || mc_fx_id(fx, "identity", t, "region", false, 64)) return -1;
+    for (int i = 1; keys[i] != NULL; i++)
+        if (mc_fx_list(fx, "identity", t, keys[i])) return -1;
+    char w[96];
+    int i = 0;
+    const cJSON *x, *list = mc_json_arr(t, "domains");
+    cJSON_ArrayForEach(x, list) {
+        snprintf(w, sizeof w, "identity.domains[%d]", i++);
+        if (mc_fx_id(fx, w, x, "id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "name", true, 64) ||
+            mc_fx_str(fx, w, x, "description", false, 255) || mc_fx_bool(fx, w, x, "enabled"))
+            return -1;
+        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name");
+        if (mc_store_find(&fx->srv->world[MC_K_DOMAIN], id) || mc_fx_dup_before(list, x, "id", NULL))
+            return mc_fx_fail(fx, "%s: domain id '%s' is taken", w, id);
+        bool named = mc_fx_dup_before(list, x, "name", NULL);
+        for (mc_record *d = mc_store_first(&fx->srv->world[MC_K_DOMAIN]); d; d = mc_store_next(d))
+            named |= mc_str_eq(mc_json_str(d->doc, "name"), name);
+        if (named) return mc_fx_fail(fx, "%s: a domain is already named '%s'", w, name);
+    }
+    i = 0;
+    list = mc_json_arr(t, "projects");
+    cJSON_ArrayForEach(x, list) {
+        snprintf(w, sizeof w, "identity.projects[%d]", i++);
+        if (mc_fx_id(fx, w, x, "id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "name", true, 64) ||
+            mc_fx_id(fx, w, x, "domain_id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "description", false, 255) ||
+            mc_fx_bool(fx, w, x, "enabled"))
+            return -1;
+        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name"), *dom = mc_json_str(x, "domain_id");
+        if (mc_store_find(&fx->srv->world[MC_K_PROJECT], id) || mc_fx_dup_before(list, x, "id", NULL))
+            return mc_fx_fail(fx, "%s: project id '%s' is taken", w, id);
+        if (!fx_domain_known(fx, dom, false)) return mc_fx_fail(fx, "%s: 'domain_id' names no domain: '%s'", w, dom);
+        if (mc_fx_dup_before(list, x, "name", "domain_id") ||
+            fx_named_in_domain(fx, MC_K_PROJECT, "", name, dom))
+            return mc_fx_fail(fx, "%s: domain '%s' already has a project named '%s'", w, dom, name);
+    }
+    i = 0;
+    list = mc_json_arr(t, "users");
+    cJSON_ArrayForEach(x, list) {
+        snprintf(w, sizeof w, "identity.users[%d]", i++);
+        if (mc_fx_id(fx, w, x, "id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "name", true, 255) ||
+            mc_fx_id(fx, w, x, "domain_id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "password", false, 4096) ||
+            mc_fx_id(fx, w, x, "default_project_id", false, FX_ID_MAX) || mc_fx_str(fx, w, x, "email", false, 255) ||
+            mc_fx_str(fx, w, x, "description", false, 255) || mc_fx_bool(fx, w, x, "enabled") ||
+            mc_fx_id(fx, w, x, "cloud", false, 64) || mc_fx_obj(fx, w, x, "options"))
+            return -1;
+        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name"), *dom = mc_json_str(x, "domain_id");
+        const char *dp = mc_json_str(x, "default_project_id");
+        if (mc_store_find(&fx->srv->world[MC_K_USER], id) || mc_fx_dup_before(list, x, "id", NULL))
+            return mc_fx_fail(fx, "%s: user id '%s' is taken", w, id);
+        if (!fx_domain_known(fx, dom, false)) return mc_fx_fail(fx, "%s: 'domain_id' names no domain: '%s'", w, dom);
+        if (dp != NULL && !mc_fx_project_known(fx, dp, false))
+            return mc_fx_fail(fx, "%s: 'default_project_id' names no project: '%s'", w, dp);
+        if (mc_fx_dup_before(list, x, "name", "domain_id") || fx_named_in_domain(fx, MC_K_USER, "", name, dom))
+            return mc_fx_fail(fx, "%s: domain '%s' already has a user named '%s'", w, dom, name);
+    }
+    i = 0;
+    list = mc_json_arr(t, "roles");
+    cJSON_ArrayForEach(x, list) {
+        snprintf(w, sizeof w, "identity.roles[%d]", i++);
+        if (mc_fx_id(fx, w, x, "id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "name", true, 255) ||
+            mc_fx_str(fx, w, x, "implies", false, 255))
+            return -1;
+        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name"), *imp = mc_json_str(x, "implies");
+        if (mc_store_find(&fx->srv->world[MC_K_ROLE], id) || mc_fx_dup_before(list, x, "id", NULL))
+            return mc_fx_fail(fx, "%s: role id '%s' is taken", w, id);
+        if (find_role_by_name(fx->srv, name) || mc_fx_dup_before(list, x, "name", NULL))
+            return mc_fx_fail(fx, "%s: a role is already named '%s'", w, name);
+        if (imp != NULL && !fx_role_known(fx, imp)) return mc_fx_fail(fx, "%s: 'implies' names no role: '%s'", w, imp);
+    }
+    i = 0;
+    cJSON_ArrayForEach(x, mc_json_arr(t, "assignments")) {
+        snprintf(w, sizeof w, "identity.assignments[%d]", i++);
+        if (mc_fx_keys(fx, w, x, (const char *const[]){"user", "project", "domain", "role", NULL}) ||
+            mc_fx_str(fx, w, x, "user", true, 255) || mc_fx_str(fx, w, x, "role", true, 255) ||
+            mc_fx_str(fx, w, x, "project", false, 64) || mc_fx_str(fx, w, x, "domain", false, 64))
+            return -1;
+        const char *un = mc_json_str(x, "user"), *pn = mc_json_str(x, "project"), *dn = mc_json_str(x, "domain");
+        const char *rn = mc_json_str(x, "role");
+        if ((pn == NULL) == (dn == NULL)) return mc_fx_fail(fx, "%s: give either 'project' or 'domain' (a name)", w);
+        if (!fx_named_in_domain(fx, MC_K_USER, "users", un, "default"))
+            return mc_fx_fail(fx, "%s: 'user' names no user of domain 'default': '%s'", w, un);
+        if (pn != NULL && !fx_named_in_domain(fx, MC_K_PROJECT, "projects", pn, "default"))
+            return mc_fx_fail(fx, "%s: 'project' names no project of domain 'default': '%s'", w, pn);
+        if (dn != NULL && !fx_domain_known(fx, dn, true)) return mc_fx_fail(fx, "%s: 'domain' names no domain: '%s'", w, dn);
+        if (!fx_role_known(fx, rn)) return mc_fx_fail(fx, "%s: 'role' names no role: '%s'", w, rn);
+    }
+    return 0;
 }
 
 void identity_reset(mc_server *srv) {

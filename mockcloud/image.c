@@ -18,6 +18,7 @@
  * body {"message", "code": "404 Not Found", "title"} through mc_reply_error. */
 #include "auth.h"
 #include "digest.h"
+#include "fixtures.h"
 #include "http.h"
 #include "imageapi.h"
 #include "profile.h"
@@ -306,30 +307,23 @@ static void image_versions_list(mc_req *r) { mc_reply_json(r, 300, versions_doc(
 
 /* ---------------------------------------------------------------- seed */
 
-static int seed_fail(char *err, size_t errsz, const char *file, const char *what) {
-    snprintf(err, errsz, "%s: %s", file, what);
-    return -1;
-}
-
-int image_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/image.json", dir);
-    cJSON *fx = mc_json_load_file(path, err, errsz);
-    if (fx == NULL) return -1;
-    int rc = -1;
+/* One fixtures tree's images (fixtures/image.json, or the "image" part of a
+ * POST /mockcloud/v1/fixtures). An active image given without a size holds
+ * zero bytes, as a snapshot does. */
+int image_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz) {
     cJSON *x;
     cJSON_ArrayForEach(x, mc_json_arr(fx, "images")) {
         const char *id = mc_json_str(x, "id"), *owner = mc_json_str(x, "owner");
         if (!mc_is_uuid(id) || owner == NULL || mc_json_str(x, "name") == NULL) {
-            seed_fail(err, errsz, path, "every image needs a uuid 'id', 'name' and 'owner'");
-            goto out;
+            snprintf(err, errsz, "every image needs a uuid 'id', 'name' and 'owner'");
+            return -1;
         }
         if (!in_list(visibilities, mc_json_str(x, "visibility")) ||
             (mc_json_has(x, "disk_format") && !in_list(disk_formats, mc_json_str(x, "disk_format"))) ||
             (mc_json_has(x, "container_format") &&
              !in_list(container_formats, mc_json_str(x, "container_format")))) {
-            seed_fail(err, errsz, path, "an image has an invalid visibility, disk_format or container_format");
-            goto out;
+            snprintf(err, errsz, "an image has an invalid visibility, disk_format or container_format");
+            return -1;
         }
         cJSON *doc = image_doc_new(id, owner);
         const cJSON *f;
@@ -341,9 +335,11 @@ int image_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         mc_record *img = image_add(srv, id, owner, doc);
         if (img == NULL) {
             cJSON_Delete(doc);
-            seed_fail(err, errsz, path, "duplicate image id");
-            goto out;
+            snprintf(err, errsz, "duplicate image id '%s'", id);
+            return -1;
         }
+        if (mc_str_eq(mc_json_str(doc, "status"), "active") && !mc_json_has(x, "size"))
+            mc_image_set_status(srv, img, "active");
         const cJSON *seed = cJSON_GetObjectItemCaseSensitive(mc_json_obj(x, "data"), "seed");
         const cJSON *size = cJSON_GetObjectItemCaseSensitive(doc, "size");
         if (cJSON_IsNumber(seed) && cJSON_IsNumber(size) && seed->valuedouble >= 1 && size->valuedouble >= 0) {
@@ -352,10 +348,65 @@ int image_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
             ip->gen_len = (size_t)size->valuedouble;
         }
     }
-    rc = 0;
-out:
+    return 0;
+}
+
+int image_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
+    char path[1024], why[400];
+    snprintf(path, sizeof path, "%s/image.json", dir);
+    cJSON *fx = mc_json_load_file(path, err, errsz);
+    if (fx == NULL) return -1;
+    int rc = image_seed_tree(srv, fx, why, sizeof why);
+    if (rc != 0) snprintf(err, errsz, "%s: %s", path, why);
     cJSON_Delete(fx);
     return rc;
+}
+
+int image_fixtures_check(mc_fx *fx, const cJSON *t) {
+    static const char *const statuses[] = {"queued", "saving", "active", "killed", "deleted", "pending_delete",
+                                           "deactivated", "uploading", "importing", NULL};
+    if (mc_fx_keys(fx, "image", t, (const char *const[]){"images", NULL}) || mc_fx_list(fx, "image", t, "images"))
+        return -1;
+    const cJSON *x, *list = mc_json_arr(t, "images");
+    int i = 0;
+    char w[64];
+    cJSON_ArrayForEach(x, list) {
+        snprintf(w, sizeof w, "image.images[%d]", i++);
+        if (mc_fx_str(fx, w, x, "id", true, 36) || mc_fx_str(fx, w, x, "name", true, 255) ||
+            mc_fx_str(fx, w, x, "owner", true, 36) || mc_fx_str(fx, w, x, "visibility", true, 16) ||
+            mc_fx_str(fx, w, x, "status", false, 16) || mc_fx_str(fx, w, x, "disk_format", false, 16) ||
+            mc_fx_str(fx, w, x, "container_format", false, 16) || mc_fx_bool(fx, w, x, "protected") ||
+            mc_fx_bool(fx, w, x, "os_hidden") || mc_fx_num(fx, w, x, "min_disk", false, 0, 1 << 30) ||
+            mc_fx_num(fx, w, x, "min_ram", false, 0, 1 << 30) || mc_fx_num(fx, w, x, "size", false, 0, 1LL << 40) ||
+            mc_fx_obj(fx, w, x, "properties") || mc_fx_obj(fx, w, x, "data"))
+            return -1;
+        const char *id = mc_json_str(x, "id");
+        if (!mc_is_uuid(id)) return mc_fx_fail(fx, "%s: 'id' must be a UUID, not '%s'", w, id);
+        if (mc_store_find(IMAGES(fx->srv), id) || mc_fx_dup_before(list, x, "id", NULL))
+            return mc_fx_fail(fx, "%s: image id '%s' is taken", w, id);
+        if (!mc_fx_project_known(fx, mc_json_str(x, "owner"), false))
+            return mc_fx_fail(fx, "%s: 'owner' names no project: '%s'", w, mc_json_str(x, "owner"));
+        static const struct { const char *key; const char *const *set; } enums[] = {
+            {"visibility", visibilities}, {"status", statuses}, {"disk_format", disk_formats},
+            {"container_format", container_formats}};
+        for (size_t k = 0; k < sizeof enums / sizeof enums[0]; k++) {
+            const char *v = mc_json_str(x, enums[k].key);
+            if (v != NULL && !in_list(enums[k].set, v)) return mc_fx_fail(fx, "%s: '%s' '%s' is not one Glance knows", w, enums[k].key, v);
+        }
+        const cJSON *tags = cJSON_GetObjectItemCaseSensitive(x, "tags"), *tag;
+        if (tags != NULL && !cJSON_IsArray(tags)) return mc_fx_fail(fx, "%s: 'tags' must be an array of strings", w);
+        cJSON_ArrayForEach(tag, tags) if (!cJSON_IsString(tag)) return mc_fx_fail(fx, "%s: 'tags' must be an array of strings", w);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, x) {
+            if (in_list(reserved_attrs, f->string)) return mc_fx_fail(fx, "%s: '%s' is reserved", w, f->string);
+        }
+        const cJSON *data = mc_json_obj(x, "data");
+        if (data != NULL) {
+            if (mc_fx_num(fx, w, data, "seed", true, 1, 9007199254740991.0)) return -1;
+            if (!mc_json_has(x, "size")) return mc_fx_fail(fx, "%s: generated 'data' needs the image's 'size'", w);
+        }
+    }
+    return 0;
 }
 
 void image_reset(mc_server *srv) { (void)srv; }

@@ -21,6 +21,7 @@
  * 403; admins see everything. Errors are NeutronError bodies with Neutron's
  * exception types. */
 #include "auth.h"
+#include "fixtures.h"
 #include "http.h"
 #include "netapi.h"
 #include "profile.h"
@@ -2527,30 +2528,22 @@ static mc_record *find_named(mc_server *srv, mc_kind k, const char *name, const 
     return NULL;
 }
 
-static int seed_fail(char *err, size_t errsz, const char *path, const char *what, const char *detail) {
-    snprintf(err, errsz, "%s: %s%s%s", path, what, detail ? ": " : "", detail ? detail : "");
+static int seed_fail(char *err, size_t errsz, const char *what, const char *detail) {
+    snprintf(err, errsz, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
     return -1;
 }
 
-int network_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/network.json", dir);
-    cJSON *fx = mc_json_load_file(path, err, errsz);
-    if (fx == NULL) return -1;
-    int rc = -1;
+/* One fixtures tree (fixtures/network.json, or the "network" part of a POST
+ * /mockcloud/v1/fixtures): networks with their subnets, then routers with
+ * their gateway and interfaces. Projects are named by id or name. */
+int network_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz) {
     nerr e = {0};
     cJSON *x;
     cJSON_ArrayForEach(x, mc_json_arr(fx, "networks")) {
         const char *proj = project_ref(srv, mc_json_str(x, "project"));
-        if (proj == NULL) {
-            seed_fail(err, errsz, path, "network with an unknown 'project'", mc_json_str(x, "name"));
-            goto out;
-        }
+        if (proj == NULL) return seed_fail(err, errsz, "network with an unknown 'project'", mc_json_str(x, "name"));
         mc_record *net = network_create(srv, proj, true, x, &e);
-        if (net == NULL) {
-            seed_fail(err, errsz, path, "bad network", e.msg);
-            goto out;
-        }
+        if (net == NULL) return seed_fail(err, errsz, "bad network", e.msg);
         cJSON *s;
         cJSON_ArrayForEach(s, mc_json_arr(x, "subnets")) {
             cJSON *b = cJSON_Duplicate(s, 1);
@@ -2561,23 +2554,14 @@ int network_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
             }
             mc_record *sub = subnet_create(srv, proj, true, b, &e);
             cJSON_Delete(b);
-            if (sub == NULL) {
-                seed_fail(err, errsz, path, "bad subnet", e.msg);
-                goto out;
-            }
+            if (sub == NULL) return seed_fail(err, errsz, "bad subnet", e.msg);
         }
     }
     cJSON_ArrayForEach(x, mc_json_arr(fx, "routers")) {
         const char *proj = project_ref(srv, mc_json_str(x, "project"));
-        if (proj == NULL) {
-            seed_fail(err, errsz, path, "router with an unknown 'project'", mc_json_str(x, "name"));
-            goto out;
-        }
+        if (proj == NULL) return seed_fail(err, errsz, "router with an unknown 'project'", mc_json_str(x, "name"));
         mc_record *r = router_create(srv, proj, true, x, &e);
-        if (r == NULL) {
-            seed_fail(err, errsz, path, "bad router", e.msg);
-            goto out;
-        }
+        if (r == NULL) return seed_fail(err, errsz, "bad router", e.msg);
         const char *ext = mc_json_str(x, "external_network");
         if (ext != NULL) {
             mc_record *net = find_named(srv, MC_K_NETWORK, ext, NULL);
@@ -2585,32 +2569,161 @@ int network_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
             cJSON_AddStringToObject(gi, "network_id", net ? net->id : ext);
             int g = router_set_gateway(srv, r, gi, true, &e);
             cJSON_Delete(gi);
-            if (g != 0) {
-                seed_fail(err, errsz, path, "bad router gateway", e.msg);
-                goto out;
-            }
+            if (g != 0) return seed_fail(err, errsz, "bad router gateway", e.msg);
         }
         cJSON *i;
         cJSON_ArrayForEach(i, mc_json_arr(x, "interfaces")) {
             mc_record *sub = cJSON_IsString(i) ? find_named(srv, MC_K_SUBNET, i->valuestring, proj) : NULL;
-            if (sub == NULL) {
-                seed_fail(err, errsz, path, "router interface on an unknown subnet of the project", cJSON_IsString(i) ? i->valuestring : "?");
-                goto out;
-            }
+            if (sub == NULL)
+                return seed_fail(err, errsz, "router interface on an unknown subnet of the project", cJSON_IsString(i) ? i->valuestring : "?");
             cJSON *b = cJSON_CreateObject();
             cJSON_AddStringToObject(b, "subnet_id", sub->id);
             mc_record *p = router_add_iface(srv, r, proj, true, b, &e);
             cJSON_Delete(b);
-            if (p == NULL) {
-                seed_fail(err, errsz, path, "bad router interface", e.msg);
-                goto out;
-            }
+            if (p == NULL) return seed_fail(err, errsz, "bad router interface", e.msg);
         }
     }
-    rc = 0;
-out:
+    return 0;
+}
+
+int network_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
+    char path[1024], why[400];
+    snprintf(path, sizeof path, "%s/network.json", dir);
+    cJSON *fx = mc_json_load_file(path, err, errsz);
+    if (fx == NULL) return -1;
+    int rc = network_seed_tree(srv, fx, why, sizeof why);
+    if (rc != 0) snprintf(err, errsz, "%s: %s", path, why);
     cJSON_Delete(fx);
     return rc;
+}
+
+void network_fixtures_undo(mc_server *srv, const uint64_t *mark) {
+    mc_record *p = mc_store_last(W(srv, MC_K_PORT));
+    while (p != NULL && p->seq >= mark[MC_K_PORT]) {
+        mc_record *prev = mc_store_prev(p);
+        port_destroy(srv, p);
+        p = prev;
+    }
+}
+
+/* The id of a project named by id or name, in the world or the post. */
+static const char *fx_project_id(const mc_fx *fx, const char *ref) {
+    const char *id = project_ref(fx->srv, ref);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, mc_fx_posted(fx, "identity", "projects"))
+        if (id == NULL && (mc_str_eq(mc_json_str(x, "id"), ref) || mc_str_eq(mc_json_str(x, "name"), ref))) id = mc_json_str(x, "id");
+    return id;
+}
+
+static int fx_subnet_check(mc_fx *fx, const char *w, const cJSON *s, const cJSON *nets, const cJSON *self) {
+    if (mc_fx_str(fx, w, s, "cidr", true, 64) || mc_fx_str(fx, w, s, "name", false, 255) ||
+        mc_fx_str(fx, w, s, "id", false, 36) || mc_fx_str(fx, w, s, "description", false, 255) ||
+        mc_fx_bool(fx, w, s, "enable_dhcp") || mc_fx_num(fx, w, s, "ip_version", false, 4, 6) ||
+        mc_fx_list(fx, w, s, "allocation_pools") || mc_fx_list(fx, w, s, "host_routes"))
+        return -1;
+    const char *cs = mc_json_str(s, "cidr"), *id = mc_json_str(s, "id");
+    cidr c;
+    if (!cidr_parse(cs, &c, true)) return mc_fx_fail(fx, "%s: 'cidr' '%s' is not a valid IP subnet (host bits set?)", w, cs);
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(s, "ip_version");
+    if (ver != NULL && (int)ver->valuedouble != c.v)
+        return mc_fx_fail(fx, "%s: 'cidr' and 'ip_version' are inconsistent", w);
+    const cJSON *gw = cJSON_GetObjectItemCaseSensitive(s, "gateway_ip");
+    if (gw != NULL && !cJSON_IsNull(gw) && !cJSON_IsString(gw)) return mc_fx_fail(fx, "%s: 'gateway_ip' must be an address or null", w);
+    const cJSON *dns = cJSON_GetObjectItemCaseSensitive(s, "dns_nameservers"), *d;
+    if (dns != NULL && !cJSON_IsArray(dns)) return mc_fx_fail(fx, "%s: 'dns_nameservers' must be an array of addresses", w);
+    cJSON_ArrayForEach(d, dns) if (!cJSON_IsString(d)) return mc_fx_fail(fx, "%s: 'dns_nameservers' must be an array of addresses", w);
+    if (id != NULL) {
+        if (!mc_is_uuid(id)) return mc_fx_fail(fx, "%s: 'id' must be a UUID, not '%s'", w, id);
+        bool taken = subnet_of(fx->srv, id) != NULL, seen = false;
+        const cJSON *n, *o;
+        for (n = nets ? nets->child : NULL; n != NULL && !taken && !seen; n = n->next)
+            cJSON_ArrayForEach(o, mc_json_arr(n, "subnets")) {
+                if (o == self) {
+                    seen = true;
+                    break;
+                }
+                taken |= mc_str_eq(mc_json_str(o, "id"), id);
+            }
+        if (taken) return mc_fx_fail(fx, "%s: subnet id '%s' is taken", w, id);
+    }
+    return 0;
+}
+
+/* Whether 'name' is a network in the world or the post that is external. */
+static bool fx_external_net(const mc_fx *fx, const char *name) {
+    for (mc_record *n = mc_store_first(W(fx->srv, MC_K_NETWORK)); n; n = mc_store_next(n))
+        if (mc_str_eq(mc_json_str(n->doc, "name"), name) && jbool(n->doc, "router:external")) return true;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, mc_fx_posted(fx, "network", "networks"))
+        if (mc_str_eq(mc_json_str(x, "name"), name) && jbool(x, "router:external")) return true;
+    return false;
+}
+
+/* Whether project 'pid' has a subnet named 'name' in the world or the post. */
+static bool fx_project_subnet(const mc_fx *fx, const char *pid, const char *name) {
+    if (find_named(fx->srv, MC_K_SUBNET, name, pid) != NULL) return true;
+    const cJSON *n, *s;
+    cJSON_ArrayForEach(n, mc_fx_posted(fx, "network", "networks")) {
+        if (!mc_str_eq(fx_project_id(fx, mc_json_str(n, "project")), pid)) continue;
+        cJSON_ArrayForEach(s, mc_json_arr(n, "subnets")) if (mc_str_eq(mc_json_str(s, "name"), name)) return true;
+    }
+    return false;
+}
+
+int network_fixtures_check(mc_fx *fx, const cJSON *t) {
+    if (mc_fx_keys(fx, "network", t, (const char *const[]){"networks", "routers", NULL}) ||
+        mc_fx_list(fx, "network", t, "networks") || mc_fx_list(fx, "network", t, "routers"))
+        return -1;
+    const cJSON *x, *nets = mc_json_arr(t, "networks");
+    int i = 0;
+    char w[96];
+    cJSON_ArrayForEach(x, nets) {
+        snprintf(w, sizeof w, "network.networks[%d]", i++);
+        if (mc_fx_str(fx, w, x, "project", true, 64) || mc_fx_str(fx, w, x, "name", false, 255) ||
+            mc_fx_str(fx, w, x, "id", false, 36) || mc_fx_str(fx, w, x, "description", false, 255) ||
+            mc_fx_bool(fx, w, x, "admin_state_up") || mc_fx_bool(fx, w, x, "shared") ||
+            mc_fx_bool(fx, w, x, "router:external") || mc_fx_bool(fx, w, x, "port_security_enabled") ||
+            mc_fx_bool(fx, w, x, "is_default") || mc_fx_num(fx, w, x, "mtu", false, 68, 9000) ||
+            mc_fx_list(fx, w, x, "subnets"))
+            return -1;
+        const char *id = mc_json_str(x, "id"), *proj = mc_json_str(x, "project");
+        if (fx_project_id(fx, proj) == NULL) return mc_fx_fail(fx, "%s: 'project' names no project: '%s'", w, proj);
+        if (id != NULL && !mc_is_uuid(id)) return mc_fx_fail(fx, "%s: 'id' must be a UUID, not '%s'", w, id);
+        if (id != NULL && (mc_store_find(W(fx->srv, MC_K_NETWORK), id) || mc_fx_dup_before(nets, x, "id", NULL)))
+            return mc_fx_fail(fx, "%s: network id '%s' is taken", w, id);
+        const cJSON *s, *subs = mc_json_arr(x, "subnets");
+        int j = 0;
+        cJSON_ArrayForEach(s, subs) {
+            char ws[128];
+            snprintf(ws, sizeof ws, "%s.subnets[%d]", w, j++);
+            if (fx_subnet_check(fx, ws, s, nets, s)) return -1;
+            cidr a, b;
+            cidr_parse(mc_json_str(s, "cidr"), &a, true);
+            for (const cJSON *o = subs->child; o != s; o = o->next)
+                if (cidr_parse(mc_json_str(o, "cidr"), &b, true) && cidr_overlap(&a, &b))
+                    return mc_fx_fail(fx, "%s: 'cidr' overlaps another subnet of the network", ws);
+        }
+    }
+    i = 0;
+    cJSON_ArrayForEach(x, mc_json_arr(t, "routers")) {
+        snprintf(w, sizeof w, "network.routers[%d]", i++);
+        if (mc_fx_str(fx, w, x, "project", true, 64) || mc_fx_str(fx, w, x, "name", false, 255) ||
+            mc_fx_str(fx, w, x, "external_network", false, 255) || mc_fx_bool(fx, w, x, "admin_state_up"))
+            return -1;
+        const char *proj = mc_json_str(x, "project"), *ext = mc_json_str(x, "external_network");
+        const char *pid = fx_project_id(fx, proj);
+        if (pid == NULL) return mc_fx_fail(fx, "%s: 'project' names no project: '%s'", w, proj);
+        if (ext != NULL && !fx_external_net(fx, ext))
+            return mc_fx_fail(fx, "%s: 'external_network' names no external network: '%s'", w, ext);
+        const cJSON *ifs = cJSON_GetObjectItemCaseSensitive(x, "interfaces"), *f;
+        if (ifs != NULL && !cJSON_IsArray(ifs)) return mc_fx_fail(fx, "%s: 'interfaces' must be an array of subnet names", w);
+        cJSON_ArrayForEach(f, ifs) {
+            if (!cJSON_IsString(f)) return mc_fx_fail(fx, "%s: 'interfaces' must be an array of subnet names", w);
+            if (!fx_project_subnet(fx, pid, f->valuestring))
+                return mc_fx_fail(fx, "%s: 'interfaces' names no subnet of project '%s': '%s'", w, proj, f->valuestring);
+        }
+    }
+    return 0;
 }
 
 void network_reset(mc_server *srv) {
