@@ -1747,7 +1747,7 @@ static int ports_or_reply(mc_req *r, mc_record *s, const create_req *cr) {
         continue;
     fail:
         mc_net_ports_release(r->srv, s->id);
-        if (status == 409 && strstr(err, "IP") != NULL)
+        if (status == 409 && nr->fixed_ip[0] && strstr(err, "IP") != NULL)
             mc_reply_error(r, 409, NULL, "Fixed IP address %s is already in use on instance %s.", nr->fixed_ip, s->id);
         else
             mc_reply_error(r, status >= 400 && status < 500 ? (status == 404 ? 400 : status) : 500, NULL, "%s",
@@ -1755,6 +1755,20 @@ static int ports_or_reply(mc_req *r, mc_record *s, const create_req *cr) {
         return -1;
     }
     return 0;
+}
+
+/* Removes the servers of a multiple create from 'first' on (the newest
+ * records), their ports and group places, as if the request never came. */
+static void create_undo(mc_server *srv, mc_record *first, mc_record *grp) {
+    for (mc_record *s = first, *next; s != NULL; s = next) {
+        next = mc_store_next(s);
+        cancel(s);
+        mc_net_ports_release(srv, s->id);
+        cJSON *m = grp ? mc_json_arr(grp->doc, "members") : NULL;
+        for (int i = cJSON_GetArraySize(m) - 1; i >= 0; i--)
+            if (mc_str_eq(cJSON_GetArrayItem(m, i)->valuestring, s->id)) cJSON_DeleteItemFromArray(m, i);
+        mc_store_delete(&srv->world[MC_K_SERVER], s);
+    }
 }
 
 /* Nova's create schema (schemas/servers.py): the members of "server" at this
@@ -1998,6 +2012,7 @@ void compute_server_create(mc_req *r) {
         mc_record *s = server_new(r, nm, &cr, resv, (int)i, admin_pass);
         if (ports_or_reply(r, s, &cr) != 0) {
             mc_store_delete(&r->srv->world[MC_K_SERVER], s);
+            create_undo(r->srv, first, grp);   /* the request failed: none of its servers stay */
             goto out;
         }
         if (cr.nnets > 0) mc_net_ports_set_status(r->srv, s->id, "DOWN");

@@ -264,11 +264,11 @@ static const route routes[] = {
 /* ------------------------------------------------------------ the world */
 
 static char *tokens[NWHO];
-static char ids[NWHO][24][128];   /* lazily created resources, by owner and kind */
+static char ids[NWHO][25][128];   /* lazily created resources, by owner and kind */
 static const char *const kinds[] = {"server", "keypair", "sgroup", "net", "subnet", "pool", "port", "router",
                                     "fip", "sg", "rule", "image", "project", "user", "appcred", "domain",
                                     "role", "flavor", "scratch_project", "scratch_user", "scratch_net", "fault",
-                                    "deviation", NULL};
+                                    "deviation", "tiny_net", NULL};
 
 static void setup(void) {
     mc_test_start(NULL);
@@ -387,6 +387,12 @@ static const char *resolve(const char *kind, int owner) {
         mc_resp_free(&r);
     } else if (strcmp(kind, "deviation") == 0) {
         mc_strlcpy(id, "flaky-503", 128);
+    } else if (strcmp(kind, "tiny_net") == 0) {   /* a network with one free address */
+        make(owner, owner, N "/networks", NULL, "{\"network\":{\"name\":\"tiny\"}}", "network.id", id);
+        char b[300], sub[128];
+        snprintf(b, sizeof b, "{\"subnet\":{\"network_id\":\"%s\",\"cidr\":\"10.77.0.0/29\",\"ip_version\":4,"
+                 "\"allocation_pools\":[{\"start\":\"10.77.0.2\",\"end\":\"10.77.0.2\"}]}}", id);
+        make(owner, owner, N "/subnets", NULL, b, "subnet.id", sub);
     }
     return id;
 }
@@ -773,5 +779,87 @@ ParameterizedTest(int *row, badinput, auth, .init = setup, .fini = teardown, .ti
     }
     free(expired);
     free(revoked);
+    mc_assert_no_leaks();
+}
+
+/* ------------------------------------------------------------ late failures */
+
+/* Requests that pass every type check and fail deep inside, after something
+ * was already made (a port, an IP, a server of several): the world must be as
+ * before, and 'after' (a POST that must succeed) proves a released IP or quota
+ * is free again. 'prep' (PUT as admin) sets the stage first. */
+typedef struct late_case {
+    const char *what;
+    const char *prep_path, *prep_body;
+    int who;
+    enum evhttp_cmd_type m;
+    const char *path, *mv, *body;
+    int want;
+    const char *after_path, *after_body;
+} late_case;
+
+#define NOPORT "00000000-0000-4000-8000-000000000000"
+#define BOOT(nets, extra)                                                                                        \
+    "{\"server\":{\"name\":\"late\",\"flavorRef\":\"42\",\"imageRef\":\"" CIRROS "\",\"networks\":" nets extra "}}"
+static const late_case late[] = {
+    {"second network's port unknown: the first port goes", NULL, NULL, DEMO, POST, C "/servers", "2.37",
+     BOOT("[{\"uuid\":\"{net}\",\"fixed_ip\":\"10.0.0.210\"},{\"port\":\"" NOPORT "\"}]", ""), 400, N "/ports",
+     "{\"port\":{\"network_id\":\"{net}\",\"fixed_ips\":[{\"ip_address\":\"10.0.0.210\"}]}}"},
+    {"multiple create, no IP for the second: neither server stays", NULL, NULL, DEMO, POST, C "/servers", "2.37",
+     BOOT("[{\"uuid\":\"{tiny_net}\"}]", ",\"min_count\":2"), 409, C "/servers", BOOT("[{\"uuid\":\"{tiny_net}\"}]", "")},
+    {"over the instance quota: no port made", C "/os-quota-sets/{project}", "{\"quota_set\":{\"instances\":0}}", DEMO,
+     POST, C "/servers", "2.37", BOOT("[{\"uuid\":\"{net}\",\"fixed_ip\":\"10.0.0.211\"}]", ""), 403, N "/ports",
+     "{\"port\":{\"network_id\":\"{net}\",\"fixed_ips\":[{\"ip_address\":\"10.0.0.211\"}]}}"},
+    {"port with a second IP outside its subnet: the first IP stays free", NULL, NULL, DEMO, POST, N "/ports", NULL,
+     "{\"port\":{\"network_id\":\"{net}\",\"fixed_ips\":[{\"subnet_id\":\"{subnet}\",\"ip_address\":\"10.0.0.220\"},"
+     "{\"subnet_id\":\"{subnet}\",\"ip_address\":\"10.1.0.5\"}]}}",
+     400, N "/ports", "{\"port\":{\"network_id\":\"{net}\",\"fixed_ips\":[{\"ip_address\":\"10.0.0.220\"}]}}"},
+    {"floating IP for an unknown port", NULL, NULL, DEMO, POST, N "/floatingips", NULL,
+     "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"" NOPORT "\"}}", 404, NULL, NULL},
+    {"floating IP moved to an unknown port", NULL, NULL, DEMO, PUT, N "/floatingips/{fip}", NULL,
+     "{\"floatingip\":{\"port_id\":\"" NOPORT "\"}}", 404, NULL, NULL},
+    {"interface attach of an unknown port", NULL, NULL, DEMO, POST, C "/servers/{server}/os-interface", NULL,
+     "{\"interfaceAttachment\":{\"port_id\":\"" NOPORT "\"}}", 404, NULL, NULL},
+    {"resize to an unknown flavor", NULL, NULL, DEMO, POST, C "/servers/{server}/action", NULL,
+     "{\"resize\":{\"flavorRef\":\"nope\"}}", 400, NULL, NULL},
+    {"rebuild from an unknown image", NULL, NULL, DEMO, POST, C "/servers/{server}/action", NULL,
+     "{\"rebuild\":{\"imageRef\":\"" NOPORT "\"}}", 400, NULL, NULL},
+    {"subnet overlapping another", NULL, NULL, DEMO, POST, N "/subnets", NULL,
+     "{\"subnet\":{\"network_id\":\"{net}\",\"cidr\":\"10.0.0.0/25\",\"ip_version\":4}}", 400, NULL, NULL},
+    {"user with a taken name", NULL, NULL, ADMIN, POST, ID "/users", NULL, "{\"user\":{\"name\":\"demo\"}}", 409, NULL,
+     NULL},
+    {"image with a taken id", NULL, NULL, DEMO, POST, G "/images", NULL, "{\"id\":\"" CIRROS "\",\"name\":\"x\"}", 409,
+     NULL, NULL},
+};
+
+Test(badinput, late_failures_change_nothing, .init = setup, .fini = teardown, .timeout = 120) {
+    for (size_t i = 0; i < sizeof late / sizeof late[0]; i++) {
+        const late_case *c = &late[i];
+        char path[512], body[1024];
+        if (c->prep_path != NULL) {
+            expand(c->prep_path, c->who, path, sizeof path);
+            expand(c->prep_body, c->who, body, sizeof body);
+            mc_resp r = call(ADMIN, PUT, path, body, strlen(body), NULL, NULL);
+            cr_assert(eq(int, r.status, 200), "%s: prep %s", c->what, r.body);
+            mc_resp_free(&r);
+        }
+        expand(c->path, c->who, path, sizeof path);
+        expand(c->body, c->who, body, sizeof body);
+        expect_rejected(c->who, c->m, path, body, strlen(body), c->mv, c->want, c->what);
+        if (c->prep_path != NULL) {   /* the quota back as it was */
+            expand(c->prep_path, c->who, path, sizeof path);
+            mc_resp r = call(ADMIN, DEL, path, NULL, 0, NULL, NULL);
+            cr_expect(r.status == 202 || r.status == 204, "%s: unprep %d", c->what, r.status);
+            mc_resp_free(&r);
+        }
+        if (c->after_path != NULL) {
+            expand(c->after_path, c->who, path, sizeof path);
+            expand(c->after_body, c->who, body, sizeof body);
+            mc_resp r = call(c->who, POST, path, body, strlen(body), c->mv, NULL);
+            cr_expect(r.status == 201 || r.status == 202, "%s: afterwards %s -> %d %.300s", c->what, path, r.status,
+                      r.body);
+            mc_resp_free(&r);
+        }
+    }
     mc_assert_no_leaks();
 }
