@@ -168,16 +168,19 @@ static void changed(mc_record *s) {
     s->doc = NULL;
 }
 
-/* The security group names into out[] (at most cap); the count. */
-static int sg_list(const server_priv *sp, const char **out, int cap) {
+/* The security group names (a malloc'd array the caller frees; *n set). */
+static const char **sg_list(const server_priv *sp, int *n) {
+    int cap = sp->sg_names ? cJSON_GetArraySize(sp->sg_names) : 1;
+    const char **out = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *out);
+    if (out == NULL) mc_panic("out of memory");
+    *n = 0;
     if (sp->sg_names == NULL) {
-        out[0] = "default";
-        return 1;
+        out[(*n)++] = "default";
+        return out;
     }
-    int n = 0;
     const cJSON *x;
-    cJSON_ArrayForEach(x, sp->sg_names) if (n < cap && cJSON_IsString(x)) out[n++] = x->valuestring;
-    return n;
+    cJSON_ArrayForEach(x, sp->sg_names) if (*n < cap && cJSON_IsString(x)) out[(*n)++] = x->valuestring;
+    return out;
 }
 
 static cJSON *sg_array(server_priv *sp) {
@@ -288,8 +291,8 @@ const cJSON *mc_compute_server_doc(mc_record *s) {
     cJSON_AddStringToObject(d, "config_drive", sp->config_drive ? "True" : "");
     cJSON_AddStringToObject(d, "disk_config", sp->disk_auto ? "AUTO" : "MANUAL");
     cJSON_AddStringToObject(d, "availability_zone", S(sp->az));
-    const char *sgs[64];
-    int nsg = sg_list(sp, sgs, 64);
+    int nsg;
+    const char **sgs = sg_list(sp, &nsg);
     cJSON *names = cJSON_AddArrayToObject(d, "sg_names");
     cJSON *groups = cJSON_AddArrayToObject(d, "security_groups");
     for (int i = 0; i < nsg; i++) {
@@ -298,6 +301,7 @@ const cJSON *mc_compute_server_doc(mc_record *s) {
         cJSON_AddStringToObject(g, "name", sgs[i]);
         cJSON_AddItemToArray(groups, g);
     }
+    free(sgs);
     mc_json_set_str(d, "host", sp->has_host ? COMPUTE_HOST : NULL);
     cJSON_AddStringToObject(d, "reservation_id", sp->reservation_id);
     cJSON_AddNumberToObject(d, "launch_index", sp->launch_index);
@@ -749,8 +753,8 @@ static cJSON *server_view_ex(mc_req *r, mc_record *s, int mode, bool addr_mark) 
         mc_json_set_str(o, "OS-SRV-USG:launched_at", sp->launched_at >= 0 ? ts : NULL);
         naive(sp->terminated_at, ts);
         mc_json_set_str(o, "OS-SRV-USG:terminated_at", sp->terminated_at >= 0 ? ts : NULL);
-        const char *sgs[64];
-        int nsg = sg_list(sp, sgs, 64);
+        int nsg;
+        const char **sgs = sg_list(sp, &nsg);
         if (nsg > 0 && !server_deleted(s)) {
             cJSON *a = cJSON_AddArrayToObject(o, "security_groups");
             for (int i = 0; i < nsg; i++) {
@@ -759,6 +763,7 @@ static cJSON *server_view_ex(mc_req *r, mc_record *s, int mode, bool addr_mark) 
                 cJSON_AddItemToArray(a, g);
             }
         }
+        free(sgs);
         mc_json_set_str(o, "OS-EXT-STS:task_state", sp->task_state[0] ? sp->task_state : NULL);
         cJSON_AddStringToObject(o, "OS-EXT-STS:vm_state", sp->vm_state);
         cJSON_AddNumberToObject(o, "OS-EXT-STS:power_state", sp->power_state);
@@ -3004,12 +3009,13 @@ void compute_server_secgroups(mc_req *r) {
     if (s == NULL) return;
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "security_groups");
-    const char *sgs[64];
-    int nsg = sg_list(SP(s), sgs, 64);
+    int nsg;
+    const char **sgs = sg_list(SP(s), &nsg);
     for (int i = 0; i < nsg; i++) {
         mc_record *g = mc_net_secgroup_find(r->srv, sgs[i], s->project_id);
         if (g != NULL) cJSON_AddItemToArray(a, secgroup_nova_view(r->srv, g));
     }
+    free(sgs);
     mc_reply_json(r, 200, root);
 }
 
