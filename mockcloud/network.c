@@ -3406,8 +3406,10 @@ static cJSON *body_obj_or_reply(mc_req *r, const char *singular) {
         {"floatingip", "floating_network_id=u|port_id=U|fixed_ip_address=S45|floating_ip_address=S45|description=s255|"
                        "subnet_id=U|dns_name=s|dns_domain=s"},
         {"security_group", "name=s255|description=s255|stateful=b"},
-        {"security_group_rule", "security_group_id=u|direction=s|protocol=S|port_range_min=N|port_range_max=N|"
-                                "ethertype=s|remote_ip_prefix=S|remote_group_id=U|description=s255"},
+        /* protocol: a name or a number, checked by the handler; remote_group_id: any
+         * string, an unknown one is Neutron's 404 SecurityGroupNotFound */
+        {"security_group_rule", "security_group_id=u|direction=s|port_range_min=N|port_range_max=N|"
+                                "ethertype=s|remote_ip_prefix=S|remote_group_id=S|description=s255"},
     };
     cJSON *o = mc_json_obj(r->body, singular);
     if (o == NULL) {

@@ -221,8 +221,8 @@ static const route routes[] = {
     {DEMO, POST, N "/security-group-rules", NULL, "security_group_rule",
      "{\"security_group_rule\":{\"security_group_id\":\"{sg}\",\"direction\":\"ingress\",\"protocol\":\"tcp\","
      "\"port_range_min\":80,\"port_range_max\":81,\"ethertype\":\"IPv4\"}}",
-     "security_group_id=s|direction=e|protocol=S|port_range_min=P|port_range_max=P|ethertype=e|remote_ip_prefix=S|"
-     "remote_group_id=S|description=s",
+     "security_group_id=s|direction=e|protocol=n|port_range_min=P|port_range_max=P|ethertype=e|remote_ip_prefix=S|"
+     "remote_group_id=L|description=s",
      0},
     {DEMO, GET, N "/security-group-rules/{rule}", NULL, NULL, NULL, NULL, 0},
     {DEMO, PUT, N "/floatingips/{fip}", NULL, "floatingip", "{\"floatingip\":{\"description\":\"d\"}}",
@@ -527,6 +527,7 @@ static const char *bad_values(char type) {
     case 'b': return "\"maybe\"|2|{}|[]|null";
     case 'B': return "\"true\"|\"maybe\"|1|{}|[]|null";
     case 'v': return "{}|[]|null|@D";
+    case 'n': return "true|{}|[]|@D|@H|256|-1|1.5|\"no-such-protocol\"";  /* a protocol: name or 0-255 */
     case 'p': return "\"abc\"|-5|1e300|{}|[]|null";
     case 'P': return "\"abc\"|-5|1e300|{}|[]";
     case 'o': return "\"x\"|1|[]|true|null";

@@ -412,6 +412,17 @@ Test(network, security_group_rules_validation_and_quota) {
              "\"ethertype\":\"IPv6\",\"remote_ip_prefix\":\"10.0.0.0/8\"}}", sg);
     mc_expect_status(post("/network/v2.0/security-group-rules", body, alt), 400);
     mc_expect_status(post("/network/v2.0/security-groups", "{\"security_group\":{\"name\":\"default\"}}", alt), 409);
+    /* as Tempest's negative tests: a remote group that is not a UUID is not found (404, not 400) */
+    snprintf(body, sizeof body, "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
+             "\"remote_group_id\":\"bad_group_id\"}}", sg);
+    mc_expect_status(post("/network/v2.0/security-group-rules", body, alt), 404);
+    /* a protocol given as its number (Tempest sends 17 as a JSON integer) */
+    snprintf(body, sizeof body, "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
+             "\"protocol\":17}}", sg);
+    r = post("/network/v2.0/security-group-rules", body, alt);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_group_rule.protocol"), "17"));
+    mc_resp_free(&r);
     /* quota: admin sets 2 groups for alt_demo (default + x exist) */
     mc_expect_status(put("/network/v2.0/quotas/" ALT_PROJECT, "{\"quota\":{\"security_group\":2}}", adm), 200);
     r = post("/network/v2.0/security-groups", "{\"security_group\":{\"name\":\"y\"}}", alt);
