@@ -1288,6 +1288,12 @@ static int access_ip_or_reply(mc_req *r, const cJSON *in, const char *key, int f
 }
 
 /* Stores accessIPv4/v6 from 'in' in Nova's canonical text form. */
+/* OS-DCF:diskConfig given to an update, a rebuild or a resize. */
+static void set_disk_config(server_priv *sp, const cJSON *in) {
+    const char *dc = mc_json_str(in, "OS-DCF:diskConfig");
+    if (mc_str_eq(dc, "AUTO") || mc_str_eq(dc, "MANUAL")) sp->disk_auto = strcmp(dc, "AUTO") == 0;
+}
+
 static void set_access_ips(server_priv *sp, const cJSON *in) {
     static const struct { const char *key; int family; } k[] = {{"accessIPv4", AF_INET}, {"accessIPv6", AF_INET6}};
     for (int i = 0; i < 2; i++) {
@@ -2091,6 +2097,7 @@ void compute_server_update(mc_req *r) {
     if (dv != NULL) set_str(&sp->description, cJSON_IsString(dv) ? dv->valuestring : NULL);
     if (hv != NULL) set_str(&sp->hostname, hv->valuestring);
     set_access_ips(sp, in);
+    set_disk_config(sp, in);
     touch(s);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "server", server_view(r, s, mv_ge(r, 75) ? V_SHOW : V_BASIC));
@@ -2238,6 +2245,7 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
         sp->metadata = cJSON_Duplicate(md, 1);
     }
     set_access_ips(sp, arg);
+    set_disk_config(sp, arg);
     if (kn) set_str(&sp->key_name, cJSON_IsString(kn) ? kn->valuestring : NULL);
     if (dv) set_str(&sp->description, cJSON_IsString(dv) ? dv->valuestring : NULL);
     if (mv_ge(r, 57) && mc_json_has(arg, "user_data")) set_str(&sp->user_data, mc_json_str(arg, "user_data"));
@@ -2289,6 +2297,7 @@ static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
     sp->old_flavor = sp->flavor;
     sp->flavor = flavor_snapshot(r->srv, f);
     if (strcmp(sp->vm_state, "stopped") == 0) sp->resize_from_stopped = true;
+    set_disk_config(sp, arg);
     start_op(r, s, "resize", "resize_prep", OP_RESIZE, action_ms(r));
     mc_reply_json(r, 202, NULL);
 }
