@@ -1697,7 +1697,13 @@ static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, 
                              const char *admin_pass) {
     mc_server *srv = r->srv;
     char id[37];
-    mc_uuid(srv, id);
+    uint64_t num = ++cs(srv)->instance_seq;
+    /* Deviation hook: integer ids (Nova before Diablo, a vendor's own
+     * database) or EC2-style ones instead of UUIDs. */
+    long long style = mc_knob(r, MC_KNOB_COMPUTE_SERVER_ID_STYLE);
+    if (style == 1) snprintf(id, sizeof id, "%llu", (unsigned long long)(10000 + num));
+    else if (style == 2) snprintf(id, sizeof id, "i-%08llx", (unsigned long long)num);
+    if (style == 0 || mc_store_find(&srv->world[MC_K_SERVER], id) != NULL) mc_uuid(srv, id);
     double now = mc_now();
     mc_record *s = mc_store_add(&srv->world[MC_K_SERVER], id, req_project(r), NULL);
     server_priv *sp = calloc(1, sizeof *sp);
@@ -1736,7 +1742,7 @@ static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, 
     sp->user_data = xdup(cr->user_data);
     sp->launched_at = sp->terminated_at = -1;
     sp->admin_pass = xdup(admin_pass);
-    sp->num = ++cs(srv)->instance_seq;
+    sp->num = num;
     sp->server_group = xdup(cr->server_group);
     return s;
 }

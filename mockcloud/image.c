@@ -280,16 +280,23 @@ static void reply_image(mc_req *r, int status, const mc_record *img) {
 
 /* ---------------------------------------------------------------- versions */
 
-static cJSON *versions_doc(mc_server *srv) {
-    static const char *const ids[] = {"v2.16", "v2.15", "v2.14", "v2.13", "v2.12", "v2.11", "v2.10",
-                                      "v2.9", "v2.8", "v2.7", "v2.6", "v2.5", "v2.4", "v2.3",
-                                      "v2.2", "v2.1", "v2.0"};
+/* Glance's versions document. Deviation hook (image.versions_v1): a cloud
+ * with only the v1 API lists v1.1 and v1.0 at /image/v1/ (with api.hide on
+ * /v2*, the v2 API is not there either). */
+static cJSON *versions_doc(mc_req *r) {
+    static const char *const v2[] = {"v2.16", "v2.15", "v2.14", "v2.13", "v2.12", "v2.11", "v2.10",
+                                     "v2.9", "v2.8", "v2.7", "v2.6", "v2.5", "v2.4", "v2.3",
+                                     "v2.2", "v2.1", "v2.0"};
+    static const char *const v1[] = {"v1.1", "v1.0"};
+    bool only_v1 = mc_knob(r, MC_KNOB_IMAGE_VERSIONS_V1) != 0;
+    const char *const *ids = only_v1 ? v1 : v2;
+    size_t n = only_v1 ? sizeof v1 / sizeof v1[0] : sizeof v2 / sizeof v2[0];
     char url[300], href[320];
-    mc_service_url(srv, "/image", url, sizeof url);
-    snprintf(href, sizeof href, "%s/v2/", url);
+    mc_service_url(r->srv, "/image", url, sizeof url);
+    snprintf(href, sizeof href, "%s/%s/", url, only_v1 ? "v1" : "v2");
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, "versions");
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddStringToObject(v, "id", ids[i]);
         cJSON_AddStringToObject(v, "status", i == 0 ? "CURRENT" : "SUPPORTED");
@@ -303,7 +310,7 @@ static cJSON *versions_doc(mc_server *srv) {
     return root;
 }
 
-static void image_versions_list(mc_req *r) { mc_reply_json(r, 300, versions_doc(r->srv)); }
+static void image_versions_list(mc_req *r) { mc_reply_json(r, 300, versions_doc(r)); }
 
 /* ---------------------------------------------------------------- seed */
 

@@ -118,6 +118,9 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                             "Share of builds that end in ERROR with a fault (No valid host)."},
     [MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE] = {"compute.addresses_public_private", MC_KNOB_BOOL, 0, 0, 1, NULL,
                                              "Server addresses keyed 'public'/'private' instead of by network name."},
+    [MC_KNOB_COMPUTE_SERVER_ID_STYLE] = {"compute.server_id_style", MC_KNOB_INT, 0, 0, 2, NULL,
+                                         "Ids of new servers: 0 UUIDs, 1 integers (10000 + the instance number), "
+                                         "2 EC2-style 'i-0000002a'."},
     /* ---- image ---- */
     [MC_KNOB_IMAGE_SAVING_MS] = {"image.saving_ms", MC_KNOB_INT, 0, 0, 3600000, NULL,
                                  "After an upload the image stays 'saving' for N ms before 'active'."},
@@ -127,6 +130,8 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                 "Image uploads above N bytes are refused with 413 (0 = only the server's upload cap)."},
     [MC_KNOB_IMAGE_IMPORT_ONLY] = {"image.import_only", MC_KNOB_BOOL, 0, 0, 1, NULL,
                                    "PUT /v2/images/{id}/file is forbidden (403, policy upload_image): only image import works."},
+    [MC_KNOB_IMAGE_VERSIONS_V1] = {"image.versions_v1", MC_KNOB_BOOL, 0, 0, 1, NULL,
+                                   "The image versions document lists only Glance v1.1 and v1.0 (at /image/v1/)."},
     /* ---- metadata service and config drive ---- */
     [MC_KNOB_METADATA_NETWORK_DATA] = {"metadata.network_data", MC_KNOB_BOOL, 1, 0, 1, NULL,
                                        "Serve network_data.json (metadata service and config drive); 0 = 404 / absent."},

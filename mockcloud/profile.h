@@ -57,6 +57,7 @@ typedef enum {
     MC_KNOB_COMPUTE_SNAPSHOT_MS,
     MC_KNOB_COMPUTE_BUILD_FAIL_PERCENT,
     MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE,
+    MC_KNOB_COMPUTE_SERVER_ID_STYLE,    /* 0 UUID, 1 integer, 2 EC2-style "i-%08x" */
 
 
     /* ---- network ---- */
@@ -73,6 +74,7 @@ typedef enum {
     MC_KNOB_IMAGE_DEFAULT_VISIBILITY,   /* visibility of images created without one */
     MC_KNOB_IMAGE_SIZE_CAP,             /* upload cap in bytes (0 = the server's) */
     MC_KNOB_IMAGE_IMPORT_ONLY,          /* PUT .../file forbidden: use import */
+    MC_KNOB_IMAGE_VERSIONS_V1,          /* versions document lists Glance v1 only */
 
 
     /* ---- metadata service and config drive ---- */

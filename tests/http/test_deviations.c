@@ -319,3 +319,70 @@ Test(deviations, image_size_cap) {
     free(ref);
     mc_assert_no_leaks();
 }
+
+#define DEV_CIRROS "3f9c1a52-7b1e-4c5d-9a8e-2b6f0d4c8e71"
+/* server-ids-not-uuid: the reference gives servers UUIDs; the deviation
+ * integers (1, the default value) or EC2-style ids (2), which every compute
+ * and network call still takes. */
+Test(deviations, server_ids_not_uuid) {
+    char *ref = mc_test_server(tok, "ref", NULL, NULL, NULL);
+    cr_expect(mc_is_uuid(ref), "the reference: %s", ref);
+    deviate("[\"server-ids-not-uuid\"]");
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/compute/v2.1/servers",
+                        "{\"server\":{\"name\":\"old\",\"flavorRef\":\"42\",\"imageRef\":\"" DEV_CIRROS "\","
+                        "\"networks\":[{\"uuid\":\"" PRIVATE_NET "\"}]}}", tok, NULL);
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    cr_expect(mc_resp_lists(&r, "server-ids-not-uuid"));
+    char *id = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    cr_expect(eq(str, id, "10002"), "10000 + the instance number");
+    cr_expect(mc_not(mc_is_uuid(id)));
+    mc_test_server_wait(tok, id, "ACTIVE");
+    mc_expect_count(get(pth("/network/v2.0/ports?device_id=", id, "")), "ports", 1);
+    mc_expect_status(get(pth("/compute/v2.1/servers/", id, "/ips")), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, pth("/compute/v2.1/servers/", id, ""), NULL, tok, NULL), 204);
+    deviate("[\"server-ids-not-uuid=2\"]");
+    char *ec2 = mc_test_server(tok, "ec2", NULL, NULL, NULL);
+    cr_expect(eq(str, ec2, "i-00000003"));
+    mc_expect_status(get(pth("/compute/v2.1/servers/", ec2, "")), 200);
+    mc_test_profile(NULL, NULL);
+    char *back = mc_test_server(tok, "back", NULL, NULL, NULL);
+    cr_expect(mc_is_uuid(back), "without it: %s", back);
+    free(back);
+    free(ec2);
+    free(id);
+    free(ref);
+    mc_assert_no_leaks();
+}
+
+/* glance-v1-only: the reference's image versions document lists v2.x and
+ * /image/v2 answers; with the deviation only v1.1/v1.0 are listed and every
+ * /image/v2 path is 404 in Glance's format, while Nova's image proxy still
+ * lists images and servers still boot from them. */
+Test(deviations, glance_v1_only) {
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 300));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.0.id"), "v2.16"), "the reference");
+    mc_resp_free(&r);
+    mc_expect_status(get("/image/v2/images"), 200);
+    deviate("[\"glance-v1-only\"]");
+    r = mc_call(EVHTTP_REQ_GET, "/image", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 300));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "versions")), 2), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.0.id"), "v1.1"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.0.status"), "CURRENT"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.id"), "v1.0"));
+    const char *href = mc_jstr(r.json, "versions.0.links.0.href");
+    cr_expect(href != NULL && strstr(href, "/image/v1/") != NULL, "%s", href ? href : "(none)");
+    cr_expect(mc_resp_lists(&r, "glance-v1-only"));
+    mc_resp_free(&r);
+    mc_expect_deviation(get("/image/v2/images"), 404, "glance-v1-only");
+    mc_expect_error(get("/image/v2/images/" DEV_CIRROS), MC_IMAGE, 404, NULL);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2", NULL, NULL, NULL), 404);
+    mc_expect_count(get("/compute/v2.1/images"), "images", 2);
+    char *id = mc_test_server(tok, "from-image", NULL, NULL, NULL);
+    mc_test_profile(NULL, NULL);
+    mc_expect_status(get("/image/v2/images/" DEV_CIRROS), 200);
+    free(id);
+    mc_assert_no_leaks();
+}
