@@ -1801,7 +1801,27 @@ static int create_schema_or_reply(mc_req *r, const cJSON *in) {
              mv_ge(r, 63) ? "|trusted_image_certificates=A" : "", mv_ge(r, 74) ? "|host=s|hypervisor_hostname=s" : "",
              mv_ge(r, 90) ? "|hostname=s" : "");
     if (mc_check_or_reply(r, in, spec) != 0) return -1;
-    return mc_check_or_reply(r, r->body, "!server=o|os:scheduler_hints=o|OS-SCH-HNT:scheduler_hints=o");
+    if (mc_check_or_reply(r, r->body, "!server=o|os:scheduler_hints=o|OS-SCH-HNT:scheduler_hints=o") != 0) return -1;
+    /* personality (up to 2.56): [{"path", "contents" in base64}], at most the injected_files quota */
+    const cJSON *pf, *files = mc_json_arr(in, "personality");
+    cJSON_ArrayForEach(pf, files) {
+        const char *contents = mc_json_str(pf, "contents");
+        size_t l = contents ? strlen(contents) : 0;
+        unsigned char *tmp = malloc(l + 1);
+        bool ok = tmp != NULL && contents != NULL && b64_decode(contents, tmp, l + 1) >= 0;
+        free(tmp);
+        if (mc_check_or_reply(r, pf, "!path=s255|contents=s") != 0) return -1;
+        if (!ok || mc_json_str(pf, "path") == NULL) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute personality: 'path' and base64 'contents' are required.");
+            return -1;
+        }
+    }
+    long lim = quota_limit(r->srv, req_project(r), "injected_files");
+    if (lim >= 0 && cJSON_GetArraySize(files) > lim) {
+        mc_reply_error(r, 403, NULL, "Personality file limit exceeded");
+        return -1;
+    }
+    return 0;
 }
 
 void compute_server_create(mc_req *r) {
