@@ -22,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
 
 #define W(r, k) (&(r)->srv->world[k])
 
@@ -111,6 +114,16 @@ static cJSON *domain_ref(mc_server *srv, const char *domain_id) {
     cJSON_AddStringToObject(o, "id", domain_id ? domain_id : "");
     cJSON_AddStringToObject(o, "name", d ? mc_json_str(d->doc, "name") : "");
     return o;
+}
+
+/* Deletes the credentials whose 'key' (user_id, project_id) is 'value'. */
+static void credentials_delete_where(mc_server *srv, const char *key, const char *value) {
+    mc_record *c = mc_store_first(&srv->world[MC_K_CREDENTIAL]);
+    while (c != NULL) {
+        mc_record *next = mc_store_next(c);
+        if (mc_str_eq(mc_json_str(c->doc, key), value)) mc_store_delete(&srv->world[MC_K_CREDENTIAL], c);
+        c = next;
+    }
 }
 
 /* ---------------------------------------------------------------- catalog */
@@ -1058,6 +1071,7 @@ static void identity_project_delete(mc_req *r) {
     mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
     if (p == NULL) return;
     delete_assignments_of(r->srv, p->id);
+    credentials_delete_where(r->srv, "project_id", p->id);
     mc_store_delete(&r->srv->world[MC_K_PROJECT], p);
     mc_reply_json(r, 204, NULL);
 }
@@ -1186,6 +1200,7 @@ static void identity_user_delete(mc_req *r) {
     if (u == NULL) return;
     mc_auth_revoke_user(r->srv, u->id);
     delete_assignments_of(r->srv, u->id);
+    credentials_delete_where(r->srv, "user_id", u->id);
     mc_store_delete(&r->srv->world[MC_K_USER], u);
     mc_reply_json(r, 204, NULL);
 }
@@ -1536,6 +1551,286 @@ static void identity_appcred_delete(mc_req *r) {
     mc_reply_json(r, 204, NULL);
 }
 
+/* ---------------------------------------------------------------- credentials */
+
+/* Credentials (/v3/credentials) are records {id, user_id, project_id, type,
+ * blob}, 'blob' a string as the client sent it. EC2 credentials are those of
+ * type "ec2": 'blob' is JSON {"access","secret","trust_id"} and the id is the
+ * hex SHA-256 of the access key, so /v3/users/{id}/credentials/OS-EC2 and
+ * /v3/credentials show the same records. A user manages their own, an admin
+ * everyone's; Keystone's policy answers 403 for another user's. */
+
+#define EC2_TYPE "ec2"
+
+static void ec2_cred_id(const char *access, char out[65]) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(access, strlen(access), md, &mdlen, EVP_sha256(), NULL);
+    mc_hex(md, mdlen, out);
+}
+
+/* A blob as JSON (NULL when it is not JSON): STYLE.md 2.5, a NUL-terminated
+ * text with the NUL inside the length. */
+static cJSON *blob_parse(const char *blob) {
+    return blob ? cJSON_ParseWithLengthOpts(blob, strlen(blob) + 1, NULL, 1) : NULL;
+}
+
+static bool credential_owner(mc_req *r, const mc_record *c) {
+    return mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->user_id, mc_json_str(c->doc, "user_id"));
+}
+
+/* GET/PATCH/DELETE /v3/credentials/{id}: the record, or a reply (403 for a
+ * credential the caller may not see, present or not, as Keystone's policy). */
+static mc_record *credential_find_or_reply(mc_req *r, const char *action) {
+    mc_record *c = mc_store_find(&r->srv->world[MC_K_CREDENTIAL], r->params[0]);
+    if (c != NULL && credential_owner(r, c)) return c;
+    if (c == NULL && mc_auth_is_admin(r->tok))
+        mc_reply_error(r, 404, NULL, "Could not find credential: %.64s.", r->params[0]);
+    else
+        reply_forbidden(r, action);
+    return NULL;
+}
+
+/* Checks an ec2 credential's blob (JSON with a string "access") and writes
+ * its id; 0, or -1 after a reply. */
+static int ec2_blob_or_reply(mc_req *r, const char *blob, char id[65]) {
+    cJSON *b = blob_parse(blob);
+    const char *access = mc_json_str(b, "access");
+    int rc = 0;
+    if (b == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid blob in credential");
+        rc = -1;
+    } else if (!cJSON_IsObject(b) || cJSON_GetArraySize(b) == 0) {
+        mc_reply_error(r, 400, NULL, "Expecting to find blob in credential. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+        rc = -1;
+    } else if (access == NULL) {
+        mc_reply_error(r, 400, NULL, "Expecting to find access in credential. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+        rc = -1;
+    } else {
+        ec2_cred_id(access, id);
+    }
+    cJSON_Delete(b);
+    return rc;
+}
+
+static int credential_fields_or_reply(mc_req *r, const cJSON *in) {
+    static const char *const keys[] = {"blob", "type", "user_id", "project_id", NULL};
+    for (int i = 0; keys[i] != NULL; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, keys[i]);
+        if (v != NULL && !cJSON_IsString(v) && !(cJSON_IsNull(v) && mc_str_eq(keys[i], "project_id"))) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field '%s': not of type 'string'", keys[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void identity_credential_create(mc_req *r) {
+    cJSON *in = mc_json_obj(r->body, "credential");
+    const char *user_id = mc_json_str(in, "user_id");
+    if (!mc_auth_is_admin(r->tok) && !mc_str_eq(user_id, r->tok->user_id)) {
+        reply_forbidden(r, "identity:create_credential");
+        return;
+    }
+    static const char *const required[] = {"blob", "type", "user_id", NULL};
+    for (int i = 0; required[i] != NULL; i++)
+        if (!mc_json_has(in, required[i])) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'credential': '%s' is a required property", required[i]);
+            return;
+        }
+    if (credential_fields_or_reply(r, in)) return;
+    const char *type = mc_json_str(in, "type"), *blob = mc_json_str(in, "blob");
+    const char *project_id = mc_json_str(in, "project_id");
+    char id[65];
+    if (strcasecmp(type, EC2_TYPE) == 0) {
+        if (project_id == NULL) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'credential': 'project_id' is a required property (ec2 credential requires project_id)");
+            return;
+        }
+        if (ec2_blob_or_reply(r, blob, id)) return;
+    } else {
+        mc_uuid_hex(r->srv, id);
+    }
+    if (mc_store_find(&r->srv->world[MC_K_CREDENTIAL], id) != NULL) {
+        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store credential - Duplicate entry found with ID %s.", id);
+        return;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddStringToObject(doc, "user_id", user_id);
+    if (project_id) cJSON_AddStringToObject(doc, "project_id", project_id); else cJSON_AddNullToObject(doc, "project_id");
+    cJSON_AddStringToObject(doc, "type", type);
+    cJSON_AddStringToObject(doc, "blob", blob);
+    show_one(r, 201, "credential", "credentials", mc_store_add(&r->srv->world[MC_K_CREDENTIAL], id, "", doc));
+}
+
+static void identity_credential_list(mc_req *r) {
+    const char *fu = mc_query(r, "user_id"), *ft = mc_query(r, "type");
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "credentials");
+    for (mc_record *c = mc_store_first(&r->srv->world[MC_K_CREDENTIAL]); c; c = mc_store_next(c)) {
+        if (!credential_owner(r, c)) continue;
+        if (fu != NULL && !mc_str_eq(fu, mc_json_str(c->doc, "user_id"))) continue;
+        if (ft != NULL && !mc_str_eq(ft, mc_json_str(c->doc, "type"))) continue;
+        cJSON_AddItemToArray(arr, public_view(r, c, "credentials"));
+    }
+    cJSON_AddItemToObject(root, "links", links_self(r, "/v3/credentials"));
+    mc_reply_json(r, 200, root);
+}
+
+static void identity_credential_show(mc_req *r) {
+    mc_record *c = credential_find_or_reply(r, "identity:get_credential");
+    if (c != NULL) show_one(r, 200, "credential", "credentials", c);
+}
+
+static void identity_credential_update(mc_req *r) {
+    mc_record *c = credential_find_or_reply(r, "identity:update_credential");
+    if (c == NULL) return;
+    cJSON *in = mc_json_obj(r->body, "credential");
+    if (in == NULL || cJSON_GetArraySize(in) == 0) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'credential': {} does not have enough properties");
+        return;
+    }
+    const char *nid = mc_json_str(in, "id");
+    if (nid != NULL && !mc_str_eq(nid, c->id)) {
+        mc_reply_error(r, 400, NULL, "Cannot change ID");
+        return;
+    }
+    if (credential_fields_or_reply(r, in)) return;
+    const char *type = mc_json_str(in, "type");
+    if (type == NULL) type = mc_json_str(c->doc, "type");
+    const cJSON *pv = cJSON_GetObjectItemCaseSensitive(in, "project_id");
+    bool has_project = pv != NULL ? cJSON_IsString(pv) : mc_json_str(c->doc, "project_id") != NULL;
+    if (strcasecmp(type, EC2_TYPE) == 0 && !has_project) {
+        mc_reply_error(r, 400, NULL, "Credential type ec2 requires project_id");
+        return;
+    }
+    static const char *const keys[] = {"blob", "type", "user_id", "project_id", NULL};
+    for (int i = 0; keys[i] != NULL; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, keys[i]);
+        if (v != NULL) cJSON_ReplaceItemInObjectCaseSensitive(c->doc, keys[i], cJSON_Duplicate(v, 1));
+    }
+    mc_record_touch(c);
+    show_one(r, 200, "credential", "credentials", c);
+}
+
+static void identity_credential_delete(mc_req *r) {
+    mc_record *c = credential_find_or_reply(r, "identity:delete_credential");
+    if (c == NULL) return;
+    mc_store_delete(&r->srv->world[MC_K_CREDENTIAL], c);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* ---- OS-EC2: /v3/users/{user_id}/credentials/OS-EC2[/{access}] */
+
+/* The EC2 view of a credential record: user_id, tenant_id, access, secret,
+ * trust_id and links.self (named by the access key). */
+static cJSON *ec2_view(mc_req *r, const mc_record *c) {
+    cJSON *b = blob_parse(mc_json_str(c->doc, "blob"));
+    cJSON *o = cJSON_CreateObject();
+    static const char *const from_blob[] = {"access", "secret", "trust_id", NULL};
+    const char *uid = mc_json_str(c->doc, "user_id"), *pid = mc_json_str(c->doc, "project_id");
+    cJSON_AddStringToObject(o, "user_id", uid);
+    if (pid) cJSON_AddStringToObject(o, "tenant_id", pid); else cJSON_AddNullToObject(o, "tenant_id");
+    for (int i = 0; from_blob[i] != NULL; i++) {
+        const char *v = mc_json_str(b, from_blob[i]);
+        if (v) cJSON_AddStringToObject(o, from_blob[i], v); else cJSON_AddNullToObject(o, from_blob[i]);
+    }
+    char path[400];
+    snprintf(path, sizeof path, "/v3/users/%s/credentials/OS-EC2/%s", uid, mc_json_str(b, "access") ? mc_json_str(b, "access") : "");
+    cJSON *links = links_self(r, path);
+    cJSON_DeleteItemFromObjectCaseSensitive(links, "previous");
+    cJSON_DeleteItemFromObjectCaseSensitive(links, "next");
+    cJSON_AddItemToObject(o, "links", links);
+    cJSON_Delete(b);
+    return o;
+}
+
+static bool ec2_owner_or_reply(mc_req *r, const char *user_id, const char *action) {
+    if (mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->user_id, user_id)) return true;
+    reply_forbidden(r, action);
+    return false;
+}
+
+static void identity_ec2_create(mc_req *r) {
+    if (!ec2_owner_or_reply(r, r->params[0], "identity:ec2_create_credential")) return;
+    if (find_or_reply(r, MC_K_USER, "user", r->params[0]) == NULL) return;
+    const cJSON *tv = cJSON_GetObjectItemCaseSensitive(r->body, "tenant_id");
+    const char *tenant = cJSON_IsString(tv) ? tv->valuestring : NULL;
+    if (tenant == NULL) {
+        mc_reply_error(r, 404, NULL, "Could not find project: None.");
+        return;
+    }
+    if (find_or_reply(r, MC_K_PROJECT, "project", tenant) == NULL) return;
+    char access[33], secret[33], id[65];
+    mc_uuid_hex(r->srv, access);
+    mc_uuid_hex(r->srv, secret);
+    ec2_cred_id(access, id);
+    cJSON *blob = cJSON_CreateObject();
+    cJSON_AddStringToObject(blob, "access", access);
+    cJSON_AddStringToObject(blob, "secret", secret);
+    cJSON_AddNullToObject(blob, "trust_id");
+    char *text = cJSON_PrintUnformatted(blob);
+    cJSON_Delete(blob);
+    if (text == NULL) mc_panic("out of memory");
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddStringToObject(doc, "user_id", r->params[0]);
+    cJSON_AddStringToObject(doc, "project_id", tenant);
+    cJSON_AddStringToObject(doc, "type", EC2_TYPE);
+    cJSON_AddStringToObject(doc, "blob", text);
+    free(text);
+    mc_record *c = mc_store_add(&r->srv->world[MC_K_CREDENTIAL], id, "", doc);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "credential", ec2_view(r, c));
+    mc_reply_json(r, 201, root);
+}
+
+static void identity_ec2_list(mc_req *r) {
+    if (!ec2_owner_or_reply(r, r->params[0], "identity:ec2_list_credentials")) return;
+    if (find_or_reply(r, MC_K_USER, "user", r->params[0]) == NULL) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "credentials");
+    for (mc_record *c = mc_store_first(&r->srv->world[MC_K_CREDENTIAL]); c; c = mc_store_next(c))
+        if (mc_str_eq(mc_json_str(c->doc, "user_id"), r->params[0]) && mc_str_eq(mc_json_str(c->doc, "type"), EC2_TYPE))
+            cJSON_AddItemToArray(arr, ec2_view(r, c));
+    char path[200];
+    snprintf(path, sizeof path, "/v3/users/%s/credentials/OS-EC2", r->params[0]);
+    cJSON_AddItemToObject(root, "links", links_self(r, path));
+    mc_reply_json(r, 200, root);
+}
+
+/* GET/DELETE of one EC2 credential, in Keystone's order: the credential
+ * (404), the policy on its owner (403), the user in the path (404), its
+ * type (401 "EC2 access key not found."). */
+static mc_record *ec2_find_or_reply(mc_req *r, const char *action) {
+    char id[65];
+    ec2_cred_id(r->params[1], id);
+    mc_record *c = find_or_reply(r, MC_K_CREDENTIAL, "credential", id);
+    if (c == NULL || !ec2_owner_or_reply(r, mc_json_str(c->doc, "user_id"), action)) return NULL;
+    if (find_or_reply(r, MC_K_USER, "user", r->params[0]) == NULL) return NULL;
+    if (!mc_str_eq(mc_json_str(c->doc, "type"), EC2_TYPE)) {
+        mc_reply_error(r, 401, NULL, "EC2 access key not found.");
+        return NULL;
+    }
+    return c;
+}
+
+static void identity_ec2_show(mc_req *r) {
+    mc_record *c = ec2_find_or_reply(r, "identity:ec2_get_credential");
+    if (c == NULL) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "credential", ec2_view(r, c));
+    mc_reply_json(r, 200, root);
+}
+
+static void identity_ec2_delete(mc_req *r) {
+    mc_record *c = ec2_find_or_reply(r, "identity:ec2_delete_credential");
+    if (c == NULL) return;
+    mc_store_delete(&r->srv->world[MC_K_CREDENTIAL], c);
+    mc_reply_json(r, 204, NULL);
+}
+
 /* ---------------------------------------------------------------- routes */
 
 #define GET EVHTTP_REQ_GET
@@ -1576,6 +1871,15 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, POST, "/v3/users/{}/application_credentials", identity_appcred_create, MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/users/{}/application_credentials/{}", identity_appcred_show, 0},
     {MC_IDENTITY, DEL, "/v3/users/{}/application_credentials/{}", identity_appcred_delete, 0},
+    {MC_IDENTITY, GET, "/v3/users/{}/credentials/OS-EC2", identity_ec2_list, 0},
+    {MC_IDENTITY, POST, "/v3/users/{}/credentials/OS-EC2", identity_ec2_create, MC_BODY_OPT},
+    {MC_IDENTITY, GET, "/v3/users/{}/credentials/OS-EC2/{}", identity_ec2_show, 0},
+    {MC_IDENTITY, DEL, "/v3/users/{}/credentials/OS-EC2/{}", identity_ec2_delete, 0},
+    {MC_IDENTITY, GET, "/v3/credentials", identity_credential_list, 0},
+    {MC_IDENTITY, POST, "/v3/credentials", identity_credential_create, MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/credentials/{}", identity_credential_show, 0},
+    {MC_IDENTITY, PATCH, "/v3/credentials/{}", identity_credential_update, MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/credentials/{}", identity_credential_delete, 0},
     {MC_IDENTITY, GET, "/v3/roles", identity_role_list, MC_ADMIN},
     {MC_IDENTITY, POST, "/v3/roles", identity_role_create, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/roles/{}", identity_role_show, MC_ADMIN},

@@ -698,3 +698,162 @@ Test(core, journal_project_and_date_header) {
     free(tok);
     mc_assert_no_leaks();
 }
+
+/* ---- credentials (/v3/credentials) and EC2 credentials (OS-EC2) ---- */
+
+#define ALT_PROJECT "5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f"
+#define EC2_PATH "/identity/v3/users/" DEMO_ID "/credentials/OS-EC2"
+
+/* EC2 create gives access/secret/tenant_id/user_id/trust_id/links; the same
+ * record is a credential of type ec2 with id sha256(access), blob JSON. */
+Test(identity, ec2_credential_create_show_list_delete) {
+    char *demo = mc_test_token("demo", "demo");
+    mc_resp c = mc_call(EVHTTP_REQ_POST, EC2_PATH, "{\"tenant_id\":\"" DEMO_PROJECT "\"}", demo, NULL);
+    cr_assert(eq(int, c.status, 201), "%s", c.body);
+    const char *access = mc_jstr(c.json, "credential.access");
+    cr_assert(access != NULL);
+    cr_expect(eq(sz, strlen(access), 32));
+    cr_expect(eq(sz, strlen(mc_jstr(c.json, "credential.secret")), 32));
+    cr_expect(eq(str, (char *)mc_jstr(c.json, "credential.tenant_id"), DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(c.json, "credential.user_id"), DEMO_ID));
+    cr_expect(cJSON_IsNull(mc_jpath(c.json, "credential.trust_id")));
+    const char *self = mc_jstr(c.json, "credential.links.self");
+    cr_assert(self != NULL);
+    cr_expect(strstr(self, mc_pathf("/identity/v3/users/%s/credentials/OS-EC2/%s", DEMO_ID, access)) != NULL, "%s", self);
+
+    mc_resp s = mc_call(EVHTTP_REQ_GET, mc_pathf(EC2_PATH "/%s", access), NULL, demo, NULL);
+    cr_expect(eq(int, s.status, 200), "%s", s.body);
+    cr_expect(eq(str, (char *)mc_jstr(s.json, "credential.secret"), (char *)mc_jstr(c.json, "credential.secret")));
+    mc_resp_free(&s);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, EC2_PATH, NULL, demo, NULL), "credentials", 1);
+
+    /* the generic API shows it: type ec2, blob with access and secret */
+    mc_resp l = mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials?type=ec2", NULL, demo, NULL);
+    cr_assert(eq(int, l.status, 200), "%s", l.body);
+    cr_assert(eq(int, cJSON_GetArraySize(mc_jpath(l.json, "credentials")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(l.json, "credentials.0.type"), "ec2"));
+    cr_expect(eq(str, (char *)mc_jstr(l.json, "credentials.0.project_id"), DEMO_PROJECT));
+    cJSON *blob = cJSON_Parse(mc_jstr(l.json, "credentials.0.blob"));
+    cr_expect(eq(str, (char *)mc_jstr(blob, "access"), (char *)access));
+    cr_expect(eq(str, (char *)mc_jstr(blob, "secret"), (char *)mc_jstr(c.json, "credential.secret")));
+    cJSON_Delete(blob);
+    cr_expect(eq(sz, strlen(mc_jstr(l.json, "credentials.0.id")), 64));
+    mc_resp_free(&l);
+
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf(EC2_PATH "/%s", access), NULL, demo, NULL), 204);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, mc_pathf(EC2_PATH "/%s", access), NULL, demo, NULL), MC_IDENTITY, 404, NULL);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials", NULL, demo, NULL), "credentials", 0);
+    mc_resp_free(&c);
+    free(demo);
+    mc_assert_no_leaks();
+}
+
+/* A user manages their own EC2 credentials; another user's are 403, as
+ * Keystone's policy; an admin manages all. Unknown user/project: 404. */
+Test(identity, ec2_credential_ownership) {
+    char *demo = mc_test_token("demo", "demo"), *alt = mc_test_token("alt_demo", "alt_demo");
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp c = mc_call(EVHTTP_REQ_POST, EC2_PATH, "{\"tenant_id\":\"" DEMO_PROJECT "\"}", demo, NULL);
+    cr_assert(eq(int, c.status, 201), "%s", c.body);
+    const char *access = mc_jstr(c.json, "credential.access");
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, EC2_PATH, "{\"tenant_id\":\"" ALT_PROJECT "\"}", alt, NULL), MC_IDENTITY, 403, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, EC2_PATH, NULL, alt, NULL), MC_IDENTITY, 403, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, mc_pathf(EC2_PATH "/%s", access), NULL, alt, NULL), MC_IDENTITY, 403, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_DELETE, mc_pathf("/identity/v3/users/" ALT_ID "/credentials/OS-EC2/%s", access), NULL, alt, NULL),
+                    MC_IDENTITY, 403, NULL);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials", NULL, alt, NULL), "credentials", 0);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials/nope", NULL, alt, NULL), MC_IDENTITY, 403, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, EC2_PATH, "{\"tenant_id\":\"nope\"}", demo, NULL), MC_IDENTITY, 404,
+                    "Could not find project: nope.");
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, EC2_PATH, "{}", demo, NULL), MC_IDENTITY, 404, "Could not find project: None.");
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/users/nope/credentials/OS-EC2", "{\"tenant_id\":\"" DEMO_PROJECT "\"}", admin, NULL),
+                    MC_IDENTITY, 404, "Could not find user: nope.");
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, EC2_PATH "/unknown", NULL, demo, NULL), MC_IDENTITY, 404, NULL);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, EC2_PATH, NULL, admin, NULL), "credentials", 1);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials?user_id=" DEMO_ID, NULL, admin, NULL), "credentials", 1);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf(EC2_PATH "/%s", access), NULL, admin, NULL), 204);
+    mc_resp_free(&c);
+    free(demo);
+    free(alt);
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+/* The generic API: create (ec2 id = sha256(access)), show, update, delete;
+ * validation in Keystone's words; credentials go with their user. */
+Test(identity, credentials_crud_and_validation) {
+    char *demo = mc_test_token("demo", "demo"), *admin = mc_test_token("admin", "admin");
+    mc_resp c = mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials",
+                        "{\"credential\":{\"type\":\"ec2\",\"user_id\":\"" DEMO_ID "\",\"project_id\":\"" DEMO_PROJECT "\","
+                        "\"blob\":\"{\\\"access\\\":\\\"demo-access-1\\\",\\\"secret\\\":\\\"s\\\"}\"}}",
+                        demo, NULL);
+    cr_assert(eq(int, c.status, 201), "%s", c.body);
+    cr_expect(eq(str, (char *)mc_jstr(c.json, "credential.id"), "daf8c646a08897efcef0025986a45181f302a10fd93b9abb23cec4dd060c8c91"));
+    cr_expect(strstr(mc_jstr(c.json, "credential.links.self"), "/identity/v3/credentials/daf8c646") != NULL);
+    mc_resp_free(&c);
+    /* the EC2 API finds it by its access key */
+    mc_resp s = mc_call(EVHTTP_REQ_GET, EC2_PATH "/demo-access-1", NULL, demo, NULL);
+    cr_expect(eq(int, s.status, 200), "%s", s.body);
+    cr_expect(eq(str, (char *)mc_jstr(s.json, "credential.secret"), "s"));
+    mc_resp_free(&s);
+    const char *cred = "/identity/v3/credentials/daf8c646a08897efcef0025986a45181f302a10fd93b9abb23cec4dd060c8c91";
+    mc_resp u = mc_call(EVHTTP_REQ_PATCH, cred, "{\"credential\":{\"blob\":\"{\\\"access\\\":\\\"demo-access-1\\\",\\\"secret\\\":\\\"t\\\"}\"}}", demo, NULL);
+    cr_expect(eq(int, u.status, 200), "%s", u.body);
+    cr_expect(strstr(mc_jstr(u.json, "credential.blob"), "\"t\"") != NULL);
+    mc_resp_free(&u);
+    mc_expect_error(mc_call(EVHTTP_REQ_PATCH, cred, "{\"credential\":{\"id\":\"other\"}}", demo, NULL), MC_IDENTITY, 400, "Cannot change ID");
+    mc_expect_error(mc_call(EVHTTP_REQ_PATCH, cred, "{\"credential\":{\"project_id\":null}}", demo, NULL), MC_IDENTITY, 400,
+                    "Credential type ec2 requires project_id");
+    /* duplicate access key */
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials",
+                            "{\"credential\":{\"type\":\"ec2\",\"user_id\":\"" DEMO_ID "\",\"project_id\":\"" DEMO_PROJECT "\","
+                            "\"blob\":\"{\\\"access\\\":\\\"demo-access-1\\\"}\"}}", demo, NULL), MC_IDENTITY, 409, NULL);
+    /* validation */
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials", "{\"credential\":{\"type\":\"totp\",\"user_id\":\"" DEMO_ID "\"}}", demo, NULL),
+                    MC_IDENTITY, 400, "Invalid input for field 'credential': 'blob' is a required property");
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials",
+                            "{\"credential\":{\"type\":\"ec2\",\"user_id\":\"" DEMO_ID "\",\"project_id\":\"" DEMO_PROJECT "\",\"blob\":\"not json\"}}",
+                            demo, NULL), MC_IDENTITY, 400, "Invalid blob in credential");
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials",
+                            "{\"credential\":{\"type\":\"ec2\",\"user_id\":\"" DEMO_ID "\",\"project_id\":\"" DEMO_PROJECT "\",\"blob\":\"{\\\"secret\\\":\\\"x\\\"}\"}}",
+                            demo, NULL), MC_IDENTITY, 400, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials",
+                            "{\"credential\":{\"type\":\"ec2\",\"user_id\":\"" DEMO_ID "\",\"blob\":\"{\\\"access\\\":\\\"x\\\"}\"}}",
+                            demo, NULL), MC_IDENTITY, 400, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials", "{\"credential\":{\"type\":\"cert\",\"user_id\":\"" DEMO_ID "\",\"blob\":5}}",
+                            demo, NULL), MC_IDENTITY, 400, NULL);
+    /* another user's: 403 for a user, fine for an admin */
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials", "{\"credential\":{\"type\":\"cert\",\"user_id\":\"" ALT_ID "\",\"blob\":\"b\"}}",
+                            demo, NULL), MC_IDENTITY, 403, NULL);
+    mc_resp a = mc_call(EVHTTP_REQ_POST, "/identity/v3/credentials", "{\"credential\":{\"type\":\"cert\",\"user_id\":\"" ALT_ID "\",\"blob\":\"b\"}}",
+                        admin, NULL);
+    cr_assert(eq(int, a.status, 201), "%s", a.body);
+    cr_expect(eq(sz, strlen(mc_jstr(a.json, "credential.id")), 32));
+    cr_expect(cJSON_IsNull(mc_jpath(a.json, "credential.project_id")));
+    const char *alt_cred = mc_pathf("/identity/v3/credentials/%s", mc_jstr(a.json, "credential.id"));
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, alt_cred, NULL, demo, NULL), MC_IDENTITY, 403, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_DELETE, alt_cred, NULL, demo, NULL), MC_IDENTITY, 403, NULL);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials", NULL, demo, NULL), "credentials", 1);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials", NULL, admin, NULL), "credentials", 2);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials?type=cert", NULL, admin, NULL), "credentials", 1);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, alt_cred, NULL, admin, NULL), 200);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, "/identity/v3/credentials/nope", NULL, admin, NULL), MC_IDENTITY, 404,
+                    "Could not find credential: nope.");
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, cred, NULL, demo, NULL), 204);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, cred, NULL, admin, NULL), MC_IDENTITY, 404, NULL);
+    mc_resp_free(&a);
+
+    /* a user's credentials are deleted with the user */
+    mc_resp nu = mc_call(EVHTTP_REQ_POST, "/identity/v3/users", "{\"user\":{\"name\":\"credtest\",\"password\":\"pw\"}}", admin, NULL);
+    cr_assert(eq(int, nu.status, 201), "%s", nu.body);
+    const char *uid = mc_jstr(nu.json, "user.id");
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, mc_pathf("/identity/v3/users/%s/credentials/OS-EC2", uid), "{\"tenant_id\":\"" DEMO_PROJECT "\"}",
+                             admin, NULL), 201);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, mc_pathf("/identity/v3/credentials?user_id=%s", uid), NULL, admin, NULL), "credentials", 1);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf("/identity/v3/users/%s", uid), NULL, admin, NULL), 204);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, mc_pathf("/identity/v3/credentials?user_id=%s", uid), NULL, admin, NULL), "credentials", 0);
+    mc_resp_free(&nu);
+    free(demo);
+    free(admin);
+    mc_assert_no_leaks();
+}
