@@ -2597,12 +2597,24 @@ int network_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
     return rc;
 }
 
+static void subnet_remove(mc_server *srv, mc_record *s);
+
+/* Removes what a failed fixtures post added (records from 'mark' on, newest
+ * first), through the same paths as a delete, so that addresses, MACs, the
+ * indexes and the project tallies are as before the post. */
 void network_fixtures_undo(mc_server *srv, const uint64_t *mark) {
-    mc_record *p = mc_store_last(W(srv, MC_K_PORT));
-    while (p != NULL && p->seq >= mark[MC_K_PORT]) {
-        mc_record *prev = mc_store_prev(p);
-        port_destroy(srv, p);
-        p = prev;
+    static const mc_kind order[] = {MC_K_FLOATINGIP, MC_K_PORT, MC_K_ROUTER, MC_K_SECGROUP_RULE, MC_K_SECGROUP,
+                                    MC_K_SUBNET, MC_K_SUBNETPOOL, MC_K_NETWORK};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        mc_kind k = order[i];
+        mc_record *x = mc_store_last(W(srv, k));
+        while (x != NULL && x->seq >= mark[k]) {
+            mc_record *prev = mc_store_prev(x);
+            if (k == MC_K_PORT) port_destroy(srv, x);
+            else if (k == MC_K_SUBNET) subnet_remove(srv, x);
+            else del_record(srv, k, x);
+            x = prev;
+        }
     }
 }
 

@@ -314,12 +314,23 @@ Test(fixtures, failed_insert_is_rolled_back) {
         "\"routers\":[{\"name\":\"zr\",\"project\":\"demo\",\"external_network\":\"public\",\"interfaces\":[\"zsub\"]}]}}",
     };
     world_snap before = snap();
+    char *demo = mc_test_token("demo", "demo");
+    static const char *const counted[] = {"quota.network.used", "quota.subnet.used", "quota.router.used",
+                                          "quota.port.used"};
+    double used[4];
+    mc_resp q = mc_call(EVHTTP_REQ_GET, "/network/v2.0/quotas/" DEMO_PROJECT "/details", NULL, demo, NULL);
+    for (int k = 0; k < 4; k++) used[k] = mc_jnum(q.json, counted[k]);
+    mc_resp_free(&q);
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         mc_resp r = post(bodies[i]);
         cr_expect(eq(int, r.status, 400), "%s", r.body);
         cr_expect(strstr(mc_jstr(r.json, "error.message"), "network: bad") != NULL, "%s", r.body);
         mc_resp_free(&r);
         expect_same_world(&before, bodies[i]);
+        /* Neutron's quota usage is back where it was, too */
+        q = mc_call(EVHTTP_REQ_GET, "/network/v2.0/quotas/" DEMO_PROJECT "/details", NULL, demo, NULL);
+        for (int k = 0; k < 4; k++) cr_expect(eq(dbl, mc_jnum(q.json, counted[k]), used[k]), "%s", counted[k]);
+        mc_resp_free(&q);
     }
     int st;
     char *tok = login("yuser", "p", "y", &st);
@@ -327,6 +338,7 @@ Test(fixtures, failed_insert_is_rolled_back) {
     free(tok);
     /* The public address the router's gateway took is free again: a fresh
      * router gets the one it gets in a world that never saw the post. */
+    free(demo);
     char *first = probe_gateway_ip();
     mc_resp r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL);
     mc_resp_free(&r);
