@@ -53,27 +53,18 @@ void now_naive(char out[32]) {
 cJSON *nova_links(mc_req *r, const char *coll, const char *id) {
     char buf[600];
     cJSON *a = cJSON_CreateArray();
-    cJSON *l = cJSON_CreateObject();
     snprintf(buf, sizeof buf, "%s/compute/v2.1/%s/%s", r->srv->public_url, coll, id);
-    cJSON_AddStringToObject(l, "rel", "self");
-    cJSON_AddStringToObject(l, "href", buf);
-    cJSON_AddItemToArray(a, l);
-    l = cJSON_CreateObject();
+    mc_json_add_link(a, "self", buf);
     snprintf(buf, sizeof buf, "%s/compute/%s/%s", r->srv->public_url, coll, id);
-    cJSON_AddStringToObject(l, "rel", "bookmark");
-    cJSON_AddStringToObject(l, "href", buf);
-    cJSON_AddItemToArray(a, l);
+    mc_json_add_link(a, "bookmark", buf);
     return a;
 }
 
 cJSON *bookmark_links(mc_req *r, const char *coll, const char *id) {
     char buf[600];
     cJSON *a = cJSON_CreateArray();
-    cJSON *l = cJSON_CreateObject();
     snprintf(buf, sizeof buf, "%s/compute/%s/%s", r->srv->public_url, coll, id);
-    cJSON_AddStringToObject(l, "rel", "bookmark");
-    cJSON_AddStringToObject(l, "href", buf);
-    cJSON_AddItemToArray(a, l);
+    mc_json_add_link(a, "bookmark", buf);
     return a;
 }
 
@@ -293,22 +284,15 @@ static cJSON *version_v21(mc_req *r, bool detail) {
     cJSON_AddStringToObject(v, "min_version", ver);
     cJSON_AddStringToObject(v, "updated", "2013-07-23T11:33:21Z");
     cJSON *links = cJSON_AddArrayToObject(v, "links");
-    cJSON *l = cJSON_CreateObject();
     snprintf(href, sizeof href, "%s/compute/v2.1/", r->srv->public_url);
-    cJSON_AddStringToObject(l, "rel", "self");
-    cJSON_AddStringToObject(l, "href", href);
-    cJSON_AddItemToArray(links, l);
+    mc_json_add_link(links, "self", href);
     if (detail) {
-        l = cJSON_CreateObject();
+        cJSON *l = cJSON_CreateObject();
         cJSON_AddStringToObject(l, "rel", "describedby");
         cJSON_AddStringToObject(l, "type", "text/html");
         cJSON_AddStringToObject(l, "href", "http://docs.openstack.org/");
         cJSON_AddItemToArray(links, l);
-        cJSON *mt = cJSON_AddArrayToObject(v, "media-types");
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "base", "application/json");
-        cJSON_AddStringToObject(m, "type", "application/vnd.openstack.compute+json;version=2.1");
-        cJSON_AddItemToArray(mt, m);
+        mc_json_add_media_type(v, "application/vnd.openstack.compute+json;version=2.1");
     }
     return v;
 }
@@ -321,19 +305,9 @@ static cJSON *version_v20(mc_req *r, bool detail) {
     cJSON_AddStringToObject(v, "version", "");
     cJSON_AddStringToObject(v, "min_version", "");
     cJSON_AddStringToObject(v, "updated", "2011-01-21T11:33:21Z");
-    cJSON *links = cJSON_AddArrayToObject(v, "links");
-    cJSON *l = cJSON_CreateObject();
     snprintf(href, sizeof href, "%s/compute/v2/", r->srv->public_url);
-    cJSON_AddStringToObject(l, "rel", "self");
-    cJSON_AddStringToObject(l, "href", href);
-    cJSON_AddItemToArray(links, l);
-    if (detail) {
-        cJSON *mt = cJSON_AddArrayToObject(v, "media-types");
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "base", "application/json");
-        cJSON_AddStringToObject(m, "type", "application/vnd.openstack.compute+json;version=2");
-        cJSON_AddItemToArray(mt, m);
-    }
+    mc_json_add_link(cJSON_AddArrayToObject(v, "links"), "self", href);
+    if (detail) mc_json_add_media_type(v, "application/vnd.openstack.compute+json;version=2");
     return v;
 }
 

@@ -2340,6 +2340,21 @@ static void act_confirm_resize(mc_req *r, mc_record *s) {
     mc_reply_json(r, 204, NULL);
 }
 
+/* 202 for createImage/createBackup: the image's id in the body from 2.45,
+ * in the Location header before. */
+static void reply_image_accepted(mc_req *r, const mc_record *img) {
+    if (mv_ge(r, 45)) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "image_id", img->id);
+        mc_reply_json(r, 202, root);
+        return;
+    }
+    char loc[600];
+    snprintf(loc, sizeof loc, "%s/compute/v2.1/images/%s", r->srv->public_url, img->id);
+    mc_header_set(r, "Location", loc);
+    mc_reply_json(r, 202, NULL);
+}
+
 static void act_create_image(mc_req *r, mc_record *s, cJSON *arg) {
     const char *name = cJSON_IsObject(arg) ? mc_json_str(arg, "name") : NULL;
     if (name == NULL || name[0] == '\0' || strlen(name) > 255) {
@@ -2381,16 +2396,7 @@ static void act_create_image(mc_req *r, mc_record *s, cJSON *arg) {
     mc_image_set_status(r->srv, img, "saving");
     mc_strlcpy(SP(s)->snapshot_id, img->id, sizeof SP(s)->snapshot_id);
     start_op(r, s, "createImage", "image_snapshot", OP_SNAPSHOT, mc_knob(r, MC_KNOB_COMPUTE_SNAPSHOT_MS));
-    if (mv_ge(r, 45)) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "image_id", img->id);
-        mc_reply_json(r, 202, root);
-        return;
-    }
-    char loc[600];
-    snprintf(loc, sizeof loc, "%s/compute/v2.1/images/%s", r->srv->public_url, img->id);
-    mc_header_set(r, "Location", loc);
-    mc_reply_json(r, 202, NULL);
+    reply_image_accepted(r, img);
 }
 
 static void act_lock(mc_req *r, mc_record *s, cJSON *arg, bool lock) {
@@ -2610,16 +2616,7 @@ static void act_create_backup(mc_req *r, mc_record *s, cJSON *arg) {
         mc_reply_json(r, 202, NULL);
         return;
     }
-    if (mv_ge(r, 45)) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "image_id", img->id);
-        mc_reply_json(r, 202, root);
-        return;
-    }
-    char loc[600];
-    snprintf(loc, sizeof loc, "%s/compute/v2.1/images/%s", r->srv->public_url, img->id);
-    mc_header_set(r, "Location", loc);
-    mc_reply_json(r, 202, NULL);
+    reply_image_accepted(r, img);
 }
 
 /* Admin os-resetState: vm_state active or error, task cleared. */

@@ -339,17 +339,9 @@ static cJSON *v3_version(mc_server *srv) {
     cJSON_AddStringToObject(v, "id", "v3.14");
     cJSON_AddStringToObject(v, "status", "stable");
     cJSON_AddStringToObject(v, "updated", "2020-04-07T00:00:00Z");
-    cJSON *links = cJSON_AddArrayToObject(v, "links");
-    cJSON *self = cJSON_CreateObject();
     mc_service_url(srv, "/identity/v3/", url, sizeof url);
-    cJSON_AddStringToObject(self, "rel", "self");
-    cJSON_AddStringToObject(self, "href", url);
-    cJSON_AddItemToArray(links, self);
-    cJSON *mts = cJSON_AddArrayToObject(v, "media-types");
-    cJSON *mt = cJSON_CreateObject();
-    cJSON_AddStringToObject(mt, "base", "application/json");
-    cJSON_AddStringToObject(mt, "type", "application/vnd.openstack.identity-v3+json");
-    cJSON_AddItemToArray(mts, mt);
+    mc_json_add_link(cJSON_AddArrayToObject(v, "links"), "self", url);
+    mc_json_add_media_type(v, "application/vnd.openstack.identity-v3+json");
     return v;
 }
 

@@ -300,11 +300,7 @@ static cJSON *versions_doc(mc_req *r) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddStringToObject(v, "id", ids[i]);
         cJSON_AddStringToObject(v, "status", i == 0 ? "CURRENT" : "SUPPORTED");
-        cJSON *links = cJSON_AddArrayToObject(v, "links");
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "rel", "self");
-        cJSON_AddStringToObject(l, "href", href);
-        cJSON_AddItemToArray(links, l);
+        mc_json_add_link(cJSON_AddArrayToObject(v, "links"), "self", href);
         cJSON_AddItemToArray(arr, v);
     }
     return root;

@@ -290,6 +290,21 @@ bool mc_str_bool(const char *s, bool *out) {
     return false;
 }
 
+cJSON *mc_json_add_link(cJSON *links, const char *rel, const char *href) {
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "rel", rel);
+    cJSON_AddStringToObject(l, "href", href);
+    cJSON_AddItemToArray(links, l);
+    return l;
+}
+
+void mc_json_add_media_type(cJSON *v, const char *type) {
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "base", "application/json");
+    cJSON_AddStringToObject(m, "type", type);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(v, "media-types"), m);
+}
+
 cJSON *mc_json_load_file(const char *path, char *err, size_t errsz) {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {

@@ -39,6 +39,11 @@ bool mc_str_eq(const char *a, const char *b);   /* NULL-safe */
 bool mc_parse_long(const char *s, long min, long max, long *out);
 bool mc_str_bool(const char *s, bool *out);      /* true/false/1/0/yes/no */
 
+/* Appends {"rel": rel, "href": href} to the array 'links'; returns the link. */
+cJSON *mc_json_add_link(cJSON *links, const char *rel, const char *href);
+/* Sets "media-types": [{"base": "application/json", "type": type}] on 'v'. */
+void mc_json_add_media_type(cJSON *v, const char *type);
+
 /* Reads and parses a JSON file; NULL with the reason in err. Caller owns it. */
 cJSON *mc_json_load_file(const char *path, char *err, size_t errsz);
 
