@@ -2043,6 +2043,19 @@ static bool fx_named_in_domain(const mc_fx *fx, mc_kind kind, const char *list, 
     return false;
 }
 
+/* A posted project or user ('what'): its id is free in the world and the
+ * post, its domain exists, and its name is new in that domain. */
+static int fx_owned_by_domain(mc_fx *fx, const char *w, const cJSON *list, const cJSON *x, mc_kind kind,
+                              const char *what) {
+    const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name"), *dom = mc_json_str(x, "domain_id");
+    if (mc_store_find(&fx->srv->world[kind], id) || mc_fx_dup_before(list, x, "id", NULL))
+        return mc_fx_fail(fx, "%s: %s id '%s' is taken", w, what, id);
+    if (!fx_domain_known(fx, dom, false)) return mc_fx_fail(fx, "%s: 'domain_id' names no domain: '%s'", w, dom);
+    if (mc_fx_dup_before(list, x, "name", "domain_id") || fx_named_in_domain(fx, kind, "", name, dom))
+        return mc_fx_fail(fx, "%s: domain '%s' already has a %s named '%s'", w, dom, what, name);
+    return 0;
+}
+
 static bool fx_role_known(const mc_fx *fx, const char *name) {
     if (find_role_by_name(fx->srv, name) != NULL) return true;
     const cJSON *x;
@@ -2084,13 +2097,7 @@ int identity_fixtures_check(mc_fx *fx, const cJSON *t) {
             mc_fx_id(fx, w, x, "domain_id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "description", false, 255) ||
             mc_fx_bool(fx, w, x, "enabled"))
             return -1;
-        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name"), *dom = mc_json_str(x, "domain_id");
-        if (mc_store_find(&fx->srv->world[MC_K_PROJECT], id) || mc_fx_dup_before(list, x, "id", NULL))
-            return mc_fx_fail(fx, "%s: project id '%s' is taken", w, id);
-        if (!fx_domain_known(fx, dom, false)) return mc_fx_fail(fx, "%s: 'domain_id' names no domain: '%s'", w, dom);
-        if (mc_fx_dup_before(list, x, "name", "domain_id") ||
-            fx_named_in_domain(fx, MC_K_PROJECT, "", name, dom))
-            return mc_fx_fail(fx, "%s: domain '%s' already has a project named '%s'", w, dom, name);
+        if (fx_owned_by_domain(fx, w, list, x, MC_K_PROJECT, "project") != 0) return -1;
     }
     i = 0;
     list = mc_json_arr(t, "users");
@@ -2102,15 +2109,10 @@ int identity_fixtures_check(mc_fx *fx, const cJSON *t) {
             mc_fx_str(fx, w, x, "description", false, 255) || mc_fx_bool(fx, w, x, "enabled") ||
             mc_fx_id(fx, w, x, "cloud", false, 64) || mc_fx_obj(fx, w, x, "options"))
             return -1;
-        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name"), *dom = mc_json_str(x, "domain_id");
+        if (fx_owned_by_domain(fx, w, list, x, MC_K_USER, "user") != 0) return -1;
         const char *dp = mc_json_str(x, "default_project_id");
-        if (mc_store_find(&fx->srv->world[MC_K_USER], id) || mc_fx_dup_before(list, x, "id", NULL))
-            return mc_fx_fail(fx, "%s: user id '%s' is taken", w, id);
-        if (!fx_domain_known(fx, dom, false)) return mc_fx_fail(fx, "%s: 'domain_id' names no domain: '%s'", w, dom);
         if (dp != NULL && !mc_fx_project_known(fx, dp, false))
             return mc_fx_fail(fx, "%s: 'default_project_id' names no project: '%s'", w, dp);
-        if (mc_fx_dup_before(list, x, "name", "domain_id") || fx_named_in_domain(fx, MC_K_USER, "", name, dom))
-            return mc_fx_fail(fx, "%s: domain '%s' already has a user named '%s'", w, dom, name);
     }
     i = 0;
     list = mc_json_arr(t, "roles");
