@@ -72,7 +72,7 @@ cJSON *bookmark_links(mc_req *r, const char *coll, const char *id) {
 void add_collection_next(mc_req *r, cJSON *root, const char *key, const char *coll, const char *last_id) {
     char buf[2048];
     int n = snprintf(buf, sizeof buf, "%s/compute/v2.1/%s?", r->srv->public_url, coll);
-    for (struct evkeyval *kv = r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+    for (const mc_kv *kv = r->query; kv < r->query + r->nquery; kv++) {
         if (strcmp(kv->key, "marker") == 0) continue;
         char *ek = evhttp_encode_uri(kv->key), *ev = evhttp_encode_uri(kv->value);
         if (n > 0 && (size_t)n < sizeof buf) n += snprintf(buf + n, sizeof buf - (size_t)n, "%s=%s&", ek, ev);
@@ -263,10 +263,9 @@ int compute_before(mc_req *r) {
     do digits[dn++] = (char)('0' + v % 10); while ((v /= 10) != 0);
     while (dn > 0) h[n++] = digits[--dn];
     h[n] = '\0';
-    struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
-    evhttp_add_header(out, "OpenStack-API-Version", h);
-    evhttp_add_header(out, "X-OpenStack-Nova-API-Version", h + 8);
-    evhttp_add_header(out, "Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
+    mc_header_add(r, "OpenStack-API-Version", h);
+    mc_header_add(r, "X-OpenStack-Nova-API-Version", h + 8);
+    mc_header_add(r, "Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
     return 0;
 }
 

@@ -318,11 +318,9 @@ bool mc_control_allowed(const char *peer, const char *given, const char *token) 
 }
 
 int control_before(mc_req *r) {
-    char *peer = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
-    if (conn != NULL) evhttp_connection_get_peer(conn, &peer, &port);
-    if (mc_control_allowed(peer, mc_header(r, "X-Mockcloud-Token"), r->srv->cfg.control_token)) return 0;
+    char peer[64];
+    mc_req_peer(r, peer, sizeof peer);
+    if (mc_control_allowed(peer[0] ? peer : NULL, mc_header(r, "X-Mockcloud-Token"), r->srv->cfg.control_token)) return 0;
     mc_reply_error(r, 403, NULL, "The control API answers loopback callers only, or callers with the --control-token.");
     return -1;
 }

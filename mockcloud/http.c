@@ -21,11 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
-cJSON *mc_body_parse(struct evhttp_request *req) {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
+cJSON *mc_body_parse(mc_req *r) {
+    size_t len;
+    const unsigned char *text = mc_body_raw(r, &len);
     if (len == 0) return NULL;
-    unsigned char *text = evbuffer_pullup(in, -1);
     if (text == NULL || memchr(text, '\0', len) != NULL) return NULL;
     /* Parse a NUL-terminated copy: cJSON looks for the NUL inside the length. */
     char *copy = malloc(len + 1);
@@ -354,13 +353,150 @@ void mc_header_set(mc_req *r, const char *name, const char *value) {
     evhttp_add_header(h, name, value);
 }
 
+void mc_header_add(mc_req *r, const char *name, const char *value) {
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+const char *mc_header_out(const mc_req *r, const char *name) {
+    return evhttp_find_header(evhttp_request_get_output_headers(r->ev), name);
+}
+
+bool mc_header_remove(mc_req *r, const char *name) {
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    bool any = false;
+    while (evhttp_remove_header(h, name) == 0) any = true;
+    return any;
+}
+
+const char *mc_req_uri(const mc_req *r) {
+    const char *u = evhttp_request_get_uri(r->ev);
+    return u ? u : "";
+}
+
+void mc_req_peer(const mc_req *r, char *out, size_t outsz) {
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+    if (conn != NULL) evhttp_connection_get_peer(conn, &peer, &port);
+    mc_strlcpy(out, peer ? peer : "", outsz);
+}
+
+/* ------------------------------------------------------------ query
+ *
+ * One allocation holds the pairs and the decoded text: the decoded text is
+ * never longer than the query, and a query of n bytes has at most n/2 + 1
+ * pairs. Every allocation of a request's query is on its qextra list. */
+
+struct mc_qextra {
+    struct mc_qextra *next;
+    char text[];
+};
+
+static int hexdigit(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) into 'out' ('%XX' and '+'); returns the end (NUL set). */
+static char *query_decode(const char *s, size_t n, char *out) {
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '+') {
+            *out++ = ' ';
+        } else if (s[i] == '%' && i + 2 < n && (hi = hexdigit((unsigned char)s[i + 1])) >= 0 &&
+                   (lo = hexdigit((unsigned char)s[i + 2])) >= 0) {
+            *out++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *out++ = s[i];
+        }
+    }
+    *out = '\0';
+    return out;
+}
+
+void mc_query_parse(mc_req *r, const char *q, size_t len) {
+    r->query = NULL;
+    r->nquery = 0;
+    if (q == NULL || len == 0) return;
+    size_t maxpairs = len / 2 + 1;
+    struct mc_qextra *x = malloc(sizeof *x + maxpairs * sizeof(mc_kv) + len + 2 * maxpairs);
+    if (x == NULL) mc_panic("out of memory");
+    mc_kv *kv = (mc_kv *)(void *)x->text;
+    char *text = x->text + maxpairs * sizeof(mc_kv);
+    int n = 0;
+    for (size_t i = 0; i < len;) {
+        const char *el = q + i;
+        const char *amp = memchr(el, '&', len - i);
+        size_t elen = amp ? (size_t)(amp - el) : len - i;
+        i += elen + 1;
+        if (elen == 0) continue;
+        const char *eq = memchr(el, '=', elen);
+        size_t klen = eq ? (size_t)(eq - el) : elen;
+        if (klen == 0) continue;
+        kv[n].key = text;
+        text = query_decode(el, klen, text) + 1;
+        kv[n].value = text;
+        text = eq ? query_decode(eq + 1, elen - klen - 1, text) + 1 : query_decode("", 0, text) + 1;
+        n++;
+    }
+    if (n == 0) {
+        free(x);
+        return;
+    }
+    x->next = r->qextra;
+    r->qextra = x;
+    r->query = kv;
+    r->nquery = n;
+}
+
+void mc_query_free(mc_req *r) {
+    r->query = NULL;
+    r->nquery = 0;
+    while (r->qextra != NULL) {
+        struct mc_qextra *x = r->qextra;
+        r->qextra = x->next;
+        free(x);
+    }
+}
+
+void mc_query_remove(mc_req *r, const char *key) {
+    int o = 0;
+    for (int i = 0; i < r->nquery; i++)
+        if (strcmp(r->query[i].key, key) != 0) r->query[o++] = r->query[i];
+    r->nquery = o;
+}
+
+void mc_query_set(mc_req *r, const char *key, const char *value) {
+    mc_query_remove(r, key);
+    size_t kl = strlen(key), vl = strlen(value);
+    /* a new array (rare: profile rules), the old one freed with the request */
+    struct mc_qextra *x = malloc(sizeof *x + sizeof(mc_kv) * (size_t)(r->nquery + 1) + kl + vl + 2);
+    if (x == NULL) mc_panic("out of memory");
+    mc_kv *kv = (mc_kv *)(void *)x->text;
+    if (r->nquery > 0) memcpy(kv, r->query, sizeof(mc_kv) * (size_t)r->nquery);
+    char *t = (char *)(kv + r->nquery + 1);
+    memcpy(t, key, kl + 1);
+    memcpy(t + kl + 1, value, vl + 1);
+    kv[r->nquery].key = t;
+    kv[r->nquery].value = t + kl + 1;
+    x->next = r->qextra;
+    r->qextra = x;
+    r->query = kv;
+    r->nquery++;
+}
+
 const char *mc_query(const mc_req *r, const char *key) {
-    return evhttp_find_header(&r->query, key);
+    for (int i = 0; i < r->nquery; i++)
+        if (strcmp(r->query[i].key, key) == 0) return r->query[i].value;
+    return NULL;
 }
 
 void mc_query_each(const mc_req *r, const char *key, void (*fn)(const char *v, void *arg), void *arg) {
-    for (struct evkeyval *kv = r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next)
-        if (strcmp(kv->key, key) == 0) fn(kv->value, arg);
+    for (int i = 0; i < r->nquery; i++)
+        if (strcmp(r->query[i].key, key) == 0) fn(r->query[i].value, arg);
 }
 
 int mc_query_long_or_reply(mc_req *r, const char *key, long min, long max, long dflt, long *out) {

@@ -10,7 +10,7 @@
 
 /* Body parsing: a tree the caller must cJSON_Delete, or NULL when the body is
  * empty, invalid, has trailing junk or an embedded NUL. */
-cJSON *mc_body_parse(struct evhttp_request *req);
+cJSON *mc_body_parse(mc_req *r);
 /* Raw body bytes (borrowed, valid until the reply). */
 const unsigned char *mc_body_raw(mc_req *r, size_t *len);
 
@@ -39,10 +39,27 @@ void mc_reply_error(mc_req *r, int status, const char *type, const char *fmt, ..
 cJSON *mc_error_body(mc_service svc, int status, const char *type, const char *message);
 const char *mc_status_phrase(int status);
 
-/* Headers. */
+/* Headers: mc_header reads the request's, the others the reply's. */
 const char *mc_header(const mc_req *r, const char *name);
-void mc_header_set(mc_req *r, const char *name, const char *value);
+void mc_header_set(mc_req *r, const char *name, const char *value);   /* replaces */
+void mc_header_add(mc_req *r, const char *name, const char *value);   /* appends */
+const char *mc_header_out(const mc_req *r, const char *name);
+/* Removes every reply header 'name'; true when there was one. */
+bool mc_header_remove(mc_req *r, const char *name);
 
+/* The request target as sent ("/image/v2/images?limit=2"), and the peer's
+ * address as text ("127.0.0.1", "::1"; "" when unknown). */
+const char *mc_req_uri(const mc_req *r);
+void mc_req_peer(const mc_req *r, char *out, size_t outsz);
+
+/* Query string (r->query, r->nquery): parsed from 'q' (NULL = none) into
+ * the request: '&'-separated, a key without '=' gets "", empty keys are
+ * skipped. Freed with the request (mc_query_free). */
+void mc_query_parse(mc_req *r, const char *q, size_t len);
+void mc_query_free(mc_req *r);
+/* Removes every 'key'; then (mc_query_set) adds key=value (both copied). */
+void mc_query_remove(mc_req *r, const char *key);
+void mc_query_set(mc_req *r, const char *key, const char *value);
 /* Query string: first value of 'key', or NULL. */
 const char *mc_query(const mc_req *r, const char *key);
 /* Calls fn for every value of 'key' (repeated keys), in order. */

@@ -597,9 +597,8 @@ static void image_image_delete(mc_req *r) {
 /* GET/DELETE /v2/images/ (an empty id, as Tempest's null-id tests send):
  * Glance has no such route: 404. Without the slash, DELETE is a 405. */
 static bool raw_path_has_slash(const mc_req *r) {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
-    const char *p = uri ? evhttp_uri_get_path(uri) : NULL;
-    return p != NULL && p[0] != '\0' && p[strlen(p) - 1] == '/';
+    const char *p = r->raw_path;
+    return p[0] != '\0' && p[strlen(p) - 1] == '/';
 }
 
 static void image_image_null_delete(mc_req *r) {
@@ -694,7 +693,7 @@ static void image_image_update(mc_req *r) {
         mc_reply_error(r, 413, NULL, "Request is too large: %zu bytes, the limit is %zu.", len, r->srv->cfg.max_body);
         return;
     }
-    cJSON *ops = len ? mc_body_parse(r->ev) : NULL;
+    cJSON *ops = len ? mc_body_parse(r) : NULL;
     (void)raw;
     if (!cJSON_IsArray(ops)) {
         cJSON_Delete(ops);
@@ -860,7 +859,7 @@ static bool list_filter(const mc_record *img, void *arg) {
                 : strcmp(op, "lte") == 0 ? t <= w : strcmp(op, "neq") == 0 ? t != w : t == w;
         if (!ok) return false;
     }
-    for (struct evkeyval *kv = q->r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+    for (const mc_kv *kv = q->r->query; kv < q->r->query + q->r->nquery; kv++) {
         if (strcmp(kv->key, "tag") == 0) {
             bool found = false;
             const cJSON *t;
@@ -1009,7 +1008,7 @@ static char *list_link(const mc_req *r, const char *marker) {
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b, "/v2/images");
     char sep = '?';
-    for (struct evkeyval *kv = r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+    for (const mc_kv *kv = r->query; kv < r->query + r->nquery; kv++) {
         if (strcmp(kv->key, "marker") == 0) continue;
         char *k = evhttp_uriencode(kv->key, -1, 1), *v = evhttp_uriencode(kv->value, -1, 1);
         evbuffer_add_printf(b, "%c%s=%s", sep, k ? k : "", v ? v : "");
@@ -1180,8 +1179,8 @@ static void schedule_done(mc_server *srv, image_priv *ip, long long ms) {
 
 /* The request body as image data (PUT /file, PUT /stage): octet-stream
  * only (415), the image must be queued (409), at most the cap (413). The
- * evbuffer's chunks stream through md5 and sha512 into one buffer kept in
- * the image's priv. Returns 0, or -1 when it replied. */
+ * body goes through md5 and sha512 into one buffer kept in the image's
+ * priv. Returns 0, or -1 when it replied. */
 static int take_data_or_reply(mc_req *r, mc_record *img, const char *to_status) {
     const char *ct = mc_header(r, "Content-Type");
     if (ct == NULL || strncasecmp(ct, "application/octet-stream", 24) != 0 || (ct[24] != '\0' && ct[24] != ';')) {
@@ -1195,8 +1194,8 @@ static int take_data_or_reply(mc_req *r, mc_record *img, const char *to_status) 
                        to_status);
         return -1;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-    size_t len = evbuffer_get_length(in);
+    size_t len;
+    const unsigned char *in = mc_body_raw(r, &len);
     size_t cap = r->srv->cfg.max_upload;
     if (mc_knob_srv(r->srv, MC_KNOB_IMAGE_SIZE_CAP) > 0) {
         long long kc = mc_knob(r, MC_KNOB_IMAGE_SIZE_CAP);
@@ -1212,17 +1211,10 @@ static int take_data_or_reply(mc_req *r, mc_record *img, const char *to_status) 
     mc_sha512 sha;
     mc_md5_init(&md5);
     mc_sha512_init(&sha);
-    size_t off = 0;
-    while (evbuffer_get_length(in) > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0) break;
-        size_t k = v.iov_len > len - off ? len - off : v.iov_len;
-        mc_md5_update(&md5, v.iov_base, k);
-        mc_sha512_update(&sha, v.iov_base, k);
-        memcpy(data + off, v.iov_base, k);
-        off += k;
-        evbuffer_drain(in, k);
-    }
+    size_t off = len;
+    mc_md5_update(&md5, in, len);
+    mc_sha512_update(&sha, in, len);
+    if (len > 0) memcpy(data, in, len);
     image_priv *ip = img->priv;
     free(ip->data);
     ip->data = data;

@@ -5,6 +5,7 @@
  * the deviations that shaped the reply, so a person reading the journal sees
  * what went wrong and why. Read through GET /mockcloud/v1/journal. */
 #include "journal.h"
+#include "http.h"
 #include "auth.h"
 #include "profile.h"
 #include "util.h"
@@ -78,12 +79,11 @@ void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes)
      * unset (an error before auth): then look the token up again. */
     const mc_token *tok = r->tok;
     if (tok == NULL || r->tok_drops != r->srv->token_drops || tok->expires <= e->time) {
-        const char *tokid = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "X-Auth-Token");
+        const char *tokid = mc_header(r, "X-Auth-Token");
         tok = tokid ? mc_auth_lookup(r->srv, tokid) : NULL;
     }
     mc_strlcpy(e->project, tok ? tok->project_id : "", sizeof e->project);
-    const char *uri = evhttp_request_get_uri(r->ev);
-    mc_strlcpy(e->path, uri ? uri : "", sizeof e->path);
+    mc_strlcpy(e->path, mc_req_uri(r), sizeof e->path);
     mc_strlcpy(e->req_id, r->req_id, sizeof e->req_id);
     mc_strlcpy(e->profile, mc_profile_name(r->srv->profile), sizeof e->profile);
     mc_strlcpy(e->deviations, r->deviations, sizeof e->deviations);

@@ -681,8 +681,7 @@ static void reply_text(mc_req *r, const char *ctype, const char *text, size_t le
 /* Finds the server the request is for: /metadata/{id}/... or X-Instance-ID.
  * Sets *seg0 to the index of the first path segment after it. */
 static mc_record *server_or_reply(mc_req *r, char **segs, int nsegs, int *seg0) {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
-    const char *full = uri ? evhttp_uri_get_path(uri) : "";
+    const char *full = r->raw_path;
     const char *id = NULL;
     *seg0 = 0;
     if (full != NULL && strncmp(full, "/metadata", 9) == 0 && (full[9] == '/' || full[9] == '\0')) {

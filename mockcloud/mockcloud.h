@@ -77,6 +77,13 @@ typedef struct mc_fault mc_fault;
 
 typedef void (*mc_handler)(mc_req *r);
 
+/* One query parameter, key and value percent-decoded ('+' is a space), in
+ * the order of the query string; owned by the request. */
+typedef struct mc_kv {
+    char *key;
+    char *value;
+} mc_kv;
+
 /* Route flags. */
 enum {
     MC_NO_AUTH    = 1 << 0,   /* no X-Auth-Token needed */
@@ -118,9 +125,12 @@ struct mc_req {
     mc_service svc;
     int method;
     const char *path;         /* service-relative path, e.g. "/v3/auth/tokens" */
+    const char *raw_path;     /* the path as sent (not decoded, no query) */
     char *params[MC_MAX_PARAMS];
     int nparams;
-    struct evkeyvalq query;
+    mc_kv *query;             /* http.c: the query string, decoded */
+    int nquery;
+    struct mc_qextra *qextra; /* http.c: values set by mc_query_set */
     cJSON *body;              /* owned by the dispatcher */
     const mc_token *tok;      /* NULL on MC_NO_AUTH routes without a token */
     uint64_t tok_drops;       /* srv->token_drops when 'tok' was looked up */

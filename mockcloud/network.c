@@ -3079,8 +3079,8 @@ static bool list_filter(const mc_record *rec, void *arg) {
     mc_req *r = lc->r;
     if (!visible(r, lc->d, (mc_record *)rec)) return false;
     /* hidden internal ports are still Neutron ports: shown (admin sees all) */
-    struct evkeyval *kv;
-    TAILQ_FOREACH(kv, &r->query, next) {
+    const mc_kv *kv;
+    for (kv = r->query; kv < r->query + r->nquery; kv++) {
         const char *k = kv->key;
         if (strcmp(k, "tags") == 0 || strcmp(k, "tags-any") == 0 || strcmp(k, "not-tags") == 0 || strcmp(k, "not-tags-any") == 0) {
             if (!tags_match(mc_json_arr(rec->doc, "tags"), k, kv->value)) return false;
@@ -3088,9 +3088,9 @@ static bool list_filter(const mc_record *rec, void *arg) {
         }
         if (is_reserved_query(k)) continue;
         /* repeated keys are OR: evaluate each key once, at its first occurrence */
-        struct evkeyval *p;
+        const mc_kv *p;
         bool first = true;
-        TAILQ_FOREACH(p, &r->query, next) {
+        for (p = r->query; p < r->query + r->nquery; p++) {
             if (p == kv) break;
             if (strcmp(p->key, k) == 0) first = false;
         }
@@ -3099,7 +3099,7 @@ static bool list_filter(const mc_record *rec, void *arg) {
         if (v == NULL && lc->d->kind == MC_K_PORT && strcmp(k, "fixed_ips") != 0) continue;  /* unknown: ignored */
         if (v == NULL && strcmp(k, "tenant_id") != 0 && strcmp(k, "project_id") != 0) continue;
         bool any = false;
-        TAILQ_FOREACH(p, &r->query, next) {
+        for (p = r->query; p < r->query + r->nquery; p++) {
             if (strcmp(p->key, k) != 0) continue;
             if (lc->d->kind == MC_K_PORT && strcmp(k, "fixed_ips") == 0) any = fixed_ips_match(v, p->value);
             else any = value_matches(v, p->value);
@@ -3161,9 +3161,9 @@ static void sd_each(const char *v, void *arg) {
 static void link_add(mc_req *r, cJSON *links, const rdef *d, const char *rel, long limit, const char *marker, bool reverse) {
     char base[512], url[1536], extra[768] = "";
     mc_service_url(r->srv, "/network", base, sizeof base);
-    struct evkeyval *kv;
+    const mc_kv *kv;
     size_t n = 0;
-    TAILQ_FOREACH(kv, &r->query, next) {
+    for (kv = r->query; kv < r->query + r->nquery; kv++) {
         if (strcmp(kv->key, "limit") == 0 || strcmp(kv->key, "marker") == 0 || strcmp(kv->key, "page_reverse") == 0) continue;
         char *ek = evhttp_encode_uri(kv->key), *ev = evhttp_encode_uri(kv->value);
         if (ek && ev && n + strlen(ek) + strlen(ev) + 3 < sizeof extra)
@@ -3180,27 +3180,6 @@ static void link_add(mc_req *r, cJSON *links, const rdef *d, const char *rel, lo
     cJSON_AddItemToArray(links, l);
 }
 
-/* evhttp decodes query values but not keys ("router%3Aexternal"): decode
- * the keys in place (never longer than the original). */
-static void decode_query_keys(mc_req *r) {
-    struct evkeyval *kv;
-    TAILQ_FOREACH(kv, &r->query, next) {
-        char *s = kv->key, *o = kv->key;
-        if (strchr(s, '%') == NULL && strchr(s, '+') == NULL) continue;
-        while (*s) {
-            if (s[0] == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
-                char hex[3] = {s[1], s[2], 0};
-                *o++ = (char)strtol(hex, NULL, 16);
-                s += 3;
-            } else {
-                *o++ = *s == '+' ? ' ' : *s;
-                s++;
-            }
-        }
-        *o = '\0';
-    }
-}
-
 /* A page of ports filtered by one network_id or one device_id, walked over
  * that network's chain or that device's index instead of the whole store,
  * so a filtered page costs O(page) however many other ports there are.
@@ -3212,8 +3191,8 @@ static long port_index_page(mc_req *r, listctx *lc, const char *marker, long lim
     mc_server *srv = r->srv;
     const char *net_id = NULL, *dev_id = NULL;
     int nnet = 0, ndev = 0;
-    struct evkeyval *kv;
-    TAILQ_FOREACH(kv, &r->query, next) {
+    const mc_kv *kv;
+    for (kv = r->query; kv < r->query + r->nquery; kv++) {
         if (strcmp(kv->key, "network_id") == 0) net_id = kv->value, nnet++;
         else if (strcmp(kv->key, "device_id") == 0) dev_id = kv->value, ndev++;
     }
@@ -3270,7 +3249,6 @@ static long port_index_page(mc_req *r, listctx *lc, const char *marker, long lim
 
 static void list_generic(mc_req *r, const rdef *d) {
     mc_server *srv = r->srv;
-    decode_query_keys(r);
     long limit;
     int rev = -1;
     if (mc_query_long_or_reply(r, "limit", 0, 1000000000L, -1, &limit) != 0) return;

@@ -1104,9 +1104,7 @@ fail:
 /* The first live fault matching r (expired ones are dropped on the way). */
 static mc_fault *fault_match(mc_req *r) {
     mc_server *srv = r->srv;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (path == NULL) path = "/";
+    const char *path = r->raw_path;
     double now = mc_now();
     for (mc_fault **pp = &srv->faults; *pp != NULL;) {
         mc_fault *f = *pp;
@@ -1197,12 +1195,6 @@ void mc_profile_done(mc_req *r) {
     if (r->srv->pstate != NULL && r->srv->pstate->current == r) r->srv->pstate->current = NULL;
 }
 
-static void query_set(mc_req *r, const char *key, const char *value) {
-    while (evhttp_remove_header(&r->query, key) == 0) {
-    }
-    evhttp_add_header(&r->query, key, value);
-}
-
 /* "^" + 'name' with regex metacharacters escaped + "$". */
 static void anchored_literal(const char *name, char *out, size_t outsz) {
     size_t o = 0;
@@ -1229,8 +1221,7 @@ static int request_rules(mc_req *r) {
     }
     for (const mc_rule *x = mc_knob_rules(srv, MC_KNOB_QUERY_DROP); x != NULL; x = x->next) {
         if (rule_svc_ok(x, r) && mc_query(r, x->path) != NULL) {
-            while (evhttp_remove_header(&r->query, x->path) == 0) {
-            }
+            mc_query_remove(r, x->path);
             mc_rule_used(r, x);
         }
     }
@@ -1242,7 +1233,7 @@ static int request_rules(mc_req *r) {
             if (lim == NULL || (mc_parse_long(lim, 0, 1L << 40, &asked) && (asked == 0 || asked > x->from))) {
                 char v[32];
                 snprintf(v, sizeof v, "%d", x->from);
-                query_set(r, "limit", v);
+                mc_query_set(r, "limit", v);
                 mc_rule_used(r, x);
             }
             break;
@@ -1253,7 +1244,7 @@ static int request_rules(mc_req *r) {
                 if (!rule_svc_ok(x, r)) continue;
                 char lit[600];
                 anchored_literal(name, lit, sizeof lit);
-                query_set(r, "name", lit);
+                mc_query_set(r, "name", lit);
                 mc_rule_used(r, x);
                 break;
             }
@@ -1497,7 +1488,7 @@ void mc_profile_after(mc_req *r, int *status, cJSON **body, bool is_error,
         cJSON *inner = mc_json_obj(*body, "overLimit");
         if (inner != NULL) {
             mc_json_set(inner, "code", cJSON_CreateNumber(413));
-            const char *ra = evhttp_find_header(evhttp_request_get_output_headers(r->ev), "Retry-After");
+            const char *ra = mc_header_out(r, "Retry-After");
             mc_json_set_str(inner, "retryAfter", ra ? ra : "0");
         }
     }
@@ -1532,12 +1523,6 @@ void mc_profile_after(mc_req *r, int *status, cJSON **body, bool is_error,
 
 void mc_profile_headers(mc_req *r) {
     if (r->svc == MC_CONTROL) return;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-    for (const mc_rule *x = mc_knob_rules(r->srv, MC_KNOB_HEADERS_REMOVE); x != NULL; x = x->next) {
-        if (rule_svc_ok(x, r) && evhttp_find_header(h, x->path) != NULL) {
-            while (evhttp_remove_header(h, x->path) == 0) {
-            }
-            mc_rule_used(r, x);
-        }
-    }
+    for (const mc_rule *x = mc_knob_rules(r->srv, MC_KNOB_HEADERS_REMOVE); x != NULL; x = x->next)
+        if (rule_svc_ok(x, r) && mc_header_remove(r, x->path)) mc_rule_used(r, x);
 }

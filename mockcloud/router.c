@@ -130,12 +130,16 @@ typedef struct req_block {
     char buf[];
 } req_block;
 
-static mc_req *req_new(const char *path) {
+static mc_req *req_new(const char *path, const char *raw, size_t rawlen) {
     size_t len = strlen(path);
-    req_block *b = calloc(1, sizeof *b + 2 * (len + 1) + MC_MAX_PARAMS);
+    req_block *b = calloc(1, sizeof *b + 2 * (len + 1) + MC_MAX_PARAMS + rawlen + 1);
     if (b == NULL) mc_panic("out of memory");
     memcpy(b->buf, path, len + 1);
     b->r.path = b->buf;
+    char *rp = b->buf + 2 * (len + 1) + MC_MAX_PARAMS;
+    memcpy(rp, raw, rawlen);
+    rp[rawlen] = '\0';
+    b->r.raw_path = rp;
     return &b->r;
 }
 
@@ -143,7 +147,7 @@ static mc_req *req_new(const char *path) {
 static char *req_arena(mc_req *r) { return (char *)r->path + strlen(r->path) + 1; }
 
 static void req_free(mc_req *r) {
-    evhttp_clear_headers(&r->query);
+    mc_query_free(r);
     cJSON_Delete(r->body);
     free((req_block *)r);
 }
@@ -158,29 +162,6 @@ void mc_router_run(mc_req *r) {
         mc_reply_error(r, 500, NULL, "The server has either erred or is incapable of performing the requested operation.");
     }
     req_free(r);
-}
-
-/* The query string into 'out'. libevent refuses a key without '=', but
- * keystoneauth sends "?nocatalog": such a key gets the empty value. A query
- * that still does not parse leaves 'out' empty. */
-static void parse_query(const char *q, struct evkeyvalq *out) {
-    if (evhttp_parse_query_str(q, out) == 0) return;
-    evhttp_clear_headers(out);
-    char buf[4096];
-    size_t o = 0;
-    for (const char *p = q; *p != '\0';) {
-        size_t n = strcspn(p, "&");
-        bool has_eq = memchr(p, '=', n) != NULL;
-        if (o + n + 3 > sizeof buf) return;
-        if (o > 0) buf[o++] = '&';
-        memcpy(buf + o, p, n);
-        o += n;
-        if (!has_eq && n > 0) buf[o++] = '=';
-        p += n;
-        if (*p == '&') p++;
-    }
-    buf[o] = '\0';
-    if (evhttp_parse_query_str(buf, out) != 0) evhttp_clear_headers(out);
 }
 
 static bool body_method(int m) {
@@ -211,7 +192,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
             rest = cbuf;
         }
     }
-    mc_req *r = req_new(rest && *rest ? rest : "/");
+    mc_req *r = req_new(rest && *rest ? rest : "/", full, strlen(full));
     r->svc = svc ? svc->svc : MC_IDENTITY;
     r->ev = req;
     r->srv = srv;
@@ -220,7 +201,6 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     r->mv_minor = 1;
     r->t_start = mc_now();
     r->wire_truncate = -1;
-    TAILQ_INIT(&r->query);
     srv->requests++;
     char uuid[37];
     mc_uuid(srv, uuid);
@@ -228,7 +208,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     memcpy(r->req_id + 4, uuid, sizeof uuid);
 
     const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (q != NULL) parse_query(q, &r->query);
+    if (q != NULL) mc_query_parse(r, q, strlen(q));
 
     const mc_route *found = NULL;
     bool path_known = false;
@@ -288,7 +268,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
             goto done;
         }
         if (blen > 0) {
-            r->body = mc_body_parse(req);
+            r->body = mc_body_parse(r);
             if (r->body == NULL) {
                 mc_reply_error(r, 400, "MalformedRequestBody", "Malformed request body: the body is not valid JSON.");
                 goto done;
