@@ -9,15 +9,9 @@
  * and roles imply one another as Keystone's default roles do (admin ->
  * member -> reader). The catalog is built from the server's public URL, the
  * single source of every URL mockcloud hands out. */
-#include "auth.h"
 #include "fixtures.h"
-#include "http.h"
+#include "identity_int.h"
 #include "profile.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
-#include "util.h"
-#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +41,7 @@ static void secret_free(void *p) { free(p); }
 
 /* ---------------------------------------------------------------- lookups */
 
-static mc_record *find_domain(mc_server *srv, const cJSON *ref) {
+mc_record *find_domain(mc_server *srv, const cJSON *ref) {
     const char *id = mc_json_str(ref, "id");
     const char *name = mc_json_str(ref, "name");
     if (id != NULL) return mc_store_find(&srv->world[MC_K_DOMAIN], id);
@@ -73,39 +67,20 @@ static mc_record *find_by_name_in_domain(mc_server *srv, mc_kind kind, const cJS
 }
 
 static mc_record *find_role_by_name(mc_server *srv, const char *name) {
-    for (mc_record *x = mc_store_first(&srv->world[MC_K_ROLE]); x; x = mc_store_next(x))
-        if (mc_str_eq(mc_json_str(x->doc, "name"), name)) return x;
-    return NULL;
+    return idadm_role_by_name(srv, name);
 }
 
 /* Adds role 'role' and every role it implies to 'roles' (an array of
  * {id,name}), skipping duplicates. */
 static void add_role_implied(mc_server *srv, cJSON *roles, mc_record *role) {
-    for (int depth = 0; role != NULL && depth < 8; depth++) {
-        bool have = false;
-        cJSON *x;
-        cJSON_ArrayForEach(x, roles) have |= mc_str_eq(mc_json_str(x, "id"), role->id);
-        if (!have) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "id", role->id);
-            cJSON_AddStringToObject(o, "name", mc_json_str(role->doc, "name"));
-            cJSON_AddItemToArray(roles, o);
-        }
-        const char *implies = mc_json_str(role->doc, "_implies");
-        role = implies ? find_role_by_name(srv, implies) : NULL;
-    }
+    idadm_add_role_implied(srv, roles, role);
 }
 
-/* The effective roles of a user on a target (project or domain id), with
- * implied roles; an empty array when none. */
+/* The effective roles of a user on a target (project or domain id): direct,
+ * through groups, inherited, implied (identity_admin.c); an empty array
+ * when none. */
 static cJSON *effective_roles(mc_server *srv, const char *user_id, const char *target) {
-    cJSON *roles = cJSON_CreateArray();
-    for (mc_record *a = mc_store_first(&srv->world[MC_K_ASSIGNMENT]); a; a = mc_store_next(a)) {
-        if (!mc_str_eq(mc_json_str(a->doc, "user_id"), user_id)) continue;
-        if (!mc_str_eq(mc_json_str(a->doc, "target_id"), target)) continue;
-        add_role_implied(srv, roles, mc_store_find(&srv->world[MC_K_ROLE], mc_json_str(a->doc, "role_id")));
-    }
-    return roles;
+    return idadm_effective_roles(srv, user_id, target);
 }
 
 static cJSON *domain_ref(mc_server *srv, const char *domain_id) {
@@ -117,7 +92,7 @@ static cJSON *domain_ref(mc_server *srv, const char *domain_id) {
 }
 
 /* Deletes the credentials whose 'key' (user_id, project_id) is 'value'. */
-static void credentials_delete_where(mc_server *srv, const char *key, const char *value) {
+void credentials_delete_where(mc_server *srv, const char *key, const char *value) {
     mc_record *c = mc_store_first(&srv->world[MC_K_CREDENTIAL]);
     while (c != NULL) {
         mc_record *next = mc_store_next(c);
@@ -446,6 +421,10 @@ static mc_record *password_user_or_reply(mc_req *r, const cJSON *pw) {
         reply_password_failure(r, user, res);
         return NULL;
     }
+    if (!idadm_domain_enabled(r->srv, mc_json_str(user->doc, "domain_id"))) {
+        reply_401(r, NULL);   /* Keystone: the user's domain is disabled */
+        return NULL;
+    }
     return user;
 }
 
@@ -685,6 +664,12 @@ static void identity_token_issue(mc_req *r) {
     }
 
     if (scope_or_reply(r, scope, user, &project, &domain) != 0) return;
+    if ((project != NULL && !idadm_domain_enabled(r->srv, mc_json_str(project->doc, "domain_id"))) ||
+        (domain != NULL && !idadm_domain_enabled(r->srv, domain->id)) ||
+        !idadm_domain_enabled(r->srv, mc_json_str(user->doc, "domain_id"))) {
+        reply_401(r, NULL);   /* a disabled domain: its users and projects cannot be used */
+        return;
+    }
     cJSON *roles = NULL;
     if (project != NULL || domain != NULL) {
         roles = effective_roles(r->srv, user->id, project ? project->id : domain->id);
@@ -775,7 +760,7 @@ static void identity_auth_catalog(mc_req *r) {
 
 /* ---------------------------------------------------------------- listing */
 
-static cJSON *links_self(mc_req *r, const char *path) {
+cJSON *links_self(mc_req *r, const char *path) {
     char url[600];
     mc_service_url(r->srv, "/identity", url, sizeof url);
     size_t n = strlen(url);
@@ -787,8 +772,7 @@ static cJSON *links_self(mc_req *r, const char *path) {
     return links;
 }
 
-/* A record's public view: doc without private "_" keys, plus links.self. */
-static cJSON *public_view(mc_req *r, const mc_record *rec, const char *collection) {
+cJSON *public_view(mc_req *r, const mc_record *rec, const char *collection) {
     cJSON *o = cJSON_CreateObject();
     const cJSON *kv;
     cJSON_ArrayForEach(kv, rec->doc) {
@@ -804,11 +788,9 @@ static cJSON *public_view(mc_req *r, const mc_record *rec, const char *collectio
     return o;
 }
 
-typedef bool (*rec_pred)(mc_req *r, const mc_record *rec);
-
 /* Lists a kind, filtered by the query keys 'filters' (exact match on doc
  * fields) and by 'pred'. */
-static void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred) {
+void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred) {
     static const char *filters[] = {"name", "domain_id", "enabled", "parent_id", "is_domain", "user_id", NULL};
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, collection);
@@ -834,18 +816,18 @@ static void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred 
     mc_reply_json(r, 200, root);
 }
 
-static void reply_forbidden(mc_req *r, const char *action) {
+void reply_forbidden(mc_req *r, const char *action) {
     mc_reply_error(r, 403, NULL, "You are not authorized to perform the requested action: %s.", action);
 }
 
-static mc_record *find_or_reply(mc_req *r, mc_kind kind, const char *what, const char *id) {
+mc_record *find_or_reply(mc_req *r, mc_kind kind, const char *what, const char *id) {
     mc_record *x = mc_store_find(&r->srv->world[kind], id);
     if (x == NULL) mc_reply_error(r, 404, NULL, "Could not find %s: %.64s.", what, id);
     return x;
 }
 
 /* Replies 'status' with {single: x as the API shows it} (show, create, update). */
-static void show_one(mc_req *r, int status, const char *single, const char *collection, const mc_record *x) {
+void show_one(mc_req *r, int status, const char *single, const char *collection, const mc_record *x) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, single, public_view(r, x, collection));
     mc_reply_json(r, status, root);
@@ -976,7 +958,7 @@ static mc_record *update_target_or_reply(mc_req *r, mc_kind kind, const char *si
     return x;
 }
 
-static bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *domain_id,
+bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *domain_id,
                        const mc_record *except) {
     for (mc_record *x = mc_store_first(&srv->world[kind]); x; x = mc_store_next(x))
         if (x != except && mc_str_eq(mc_json_str(x->doc, "name"), name) &&
@@ -986,7 +968,7 @@ static bool name_taken(mc_server *srv, mc_kind kind, const char *name, const cha
 }
 
 /* Copies the allowed keys of 'in' onto 'doc' (create and PATCH alike). */
-static void merge_fields(cJSON *doc, const cJSON *in, const char *const *allowed) {
+void merge_fields(cJSON *doc, const cJSON *in, const char *const *allowed) {
     for (int i = 0; allowed[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, allowed[i]);
         if (v != NULL) mc_json_set(doc, allowed[i], cJSON_Duplicate(v, 1));
@@ -1006,7 +988,17 @@ static void identity_project_create(mc_req *r) {
     }
     if (opt_string_or_reply(r, in, "description", "description") || opt_bool_or_reply(r, in, "enabled")) return;
     const char *domain_id = mc_json_str(in, "domain_id");
-    if (domain_id == NULL) domain_id = "default";
+    const char *parent_id = mc_json_str(in, "parent_id");
+    mc_record *parent = parent_id ? mc_store_find(&r->srv->world[MC_K_PROJECT], parent_id) : NULL;
+    if (parent_id != NULL && parent == NULL && mc_store_find(&r->srv->world[MC_K_DOMAIN], parent_id) == NULL) {
+        mc_reply_error(r, 404, NULL, "Could not find project: %.64s.", parent_id);
+        return;
+    }
+    if (parent != NULL && domain_id != NULL && !mc_str_eq(domain_id, mc_json_str(parent->doc, "domain_id"))) {
+        mc_reply_error(r, 400, NULL, "Cannot create project, since its parent (%.64s) is in another domain.", parent_id);
+        return;
+    }
+    if (domain_id == NULL) domain_id = parent ? mc_json_str(parent->doc, "domain_id") : parent_id ? parent_id : "default";
     if (mc_store_find(&r->srv->world[MC_K_DOMAIN], domain_id) == NULL) {
         mc_reply_error(r, 400, NULL, "Could not find domain: %.64s.", domain_id);
         return;
@@ -1023,7 +1015,7 @@ static void identity_project_create(mc_req *r) {
     cJSON_AddStringToObject(doc, "domain_id", domain_id);
     cJSON_AddStringToObject(doc, "description", "");
     cJSON_AddBoolToObject(doc, "enabled", true);
-    cJSON_AddStringToObject(doc, "parent_id", domain_id);
+    cJSON_AddStringToObject(doc, "parent_id", parent ? parent->id : domain_id);
     cJSON_AddBoolToObject(doc, "is_domain", false);
     cJSON_AddItemToObject(doc, "tags", cJSON_CreateArray());
     cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
@@ -1047,24 +1039,16 @@ static void identity_project_update(mc_req *r) {
     show_one(r, 200, "project", "projects", p);
 }
 
-static void delete_assignments_of(mc_server *srv, const char *id) {
-    mc_store *st = &srv->world[MC_K_ASSIGNMENT];
-    mc_record *a = mc_store_first(st);
-    while (a != NULL) {
-        mc_record *next = mc_store_next(a);
-        if (mc_str_eq(mc_json_str(a->doc, "user_id"), id) || mc_str_eq(mc_json_str(a->doc, "target_id"), id) ||
-            mc_str_eq(mc_json_str(a->doc, "role_id"), id))
-            mc_store_delete(st, a);
-        a = next;
-    }
+void project_remove(mc_server *srv, mc_record *p) {
+    idadm_forget(srv, p->id);
+    credentials_delete_where(srv, "project_id", p->id);
+    mc_store_delete(&srv->world[MC_K_PROJECT], p);
 }
 
 static void identity_project_delete(mc_req *r) {
     mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
     if (p == NULL) return;
-    delete_assignments_of(r->srv, p->id);
-    credentials_delete_where(r->srv, "project_id", p->id);
-    mc_store_delete(&r->srv->world[MC_K_PROJECT], p);
+    project_remove(r->srv, p);
     mc_reply_json(r, 204, NULL);
 }
 
@@ -1157,7 +1141,7 @@ static void identity_user_create(mc_req *r) {
     const char *domain_id = mc_json_str(in, "domain_id");
     if (domain_id == NULL) domain_id = "default";
     if (mc_store_find(&r->srv->world[MC_K_DOMAIN], domain_id) == NULL) {
-        mc_reply_error(r, 400, NULL, "Could not find domain: %.64s.", domain_id);
+        mc_reply_error(r, 404, NULL, "Could not find domain: %.64s.", domain_id);   /* Keystone: DomainNotFound */
         return;
     }
     if (name_taken(r->srv, MC_K_USER, name, domain_id, NULL)) {
@@ -1187,13 +1171,17 @@ static void identity_user_update(mc_req *r) {
     show_one(r, 200, "user", "users", u);
 }
 
+void user_remove(mc_server *srv, mc_record *u) {
+    mc_auth_revoke_user(srv, u->id);
+    idadm_forget(srv, u->id);
+    credentials_delete_where(srv, "user_id", u->id);
+    mc_store_delete(&srv->world[MC_K_USER], u);
+}
+
 static void identity_user_delete(mc_req *r) {
     mc_record *u = find_or_reply(r, MC_K_USER, "user", r->params[0]);
     if (u == NULL) return;
-    mc_auth_revoke_user(r->srv, u->id);
-    delete_assignments_of(r->srv, u->id);
-    credentials_delete_where(r->srv, "user_id", u->id);
-    mc_store_delete(&r->srv->world[MC_K_USER], u);
+    user_remove(r->srv, u);
     mc_reply_json(r, 204, NULL);
 }
 
@@ -1223,160 +1211,9 @@ static void identity_user_password(mc_req *r) {
 
 /* ---------------------------------------------------------------- roles */
 
-static void identity_role_list(mc_req *r) { list_kind(r, MC_K_ROLE, "roles", NULL); }
-
 static void identity_role_show(mc_req *r) {
     mc_record *x = find_or_reply(r, MC_K_ROLE, "role", r->params[0]);
     if (x != NULL) show_one(r, 200, "role", "roles", x);
-}
-
-static void identity_role_create(mc_req *r) {
-    cJSON *in = mc_json_obj(r->body, "role");
-    if (mc_check_or_reply(r, in, "name=s|description=S|domain_id=S64|options=o") != 0) return;
-    const char *name = mc_json_str(in, "name");
-    if (name == NULL || name[0] == '\0' || strlen(name) > 255) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name is required.");
-        return;
-    }
-    if (find_role_by_name(r->srv, name) != NULL) {
-        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store role - Duplicate entry found with name %.64s.", name);
-        return;
-    }
-    char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
-    cJSON_AddStringToObject(doc, "name", name);
-    cJSON_AddNullToObject(doc, "domain_id");
-    const char *desc = mc_json_str(in, "description");
-    if (desc) cJSON_AddStringToObject(doc, "description", desc);
-    cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
-    mc_record *x = mc_store_add(&r->srv->world[MC_K_ROLE], id, "", doc);
-    show_one(r, 201, "role", "roles", x);
-}
-
-static void identity_role_delete(mc_req *r) {
-    mc_record *x = find_or_reply(r, MC_K_ROLE, "role", r->params[0]);
-    if (x == NULL) return;
-    delete_assignments_of(r->srv, x->id);
-    mc_store_delete(&r->srv->world[MC_K_ROLE], x);
-    mc_reply_json(r, 204, NULL);
-}
-
-static mc_record *assignment_add(mc_server *srv, const char *user_id, const char *target_id,
-                                 bool is_domain, const char *role_id) {
-    char key[128];
-    snprintf(key, sizeof key, "%s:%s:%s", user_id, target_id, role_id);
-    mc_record *a = mc_store_find(&srv->world[MC_K_ASSIGNMENT], key);
-    if (a != NULL) return a;
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "user_id", user_id);
-    cJSON_AddStringToObject(doc, "target_id", target_id);
-    cJSON_AddBoolToObject(doc, "is_domain", is_domain);
-    cJSON_AddStringToObject(doc, "role_id", role_id);
-    return mc_store_add(&srv->world[MC_K_ASSIGNMENT], key, "", doc);
-}
-
-/* /v3/{projects|domains}/{}/users/{}/roles/{} */
-static int grant_parts_or_reply(mc_req *r, bool is_domain, mc_record **target, mc_record **user, mc_record **role) {
-    *target = find_or_reply(r, is_domain ? MC_K_DOMAIN : MC_K_PROJECT, is_domain ? "domain" : "project", r->params[0]);
-    if (*target == NULL) return -1;
-    *user = find_or_reply(r, MC_K_USER, "user", r->params[1]);
-    if (*user == NULL) return -1;
-    if (r->nparams > 2) {
-        *role = find_or_reply(r, MC_K_ROLE, "role", r->params[2]);
-        if (*role == NULL) return -1;
-    }
-    return 0;
-}
-
-static void grant(mc_req *r, bool is_domain) {
-    mc_record *t, *u, *role;
-    if (grant_parts_or_reply(r, is_domain, &t, &u, &role) != 0) return;
-    char key[128];
-    snprintf(key, sizeof key, "%s:%s:%s", u->id, t->id, role->id);
-    mc_record *a = mc_store_find(&r->srv->world[MC_K_ASSIGNMENT], key);
-    if (r->method == EVHTTP_REQ_PUT) {
-        assignment_add(r->srv, u->id, t->id, is_domain, role->id);
-    } else if (a == NULL) {
-        mc_reply_error(r, 404, NULL, "Could not find role assignment with role: %s, user or group: %s, project, domain, or system: %s.",
-                       role->id, u->id, t->id);
-        return;
-    } else if (r->method == EVHTTP_REQ_DELETE) {
-        mc_store_delete(&r->srv->world[MC_K_ASSIGNMENT], a);
-        mc_auth_revoke_user(r->srv, u->id);
-    }
-    mc_reply_json(r, 204, NULL);
-}
-
-static void identity_project_grant(mc_req *r) { grant(r, false); }
-static void identity_domain_grant(mc_req *r) { grant(r, true); }
-
-static void grants_list(mc_req *r, bool is_domain) {
-    mc_record *t, *u, *role;
-    if (grant_parts_or_reply(r, is_domain, &t, &u, &role) != 0) return;
-    cJSON *root = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(root, "roles");
-    for (mc_record *a = mc_store_first(&r->srv->world[MC_K_ASSIGNMENT]); a; a = mc_store_next(a)) {
-        if (!mc_str_eq(mc_json_str(a->doc, "user_id"), u->id) || !mc_str_eq(mc_json_str(a->doc, "target_id"), t->id))
-            continue;
-        mc_record *x = mc_store_find(&r->srv->world[MC_K_ROLE], mc_json_str(a->doc, "role_id"));
-        if (x != NULL) cJSON_AddItemToArray(arr, public_view(r, x, "roles"));
-    }
-    cJSON_AddItemToObject(root, "links", links_self(r, r->path));
-    mc_reply_json(r, 200, root);
-}
-
-static void identity_project_grants(mc_req *r) { grants_list(r, false); }
-static void identity_domain_grants(mc_req *r) { grants_list(r, true); }
-
-static void identity_role_assignments(mc_req *r) {
-    const char *fu = mc_query(r, "user.id");
-    const char *fp = mc_query(r, "scope.project.id");
-    const char *fd = mc_query(r, "scope.domain.id");
-    const char *fr = mc_query(r, "role.id");
-    bool effective = mc_query(r, "effective") != NULL;
-    if (!mc_auth_is_admin(r->tok) && !(fu != NULL && mc_str_eq(fu, r->tok->user_id))) {
-        reply_forbidden(r, "identity:list_role_assignments");
-        return;
-    }
-    cJSON *root = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(root, "role_assignments");
-    for (mc_record *a = mc_store_first(&r->srv->world[MC_K_ASSIGNMENT]); a; a = mc_store_next(a)) {
-        const char *uid = mc_json_str(a->doc, "user_id"), *tid = mc_json_str(a->doc, "target_id");
-        const char *rid = mc_json_str(a->doc, "role_id");
-        bool dom = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->doc, "is_domain"));
-        if ((fu && !mc_str_eq(fu, uid)) || (fp && (dom || !mc_str_eq(fp, tid))) ||
-            (fd && (!dom || !mc_str_eq(fd, tid))))
-            continue;
-        cJSON *roles = cJSON_CreateArray();
-        if (effective)
-            add_role_implied(r->srv, roles, mc_store_find(&r->srv->world[MC_K_ROLE], rid));
-        else
-            cJSON_AddItemToArray(roles, cJSON_CreateString(rid));
-        cJSON *x;
-        cJSON_ArrayForEach(x, roles) {
-            const char *role_id = cJSON_IsString(x) ? x->valuestring : mc_json_str(x, "id");
-            if (fr && !mc_str_eq(fr, role_id)) continue;
-            cJSON *o = cJSON_CreateObject();
-            cJSON *ro = cJSON_AddObjectToObject(o, "role");
-            cJSON_AddStringToObject(ro, "id", role_id);
-            cJSON *uo = cJSON_AddObjectToObject(o, "user");
-            cJSON_AddStringToObject(uo, "id", uid);
-            cJSON *so = cJSON_AddObjectToObject(o, "scope");
-            cJSON *to = cJSON_AddObjectToObject(so, dom ? "domain" : "project");
-            cJSON_AddStringToObject(to, "id", tid);
-            cJSON *links = cJSON_AddObjectToObject(o, "links");
-            char url[600];
-            snprintf(url, sizeof url, "%s/identity/v3/%s/%s/users/%s/roles/%s", r->srv->public_url,
-                     dom ? "domains" : "projects", tid, uid, role_id);
-            cJSON_AddStringToObject(links, "assignment", url);
-            cJSON_AddItemToArray(arr, o);
-        }
-        cJSON_Delete(roles);
-    }
-    cJSON_AddItemToObject(root, "links", links_self(r, "/v3/role_assignments"));
-    mc_reply_json(r, 200, root);
 }
 
 /* ---------------------------------------------------------------- application credentials */
@@ -1842,16 +1679,46 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, GET, "/v3/auth/projects", identity_auth_projects, 0},
     {MC_IDENTITY, GET, "/v3/auth/domains", identity_auth_domains, 0},
     {MC_IDENTITY, GET, "/v3/domains", identity_domain_list, 0},
+    {MC_IDENTITY, POST, "/v3/domains", identity_domain_create, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/domains/{}", identity_domain_show, 0},
-    {MC_IDENTITY, GET, "/v3/domains/{}/users/{}/roles", identity_domain_grants, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/domains/{}/users/{}/roles/{}", identity_domain_grant, MC_ADMIN},
+    {MC_IDENTITY, PATCH, "/v3/domains/{}", identity_domain_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/domains/{}", identity_domain_delete, MC_ADMIN},
+    /* identity_admin.c: groups, grants of every kind, implied roles */
+    {MC_IDENTITY, GET, "/v3/domains/{}/users/{}/roles", identity_grants_du, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/domains/{}/users/{}/roles/{}", identity_grant_du, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/domains/{}/groups/{}/roles", identity_grants_dg, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/domains/{}/groups/{}/roles/{}", identity_grant_dg, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/projects/{}/groups/{}/roles", identity_grants_pg, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/projects/{}/groups/{}/roles/{}", identity_grant_pg, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/system/users/{}/roles", identity_grants_su, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/system/users/{}/roles/{}", identity_grant_su, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/system/groups/{}/roles", identity_grants_sg, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/system/groups/{}/roles/{}", identity_grant_sg, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/OS-INHERIT/domains/{}/users/{}/roles/inherited_to_projects", identity_grants_idu, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/domains/{}/users/{}/roles/{}/inherited_to_projects", identity_grant_idu, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/OS-INHERIT/domains/{}/groups/{}/roles/inherited_to_projects", identity_grants_idg, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/domains/{}/groups/{}/roles/{}/inherited_to_projects", identity_grant_idg, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/projects/{}/users/{}/roles/{}/inherited_to_projects", identity_grant_ipu, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/projects/{}/groups/{}/roles/{}/inherited_to_projects", identity_grant_ipg, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/groups", identity_group_list, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/groups", identity_group_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/groups/{}", identity_group_show, MC_ADMIN},
+    {MC_IDENTITY, PATCH, "/v3/groups/{}", identity_group_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/groups/{}", identity_group_delete, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/groups/{}/users", identity_group_users, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/groups/{}/users/{}", identity_group_member, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/users/{}/groups", identity_user_groups, 0},
+    {MC_IDENTITY, GET, "/v3/roles/{}/implies", identity_role_implies_list, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/roles/{}/implies/{}", identity_role_implies, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/role_inferences", identity_role_inferences, MC_ADMIN},
+    {MC_IDENTITY, PATCH, "/v3/roles/{}", identity_role_update, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/projects", identity_project_list, 0},
     {MC_IDENTITY, POST, "/v3/projects", identity_project_create, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/projects/{}", identity_project_show, 0},
     {MC_IDENTITY, PATCH, "/v3/projects/{}", identity_project_update, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, DEL, "/v3/projects/{}", identity_project_delete, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/projects/{}/users/{}/roles", identity_project_grants, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/projects/{}/users/{}/roles/{}", identity_project_grant, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/projects/{}/users/{}/roles", identity_grants_pu, MC_ADMIN},
+    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/projects/{}/users/{}/roles/{}", identity_grant_pu, MC_ADMIN},
     {MC_IDENTITY, GET, "/v3/users", identity_user_list, MC_ADMIN},
     {MC_IDENTITY, POST, "/v3/users", identity_user_create, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/users/{}", identity_user_show, 0},
@@ -1985,7 +1852,7 @@ int identity_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz)
             snprintf(err, errsz, "an assignment names an unknown user, project/domain or role");
             return -1;
         }
-        assignment_add(srv, u->id, t->id, pn == NULL, role->id);
+        idadm_assignment_add(srv, false, u->id, pn ? "project" : "domain", t->id, role->id, false);
     }
     return 0;
 }

@@ -1,0 +1,96 @@
+/* identity_int.h -- private to the Keystone files (identity.c, identity_admin.c):
+ * the lookups and reply helpers they share, and the handlers and hooks of
+ * identity_admin.c (groups, domain writes, role assignments of every kind,
+ * implied roles) that identity.c's route table and token code name. Nothing
+ * else includes this header. */
+#ifndef MC_IDENTITY_INT_H
+#define MC_IDENTITY_INT_H
+
+#include "auth.h"
+#include "http.h"
+#include "router.h"
+#include "services.h"
+#include "store.h"
+#include "util.h"
+#include "validate.h"
+
+/* ---- identity.c: lookups and replies */
+mc_record *find_domain(mc_server *srv, const cJSON *ref);
+cJSON *links_self(mc_req *r, const char *path);
+/* A record's public view: doc without private "_" keys, plus links.self. */
+cJSON *public_view(mc_req *r, const mc_record *rec, const char *collection);
+typedef bool (*rec_pred)(mc_req *r, const mc_record *rec);
+/* Lists a kind filtered by ?name, ?domain_id, ?enabled... and 'pred'. */
+void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred);
+void reply_forbidden(mc_req *r, const char *action);
+mc_record *find_or_reply(mc_req *r, mc_kind kind, const char *what, const char *id);
+void show_one(mc_req *r, int status, const char *single, const char *collection, const mc_record *x);
+bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *domain_id, const mc_record *except);
+void merge_fields(cJSON *doc, const cJSON *in, const char *const *allowed);
+void credentials_delete_where(mc_server *srv, const char *key, const char *value);
+/* Removes a project or a user with everything hanging off it (assignments,
+ * credentials, group memberships, tokens), as their DELETE does. */
+void project_remove(mc_server *srv, mc_record *p);
+void user_remove(mc_server *srv, mc_record *u);
+
+/* ---- identity_admin.c: assignments and implied roles.
+ * An assignment is a record keyed "<u|g>:<actor>:<target>:<role>[:i]" with
+ * doc {"user_id" | "group_id", "target_id", "scope": "project" | "domain" |
+ * "system", "is_domain", "role_id", "inherited"}; a system assignment's
+ * target is "all". */
+mc_record *idadm_assignment_add(mc_server *srv, bool group, const char *actor, const char *scope,
+                                const char *target, const char *role_id, bool inherited);
+/* Deletes every assignment naming 'id' (actor, target or role) and, for a
+ * user or a role, its group memberships and implication rules. */
+void idadm_forget(mc_server *srv, const char *id);
+/* The effective roles of a user on a project or domain id ({id,name} each):
+ * direct, through groups, inherited from the domain or parent projects,
+ * with implied roles and without domain-specific roles. */
+cJSON *idadm_effective_roles(mc_server *srv, const char *user_id, const char *target);
+/* Adds 'role' and the roles it implies (transitively) to 'roles'. */
+void idadm_add_role_implied(mc_server *srv, cJSON *roles, const mc_record *role);
+/* A global role (domain_id null) by name. */
+mc_record *idadm_role_by_name(mc_server *srv, const char *name);
+/* Whether the domain 'id' exists and is enabled. */
+bool idadm_domain_enabled(mc_server *srv, const char *id);
+
+/* Handlers (routes in identity.c). */
+void identity_domain_create(mc_req *r);
+void identity_domain_update(mc_req *r);
+void identity_domain_delete(mc_req *r);
+void identity_group_list(mc_req *r);
+void identity_group_create(mc_req *r);
+void identity_group_show(mc_req *r);
+void identity_group_update(mc_req *r);
+void identity_group_delete(mc_req *r);
+void identity_group_users(mc_req *r);
+void identity_group_member(mc_req *r);
+void identity_user_groups(mc_req *r);
+void identity_role_list(mc_req *r);
+void identity_role_create(mc_req *r);
+void identity_role_update(mc_req *r);
+void identity_role_delete(mc_req *r);
+void identity_role_implies_list(mc_req *r);
+void identity_role_implies(mc_req *r);
+void identity_role_inferences(mc_req *r);
+void identity_grant_pu(mc_req *r);   /* project, user */
+void identity_grant_pg(mc_req *r);   /* project, group */
+void identity_grant_du(mc_req *r);
+void identity_grant_dg(mc_req *r);
+void identity_grant_su(mc_req *r);   /* system */
+void identity_grant_sg(mc_req *r);
+void identity_grant_idu(mc_req *r);  /* OS-INHERIT: domain, user */
+void identity_grant_idg(mc_req *r);
+void identity_grant_ipu(mc_req *r);  /* OS-INHERIT: project, user */
+void identity_grant_ipg(mc_req *r);
+void identity_grants_pu(mc_req *r);  /* lists */
+void identity_grants_pg(mc_req *r);
+void identity_grants_du(mc_req *r);
+void identity_grants_dg(mc_req *r);
+void identity_grants_su(mc_req *r);
+void identity_grants_sg(mc_req *r);
+void identity_grants_idu(mc_req *r);
+void identity_grants_idg(mc_req *r);
+void identity_role_assignments(mc_req *r);
+
+#endif
