@@ -103,151 +103,20 @@ void credentials_delete_where(mc_server *srv, const char *key, const char *value
 
 /* ---------------------------------------------------------------- catalog */
 
-typedef struct {
-    const char *type, *name, *path;
-    const char *version;      /* appended by the catalog.version_in_url deviation */
-} catalog_service;
-
-static const catalog_service catalog_services[] = {
-    {"identity", "keystone", "/identity", "/v3"},
-    {"compute", "nova", "/compute/v2.1", ""},
-    {"network", "neutron", "/network", "/v2.0"},
-    {"image", "glance", "/image", "/v2"},
-};
-
-static void stable_id(const char *a, const char *b, char out[33]) {
-    /* FNV-1a over both strings, twice, for ids that stay put across restarts. */
-    uint64_t h1 = 1469598103934665603ULL, h2 = 1099511628211ULL * 31;
-    for (const char *p = a; *p; p++) h1 = (h1 ^ (unsigned char)*p) * 1099511628211ULL;
-    for (const char *p = b; *p; p++) h1 = (h1 ^ (unsigned char)*p) * 1099511628211ULL;
-    for (const char *p = b; *p; p++) h2 = (h2 ^ (unsigned char)*p) * 1469598103934665603ULL;
-    for (const char *p = a; *p; p++) h2 = (h2 ^ (unsigned char)*p) * 1469598103934665603ULL;
-    /* "%016llx%016llx" by hand: sixteen ids a catalog, one catalog a token. */
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[i] = hex[(h1 >> (60 - 4 * i)) & 15];
-        out[16 + i] = hex[(h2 >> (60 - 4 * i)) & 15];
-    }
-    out[32] = '\0';
-}
-
 static const char *region_name(mc_server *srv) {
     mc_record *reg = mc_store_first(&srv->world[MC_K_REGION]);
     return reg ? reg->id : "RegionOne";
 }
 
-/* Is 'iface' in the comma-separated list 'list'? */
-static bool iface_listed(const char *list, const char *iface) {
-    size_t n = strlen(iface);
-    for (const char *p = list; p != NULL && *p != '\0'; p = strchr(p, ','), p = p ? p + 1 : NULL) {
-        while (*p == ' ') p++;
-        if (strncmp(p, iface, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' ')) return true;
-    }
-    return false;
-}
-
-/* The catalog for a token scoped to 'project_id' ("" = domain scope). The
- * catalog deviations hook in here: services left out, interfaces, region,
- * project id or version in the URL. */
-static cJSON *build_catalog(mc_req *r, const char *project_id) {
-    static const char *interfaces[] = {"public", "internal", "admin"};
-    mc_server *srv = r->srv;
-    cJSON *cat = cJSON_CreateArray();
-    const char *region = region_name(srv);
-    const char *region_knob = mc_knob_srv_str(srv, MC_KNOB_CATALOG_REGION);
-    if (region_knob != NULL && region_knob[0] != '\0') region = mc_knob_str(r, MC_KNOB_CATALOG_REGION);
-    const char *ifaces = mc_knob_str(r, MC_KNOB_CATALOG_INTERFACES);
-    for (size_t i = 0; i < sizeof catalog_services / sizeof catalog_services[0]; i++) {
-        const catalog_service *cs = &catalog_services[i];
-        if (mc_knob_lists(r, MC_KNOB_CATALOG_OMIT, cs->type)) continue;
-        cJSON *svc = cJSON_CreateObject();
-        cJSON *eps = cJSON_AddArrayToObject(svc, "endpoints");
-        char url[400], id[33];
-        mc_service_url(srv, cs->path, url, sizeof url);
-        size_t ul = strlen(url);
-        if (cs->version[0] != '\0' && mc_knob_lists(r, MC_KNOB_CATALOG_VERSION_IN_URL, cs->type))
-            ul += (size_t)snprintf(url + ul, sizeof url - ul, "%s", cs->version);
-        if (project_id != NULL && project_id[0] != '\0' && ul < sizeof url &&
-            mc_knob_lists(r, MC_KNOB_CATALOG_PROJECT_IN_URL, cs->type))
-            snprintf(url + ul, sizeof url - ul, "/%s", project_id);
-        for (size_t j = 0; j < 3; j++) {
-            if (!iface_listed(ifaces, interfaces[j])) continue;
-            cJSON *ep = cJSON_CreateObject();
-            stable_id(cs->type, interfaces[j], id);
-            cJSON_AddStringToObject(ep, "id", id);
-            cJSON_AddStringToObject(ep, "interface", interfaces[j]);
-            cJSON_AddStringToObject(ep, "region_id", region);
-            cJSON_AddStringToObject(ep, "url", url);
-            cJSON_AddStringToObject(ep, "region", region);
-            cJSON_AddItemToArray(eps, ep);
-        }
-        stable_id(cs->type, cs->name, id);
-        cJSON_AddStringToObject(svc, "id", id);
-        cJSON_AddStringToObject(svc, "type", cs->type);
-        cJSON_AddStringToObject(svc, "name", cs->name);
-        cJSON_AddItemToArray(cat, svc);
-    }
-    return cat;
-}
-
 /* The catalog's printed text is cached in the identity state: a token issue
  * or validation spliced it in raw instead of building, printing and freeing
- * ~100 nodes (~40% of a token reply). The key holds every input of
- * build_catalog (public URL, region, the catalog knobs as read, the project
- * id when a URL carries it), read through the same knob calls so the reply
- * notes the same deviations; a profile switch, a --deviate, a new region or
- * a reset changes the key or drops the state. Returns false (no cache) when
- * a body rewrite or time rule could reach into the catalog's tree. */
-/* Appends 'len' as decimal digits, ':' and the string (the key's unambiguous
- * field form), or one character when s is NULL; false when it does not fit.
- * No snprintf: it was 4,000 instructions of every token reply. */
-static bool key_put(char *key, size_t keysz, size_t *n, char c, const char *s) {
-    char digits[24];
-    size_t dn = 0, sl = 0;
-    if (s != NULL) {
-        sl = strlen(s);
-        size_t v = sl;
-        do digits[dn++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-    }
-    if (*n + 1 + dn + 1 + sl + 1 > keysz) return false;
-    if (c != '\0') key[(*n)++] = c;
-    while (dn > 0) key[(*n)++] = digits[--dn];
-    if (s != NULL) {
-        key[(*n)++] = ':';
-        memcpy(key + *n, s, sl);
-        *n += sl;
-    }
-    key[*n] = '\0';
-    return true;
-}
-
-static bool catalog_key(mc_req *r, const char *project_id, char *key, size_t keysz) {
-    mc_server *srv = r->srv;
-    if (mc_profile_rewrites_bodies(srv)) return false;
-    const char *region = region_name(srv);
-    const char *region_knob = mc_knob_srv_str(srv, MC_KNOB_CATALOG_REGION);
-    if (region_knob != NULL && region_knob[0] != '\0') region = mc_knob_str(r, MC_KNOB_CATALOG_REGION);
-    const char *ifaces = mc_knob_str(r, MC_KNOB_CATALOG_INTERFACES);
-    if (ifaces == NULL) ifaces = "";
-    size_t n = 0;
-    if (!key_put(key, keysz, &n, '\0', srv->public_url) || !key_put(key, keysz, &n, '\0', region) ||
-        !key_put(key, keysz, &n, '\0', ifaces))
-        return false;
-    for (size_t i = 0; i < sizeof catalog_services / sizeof catalog_services[0]; i++) {
-        const catalog_service *cs = &catalog_services[i];
-        if (mc_knob_lists(r, MC_KNOB_CATALOG_OMIT, cs->type)) {
-            if (!key_put(key, keysz, &n, 'o', NULL)) return false;
-            continue;
-        }
-        bool ver = cs->version[0] != '\0' && mc_knob_lists(r, MC_KNOB_CATALOG_VERSION_IN_URL, cs->type);
-        bool proj = project_id != NULL && project_id[0] != '\0' &&
-                    mc_knob_lists(r, MC_KNOB_CATALOG_PROJECT_IN_URL, cs->type);
-        if (!key_put(key, keysz, &n, proj ? (ver ? 'V' : 'P') : (ver ? 'v' : '-'), proj ? project_id : NULL))
-            return false;
-    }
-    return true;
-}
-
+ * ~100 nodes (~40% of a token reply). The key (identity_catalog_key) holds
+ * every per-request input of the build (public URL, the catalog knobs as
+ * read, the project id when a URL carries it), read through the same knob
+ * calls so the reply notes the same deviations; a profile switch or a
+ * --deviate changes the key, a change to regions, services or endpoints or a
+ * reset drops it. No cache when a body rewrite or time rule could reach into
+ * the catalog's tree. */
 /* The catalog for a reply: the cached printed text as a raw node when the
  * key allows it (same bytes as build_catalog printed: no numbers, so
  * mc_json_print's integer pass has nothing to do), the tree otherwise. The
@@ -255,7 +124,7 @@ static bool catalog_key(mc_req *r, const char *project_id, char *key, size_t key
  * another key replaces: one call per reply. */
 static const char *catalog_text(mc_req *r, const char *project_id) {
     char key[1024];
-    if (!catalog_key(r, project_id, key, sizeof key)) return NULL;
+    if (!identity_catalog_key(r, project_id, key, sizeof key)) return NULL;
     cJSON *st = r->srv->svc_state[MC_IDENTITY];
     if (st == NULL) {
         st = cJSON_CreateObject();
@@ -264,7 +133,7 @@ static const char *catalog_text(mc_req *r, const char *project_id) {
     }
     const char *k = mc_json_str(st, "_catalog_key"), *text = mc_json_str(st, "_catalog");
     if (k == NULL || text == NULL || strcmp(k, key) != 0) {
-        cJSON *cat = build_catalog(r, project_id);
+        cJSON *cat = identity_catalog_build(r, project_id);
         char *printed = cJSON_PrintUnformatted(cat);
         cJSON_Delete(cat);
         if (printed == NULL) mc_panic("out of memory");
@@ -279,7 +148,7 @@ static const char *catalog_text(mc_req *r, const char *project_id) {
 
 static cJSON *catalog_json(mc_req *r, const char *project_id) {
     const char *text = catalog_text(r, project_id);
-    return text != NULL ? mc_json_raw_ref(text) : build_catalog(r, project_id);
+    return text != NULL ? mc_json_raw_ref(text) : identity_catalog_build(r, project_id);
 }
 
 /* A token reply straight from the token's stored text (no parse, no tree,
@@ -1678,6 +1547,23 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, GET, "/v3/auth/catalog", identity_auth_catalog, 0},
     {MC_IDENTITY, GET, "/v3/auth/projects", identity_auth_projects, 0},
     {MC_IDENTITY, GET, "/v3/auth/domains", identity_auth_domains, 0},
+    /* identity_catalog.c: regions, services, endpoints, policies, OS-EP-FILTER */
+    {MC_IDENTITY, GET, "/v3/regions", identity_region_list, 0},
+    {MC_IDENTITY, POST, "/v3/regions", identity_region_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/regions/{}", identity_region_show, 0},
+    {MC_IDENTITY, PUT, "/v3/regions/{}", identity_region_put, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, PATCH, "/v3/regions/{}", identity_region_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/regions/{}", identity_region_delete, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/services", identity_service_list, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/services", identity_service_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/services/{}", identity_service_show, MC_ADMIN},
+    {MC_IDENTITY, PATCH, "/v3/services/{}", identity_service_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/services/{}", identity_service_delete, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/endpoints", identity_endpoint_list, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/endpoints", identity_endpoint_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/endpoints/{}", identity_endpoint_show, MC_ADMIN},
+    {MC_IDENTITY, PATCH, "/v3/endpoints/{}", identity_endpoint_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/endpoints/{}", identity_endpoint_delete, MC_ADMIN},
     {MC_IDENTITY, GET, "/v3/domains", identity_domain_list, 0},
     {MC_IDENTITY, POST, "/v3/domains", identity_domain_create, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/domains/{}", identity_domain_show, 0},
@@ -1878,7 +1764,7 @@ int identity_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
         }
         srv->svc_state[MC_IDENTITY] = cJSON_Duplicate(sc, 1);
     }
-    if (identity_seed_tree(srv, fx, why, sizeof why) != 0) {
+    if (identity_seed_tree(srv, fx, why, sizeof why) != 0 || identity_catalog_seed(srv, why, sizeof why) != 0) {
         snprintf(err, errsz, "%s: %s", path, why);
         goto out;
     }

@@ -1,4 +1,5 @@
-/* identity_int.h -- private to the Keystone files (identity.c, identity_admin.c):
+/* identity_int.h -- private to the Keystone files (identity.c, identity_admin.c,
+ * identity_catalog.c):
  * the lookups and reply helpers they share, and the handlers and hooks of
  * identity_admin.c (groups, domain writes, role assignments of every kind,
  * implied roles) that identity.c's route table and token code name. Nothing
@@ -92,5 +93,38 @@ void identity_grants_sg(mc_req *r);
 void identity_grants_idu(mc_req *r);
 void identity_grants_idg(mc_req *r);
 void identity_role_assignments(mc_req *r);
+
+/* ---- identity_catalog.c: the service catalog, built from the services and
+ * endpoints stored in the world. The seeded ones (identity_catalog_seed,
+ * from --listen/--public-url) carry a service-relative "_path" instead of a
+ * URL, so their URLs follow the server's public URL. */
+int identity_catalog_seed(mc_server *srv, char *err, size_t errsz);
+/* The catalog tree for a token scoped to 'project_id' ("" = domain scope),
+ * with the catalog deviations applied. Caller owns it. */
+cJSON *identity_catalog_build(mc_req *r, const char *project_id);
+/* Writes the key of every per-request input of identity_catalog_build (the
+ * knobs as read, the public URL, the project id where a URL carries it) into
+ * 'key'; false when it does not fit (no cache then). The stored services
+ * and endpoints are not in the key: a change to them drops the cache
+ * (identity_catalog_changed). */
+bool identity_catalog_key(mc_req *r, const char *project_id, char *key, size_t keysz);
+/* Drops the cached catalog text (services, endpoints or regions changed). */
+void identity_catalog_changed(mc_server *srv);
+void identity_region_list(mc_req *r);
+void identity_region_create(mc_req *r);
+void identity_region_show(mc_req *r);
+void identity_region_put(mc_req *r);
+void identity_region_update(mc_req *r);
+void identity_region_delete(mc_req *r);
+void identity_service_list(mc_req *r);
+void identity_service_create(mc_req *r);
+void identity_service_show(mc_req *r);
+void identity_service_update(mc_req *r);
+void identity_service_delete(mc_req *r);
+void identity_endpoint_list(mc_req *r);
+void identity_endpoint_create(mc_req *r);
+void identity_endpoint_show(mc_req *r);
+void identity_endpoint_update(mc_req *r);
+void identity_endpoint_delete(mc_req *r);
 
 #endif

@@ -1,0 +1,349 @@
+/* HTTP tests of Keystone's catalog administration (identity_catalog.c):
+ * regions, services, endpoints and what a new token's catalog shows of
+ * them; policies and OS-EP-FILTER endpoint groups. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define DEMO_PROJECT "8e4b5a3f9c2d4e1fa0b6c7d8e9f01234"
+
+static char *adm, *demo;
+
+static void setup(void) {
+    mc_test_start(NULL);
+    adm = mc_test_token("admin", "admin");
+    demo = mc_test_token("demo", "demo");
+}
+static void teardown(void) {
+    free(adm);
+    free(demo);
+    mc_test_stop();
+}
+
+TestSuite(kcatalog, .init = setup, .fini = teardown);
+
+#define V3 "/identity/v3"
+
+static mc_resp get(const char *path, const char *tok) { return mc_call(EVHTTP_REQ_GET, path, NULL, tok, NULL); }
+static mc_resp post(const char *path, const char *body, const char *tok) {
+    return mc_call(EVHTTP_REQ_POST, path, body, tok, NULL);
+}
+static mc_resp patch(const char *path, const char *body, const char *tok) {
+    return mc_call(EVHTTP_REQ_PATCH, path, body, tok, NULL);
+}
+static mc_resp del(const char *path, const char *tok) { return mc_call(EVHTTP_REQ_DELETE, path, NULL, tok, NULL); }
+
+/* POSTs 'body' to 'path' as admin, asserts 201 and returns obj.id (caller frees). */
+static char *create(const char *path, const char *obj, const char *body) {
+    mc_resp r = post(path, body, adm);
+    cr_assert(eq(int, r.status, 201), "%s: %s", path, r.body);
+    char key[64];
+    snprintf(key, sizeof key, "%s.id", obj);
+    const char *id = mc_jstr(r.json, key);
+    cr_assert(id != NULL);
+    char *out = strdup(id);
+    mc_resp_free(&r);
+    return out;
+}
+
+/* The catalog entry of 'type' in a new token of 'user', or NULL; *tokout
+ * gets the token's reply (caller frees it). */
+static cJSON *catalog_entry(mc_resp *tokout, const char *user, const char *type) {
+    *tokout = mc_test_token_issue(user, user);
+    cr_assert(eq(int, tokout->status, 201), "%s", tokout->body);
+    cJSON *svc;
+    cJSON_ArrayForEach(svc, mc_jpath(tokout->json, "token.catalog"))
+        if (strcmp(mc_jstr(svc, "type"), type) == 0) return svc;
+    return NULL;
+}
+
+/* Whether GET /v3/auth/catalog of 'tok' lists an endpoint with 'url'. */
+static bool auth_catalog_has_url(const char *tok, const char *url) {
+    mc_resp r = get(V3 "/auth/catalog", tok);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    bool found = strstr(r.body, url) != NULL;
+    mc_resp_free(&r);
+    return found;
+}
+
+/* ---------------------------------------------------------------- regions */
+
+Test(kcatalog, regions_create_show_update_delete) {
+    mc_resp r = get(V3 "/regions", demo);   /* any token lists regions */
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "regions.0.id"), "RegionOne"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "regions.0.description"), ""));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "regions.0.parent_region_id")));
+    mc_resp_free(&r);
+
+    char *parent = create(V3 "/regions", "region", "{\"region\":{\"description\":\"top\"}}");
+    cr_expect(eq(sz, strlen(parent), 32));
+    r = mc_call(EVHTTP_REQ_PUT, V3 "/regions/child-1",
+                mc_pathf("{\"region\":{\"description\":\"kid\",\"parent_region_id\":\"%s\"}}", parent), adm, NULL);
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "region.id"), "child-1"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "region.parent_region_id"), parent));
+    cr_expect(mc_jstr(r.json, "region.links.self") != NULL);
+    mc_resp_free(&r);
+    /* the same id again, a PUT naming another id, an unknown parent */
+    mc_expect_error(mc_call(EVHTTP_REQ_PUT, V3 "/regions/child-1", "{\"region\":{}}", adm, NULL), MC_IDENTITY, 409, NULL);
+    mc_expect_error(post(V3 "/regions", "{\"region\":{\"id\":\"child-1\"}}", adm), MC_IDENTITY, 409, NULL);
+    mc_expect_error(mc_call(EVHTTP_REQ_PUT, V3 "/regions/a", "{\"region\":{\"id\":\"b\"}}", adm, NULL), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/regions", "{\"region\":{\"parent_region_id\":\"nope\"}}", adm), MC_IDENTITY, 404,
+                    "Could not find region: nope.");
+    mc_expect_error(post(V3 "/regions", "{\"region\":{\"description\":7}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/regions", "{\"nope\":{}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/regions", "{\"region\":{}}", demo), MC_IDENTITY, 403, NULL);
+
+    /* filter by parent */
+    r = get(mc_pathf(V3 "/regions?parent_region_id=%s", parent), adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "regions")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "regions.0.id"), "child-1"));
+    mc_resp_free(&r);
+
+    /* a parent may not become its own descendant */
+    mc_expect_error(patch(mc_pathf(V3 "/regions/%s", parent), "{\"region\":{\"parent_region_id\":\"child-1\"}}", adm),
+                    MC_IDENTITY, 400, NULL);
+    r = patch(V3 "/regions/child-1", "{\"region\":{\"description\":null,\"parent_region_id\":\"RegionOne\"}}", adm);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "region.description"), ""));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "region.parent_region_id"), "RegionOne"));
+    mc_resp_free(&r);
+    mc_expect_error(patch(V3 "/regions/nope", "{\"region\":{\"description\":\"x\"}}", adm), MC_IDENTITY, 404, NULL);
+
+    /* RegionOne holds the seeded endpoints: 403; deleting the parent takes the children */
+    mc_expect_error(del(V3 "/regions/RegionOne", adm), MC_IDENTITY, 403, NULL);
+    mc_expect_status(patch(V3 "/regions/child-1", mc_pathf("{\"region\":{\"parent_region_id\":\"%s\"}}", parent), adm), 200);
+    mc_expect_status(del(mc_pathf(V3 "/regions/%s", parent), adm), 204);
+    mc_expect_error(get(V3 "/regions/child-1", adm), MC_IDENTITY, 404, "Could not find region: child-1.");
+    mc_expect_error(del(mc_pathf(V3 "/regions/%s", parent), adm), MC_IDENTITY, 404, NULL);
+    free(parent);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- services */
+
+Test(kcatalog, services_crud_filters_and_errors) {
+    mc_resp r = get(V3 "/services", adm);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "services")), 4));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "services.1.type"), "compute"));
+    mc_resp_free(&r);
+    mc_expect_error(get(V3 "/services", demo), MC_IDENTITY, 403, NULL);
+    mc_expect_error(post(V3 "/services", "{\"service\":{\"type\":\"x\"}}", demo), MC_IDENTITY, 403, NULL);
+
+    char *id = create(V3 "/services", "service", "{\"service\":{\"type\":\"volumev3\",\"name\":\"cinder\",\"description\":\"d\",\"extra\":1}}");
+    r = get(mc_pathf(V3 "/services/%s", id), adm);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "service.name"), "cinder"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "service.description"), "d"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "service.extra"), 1));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "service.enabled")));
+    mc_resp_free(&r);
+    r = get(V3 "/services?type=volumev3", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "services")), 1));
+    mc_resp_free(&r);
+    r = patch(mc_pathf(V3 "/services/%s", id), "{\"service\":{\"description\":\"e\"}}", adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "service.description"), "e"));
+    mc_resp_free(&r);
+
+    mc_expect_error(post(V3 "/services", "{\"service\":{\"name\":\"no type\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/services", "{\"service\":{\"type\":\"t\",\"enabled\":\"True\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(patch(mc_pathf(V3 "/services/%s", id), "{\"service\":{\"type\":5}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(patch(mc_pathf(V3 "/services/%s", id), "{\"service\":{\"id\":\"other\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_status(del(mc_pathf(V3 "/services/%s", id), adm), 204);
+    mc_expect_error(get(mc_pathf(V3 "/services/%s", id), adm), MC_IDENTITY, 404, mc_pathf("Could not find service: %s.", id));
+    mc_expect_error(del(mc_pathf(V3 "/services/%s", id), adm), MC_IDENTITY, 404, NULL);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- endpoints */
+
+Test(kcatalog, endpoint_appears_in_new_tokens_and_goes_when_deleted) {
+    /* a token first, so the catalog text is cached before the change */
+    mc_resp t;
+    cr_expect(eq(ptr, catalog_entry(&t, "demo", "volumev3"), NULL));
+    mc_resp_free(&t);
+    cr_expect(mc_not(auth_catalog_has_url(demo, "http://cinder.example.com:8776/v3")));
+
+    char *svc = create(V3 "/services", "service", "{\"service\":{\"type\":\"volumev3\",\"name\":\"cinder\"}}");
+    cJSON *e = catalog_entry(&t, "demo", "volumev3");   /* a service without endpoints is listed, empty */
+    cr_assert(e != NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(e, "endpoints")), 0));
+    mc_resp_free(&t);
+
+    char *ep = create(V3 "/endpoints", "endpoint",
+                      mc_pathf("{\"endpoint\":{\"service_id\":\"%s\",\"interface\":\"public\",\"region_id\":\"RegionOne\","
+                               "\"url\":\"http://cinder.example.com:8776/v3/$(project_id)s\"}}", svc));
+    e = catalog_entry(&t, "demo", "volumev3");
+    cr_assert(e != NULL, "%s", t.body);
+    cr_expect(eq(str, (char *)mc_jstr(e, "name"), "cinder"));
+    cr_expect(eq(str, (char *)mc_jstr(e, "id"), svc));
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.id"), ep));
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.url"), "http://cinder.example.com:8776/v3/" DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.region"), "RegionOne"));
+    mc_resp_free(&t);
+    cr_expect(auth_catalog_has_url(demo, "http://cinder.example.com:8776/v3/" DEMO_PROJECT));
+    /* the API shows the template as given */
+    mc_resp r = get(mc_pathf(V3 "/endpoints/%s", ep), adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoint.url"), "http://cinder.example.com:8776/v3/$(project_id)s"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoint.service_id"), svc));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "endpoint.enabled")));
+    mc_resp_free(&r);
+
+    /* disabled: left out of the catalog, listed by the API */
+    mc_expect_status(patch(mc_pathf(V3 "/endpoints/%s", ep), "{\"endpoint\":{\"enabled\":false}}", adm), 200);
+    e = catalog_entry(&t, "demo", "volumev3");
+    cr_assert(e != NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(e, "endpoints")), 0));
+    mc_resp_free(&t);
+    mc_expect_status(patch(mc_pathf(V3 "/endpoints/%s", ep), "{\"endpoint\":{\"enabled\":true}}", adm), 200);
+    cr_expect(auth_catalog_has_url(demo, "cinder.example.com"));
+    /* a disabled service takes its endpoints out of the catalog */
+    mc_expect_status(patch(mc_pathf(V3 "/services/%s", svc), "{\"service\":{\"enabled\":false}}", adm), 200);
+    cr_expect(eq(ptr, catalog_entry(&t, "demo", "volumev3"), NULL));
+    mc_resp_free(&t);
+    mc_expect_status(patch(mc_pathf(V3 "/services/%s", svc), "{\"service\":{\"enabled\":true}}", adm), 200);
+    cr_expect(auth_catalog_has_url(demo, "cinder.example.com"));
+
+    /* deleted: gone from new tokens */
+    mc_expect_status(del(mc_pathf(V3 "/endpoints/%s", ep), adm), 204);
+    cr_expect(mc_not(auth_catalog_has_url(demo, "cinder.example.com")));
+    mc_expect_error(get(mc_pathf(V3 "/endpoints/%s", ep), adm), MC_IDENTITY, 404, mc_pathf("Could not find endpoint: %s.", ep));
+    free(ep);
+
+    /* deleting a service deletes its endpoints */
+    ep = create(V3 "/endpoints", "endpoint",
+                mc_pathf("{\"endpoint\":{\"service_id\":\"%s\",\"interface\":\"internal\",\"url\":\"http://c:1/\"}}", svc));
+    mc_expect_status(del(mc_pathf(V3 "/services/%s", svc), adm), 204);
+    mc_expect_error(get(mc_pathf(V3 "/endpoints/%s", ep), adm), MC_IDENTITY, 404, NULL);
+    cr_expect(eq(ptr, catalog_entry(&t, "demo", "volumev3"), NULL));
+    mc_resp_free(&t);
+    free(ep);
+    free(svc);
+    mc_assert_no_leaks();
+}
+
+/* 'tmpl' with its '@' replaced by 'id' (one of two rotating buffers). */
+static const char *with_id(const char *tmpl, const char *id) {
+    static char buf[2][512];
+    static int k;
+    char *out = buf[k++ & 1];
+    const char *at = strchr(tmpl, '@');
+    cr_assert(at != NULL);
+    snprintf(out, 512, "%.*s%s%s", (int)(at - tmpl), tmpl, id, at + 1);
+    return out;
+}
+
+Test(kcatalog, endpoint_bad_input_and_legacy_region) {
+    char *svc = create(V3 "/services", "service", "{\"service\":{\"type\":\"t1\"}}");
+    static const char *const bad[] = {
+        "{\"endpoint\":{\"service_id\":\"@\",\"interface\":\"public\",\"url\":\"http://x/\",\"enabled\":\"False\"}}",
+        "{\"endpoint\":{\"service_id\":\"@\",\"interface\":\"outside\",\"url\":\"http://x/\"}}",
+        "{\"endpoint\":{\"service_id\":\"@\",\"interface\":\"public\",\"url\":\"no-scheme\"}}",
+        "{\"endpoint\":{\"service_id\":\"@\",\"interface\":\"public\"}}",
+        "{\"endpoint\":{\"service_id\":\"@\",\"interface\":\"public\",\"url\":\"http://x/\",\"region_id\":\"nope\"}}",
+        "{\"endpoint\":{\"service_id\":\"@-not\",\"interface\":\"public\",\"url\":\"http://x/\"}}",
+        "{\"endpoint\":[\"@\"]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        mc_expect_error(post(V3 "/endpoints", with_id(bad[i], svc), adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/endpoints", with_id(bad[0], svc), demo), MC_IDENTITY, 403, NULL);
+    mc_expect_error(get(V3 "/endpoints", demo), MC_IDENTITY, 403, NULL);
+    /* nothing of that was stored */
+    mc_resp r = get(mc_pathf(V3 "/endpoints?service_id=%s", svc), adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 0));
+    mc_resp_free(&r);
+    mc_expect_error(get(V3 "/regions/legacy-r", adm), MC_IDENTITY, 404, NULL);
+
+    /* the legacy 'region' creates the region, as Keystone does */
+    char *ep = create(V3 "/endpoints", "endpoint",
+                      mc_pathf("{\"endpoint\":{\"service_id\":\"%s\",\"interface\":\"admin\",\"url\":\"http://x/\","
+                               "\"region\":\"legacy-r\"}}", svc));
+    r = get(V3 "/regions/legacy-r", adm);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    r = get(V3 "/endpoints?interface=admin&region_id=legacy-r", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoints.0.region"), "legacy-r"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoints.0.region_id"), "legacy-r"));
+    mc_resp_free(&r);
+    mc_expect_error(patch(mc_pathf(V3 "/endpoints/%s", ep), "{\"endpoint\":{\"enabled\":\"True\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(patch(mc_pathf(V3 "/endpoints/%s", ep), "{\"endpoint\":{\"service_id\":\"nope\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(patch(V3 "/endpoints/nope", "{\"endpoint\":{\"enabled\":true}}", adm), MC_IDENTITY, 404, NULL);
+    /* the region holds an endpoint now */
+    mc_expect_error(del(V3 "/regions/legacy-r", adm), MC_IDENTITY, 403, NULL);
+    mc_expect_status(del(mc_pathf(V3 "/endpoints/%s", ep), adm), 204);
+    mc_expect_status(del(V3 "/regions/legacy-r", adm), 204);
+    free(ep);
+    free(svc);
+    mc_assert_no_leaks();
+}
+
+Test(kcatalog, seeded_endpoints_follow_the_public_url_until_changed) {
+    mc_resp r = get(V3 "/endpoints?interface=public", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 4));
+    mc_resp_free(&r);
+    r = get(V3 "/endpoints", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 12));
+    mc_resp_free(&r);
+    mc_resp t;
+    cJSON *e = catalog_entry(&t, "demo", "compute");
+    cr_assert(e != NULL);
+    char url[300], id[64];
+    snprintf(url, sizeof url, "%s", mc_jstr(e, "endpoints.0.url"));
+    snprintf(id, sizeof id, "%s", mc_jstr(e, "endpoints.0.id"));
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.interface"), "public"));
+    cr_expect(strstr(url, "http://127.0.0.1:") == url && strstr(url, "/compute/v2.1") != NULL, "%s", url);
+    mc_resp_free(&t);
+    r = get(mc_pathf(V3 "/endpoints/%s", id), adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoint.url"), url));
+    mc_resp_free(&r);
+
+    mc_expect_status(patch(mc_pathf(V3 "/endpoints/%s", id), "{\"endpoint\":{\"url\":\"https://nova.example.com/v2.1\"}}", adm), 200);
+    e = catalog_entry(&t, "demo", "compute");
+    cr_assert(e != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.url"), "https://nova.example.com/v2.1"));
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.1.url"), url));   /* internal: as seeded */
+    mc_resp_free(&t);
+    mc_assert_no_leaks();
+}
+
+Test(kcatalog, catalog_deviations_apply_to_stored_services) {
+    char *svc = create(V3 "/services", "service", "{\"service\":{\"type\":\"dns\",\"name\":\"designate\"}}");
+    char *ep = create(V3 "/endpoints", "endpoint",
+                      mc_pathf("{\"endpoint\":{\"service_id\":\"%s\",\"interface\":\"public\",\"region_id\":\"RegionOne\","
+                               "\"url\":\"http://dns.example.com/\"}}", svc));
+    mc_test_profile(NULL, "[\"catalog-missing-network\",\"catalog-version-in-url\",\"catalog-project-in-url\",\"catalog-other-region\"]");
+    mc_resp t;
+    cr_expect(eq(ptr, catalog_entry(&t, "demo", "network"), NULL));
+    cr_expect(mc_resp_lists(&t, "catalog-missing-network"));
+    mc_resp_free(&t);
+    cJSON *e = catalog_entry(&t, "demo", "image");
+    cr_assert(e != NULL);
+    cr_expect(strstr(mc_jstr(e, "endpoints.0.url"), "/image/v2") != NULL, "%s", mc_jstr(e, "endpoints.0.url"));
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.region"), "region-a"));
+    mc_resp_free(&t);
+    e = catalog_entry(&t, "demo", "compute");
+    cr_assert(e != NULL);
+    cr_expect(strstr(mc_jstr(e, "endpoints.0.url"), "/compute/v2.1/" DEMO_PROJECT) != NULL);
+    mc_resp_free(&t);
+    /* the stored service is there, its URL as registered, its region the deviation's */
+    e = catalog_entry(&t, "demo", "dns");
+    cr_assert(e != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.url"), "http://dns.example.com/"));
+    cr_expect(eq(str, (char *)mc_jstr(e, "endpoints.0.region_id"), "region-a"));
+    mc_resp_free(&t);
+    /* back to the conformant catalog: the network service again */
+    mc_test_profile(NULL, NULL);
+    cr_expect(catalog_entry(&t, "demo", "network") != NULL);
+    mc_resp_free(&t);
+    free(ep);
+    free(svc);
+    mc_assert_no_leaks();
+}
