@@ -1222,6 +1222,32 @@ static void compute_keypair_show(mc_req *r) {
 
 /* ---------------------------------------------------------------- zones, limits, quotas */
 
+typedef struct az_ctx {
+    mc_req *r;
+    cJSON *list;
+    bool detail;
+    const char *ts;
+} az_ctx;
+
+static void az_add(const char *zone, void *arg) {
+    az_ctx *c = arg;
+    cJSON *z = cJSON_CreateObject();
+    cJSON_AddStringToObject(z, "zoneName", zone);
+    cJSON_AddBoolToObject(cJSON_AddObjectToObject(z, "zoneState"), "available", true);
+    if (c->detail) {
+        cJSON *hosts = cJSON_AddObjectToObject(z, "hosts");
+        if (strcmp(compute_host_zone(c->r->srv), zone) == 0) {
+            cJSON *svc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(hosts, COMPUTE_HOST), "nova-compute");
+            cJSON_AddBoolToObject(svc, "available", true);
+            cJSON_AddBoolToObject(svc, "active", true);
+            cJSON_AddStringToObject(svc, "updated_at", c->ts);
+        }
+    } else {
+        cJSON_AddNullToObject(z, "hosts");
+    }
+    cJSON_AddItemToArray(c->list, z);
+}
+
 static void compute_az_list(mc_req *r) {
     bool detail = strstr(r->path, "/detail") != NULL;
     if (detail && !is_admin(r)) {
@@ -1243,22 +1269,8 @@ static void compute_az_list(mc_req *r) {
         cJSON_AddStringToObject(svc, "updated_at", ts);
         cJSON_AddItemToArray(a, z);
     }
-    cJSON *x;
-    cJSON_ArrayForEach(x, cs(r->srv)->zones) {
-        cJSON *z = cJSON_CreateObject();
-        cJSON_AddStringToObject(z, "zoneName", x->valuestring);
-        cJSON_AddBoolToObject(cJSON_AddObjectToObject(z, "zoneState"), "available", true);
-        if (detail) {
-            cJSON *hosts = cJSON_AddObjectToObject(z, "hosts");
-            cJSON *svc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(hosts, COMPUTE_HOST), "nova-compute");
-            cJSON_AddBoolToObject(svc, "available", true);
-            cJSON_AddBoolToObject(svc, "active", true);
-            cJSON_AddStringToObject(svc, "updated_at", ts);
-        } else {
-            cJSON_AddNullToObject(z, "hosts");
-        }
-        cJSON_AddItemToArray(a, z);
-    }
+    az_ctx c = {r, a, detail, ts};
+    compute_zones_each(r->srv, az_add, &c);
     mc_reply_json(r, 200, root);
 }
 
@@ -2058,71 +2070,6 @@ static void compute_server_group_show(mc_req *r) {
     mc_reply_json(r, 200, root);
 }
 
-/* ---------------------------------------------------------------- admin: hypervisors, services */
-
-static void compute_hypervisors(mc_req *r) {
-    bool detail = strstr(r->path, "/detail") != NULL;
-    usage u = {0, 0, 0, 0};
-    for (mc_record *p = mc_store_first(&r->srv->world[MC_K_PROJECT]); p; p = mc_store_next(p)) {
-        usage pu;
-        project_usage(r->srv, p->id, &pu);
-        u.instances += pu.instances;
-        u.cores += pu.cores;
-        u.ram += pu.ram;
-    }
-    cJSON *root = cJSON_CreateObject();
-    cJSON *a = cJSON_AddArrayToObject(root, "hypervisors");
-    cJSON *h = cJSON_CreateObject();
-    if (mv_ge(r, 53))
-        cJSON_AddStringToObject(h, "id", "5f3c1d9e-0b7a-4c2e-9d1f-6a8b7c6d5e4f");
-    else
-        cJSON_AddNumberToObject(h, "id", 1);
-    cJSON_AddStringToObject(h, "hypervisor_hostname", COMPUTE_HOST);
-    cJSON_AddStringToObject(h, "state", "up");
-    cJSON_AddStringToObject(h, "status", "enabled");
-    if (detail) {
-        cJSON_AddStringToObject(h, "hypervisor_type", "QEMU");
-        cJSON_AddNumberToObject(h, "hypervisor_version", 7002000);
-        cJSON_AddStringToObject(h, "host_ip", "127.0.0.1");
-        cJSON *svc = cJSON_AddObjectToObject(h, "service");
-        cJSON_AddStringToObject(svc, "host", COMPUTE_HOST);
-        cJSON_AddStringToObject(svc, "id", "1");
-        cJSON_AddNullToObject(svc, "disabled_reason");
-        if (!mv_ge(r, 88)) {
-            cJSON_AddNumberToObject(h, "vcpus", 1024);
-            cJSON_AddNumberToObject(h, "vcpus_used", (double)u.cores);
-            cJSON_AddNumberToObject(h, "memory_mb", 4194304);
-            cJSON_AddNumberToObject(h, "memory_mb_used", (double)u.ram);
-            cJSON_AddNumberToObject(h, "running_vms", (double)u.instances);
-        }
-    }
-    cJSON_AddItemToArray(a, h);
-    mc_reply_json(r, 200, root);
-}
-
-static void compute_services(mc_req *r) {
-    char ts[32];
-    now_naive(ts);
-    cJSON *root = cJSON_CreateObject();
-    cJSON *a = cJSON_AddArrayToObject(root, "services");
-    static const char *const bins[][2] = {{"nova-scheduler", "mockcloud-controller"}, {"nova-conductor", "mockcloud-controller"},
-                                          {"nova-compute", COMPUTE_HOST}};
-    for (int i = 0; i < 3; i++) {
-        cJSON *s = cJSON_CreateObject();
-        cJSON_AddNumberToObject(s, "id", i + 1);
-        cJSON_AddStringToObject(s, "binary", bins[i][0]);
-        cJSON_AddStringToObject(s, "host", bins[i][1]);
-        cJSON_AddStringToObject(s, "zone", i == 2 ? "nova" : "internal");
-        cJSON_AddStringToObject(s, "status", "enabled");
-        cJSON_AddStringToObject(s, "state", "up");
-        cJSON_AddStringToObject(s, "updated_at", ts);
-        cJSON_AddNullToObject(s, "disabled_reason");
-        if (mv_ge(r, 11)) cJSON_AddBoolToObject(s, "forced_down", false);
-        cJSON_AddItemToArray(a, s);
-    }
-    mc_reply_json(r, 200, root);
-}
-
 /* ---------------------------------------------------------------- routes */
 
 #define GET EVHTTP_REQ_GET
@@ -2170,9 +2117,30 @@ const mc_route compute_routes[] = {
     {MC_COMPUTE, GET | DEL, "/v2.1/images/{}", compute_image_show, 0},
     {MC_COMPUTE, GET | POST, "/v2.1/os-server-groups", compute_server_group_list, MC_BODY_OPT},
     {MC_COMPUTE, GET | DEL, "/v2.1/os-server-groups/{}", compute_server_group_show, 0},
-    {MC_COMPUTE, GET, "/v2.1/os-hypervisors", compute_hypervisors, MC_ADMIN},
-    {MC_COMPUTE, GET, "/v2.1/os-hypervisors/detail", compute_hypervisors, MC_ADMIN},
-    {MC_COMPUTE, GET, "/v2.1/os-services", compute_services, MC_ADMIN},
+    {MC_COMPUTE, GET | POST, "/v2.1/os-aggregates", compute_aggregates, MC_ADMIN | MC_BODY_OPT},
+    {MC_COMPUTE, GET | PUT | DEL, "/v2.1/os-aggregates/{}", compute_aggregate, MC_ADMIN | MC_BODY_OPT},
+    {MC_COMPUTE, POST, "/v2.1/os-aggregates/{}/action", compute_aggregate_action, MC_ADMIN | MC_BODY_JSON},
+    {MC_COMPUTE, GET, "/v2.1/os-hypervisors", compute_hypervisor_list, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-hypervisors/detail", compute_hypervisor_list, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-hypervisors/statistics", compute_hypervisor_statistics, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-hypervisors/{}", compute_hypervisor_show, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-hypervisors/{}/uptime", compute_hypervisor_uptime, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-hypervisors/{}/search", compute_hypervisor_search, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-hypervisors/{}/servers", compute_hypervisor_search, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-services", compute_service_list, MC_ADMIN},
+    {MC_COMPUTE, PUT | DEL, "/v2.1/os-services/{}", compute_service, MC_ADMIN | MC_BODY_OPT},
+    {MC_COMPUTE, GET, "/v2.1/os-hosts", compute_host_list, MC_ADMIN},
+    {MC_COMPUTE, GET | PUT, "/v2.1/os-hosts/{}", compute_host, MC_ADMIN | MC_BODY_OPT},
+    {MC_COMPUTE, GET, "/v2.1/os-hosts/{}/{}", compute_host_power, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-migrations", compute_migration_list, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/servers/{}/migrations", compute_server_migrations, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/servers/{}/migrations/{}", compute_server_migrations, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-simple-tenant-usage", compute_tenant_usage_list, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-simple-tenant-usage/{}", compute_tenant_usage_show, 0},
+    {MC_COMPUTE, GET, "/v2.1/os-instance_usage_audit_log", compute_audit_log, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/os-instance_usage_audit_log/{}", compute_audit_log, MC_ADMIN},
+    {MC_COMPUTE, GET, "/v2.1/servers/{}/diagnostics", compute_server_diagnostics, MC_ADMIN},
+    {MC_COMPUTE, POST, "/v2.1/os-server-external-events", compute_external_events, MC_ADMIN | MC_BODY_JSON},
     {MC_COMPUTE, GET, "/v2.1/servers", compute_server_list, 0},
     {MC_COMPUTE, POST, "/v2.1/servers", compute_server_create, MC_BODY_JSON},
     {MC_COMPUTE, GET, "/v2.1/servers/detail", compute_server_detail, 0},
@@ -2317,6 +2285,7 @@ void compute_reset(mc_server *srv) {
     cJSON_Delete(st->quotas);
     cJSON_Delete(st->quota_defaults);
     cJSON_Delete(st->zones);
+    compute_admin_free(st);
     free(st);
     srv->svc_state[MC_COMPUTE] = NULL;
 }

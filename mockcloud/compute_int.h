@@ -28,6 +28,7 @@ typedef struct compute_state {
     mc_store deleted;        /* compute_servers.c: soft-deleted servers, in deletion order */
     void **snaps;            /* compute_servers.c: flavor snapshots in use (flv_snap *) */
     size_t nsnaps, capsnaps;
+    struct admin_state *admin;   /* compute_admin.c: aggregates, services, migrations */
 } compute_state;
 
 typedef struct usage {
@@ -76,6 +77,34 @@ void compute_server_secgroups(mc_req *r);
 void compute_server_interfaces(mc_req *r);
 void compute_server_interface(mc_req *r);
 void compute_server_password(mc_req *r);
+/* compute_admin.c: aggregates, hypervisors, services, os-hosts, migrations,
+ * usage, audit log, diagnostics, external events */
+void compute_aggregate(mc_req *r);
+void compute_aggregate_action(mc_req *r);
+void compute_aggregates(mc_req *r);
+void compute_audit_log(mc_req *r);
+void compute_external_events(mc_req *r);
+void compute_host(mc_req *r);
+void compute_host_list(mc_req *r);
+void compute_host_power(mc_req *r);
+void compute_hypervisor_list(mc_req *r);
+void compute_hypervisor_search(mc_req *r);
+void compute_hypervisor_show(mc_req *r);
+void compute_hypervisor_statistics(mc_req *r);
+void compute_hypervisor_uptime(mc_req *r);
+void compute_migration_list(mc_req *r);
+void compute_server_diagnostics(mc_req *r);
+void compute_server_migrations(mc_req *r);
+void compute_service(mc_req *r);
+void compute_service_list(mc_req *r);
+void compute_tenant_usage_list(mc_req *r);
+void compute_tenant_usage_show(mc_req *r);
+void compute_admin_free(compute_state *st);
+const char *compute_host_zone(mc_server *srv);
+const char *compute_zone_find(mc_server *srv, const char *zone);
+void compute_zones_each(mc_server *srv, void (*fn)(const char *zone, void *arg), void *arg);
+void compute_migration_add(mc_req *r, mc_record *s, const char *type, long old_flavor, long new_flavor);
+void compute_migration_status(mc_server *srv, const char *server_id, const char *status);
 /* compute.c: the Nova shape of a Neutron security group */
 cJSON *secgroup_nova_view(mc_server *srv, mc_record *sg);
 

@@ -519,6 +519,7 @@ static void server_complete(server_priv *sp) {
         break;
     case OP_RESIZE:
         set_state(s, "resized", NULL, -1);
+        compute_migration_status(srv, s->id, "finished");
         break;
     case OP_REVERT: {
         if (sp->old_flavor != NULL) {
@@ -528,6 +529,7 @@ static void server_complete(server_priv *sp) {
         }
         set_state(s, sp->resize_from_stopped ? "stopped" : "active", NULL, sp->resize_from_stopped ? 4 : 1);
         sp->resize_from_stopped = false;
+        compute_migration_status(srv, s->id, "reverted");
         break;
     }
     case OP_SNAPSHOT: {
@@ -1879,13 +1881,9 @@ void compute_server_create(mc_req *r) {
         mc_strlcpy(zone, az, sizeof zone);
         char *colon = strchr(zone, ':');
         if (colon) *colon = '\0';
-        bool ok = false;
-        cJSON *z;
-        cJSON_ArrayForEach(z, cs(r->srv)->zones) if (strcmp(z->valuestring, zone) == 0) {
-            ok = true;
-            cr.az = z->valuestring;
-        }
-        if (!ok) {
+        const char *known = compute_zone_find(r->srv, zone);
+        if (known != NULL) cr.az = known;
+        else {
             mc_reply_error(r, 400, NULL, "The requested availability zone is not available");
             return;
         }
@@ -2319,6 +2317,8 @@ static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
     mc_record *img = s_image(SP(s))[0] ? mc_image_find(r->srv, s_image(SP(s)), s->project_id) : NULL;
     if (image_fits_or_reply(r, img, f) != 0) return;
     server_priv *sp = SP(s);
+    mc_record *old = mc_store_find(&r->srv->world[MC_K_FLAVOR], flavor_id(sp));
+    compute_migration_add(r, s, "resize", old ? (long)old->seq + 1 : 0, (long)f->seq + 1);
     snap_release(sp->old_flavor);
     sp->old_flavor = sp->flavor;
     sp->flavor = flavor_snapshot(r->srv, f);
@@ -2336,6 +2336,7 @@ static void act_confirm_resize(mc_req *r, mc_record *s) {
     bool stopped = sp->resize_from_stopped;
     sp->resize_from_stopped = false;
     action_instant(r, s, "confirmResize");
+    compute_migration_status(r->srv, s->id, "confirmed");
     set_state(s, stopped ? "stopped" : "active", NULL, stopped ? 4 : 1);
     mc_reply_json(r, 204, NULL);
 }

@@ -1399,3 +1399,343 @@ Test(compute, flavor_snapshots_are_shared_per_flavor_state) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- operator APIs (compute_admin.c) */
+
+#define HYP_UUID "5f3c1d9e-0b7a-4c2e-9d1f-6a8b7c6d5e4f"
+#define SVC_COMPUTE_UUID "3f405162-7c8d-4e9f-a0b1-c2d3e4f50617"
+#define SVC_SCHED_UUID "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5"
+
+/* As admin, at microversion 'mv' (NULL: none). */
+static mc_resp adm(enum evhttp_cmd_type m, const char *path, const char *body, const char *mv) {
+    char h[64] = "";
+    if (mv) snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", mv);
+    return mc_call(m, path, body, admin_tok, mv ? h : NULL);
+}
+
+Test(compute, aggregates_crud_hosts_and_zones) {
+    mc_resp r = adm(EVHTTP_REQ_POST, C "/os-aggregates", "{\"aggregate\":{\"name\":\"agg1\",\"availability_zone\":\"zone-b\"}}", NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    int id = (int)mc_jnum(r.json, "aggregate.id");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "aggregate.availability_zone"), "zone-b"));
+    cr_expect(mc_not(mc_jpath(r.json, "aggregate.hosts")), "create shows no hosts: %s", r.body);
+    cr_expect(mc_not(mc_jpath(r.json, "aggregate.uuid")), "uuid only from 2.41");
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "aggregate.deleted")));
+    mc_resp_free(&r);
+    /* bad input, duplicates, policy */
+    mc_expect_error(adm(EVHTTP_REQ_POST, C "/os-aggregates", "{\"aggregate\":{\"name\":\"agg1\"}}", NULL), MC_COMPUTE, 409,
+                    "Aggregate agg1 already exists.");
+    mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-aggregates", "{\"aggregate\":{\"name\":\"\"}}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-aggregates", "{\"aggregate\":{\"name\":\"x\",\"zz\":1}}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-aggregates", "{\"aggregate\":{}}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-aggregates", "{}", NULL), 400);
+    mc_expect_status(post(C "/os-aggregates", "{\"aggregate\":{\"name\":\"mine\"}}"), 403);
+    mc_expect_status(get(C "/os-aggregates"), 403);
+    mc_expect_error(adm(EVHTTP_REQ_GET, C "/os-aggregates/-1", NULL, NULL), MC_COMPUTE, 404, "Aggregate -1 could not be found.");
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-aggregates/abc", NULL, NULL), 400);
+    /* the zone has no host yet: servers cannot ask for it */
+    char act[64];
+    snprintf(act, sizeof act, C "/os-aggregates/%d/action", id);
+    mc_expect_status(post(C "/servers", "{\"server\":{\"name\":\"z\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\","
+                                        "\"availability_zone\":\"zone-b\"}}"), 400);
+    mc_expect_error(adm(EVHTTP_REQ_POST, act, "{\"add_host\":{\"host\":\"nohost\"}}", NULL), MC_COMPUTE, 404,
+                    "Compute host nohost could not be found.");
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"add_host\":{}}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"fly\":{}}", NULL), 400);
+    r = adm(EVHTTP_REQ_POST, act, "{\"add_host\":{\"host\":\"mockcloud-compute-1\"}}", NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "aggregate.hosts.0"), "mockcloud-compute-1"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "aggregate.metadata.availability_zone"), "zone-b"));
+    mc_resp_free(&r);
+    mc_expect_error(adm(EVHTTP_REQ_POST, act, "{\"add_host\":{\"host\":\"mockcloud-compute-1\"}}", NULL), MC_COMPUTE, 409,
+                    mc_pathf("Aggregate %d already has host mockcloud-compute-1.", id));
+    /* a second zone cannot take the same host */
+    r = adm(EVHTTP_REQ_POST, C "/os-aggregates", "{\"aggregate\":{\"name\":\"agg2\",\"availability_zone\":\"zone-c\"}}", NULL);
+    int id2 = (int)mc_jnum(r.json, "aggregate.id");
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_POST, mc_pathf(C "/os-aggregates/%d/action", id2),
+                         "{\"add_host\":{\"host\":\"mockcloud-compute-1\"}}", NULL), 409);
+    /* the zone is listed now, a server may ask for it, the host's service is in it */
+    r = get(C "/os-availability-zone");
+    cr_expect(strstr(r.body, "\"zone-b\"") != NULL, "%s", r.body);
+    cr_expect(strstr(r.body, "\"zone-c\"") == NULL, "%s", r.body);
+    mc_resp_free(&r);
+    char *sid = boot("inzone", "\"availability_zone\":\"zone-b\"");
+    r = adm(EVHTTP_REQ_GET, C "/os-services?binary=nova-compute", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "services.0.zone"), "zone-b"), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_DELETE, mc_pathf(C "/os-aggregates/%d", id), NULL, NULL), 400);   /* not empty */
+    /* metadata: set, null deletes */
+    r = adm(EVHTTP_REQ_POST, act, "{\"set_metadata\":{\"metadata\":{\"ssd\":\"true\",\"gpu\":\"no\"}}}", NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "aggregate.metadata.ssd"), "true"), "%s", r.body);
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_POST, act, "{\"set_metadata\":{\"metadata\":{\"gpu\":null}}}", NULL);
+    cr_expect(mc_not(mc_jpath(r.json, "aggregate.metadata.gpu")), "%s", r.body);
+    cr_expect(mc_jpath(r.json, "aggregate.updated_at") && cJSON_IsString(mc_jpath(r.json, "aggregate.updated_at")));
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"set_metadata\":{\"metadata\":{\"k\":1}}}", NULL), 400);
+    /* update, 2.41 uuid */
+    mc_expect_status(adm(EVHTTP_REQ_PUT, mc_pathf(C "/os-aggregates/%d", id), "{\"aggregate\":{\"name\":\"agg2\"}}", NULL), 409);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, mc_pathf(C "/os-aggregates/%d", id), "{\"aggregate\":{}}", NULL), 400);
+    r = adm(EVHTTP_REQ_PUT, mc_pathf(C "/os-aggregates/%d", id), "{\"aggregate\":{\"name\":\"agg1b\"}}", "2.41");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "aggregate.name"), "agg1b"));
+    cr_expect(mc_is_uuid(mc_jstr(r.json, "aggregate.uuid")), "%s", r.body);
+    mc_resp_free(&r);
+    /* remove, delete */
+    r = adm(EVHTTP_REQ_POST, act, "{\"remove_host\":{\"host\":\"mockcloud-compute-1\"}}", NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    mc_expect_count(r, "aggregate.hosts", 0);
+    mc_expect_error(adm(EVHTTP_REQ_POST, act, "{\"remove_host\":{\"host\":\"mockcloud-compute-1\"}}", NULL), MC_COMPUTE, 404,
+                    mc_pathf("Aggregate %d has no host mockcloud-compute-1.", id));
+    mc_expect_status(adm(EVHTTP_REQ_DELETE, mc_pathf(C "/os-aggregates/%d", id), NULL, NULL), 200);
+    mc_expect_status(adm(EVHTTP_REQ_GET, mc_pathf(C "/os-aggregates/%d", id), NULL, NULL), 404);
+    r = adm(EVHTTP_REQ_GET, C "/os-aggregates", NULL, NULL);
+    mc_expect_count(r, "aggregates", 1);
+    free(sid);
+    mc_assert_no_leaks();
+}
+
+Test(compute, hypervisors_by_microversion) {
+    mc_resp r = adm(EVHTTP_REQ_GET, C "/os-hypervisors", NULL, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisors.0.id"), 1), "%s", r.body);
+    cr_expect(mc_not(mc_jpath(r.json, "hypervisors.0.vcpus")));
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/detail", NULL, NULL);
+    cr_expect(cJSON_IsString(mc_jpath(r.json, "hypervisors.0.cpu_info")), "%s", r.body);   /* a JSON string before 2.28 */
+    cr_expect(cJSON_IsNumber(mc_jpath(r.json, "hypervisors.0.free_ram_mb")));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisors.0.service.id"), 3));
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/1", NULL, "2.28");
+    cr_expect(cJSON_IsObject(mc_jpath(r.json, "hypervisor.cpu_info")), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_error(adm(EVHTTP_REQ_GET, C "/os-hypervisors/2", NULL, NULL), MC_COMPUTE, 404,
+                    "Hypervisor with ID '2' could not be found.");
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/1", NULL, "2.53"), 400);   /* uuids from 2.53 */
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/" SVC_SCHED_UUID, NULL, "2.53"), 404);
+    /* a running server is counted and listed */
+    char *id = boot("onhost", NULL);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/statistics", NULL, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisor_statistics.running_vms"), 1), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisor_statistics.count"), 1));
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/compute/servers", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hypervisors.0.servers.0.uuid"), id), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/nomatch/search", NULL, NULL), 404);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/compute/search", NULL, "2.53"), 404);   /* gone */
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/" HYP_UUID "?with_servers=true", NULL, "2.53");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hypervisor.servers.0.uuid"), id), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hypervisor.service.id"), SVC_COMPUTE_UUID));
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors?hypervisor_hostname_pattern=compute-1", NULL, "2.53");
+    mc_expect_count(r, "hypervisors", 1);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors?hypervisor_hostname_pattern=zzz", NULL, "2.53"), 404);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/1/uptime", NULL, NULL);
+    cr_expect(mc_jstr(r.json, "hypervisor.uptime") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/statistics", NULL, "2.88"), 404);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/detail", NULL, "2.88");
+    cr_expect(mc_not(mc_jpath(r.json, "hypervisors.0.vcpus")), "%s", r.body);
+    cr_expect(mc_jstr(r.json, "hypervisors.0.uptime") != NULL);
+    mc_resp_free(&r);
+    mc_expect_status(get(C "/os-hypervisors/1"), 403);
+    mc_expect_status(get(C "/os-hypervisors/statistics"), 403);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, services_enable_disable_force_down_delete) {
+    mc_resp r = adm(EVHTTP_REQ_GET, C "/os-services?host=mockcloud-controller", NULL, NULL);
+    mc_expect_count(r, "services", 2);
+    r = adm(EVHTTP_REQ_GET, C "/os-services?host=mockcloud-controller&binary=nova-compute", NULL, NULL);
+    mc_expect_count(r, "services", 0);
+    /* before 2.53: by host and binary */
+    r = adm(EVHTTP_REQ_PUT, C "/os-services/disable-log-reason",
+            "{\"host\":\"mockcloud-compute-1\",\"binary\":\"nova-compute\",\"disabled_reason\":\"maintenance\"}", NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "service.status"), "disabled"));
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hypervisors.0.status"), "disabled"), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_error(adm(EVHTTP_REQ_PUT, C "/os-services/enable", "{\"host\":\"nohost\",\"binary\":\"nova-compute\"}", NULL),
+                    MC_COMPUTE, 404, "Unknown service");
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-services/enable", "{\"host\":\"mockcloud-compute-1\"}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-services/force-down",
+                         "{\"host\":\"mockcloud-compute-1\",\"binary\":\"nova-compute\",\"forced_down\":true}", NULL), 404);
+    r = adm(EVHTTP_REQ_PUT, C "/os-services/enable", "{\"host\":\"mockcloud-compute-1\",\"binary\":\"nova-compute\"}", NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "service.status"), "enabled"), "%s", r.body);
+    mc_resp_free(&r);
+    /* from 2.53: by uuid */
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-services/3", "{\"status\":\"disabled\"}", "2.53"), 400);
+    mc_expect_error(adm(EVHTTP_REQ_PUT, C "/os-services/" HYP_UUID, "{\"status\":\"disabled\"}", "2.53"), MC_COMPUTE, 404,
+                    "Service not found.");
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-services/" SVC_SCHED_UUID, "{\"status\":\"disabled\"}", "2.53"), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-services/" SVC_COMPUTE_UUID, "{\"status\":\"enabled\",\"disabled_reason\":\"x\"}", "2.53"), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-services/" SVC_COMPUTE_UUID, "{}", "2.53"), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-services/" SVC_COMPUTE_UUID, "{\"status\":\"off\"}", "2.53"), 400);
+    r = adm(EVHTTP_REQ_PUT, C "/os-services/" SVC_COMPUTE_UUID, "{\"forced_down\":true}", "2.53");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "service.state"), "down"));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "service.forced_down")));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "service.id"), SVC_COMPUTE_UUID));
+    mc_resp_free(&r);
+    /* a compute service with servers cannot be deleted */
+    char *id = boot("pinned", NULL);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/3", NULL, NULL), 409);
+    mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/9", NULL, NULL), 404);
+    mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/1", NULL, NULL), 204);
+    r = adm(EVHTTP_REQ_GET, C "/os-services", NULL, NULL);
+    mc_expect_count(r, "services", 2);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, C "/os-services/enable", "{\"host\":\"a\",\"binary\":\"b\"}", tok, NULL), 403);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, os_hosts_up_to_2_42) {
+    mc_resp r = adm(EVHTTP_REQ_GET, C "/os-hosts", NULL, NULL);
+    mc_expect_count(r, "hosts", 3);
+    r = adm(EVHTTP_REQ_GET, C "/os-hosts?zone=nova", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "hosts.0.host_name"), "mockcloud-compute-1"), "%s", r.body);
+    mc_expect_count(r, "hosts", 1);
+    mc_expect_count(adm(EVHTTP_REQ_GET, C "/os-hosts?zone=xxx", NULL, NULL), "hosts", 0);
+    r = adm(EVHTTP_REQ_GET, C "/os-hosts/mockcloud-compute-1", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "host.0.resource.project"), "(total)"), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "host.0.resource.host"), "mockcloud-compute-1"));
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hosts/mockcloud-controller", NULL, NULL), 404);
+    mc_expect_error(adm(EVHTTP_REQ_GET, C "/os-hosts/nohost", NULL, NULL), MC_COMPUTE, 404, "Compute host nohost could not be found.");
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-hosts/mockcloud-compute-1", "{\"status\":\"what\"}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-hosts/mockcloud-compute-1", "{\"maintenance_mode\":\"no\"}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-hosts/mockcloud-compute-1", "{}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-hosts/nohost", "{\"status\":\"enable\"}", NULL), 404);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-hosts/mockcloud-compute-1", "{\"maintenance_mode\":\"enable\"}", NULL), 501);
+    r = adm(EVHTTP_REQ_PUT, C "/os-hosts/mockcloud-compute-1", "{\"status\":\"disable\"}", NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "disabled"), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hosts/nohost/reboot", NULL, NULL), 404);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hosts/mockcloud-compute-1/startup", NULL, NULL), 501);
+    mc_expect_status(get(C "/os-hosts"), 403);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hosts", NULL, "2.43"), 404);
+    mc_assert_no_leaks();
+}
+
+Test(compute, migrations_record_every_resize) {
+    char *id = boot("mover", NULL);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    char act[128];
+    snprintf(act, sizeof act, C "/servers/%s/action", id);
+    mc_expect_status(post(act, "{\"resize\":{\"flavorRef\":\"84\"}}"), 202);
+    mc_resp r = adm(EVHTTP_REQ_GET, C "/os-migrations", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.instance_uuid"), id), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.status"), "pre-migrating"));
+    cr_expect(mc_not(mc_jpath(r.json, "migrations.0.migration_type")));
+    cr_expect(cJSON_IsNumber(mc_jpath(r.json, "migrations.0.old_instance_type_id")));
+    mc_resp_free(&r);
+    mc_test_server_wait(tok, id, "VERIFY_RESIZE");
+    r = adm(EVHTTP_REQ_GET, C "/os-migrations?migration_type=resize", NULL, "2.23");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.status"), "finished"), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.migration_type"), "resize"));
+    mc_resp_free(&r);
+    mc_expect_status(post(act, "{\"revertResize\":null}"), 202);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    mc_expect_status(post(act, "{\"resize\":{\"flavorRef\":\"84\"}}"), 202);
+    mc_test_server_wait(tok, id, "VERIFY_RESIZE");
+    mc_expect_status(post(act, "{\"confirmResize\":null}"), 204);
+    r = adm(EVHTTP_REQ_GET, mc_pathf(C "/os-migrations?instance_uuid=%s", id), NULL, "2.80");
+    mc_expect_count(r, "migrations", 2);
+    r = adm(EVHTTP_REQ_GET, mc_pathf(C "/os-migrations?instance_uuid=%s", id), NULL, "2.80");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.status"), "confirmed"), "%s", r.body);   /* newest first */
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.1.status"), "reverted"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.project_id"), DEMO_PROJECT));
+    char *m0 = strdup(mc_jstr(r.json, "migrations.0.uuid"));
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, mc_pathf(C "/os-migrations?limit=1&marker=%s", m0), NULL, "2.59");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.status"), "reverted"), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-migrations?marker=nope", NULL, "2.59"), 400);
+    mc_expect_count(adm(EVHTTP_REQ_GET, C "/os-migrations?status=error", NULL, NULL), "migrations", 0);
+    mc_expect_status(get(C "/os-migrations"), 403);
+    mc_expect_count(adm(EVHTTP_REQ_GET, mc_pathf(C "/servers/%s/migrations", id), NULL, "2.23"), "migrations", 0);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/servers/nope/migrations", NULL, "2.23"), 404);
+    free(m0);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, simple_tenant_usage_and_audit_log) {
+    char *id = boot("billed", NULL);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    mc_resp r = adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage?start=2000-01-01T00:00:00&end=2100-01-01T00:00:00&detailed=1", NULL, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tenant_usages.0.tenant_id"), DEMO_PROJECT), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tenant_usages.0.server_usages.0.instance_id"), id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tenant_usages.0.server_usages.0.state"), "active"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "tenant_usages.0.server_usages.0.flavor"), "m1.nano"));
+    mc_resp_free(&r);
+    r = get(C "/os-simple-tenant-usage/" DEMO_PROJECT "?start=2000-01-01T00:00:00&end=2100-01-01T00:00:00");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    mc_expect_count(r, "tenant_usage.server_usages", 1);
+    r = get(C "/os-simple-tenant-usage/" DEMO_PROJECT "?start=2000-01-01T00:00:00&end=2001-01-01T00:00:00");
+    mc_expect_count(r, "tenant_usage", 0);   /* nothing in that period: {} */
+    r = get(C "/os-simple-tenant-usage/" DEMO_PROJECT "?start=2099-01-01T00:00:00&end=2099-01-02T00:00:00");
+    cr_expect(eq(int, (int)mc_jnum(r.json, "tenant_usage.total_hours"), 24), "%s", r.body);   /* as Nova: to the period's end */
+    mc_resp_free(&r);
+    mc_expect_status(get(C "/os-simple-tenant-usage/someoneelse"), 403);
+    mc_expect_status(get(C "/os-simple-tenant-usage"), 403);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage?start=yesterday", NULL, NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage?start=2020-01-02T00:00:00&end=2020-01-01T00:00:00", NULL, NULL), 400);
+    r = adm(EVHTTP_REQ_GET, C "/os-instance_usage_audit_log", NULL, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "instance_usage_audit_logs.num_hosts"), 1), "%s", r.body);
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-instance_usage_audit_log/2020-03-15%2010:00:00", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "instance_usage_audit_log.period_beginning"), "2020-02-01 00:00:00"), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "instance_usage_audit_log.period_ending"), "2020-03-01 00:00:00"));
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-instance_usage_audit_log/notadate", NULL, NULL), 400);
+    mc_expect_status(get(C "/os-instance_usage_audit_log"), 403);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, diagnostics_and_external_events) {
+    char *id = boot("diag", NULL);
+    char dp[128];
+    snprintf(dp, sizeof dp, C "/servers/%s/diagnostics", id);
+    mc_expect_status(adm(EVHTTP_REQ_GET, dp, NULL, NULL), 409);   /* still building */
+    mc_test_server_wait(tok, id, "ACTIVE");
+    mc_resp r = adm(EVHTTP_REQ_GET, dp, NULL, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(cJSON_IsNumber(mc_jpath(r.json, "cpu0_time")), "%s", r.body);
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, dp, NULL, "2.48");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "state"), "running"), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "driver"), "libvirt"));
+    mc_expect_count(r, "cpu_details", 1);
+    mc_expect_status(get(dp), 403);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/servers/nope/diagnostics", NULL, NULL), 404);
+    char body[256];
+    snprintf(body, sizeof body, "{\"events\":[{\"name\":\"network-changed\",\"server_uuid\":\"%s\"}]}", id);
+    r = adm(EVHTTP_REQ_POST, C "/os-server-external-events", body, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "events.0.code"), 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "events.0.status"), "completed"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"events\":[{\"name\":\"network-changed\",\"server_uuid\":\"%s\"},"
+                                "{\"name\":\"network-changed\",\"server_uuid\":\"nope\"}]}", id);
+    r = adm(EVHTTP_REQ_POST, C "/os-server-external-events", body, NULL);
+    cr_expect(eq(int, r.status, 207), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "events.1.code"), 404));
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-server-external-events",
+                         "{\"events\":[{\"name\":\"network-changed\",\"server_uuid\":\"nope\"}]}", NULL), 404);
+    mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-server-external-events",
+                         "{\"events\":[{\"name\":\"reboot-now\",\"server_uuid\":\"nope\"}]}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-server-external-events", "{\"events\":[]}", NULL), 400);
+    mc_expect_status(post(C "/os-server-external-events", body), 403);
+    free(id);
+    mc_assert_no_leaks();
+}
