@@ -3376,8 +3376,122 @@ static int if_match_or_reply(mc_req *r, mc_record *rec) {
     return 0;
 }
 
-/* The request's resource object: body[singular], or NULL after a 400. */
-static cJSON *body_obj_or_reply(mc_req *r, const char *singular) {
+/* Neutron's attribute maps: every member a request body may name, per
+ * resource, as neutron-lib's api/definitions (and neutron's securitygroup
+ * extension) give them for the extensions mockcloud lists, plus the few
+ * extension members clients send that mockcloud takes and ignores. Flags:
+ * 'R' required on POST, 'P' allowed on POST, 'U' allowed on PUT; "" read-only.
+ * neutron/api/v2/base.py prepare_request_body() checks in this order:
+ * unknown members (400 "Unrecognized attribute(s) 'a, b'"), then in map order
+ * a missing required member or one POST may not set, or on PUT one that is
+ * read-only; then the validators. All are webob HTTPBadRequest. */
+typedef struct { const char *name, *flags; } nattr;
+
+#define STD_ATTRS                                                                                          \
+    {"id", ""}, {"tenant_id", "P"}, {"project_id", "P"}, {"description", "PU"}, {"tags", "P"},           \
+    {"created_at", ""}, {"updated_at", ""}, {"revision_number", ""}
+
+static const nattr A_NETWORK[] = {
+    {"name", "PU"}, {"admin_state_up", "PU"}, {"shared", "PU"}, {"status", ""}, {"subnets", ""},
+    {"router:external", "PU"}, {"mtu", "PU"}, {"port_security_enabled", "PU"}, {"availability_zone_hints", "P"},
+    {"availability_zones", ""}, {"provider:network_type", "PU"}, {"provider:physical_network", "PU"},
+    {"provider:segmentation_id", "PU"}, {"segments", "PU"}, {"dns_domain", "PU"}, {"qos_policy_id", "PU"},
+    {"is_default", "PU"}, {"ipv4_address_scope", ""}, {"ipv6_address_scope", ""}, {"l2_adjacency", ""},
+    STD_ATTRS, {NULL, NULL}};
+static const nattr A_SUBNET[] = {
+    {"name", "PU"}, {"network_id", "R"}, {"ip_version", "R"}, {"cidr", "P"}, {"prefixlen", "P"},
+    {"subnetpool_id", "P"}, {"use_default_subnetpool", "P"}, {"gateway_ip", "PU"}, {"allocation_pools", "PU"},
+    {"dns_nameservers", "PU"}, {"host_routes", "PU"}, {"enable_dhcp", "PU"}, {"ipv6_ra_mode", "P"},
+    {"ipv6_address_mode", "P"}, {"shared", ""}, {"segment_id", "P"}, {"service_types", "PU"},
+    {"dns_publish_fixed_ip", "PU"}, {"router:external", ""}, STD_ATTRS, {NULL, NULL}};
+static const nattr A_SUBNETPOOL[] = {
+    {"name", "RU"}, {"prefixes", "RU"}, {"default_prefixlen", "PU"}, {"min_prefixlen", "PU"},
+    {"max_prefixlen", "PU"}, {"default_quota", "PU"}, {"shared", "P"}, {"is_default", "PU"},
+    {"address_scope_id", "PU"}, {"ip_version", ""}, STD_ATTRS, {NULL, NULL}};
+static const nattr A_PORT[] = {
+    {"name", "PU"}, {"network_id", "R"}, {"admin_state_up", "PU"}, {"mac_address", "PU"}, {"fixed_ips", "PU"},
+    {"device_id", "PU"}, {"device_owner", "PU"}, {"status", ""}, {"security_groups", "PU"},
+    {"allowed_address_pairs", "PU"}, {"port_security_enabled", "PU"}, {"binding:host_id", "PU"},
+    {"binding:profile", "PU"}, {"binding:vnic_type", "PU"}, {"binding:vif_type", ""}, {"binding:vif_details", ""},
+    {"extra_dhcp_opts", "PU"}, {"dns_name", "PU"}, {"dns_domain", "PU"}, {"dns_assignment", ""},
+    {"qos_policy_id", "PU"}, {"qos_network_policy_id", ""}, {"propagate_uplink_status", "PU"},
+    {"ip_allocation", ""}, {"resource_request", ""}, STD_ATTRS, {NULL, NULL}};
+static const nattr A_ROUTER[] = {
+    {"name", "PU"}, {"admin_state_up", "PU"}, {"status", ""}, {"external_gateway_info", "PU"}, {"routes", "U"},
+    {"distributed", "PU"}, {"ha", "PU"}, {"availability_zone_hints", "P"}, {"availability_zones", ""},
+    {"flavor_id", "P"}, {"service_type_id", "P"}, {"conntrack_helpers", ""}, STD_ATTRS, {NULL, NULL}};
+static const nattr A_FLOATINGIP[] = {
+    {"floating_ip_address", "P"}, {"floating_network_id", "R"}, {"router_id", ""}, {"port_id", "PU"},
+    {"fixed_ip_address", "PU"}, {"subnet_id", "P"}, {"status", ""}, {"dns_name", "P"}, {"dns_domain", "P"},
+    {"port_details", ""}, {"port_forwardings", ""}, {"qos_policy_id", "PU"}, {"qos_network_policy_id", ""},
+    STD_ATTRS, {NULL, NULL}};
+static const nattr A_SECGROUP[] = {
+    {"name", "PU"}, {"stateful", "PU"}, {"security_group_rules", ""}, {"shared", ""}, STD_ATTRS, {NULL, NULL}};
+static const nattr A_RULE[] = {
+    {"security_group_id", "R"}, {"remote_group_id", "P"}, {"direction", "R"}, {"protocol", "P"},
+    {"port_range_min", "P"}, {"port_range_max", "P"}, {"ethertype", "P"}, {"remote_ip_prefix", "P"},
+    {"remote_address_group_id", "P"}, {"normalized_cidr", ""}, {"belongs_to_default_sg", ""}, STD_ATTRS,
+    {NULL, NULL}};
+
+static const nattr *attr_map(const char *singular) {
+    static const struct { const char *res; const nattr *map; } maps[] = {
+        {"network", A_NETWORK}, {"subnet", A_SUBNET}, {"subnetpool", A_SUBNETPOOL}, {"port", A_PORT},
+        {"router", A_ROUTER}, {"floatingip", A_FLOATINGIP}, {"security_group", A_SECGROUP},
+        {"security_group_rule", A_RULE},
+    };
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        if (strcmp(maps[i].res, singular) == 0) return maps[i].map;
+    return NULL;
+}
+
+static const nattr *attr_find(const nattr *map, const char *name) {
+    for (; map->name; map++)
+        if (strcmp(map->name, name) == 0) return map;
+    return NULL;
+}
+
+/* base.py's checks of the members of one resource body before any validator. */
+static bool attrs_ok(const char *singular, const cJSON *in, bool create, nerr *e) {
+    const nattr *map = attr_map(singular);
+    if (map == NULL) return true;
+    char extra[512] = "";
+    size_t n = 0;
+    bool unknown = false;
+    for (const cJSON *c = in->child; c != NULL; c = c->next) {
+        if (attr_find(map, c->string) != NULL) continue;
+        unknown = true;
+        if (n + 1 < sizeof extra) {
+            int k = snprintf(extra + n, sizeof extra - n, "%s%.64s", n ? ", " : "", c->string);
+            n = k > 0 ? n + (size_t)k : n;
+        }
+    }
+    if (unknown) {
+        fail(e, 400, "HTTPBadRequest", "Unrecognized attribute(s) '%s'", extra);
+        return false;
+    }
+    for (const nattr *a = map; a->name; a++) {
+        bool has = mc_json_has(in, a->name);
+        if (create && strchr(a->flags, 'R') != NULL && !has) {
+            fail(e, 400, "HTTPBadRequest", "Failed to parse request. Required attribute '%s' not specified", a->name);
+            return false;
+        }
+        if (create && has && strchr(a->flags, 'P') == NULL && strchr(a->flags, 'R') == NULL) {
+            fail(e, 400, "HTTPBadRequest", "Attribute '%s' not allowed in POST", a->name);
+            return false;
+        }
+        if (!create && has && strchr(a->flags, 'U') == NULL) {
+            /* populate_project_info() adds tenant_id, which the map lists first */
+            fail(e, 400, "HTTPBadRequest", "Cannot update read-only attribute %s",
+                 strcmp(a->name, "project_id") == 0 ? "tenant_id" : a->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One resource body of a POST (each item of a bulk one) or a PUT, checked as
+ * base.py does before the plugin sees it: 0, or -1 after a 400. */
+static int item_ok_or_reply(mc_req *r, const char *singular, const cJSON *in) {
     /* Neutron's attribute validators for the members clients send (null is a
      * valid value only where Neutron converts it: "none to empty list" etc.). */
     static const struct { const char *res, *spec; } attrs[] = {
@@ -3401,14 +3515,52 @@ static cJSON *body_obj_or_reply(mc_req *r, const char *singular) {
         {"security_group_rule", "security_group_id=u|direction=s|port_range_min=N|port_range_max=N|"
                                 "ethertype=s|remote_ip_prefix=S|remote_group_id=S|description=s255"},
     };
+    nerr e = {0};
+    if (!attrs_ok(singular, in, r->method == EVHTTP_REQ_POST, &e)) {
+        reply_nerr(r, &e);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+        if (strcmp(attrs[i].res, singular) == 0 && mc_check_or_reply(r, in, attrs[i].spec) != 0) return -1;
+    /* tags: type:list_of_unique_strings, 255 */
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(in, "tags"), *t, *u;
+    if (tags != NULL && !cJSON_IsArray(tags)) {
+        mc_reply_error(r, 400, "HTTPBadRequest", "Invalid input for tags. Reason: '%s' is not a list.",
+                       cJSON_IsString(tags) ? tags->valuestring : "tags");
+        return -1;
+    }
+    cJSON_ArrayForEach(t, tags) {
+        if (!cJSON_IsString(t) || strlen(t->valuestring) > 255) {
+            mc_reply_error(r, 400, "HTTPBadRequest", "Invalid input for tags. Reason: '%.64s' %s.",
+                           cJSON_IsString(t) ? t->valuestring : "tag",
+                           cJSON_IsString(t) ? "exceeds maximum length of 255" : "is not a valid string");
+            return -1;
+        }
+        for (u = tags->child; u != t; u = u->next)
+            if (strcmp(u->valuestring, t->valuestring) == 0) {
+                mc_reply_error(r, 400, "HTTPBadRequest", "Invalid input for tags. Reason: Duplicate items in the list: '%.64s'.", t->valuestring);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* Tags given on create (the map lets POST set them). */
+static void tags_apply(mc_record *rec, const cJSON *in) {
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(in, "tags");
+    if (!cJSON_IsArray(tags) || cJSON_GetArraySize(tags) == 0) return;
+    mc_json_set(rec->doc, "tags", cJSON_Duplicate(tags, 1));
+    changed(rec);
+}
+
+/* The request's resource object: body[singular], or NULL after a 400. */
+static cJSON *body_obj_or_reply(mc_req *r, const char *singular) {
     cJSON *o = mc_json_obj(r->body, singular);
     if (o == NULL) {
         mc_reply_error(r, 400, "HTTPBadRequest", "Unable to find '%s' in request body", singular);
         return NULL;
     }
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-        if (strcmp(attrs[i].res, singular) == 0 && mc_check_or_reply(r, o, attrs[i].spec) != 0) return NULL;
-    return o;
+    return item_ok_or_reply(r, singular, o) == 0 ? o : NULL;
 }
 
 /* The owner of a new resource: the token's project, or the one an admin names. */
@@ -3485,6 +3637,7 @@ static void create_generic(mc_req *r, const rdef *d, create_fn fn, destroy_fn un
             reply_nerr(r, &e);
             return;
         }
+        tags_apply(rec, in);
         reply_one(r, d, rec, 201);
         return;
     }
@@ -3492,16 +3645,19 @@ static void create_generic(mc_req *r, const rdef *d, create_fn fn, destroy_fn un
     mc_record **made = calloc(n + 1, sizeof *made);
     if (made == NULL) mc_panic("out of memory");
     const cJSON *in;
-    cJSON_ArrayForEach(in, bulk) {
+    cJSON_ArrayForEach(in, bulk) {   /* base.py prepares every item before creating any */
         if (!cJSON_IsObject(in)) {
             fail(&e, 400, "HTTPBadRequest", "Each %s in the bulk request must be an object.", d->singular);
             goto undo;
         }
+        if (item_ok_or_reply(r, d->singular, in) != 0) goto undo_replied;
+    }
+    cJSON_ArrayForEach(in, bulk) {
         const char *owner = owner_or_reply(r, in);
         if (owner == NULL) goto undo_replied;
         made[i] = fn(r, owner, in, &e);
         if (made[i] == NULL) goto undo;
-        i++;
+        tags_apply(made[i++], in);
     }
     cJSON *body = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(body, d->plural);

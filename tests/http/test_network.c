@@ -505,7 +505,7 @@ Test(network, subnetpool_allocates_prefixes_and_bulk_ports) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "ports.1.fixed_ips.0.ip_address"), "10.100.0.3"));
     mc_resp_free(&r);
     /* a failing bulk request leaves nothing behind */
-    snprintf(body, sizeof body, "{\"ports\":[{\"network_id\":\"%s\"},{\"network_id\":\"nope\"}]}", net);
+    snprintf(body, sizeof body, "{\"ports\":[{\"network_id\":\"%s\"},{\"network_id\":\"00000000-0000-4000-8000-000000000000\"}]}", net);
     mc_expect_status(post("/network/v2.0/ports", body, tok), 404);
     snprintf(body, sizeof body, "/network/v2.0/ports?network_id=%s", net);
     mc_expect_count(get(body, tok), "ports", 2);
