@@ -267,6 +267,12 @@ static void send_final(mc_req *r, int status, size_t bytes) {
         mc_profile_stream(r, status, bytes);
         return;
     }
+    if (r->method == EVHTTP_REQ_HEAD) {
+        /* headers only: libevent 2.1 writes the body of a HEAD reply too
+         * (an error's JSON), which the next reply on the connection reads */
+        struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+        evbuffer_drain(out, evbuffer_get_length(out));
+    }
     add_date(r);
     evhttp_send_reply(r->ev, status, mc_status_phrase(status), NULL);
 }

@@ -937,7 +937,8 @@ static void identity_user_show(mc_req *r) {
     show_one(r, 200, "user", "users", u);
 }
 
-static const char *const user_fields[] = {"name", "description", "enabled", "email", "default_project_id", "options", NULL};
+static const char *const user_fields[] = {"name", "description", "enabled", "email", "default_project_id", "options",
+                                          "project_id", NULL};   /* project_id: an extra attribute clients still send */
 
 static mc_record *user_add(mc_server *srv, const char *id, const cJSON *in, const char *domain_id,
                            const char *password) {
@@ -997,7 +998,7 @@ static void set_password(mc_record *u, const char *pw) {
 static void identity_user_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "user");
     if (mc_check_or_reply(r, in, "name=s|password=S4096|enabled=B|domain_id=S64|default_project_id=S64|description=S|"
-                                 "options=o|email=S") != 0)
+                                 "options=o|email=S|project_id=S64") != 0)
         return;
     const char *name = mc_json_str(in, "name");
     if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
@@ -1028,7 +1029,7 @@ static void identity_user_update(mc_req *r) {
     mc_record *u = update_target_or_reply(r, MC_K_USER, "user", &in);
     if (u == NULL) return;
     if (mc_check_or_reply(r, in, "name=s255|password=S4096|enabled=B|default_project_id=S64|description=S|options=o|"
-                                 "email=S") != 0)
+                                 "email=S|project_id=S64") != 0)
         return;
     if (opt_string_or_reply(r, in, "password", "password")) return;
     const char *pw = mc_json_str(in, "password");
@@ -1144,10 +1145,11 @@ static void identity_appcred_create(mc_req *r) {
             mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store application_credential - Duplicate entry found with name %.64s.", name);
             return;
         }
-    /* Roles: the requested subset of the token's roles (all by default). */
-    cJSON *tokj = mc_auth_token_json(r->tok);
-    cJSON *tok_roles = mc_json_arr(mc_json_obj(tokj, "token"), "roles");
+    /* Roles: the token's by default; those requested must be the user's on
+     * the project now (Keystone's _check_roles), not only the token's. */
     cJSON *want = mc_json_arr(in, "roles");
+    cJSON *tokj = want ? effective_roles(r->srv, r->tok->user_id, r->tok->project_id) : mc_auth_token_json(r->tok);
+    cJSON *tok_roles = want ? tokj : mc_json_arr(mc_json_obj(tokj, "token"), "roles");
     cJSON *roles = cJSON_CreateArray();
     const cJSON *x;
     if (want == NULL) {

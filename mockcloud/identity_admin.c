@@ -209,6 +209,25 @@ static void revoke_members(mc_server *srv, mc_record *g) {
     cJSON_ArrayForEach(m, mc_json_obj(g->doc, "_users")) mc_auth_revoke_user(srv, m->string);
 }
 
+/* Revokes the tokens of 'user_id' that an assignment on 'target' gave
+ * roles to, as Keystone's revocation events for a deleted grant: those
+ * scoped to the target, or for an inherited one to a project below it. */
+static void revoke_scoped(mc_server *srv, const char *user_id, const char *scope, const char *target, bool inherited) {
+    mc_token *t, *tmp;
+    HASH_ITER(hh, srv->tokens, t, tmp) {
+        if (!mc_str_eq(t->user_id, user_id)) continue;
+        mc_record *p = t->project_id[0] ? mc_store_find(ST(srv, MC_K_PROJECT), t->project_id) : NULL;
+        bool hit;
+        if (!inherited)
+            hit = mc_str_eq(t->project_id, target) || mc_str_eq(t->domain_id, target);
+        else if (strcmp(scope, "domain") == 0)
+            hit = p != NULL && mc_str_eq(mc_json_str(p->doc, "domain_id"), target);
+        else
+            hit = p != NULL && project_below(srv, target, p);
+        if (hit) mc_auth_revoke(srv, t->id);
+    }
+}
+
 /* ---------------------------------------------------------------- domains */
 
 static const char *const domain_fields[] = {"name", "description", "enabled", "tags", "options", NULL};
@@ -677,7 +696,12 @@ static void grant(mc_req *r, const grant_kind *k) {
         return;
     } else if (r->method == EVHTTP_REQ_DELETE) {
         mc_store_delete(ST(r->srv, MC_K_ASSIGNMENT), a);
-        if (k->group) revoke_members(r->srv, actor); else mc_auth_revoke_user(r->srv, actor->id);
+        if (!k->group) {
+            revoke_scoped(r->srv, actor->id, k->scope, target, k->inherited);
+        } else {
+            const cJSON *m;
+            cJSON_ArrayForEach(m, mc_json_obj(actor->doc, "_users")) revoke_scoped(r->srv, m->string, k->scope, target, k->inherited);
+        }
     }
     mc_reply_json(r, 204, NULL);
 }
