@@ -856,6 +856,10 @@ static void identity_project_create(mc_req *r) {
         return;
     }
     if (opt_string_or_reply(r, in, "description", "description") || opt_bool_or_reply(r, in, "enabled")) return;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "is_domain"))) {
+        idadm_project_domain_create(r, in);   /* a project acting as a domain */
+        return;
+    }
     const char *domain_id = mc_json_str(in, "domain_id");
     const char *parent_id = mc_json_str(in, "parent_id");
     mc_record *parent = parent_id ? mc_store_find(&r->srv->world[MC_K_PROJECT], parent_id) : NULL;
@@ -905,6 +909,7 @@ static void identity_project_update(mc_req *r) {
         return;
     }
     merge_fields(p->doc, in, project_fields);
+    idadm_project_domain_sync(r->srv, p);
     show_one(r, 200, "project", "projects", p);
 }
 
@@ -917,7 +922,9 @@ void project_remove(mc_server *srv, mc_record *p) {
 static void identity_project_delete(mc_req *r) {
     mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
     if (p == NULL) return;
-    project_remove(r->srv, p);
+    int as_domain = idadm_project_domain_delete_or_reply(r, p);
+    if (as_domain < 0) return;
+    if (as_domain == 0) project_remove(r->srv, p);
     mc_reply_json(r, 204, NULL);
 }
 

@@ -320,16 +320,9 @@ static void role_remove(mc_server *srv, mc_record *role) {
     mc_store_delete(ST(srv, MC_K_ROLE), role);
 }
 
-/* Keystone: a domain must be disabled before it is deleted; its projects,
- * users, groups, domain-specific roles and assignments go with it. */
-void identity_domain_delete(mc_req *r) {
-    mc_server *srv = r->srv;
-    mc_record *d = find_or_reply(r, MC_K_DOMAIN, "domain", r->params[0]);
-    if (d == NULL) return;
-    if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(d->doc, "enabled"))) {
-        mc_reply_error(r, 403, NULL, "Cannot delete a domain that is enabled, please disable it first.");
-        return;
-    }
+/* Deletes domain 'd' with its projects, users, groups, domain-specific
+ * roles and assignments (and the project acting as it, if any). */
+static void domain_remove(mc_server *srv, mc_record *d) {
     static const mc_kind kinds[] = {MC_K_PROJECT, MC_K_USER, MC_K_GROUP, MC_K_ROLE};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         mc_store *st = ST(srv, kinds[k]);
@@ -346,8 +339,69 @@ void identity_domain_delete(mc_req *r) {
         }
     }
     idadm_forget(srv, d->id);
+    mc_record *p = mc_store_find(ST(srv, MC_K_PROJECT), d->id);
+    if (p != NULL) project_remove(srv, p);
     mc_store_delete(ST(srv, MC_K_DOMAIN), d);
+}
+
+/* Keystone: a domain must be disabled before it is deleted; its projects,
+ * users, groups, domain-specific roles and assignments go with it. */
+void identity_domain_delete(mc_req *r) {
+    mc_record *d = find_or_reply(r, MC_K_DOMAIN, "domain", r->params[0]);
+    if (d == NULL) return;
+    if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(d->doc, "enabled"))) {
+        mc_reply_error(r, 403, NULL, "Cannot delete a domain that is enabled, please disable it first.");
+        return;
+    }
+    domain_remove(r->srv, d);
     mc_reply_json(r, 204, NULL);
+}
+
+/* ---- projects acting as domains (is_domain: true): Keystone keeps one
+ * entity for both; here a domain record with the project's id mirrors its
+ * name, description and enabled. */
+
+void idadm_project_domain_create(mc_req *r, const cJSON *in) {
+    if (domain_name_or_reply(r, mc_json_str(in, "name"), NULL) != 0) return;
+    char id[33];
+    mc_uuid_hex(r->srv, id);
+    cJSON *pdoc = cJSON_CreateObject();
+    cJSON_AddStringToObject(pdoc, "id", id);
+    cJSON_AddStringToObject(pdoc, "description", "");
+    cJSON_AddBoolToObject(pdoc, "enabled", true);
+    cJSON_AddNullToObject(pdoc, "domain_id");
+    cJSON_AddNullToObject(pdoc, "parent_id");
+    cJSON_AddBoolToObject(pdoc, "is_domain", true);
+    cJSON_AddItemToObject(pdoc, "tags", cJSON_CreateArray());
+    cJSON_AddItemToObject(pdoc, "options", cJSON_CreateObject());
+    merge_fields(pdoc, in, (const char *const[]){"name", "description", "enabled", "tags", "options", NULL});
+    mc_record *p = mc_store_add(ST(r->srv, MC_K_PROJECT), id, id, pdoc);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddStringToObject(doc, "description", "");
+    cJSON_AddBoolToObject(doc, "enabled", true);
+    cJSON_AddItemToObject(doc, "tags", cJSON_CreateArray());
+    cJSON_AddItemToObject(doc, "options", cJSON_CreateObject());
+    merge_fields(doc, in, domain_fields);
+    if (mc_store_add(ST(r->srv, MC_K_DOMAIN), id, "", doc) == NULL) cJSON_Delete(doc);
+    show_one(r, 201, "project", "projects", p);
+}
+
+void idadm_project_domain_sync(mc_server *srv, const mc_record *p) {
+    mc_record *d = mc_store_find(ST(srv, MC_K_DOMAIN), p->id);
+    if (d == NULL || !doc_true(p->doc, "is_domain")) return;
+    merge_fields(d->doc, p->doc, (const char *const[]){"name", "description", "enabled", NULL});
+}
+
+int idadm_project_domain_delete_or_reply(mc_req *r, mc_record *p) {
+    mc_record *d = mc_store_find(ST(r->srv, MC_K_DOMAIN), p->id);
+    if (d == NULL || !doc_true(p->doc, "is_domain")) return 0;
+    if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(d->doc, "enabled"))) {
+        mc_reply_error(r, 403, NULL, "Cannot delete an enabled project acting as a domain. Please disable the project %.64s first.", p->id);
+        return -1;
+    }
+    domain_remove(r->srv, d);   /* the project goes with it */
+    return 1;
 }
 
 /* ---------------------------------------------------------------- groups */

@@ -52,6 +52,13 @@ cJSON *idadm_effective_roles(mc_server *srv, const char *user_id, const char *ta
 void idadm_add_role_implied(mc_server *srv, cJSON *roles, const mc_record *role);
 /* A global role (domain_id null) by name. */
 mc_record *idadm_role_by_name(mc_server *srv, const char *name);
+/* A project created with is_domain: true is a domain too: created (and
+ * replied) here, kept in step after a PATCH, and deleted with its contents
+ * when the project is (1: done, project included; 0: not a domain; -1:
+ * replied 403, still enabled). */
+void idadm_project_domain_create(mc_req *r, const cJSON *in);
+void idadm_project_domain_sync(mc_server *srv, const mc_record *p);
+int idadm_project_domain_delete_or_reply(mc_req *r, mc_record *p);
 /* Whether the domain 'id' exists and is enabled. */
 bool idadm_domain_enabled(mc_server *srv, const char *id);
 

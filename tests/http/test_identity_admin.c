@@ -581,3 +581,34 @@ Test(idadmin, role_assignments_names_and_filters) {
                     "role_assignments", 0);
     mc_assert_no_leaks();
 }
+
+Test(idadmin, project_acting_as_domain) {
+    mc_resp r = mc_call(EVHTTP_REQ_POST, V3 "/projects", "{\"project\":{\"name\":\"pad\",\"is_domain\":true}}", admin, NULL);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "project.is_domain")));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "project.domain_id")));
+    char *id = strdup(mc_jstr(r.json, "project.id"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, V3 "/projects?is_domain=True", NULL, admin, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "projects")), 1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "projects.0.id"), id));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, mc_pathf(V3 "/domains/%s", id), NULL, admin, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "domain.name"), "pad"));
+    mc_resp_free(&r);
+    call_expect(EVHTTP_REQ_POST, V3 "/projects", "{\"project\":{\"name\":\"Default\",\"is_domain\":true}}", 409);
+    /* a user of that domain; enabled: no delete */
+    char *uid = new_user("padu", id);
+    call_expect(EVHTTP_REQ_DELETE, mc_pathf(V3 "/projects/%s", id), NULL, 403);
+    call_expect(EVHTTP_REQ_PATCH, mc_pathf(V3 "/projects/%s", id), "{\"project\":{\"enabled\":false}}", 200);
+    r = mc_call(EVHTTP_REQ_GET, mc_pathf(V3 "/domains/%s", id), NULL, admin, NULL);
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "domain.enabled")));
+    mc_resp_free(&r);
+    call_expect(EVHTTP_REQ_DELETE, mc_pathf(V3 "/projects/%s", id), NULL, 204);
+    call_expect(EVHTTP_REQ_GET, mc_pathf(V3 "/domains/%s", id), NULL, 404);
+    call_expect(EVHTTP_REQ_GET, mc_pathf(V3 "/projects/%s", id), NULL, 404);
+    call_expect(EVHTTP_REQ_GET, mc_pathf(V3 "/users/%s", uid), NULL, 404);
+    free(uid);
+    free(id);
+    mc_assert_no_leaks();
+}
