@@ -1379,6 +1379,64 @@ static void compute_quota_update(mc_req *r) {
     mc_reply_json(r, 200, root);
 }
 
+/* os-quota-class-sets: the "default" class is the defaults every project
+ * without its own limit gets; other classes are kept but bind nobody (Nova
+ * reads only "default"). Keys: before 2.50 the network ones, no server
+ * groups; from 2.57 no injected files. */
+static bool quota_class_key_shown(mc_req *r, const char *k) {
+    bool net = strcmp(k, "floating_ips") == 0 || strcmp(k, "fixed_ips") == 0 || strcmp(k, "security_groups") == 0 ||
+               strcmp(k, "security_group_rules") == 0;
+    bool groups = strncmp(k, "server_group", 12) == 0;
+    if (mv_ge(r, 50) ? net : groups) return false;
+    if (mv_ge(r, 57) && strncmp(k, "injected_file", 13) == 0) return false;
+    return true;
+}
+
+static void compute_quota_class(mc_req *r) {
+    compute_state *st = cs(r->srv);
+    const char *cls = r->params[0];
+    bool dflt = strcmp(cls, "default") == 0;
+    if (strlen(cls) > 255) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute id.");
+        return;
+    }
+    if (r->method == EVHTTP_REQ_PUT) {
+        cJSON *in = mc_json_obj(r->body, "quota_class_set");
+        if (in == NULL) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute quota_class_set. 'quota_class_set' is a required property");
+            return;
+        }
+        cJSON *x;
+        long v;
+        cJSON_ArrayForEach(x, in) {
+            bool known = false;
+            for (int i = 0; quota_keys[i]; i++) known |= strcmp(quota_keys[i], x->string) == 0 && quota_class_key_shown(r, x->string);
+            if (!known) {
+                mc_reply_error(r, 400, NULL, "Invalid input for field/attribute quota_class_set. Additional properties are not "
+                                             "allowed ('%.64s' was unexpected)", x->string);
+                return;
+            }
+            if (!json_int_in(x, -1, 2147483647, &v)) {
+                mc_reply_error(r, 400, NULL, "Invalid input for field/attribute %.64s.", x->string);
+                return;
+            }
+        }
+        if (dflt) {
+            cJSON_ArrayForEach(x, in) {
+                json_int_in(x, -1, 2147483647, &v);
+                mc_json_set(st->quota_defaults, x->string, cJSON_CreateNumber((double)v));
+            }
+        }
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *q = cJSON_AddObjectToObject(root, "quota_class_set");
+    if (r->method == EVHTTP_REQ_GET) cJSON_AddStringToObject(q, "id", cls);
+    for (int i = 0; quota_keys[i]; i++)
+        if (quota_class_key_shown(r, quota_keys[i]))
+            cJSON_AddNumberToObject(q, quota_keys[i], cJSON_GetObjectItemCaseSensitive(st->quota_defaults, quota_keys[i])->valuedouble);
+    mc_reply_json(r, 200, root);
+}
+
 static void compute_limits(mc_req *r) {
     const char *project = req_project(r);
     const char *t = mc_query(r, "tenant_id");
@@ -1956,6 +2014,55 @@ static cJSON *tenant_network_view(mc_record *n) {
     return o;
 }
 
+/* os-networks (up to 2.35): Nova's proxy of the Neutron networks the
+ * caller sees, in nova-network's shape (what Neutron does not have is
+ * null); creating or changing them is gone (410) since Nova 21. */
+static void compute_networks(mc_req *r) {
+    if (mv_ge(r, 36)) {
+        mc_reply_error(r, 404, NULL, "The resource could not be found.");
+        return;
+    }
+    if (r->method != EVHTTP_REQ_GET) {
+        mc_reply_error(r, 410, NULL, "Gone");
+        return;
+    }
+    static const char *const nulls[] = {"cidr", "netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6",
+                                        "gateway_v6", "netmask_v6", NULL};
+    static const char *const admin_nulls[] = {
+        "created_at", "updated_at", "deleted_at", "injected", "bridge", "vlan", "vpn_public_address", "vpn_public_port",
+        "vpn_private_address", "dhcp_start", "project_id", "host", "bridge_interface", "multi_host", "priority",
+        "rxtx_base", "mtu", "dhcp_server", "enable_dhcp", "share_address", NULL};
+    cJSON *list = cJSON_CreateArray();
+    for (mc_record *n = mc_store_first(&r->srv->world[MC_K_NETWORK]); n; n = mc_store_next(n)) {
+        if (mc_net_network_find(r->srv, n->id, req_project(r)) != n) continue;
+        if (r->nparams > 0 && strcmp(r->params[0], n->id) != 0) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", n->id);
+        const char *name = mc_json_str(n->doc, "name");
+        cJSON_AddStringToObject(o, "label", name ? name : "");
+        for (int i = 0; nulls[i]; i++) cJSON_AddNullToObject(o, nulls[i]);
+        if (is_admin(r)) {
+            for (int i = 0; admin_nulls[i]; i++) cJSON_AddNullToObject(o, admin_nulls[i]);
+            cJSON_AddBoolToObject(o, "deleted", false);
+        }
+        cJSON_AddItemToArray(list, o);
+    }
+    cJSON *root = cJSON_CreateObject();
+    if (r->nparams > 0) {
+        cJSON *one = cJSON_DetachItemFromArray(list, 0);
+        cJSON_Delete(list);
+        if (one == NULL) {
+            cJSON_Delete(root);
+            mc_reply_error(r, 404, NULL, "Network %.64s could not be found.", r->params[0]);
+            return;
+        }
+        cJSON_AddItemToObject(root, "network", one);
+    } else {
+        cJSON_AddItemToObject(root, "networks", list);
+    }
+    mc_reply_json(r, 200, root);
+}
+
 static void compute_tenant_networks(mc_req *r) {
     if (proxy_gone_or_reply(r, 35)) return;
     if (r->nparams == 1) {
@@ -2112,6 +2219,9 @@ const mc_route compute_routes[] = {
     {MC_COMPUTE, GET, "/v2.1/extensions", compute_extensions, 0},
     {MC_COMPUTE, GET, "/v2.1/extensions/{}", compute_extensions, 0},
     {MC_COMPUTE, GET, "/v2.1/os-tenant-networks", compute_tenant_networks, 0},
+    {MC_COMPUTE, GET | POST, "/v2.1/os-networks", compute_networks, MC_BODY_OPT},
+    {MC_COMPUTE, GET | DEL, "/v2.1/os-networks/{}", compute_networks, 0},
+    {MC_COMPUTE, GET | PUT, "/v2.1/os-quota-class-sets/{}", compute_quota_class, MC_ADMIN | MC_BODY_OPT},
     {MC_COMPUTE, GET, "/v2.1/os-tenant-networks/{}", compute_tenant_networks, 0},
     {MC_COMPUTE, GET, "/v2.1/images/detail", compute_image_detail, 0},
     {MC_COMPUTE, GET | DEL, "/v2.1/images/{}", compute_image_show, 0},

@@ -1146,6 +1146,13 @@ static int usage_period_or_reply(mc_req *r, usage_ctx *c) {
 }
 
 void compute_tenant_usage_list(mc_req *r) {
+    /* "/os-simple-tenant-usage/": an empty tenant id is no tenant (Nova 404s) */
+    const char *uri = mc_req_uri(r), *q = uri ? strchr(uri, '?') : NULL;
+    size_t n = uri ? (q ? (size_t)(q - uri) : strlen(uri)) : 0;
+    if (n > 0 && uri[n - 1] == '/') {
+        reply_gone(r);
+        return;
+    }
     usage_ctx c = {.r = r};
     if (usage_period_or_reply(r, &c) != 0) return;
     int detailed = 0;

@@ -2291,6 +2291,26 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
     mc_reply_json(r, 202, root);
 }
 
+/* A resize up counts the growth of cores and RAM against the project's
+ * quota, as Nova's resize does (403 with Nova's message). */
+static int resize_quota_or_reply(mc_req *r, mc_record *s, mc_record *f) {
+    long dc = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f->doc, "vcpus")) - SP(s)->flavor->vcpus;
+    long dr = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f->doc, "ram")) - SP(s)->flavor->ram;
+    long lc = quota_limit(r->srv, s->project_id, "cores"), lr = quota_limit(r->srv, s->project_id, "ram");
+    if ((dc <= 0 || lc < 0) && (dr <= 0 || lr < 0)) return 0;
+    usage u;
+    project_usage(r->srv, s->project_id, &u);
+    if (dc > 0 && lc >= 0 && u.cores + dc > lc) {
+        mc_reply_error(r, 403, NULL, "Quota exceeded for cores: Requested %ld, but already used %ld of %ld cores", dc, u.cores, lc);
+        return -1;
+    }
+    if (dr > 0 && lr >= 0 && u.ram + dr > lr) {
+        mc_reply_error(r, 403, NULL, "Quota exceeded for ram: Requested %ld, but already used %ld of %ld ram", dr, u.ram, lr);
+        return -1;
+    }
+    return 0;
+}
+
 static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
     const char *ref = NULL;
     char buf[64];
@@ -2316,6 +2336,7 @@ static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
     }
     mc_record *img = s_image(SP(s))[0] ? mc_image_find(r->srv, s_image(SP(s)), s->project_id) : NULL;
     if (image_fits_or_reply(r, img, f) != 0) return;
+    if (resize_quota_or_reply(r, s, f) != 0) return;
     server_priv *sp = SP(s);
     mc_record *old = mc_store_find(&r->srv->world[MC_K_FLAVOR], flavor_id(sp));
     compute_migration_add(r, s, "resize", old ? (long)old->seq + 1 : 0, (long)f->seq + 1);

@@ -1686,6 +1686,7 @@ Test(compute, simple_tenant_usage_and_audit_log) {
     mc_resp_free(&r);
     mc_expect_status(get(C "/os-simple-tenant-usage/someoneelse"), 403);
     mc_expect_status(get(C "/os-simple-tenant-usage"), 403);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage/?start=2000-01-01T00:00:00", NULL, NULL), 404);
     mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage?start=yesterday", NULL, NULL), 400);
     mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage?start=2020-01-02T00:00:00&end=2020-01-01T00:00:00", NULL, NULL), 400);
     r = adm(EVHTTP_REQ_GET, C "/os-instance_usage_audit_log", NULL, NULL);
@@ -1736,6 +1737,60 @@ Test(compute, diagnostics_and_external_events) {
                          "{\"events\":[{\"name\":\"reboot-now\",\"server_uuid\":\"nope\"}]}", NULL), 400);
     mc_expect_status(adm(EVHTTP_REQ_POST, C "/os-server-external-events", "{\"events\":[]}", NULL), 400);
     mc_expect_status(post(C "/os-server-external-events", body), 403);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, quota_classes_networks_and_resize_quota) {
+    mc_resp r = adm(EVHTTP_REQ_GET, C "/os-quota-class-sets/default", NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "quota_class_set.id"), "default"), "%s", r.body);
+    cr_expect(cJSON_IsNumber(mc_jpath(r.json, "quota_class_set.floating_ips")));
+    cr_expect(mc_not(mc_jpath(r.json, "quota_class_set.server_groups")), "no server groups before 2.50");
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-quota-class-sets/default", NULL, "2.57");
+    cr_expect(mc_not(mc_jpath(r.json, "quota_class_set.floating_ips")), "%s", r.body);
+    cr_expect(mc_not(mc_jpath(r.json, "quota_class_set.injected_files")));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_class_set.server_groups"), 10));
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-quota-class-sets/default", "{\"quota_class_set\":{\"floating_ips\":3}}", "2.57"), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-quota-class-sets/default", "{\"quota_class_set\":{\"cores\":\"x\"}}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-quota-class-sets/default", "{}", NULL), 400);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, C "/os-quota-class-sets/default", NULL, tok, NULL), 403);
+    /* a new default binds every project without its own limit */
+    r = adm(EVHTTP_REQ_PUT, C "/os-quota-class-sets/default", "{\"quota_class_set\":{\"cores\":1}}", NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_class_set.cores"), 1), "%s", r.body);
+    cr_expect(mc_not(mc_jpath(r.json, "quota_class_set.id")));
+    mc_resp_free(&r);
+    r = get(C "/os-quota-sets/" DEMO_PROJECT);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "quota_set.cores"), 1), "%s", r.body);
+    mc_resp_free(&r);
+    /* resize up past the quota: 403 with Nova's message, the server unchanged */
+    char *id = boot("tight", NULL);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    char act[128];
+    snprintf(act, sizeof act, C "/servers/%s/action", id);
+    mc_expect_error(post(act, "{\"resize\":{\"flavorRef\":\"3\"}}"), MC_COMPUTE, 403,
+                    "Quota exceeded for cores: Requested 1, but already used 1 of 1 cores");
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-quota-sets/" DEMO_PROJECT, "{\"quota_set\":{\"cores\":4,\"ram\":1024}}", NULL), 200);
+    mc_expect_error(post(act, "{\"resize\":{\"flavorRef\":\"3\"}}"), MC_COMPUTE, 403,
+                    "Quota exceeded for ram: Requested 3968, but already used 128 of 1024 ram");
+    char st[32];
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "ACTIVE"));
+    mc_expect_status(post(act, "{\"resize\":{\"flavorRef\":\"84\"}}"), 202);
+    /* os-networks: the Neutron networks in nova-network's shape, up to 2.35 */
+    r = get(C "/os-networks");
+    cr_expect(cJSON_GetArraySize(mc_jpath(r.json, "networks")) >= 2, "%s", r.body);
+    cr_expect(mc_jpath(r.json, "networks.0.label") != NULL);
+    char *nid = strdup(mc_jstr(r.json, "networks.0.id"));
+    mc_resp_free(&r);
+    r = get(mc_pathf(C "/os-networks/%s", nid));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "network.id"), nid), "%s", r.body);
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "network.cidr")));
+    mc_resp_free(&r);
+    mc_expect_status(get(C "/os-networks/nope"), 404);
+    mc_expect_status(getv(C "/os-networks", "2.36"), 404);
+    mc_expect_status(post(C "/os-networks", "{\"network\":{\"label\":\"x\"}}"), 410);
+    free(nid);
     free(id);
     mc_assert_no_leaks();
 }
