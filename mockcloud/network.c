@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <math.h>
 
 #define W(srv, k) (&(srv)->world[k])
 
@@ -53,7 +54,7 @@ static void changed(mc_record *rec) { mc_record_touch(rec); }
 typedef struct nerr {
     int status;
     const char *type;
-    char msg[320];
+    char msg[640];
 } nerr;
 
 __attribute__((format(printf, 4, 5)))
@@ -3489,6 +3490,554 @@ static bool attrs_ok(const char *singular, const cJSON *in, bool create, nerr *e
     return true;
 }
 
+/* ---- neutron-lib's validators and converters, with their messages ----
+ *
+ * Run by item_ok_or_reply() on each member they cover, in attribute-map
+ * order, before the plugin code sees the body. A validator's reason becomes
+ * base.py's "Invalid input for X. Reason: R." (HTTPBadRequest); a converter
+ * that raises keeps its own exception type and message (InvalidInput's
+ * "Invalid input for operation: ...", SecurityGroupInvalidPortValue, ...).
+ * Data in messages is printed the way Python's '%s' prints it (pyrepr). */
+
+/* Python's str() of a JSON value: 'x' for strings inside containers, True/None... */
+static void pyrepr_rec(const cJSON *v, bool top, char *out, size_t n, size_t *len) {
+#define PUT(...)                                                                                            \
+    do {                                                                                                    \
+        if (*len + 1 < n) {                                                                                 \
+            int k_ = snprintf(out + *len, n - *len, __VA_ARGS__);                                           \
+            *len = k_ > 0 ? (*len + (size_t)k_ < n ? *len + (size_t)k_ : n - 1) : *len;                    \
+        }                                                                                                   \
+    } while (0)
+    if (cJSON_IsString(v)) PUT(top ? "%s" : "'%s'", v->valuestring);
+    else if (cJSON_IsTrue(v)) PUT("True");
+    else if (cJSON_IsFalse(v)) PUT("False");
+    else if (cJSON_IsNull(v) || v == NULL) PUT("None");
+    else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 1e15) PUT("%.0f", d);
+        else PUT("%.17g", d);
+    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        bool obj = cJSON_IsObject(v);
+        PUT(obj ? "{" : "[");
+        for (const cJSON *c = v->child; c != NULL; c = c->next) {
+            if (obj) PUT("'%s': ", c->string);
+            pyrepr_rec(c, false, out, n, len);
+            if (c->next) PUT(", ");
+        }
+        PUT(obj ? "}" : "]");
+    }
+#undef PUT
+}
+
+static const char *pyrepr(const cJSON *v, char *out, size_t n) {
+    size_t len = 0;
+    out[0] = '\0';
+    pyrepr_rec(v, true, out, n, &len);
+    return out;
+}
+
+/* validate_ip_address: NULL when 'v' is an IP address, else the reason. */
+static const char *v_ip(const cJSON *v, char *why, size_t n) {
+    char d[128];
+    ipaddr ip;
+    if (cJSON_IsString(v) && ip_parse(v->valuestring, &ip)) return NULL;
+    /* netaddr's ZEROFILL takes "010.0.0.1" and neutron asks for "10.0.0.1" */
+    if (cJSON_IsString(v) && strchr(v->valuestring, ':') == NULL && strlen(v->valuestring) < 64) {
+        char canon[64] = "", *p = v->valuestring;
+        unsigned oct[4];
+        int k = 0;
+        while (k < 4) {
+            char *end;
+            if (!isdigit((unsigned char)*p)) break;
+            unsigned long x = strtoul(p, &end, 10);
+            if (x > 255 || end - p > 3) break;
+            oct[k++] = (unsigned)x;
+            p = end;
+            if (k < 4 && *p++ != '.') break;
+        }
+        if (k == 4 && *p == '\0') {
+            snprintf(canon, sizeof canon, "%u.%u.%u.%u", oct[0], oct[1], oct[2], oct[3]);
+            snprintf(why, n, "'%s' is not an accepted IP address, '%s' is recommended", v->valuestring, canon);
+            return why;
+        }
+    }
+    snprintf(why, n, "'%s' is not a valid IP address", pyrepr(v, d, sizeof d));
+    return why;
+}
+
+/* validate_subnet: an address with a prefix length (host bits allowed). */
+static const char *v_subnet(const cJSON *v, char *why, size_t n) {
+    char d[128];
+    cidr c;
+    if (cJSON_IsString(v) && cidr_parse(v->valuestring, &c, false)) return NULL;
+    snprintf(why, n, "'%s' is not a valid IP subnet", pyrepr(v, d, sizeof d));
+    return why;
+}
+
+/* validate_route_cidr: a network address with its prefix length. */
+static const char *v_route_cidr(const cJSON *v, char *why, size_t n) {
+    char d[128];
+    cidr c;
+    if (cJSON_IsString(v) && cidr_parse(v->valuestring, &c, true)) {
+        bool loop = (c.v == 4 && (c.net >> 24) == 127) || (c.v == 6 && c.net == 1 && c.plen == 128);
+        if (!loop) return NULL;
+        snprintf(why, n, "'%s' is not a routable CIDR", v->valuestring);
+        return why;
+    }
+    snprintf(why, n, "'%s' is not a valid CIDR", pyrepr(v, d, sizeof d));
+    return why;
+}
+
+static const char *v_uuid(const cJSON *v, char *why, size_t n) {
+    char d[128];
+    if (cJSON_IsString(v) && mc_is_uuid(v->valuestring)) return NULL;
+    snprintf(why, n, "'%s' is not a valid UUID", pyrepr(v, d, sizeof d));
+    return why;
+}
+
+/* validate_mac_address: six octets separated by ':' or '-' (not all 0 or all f). */
+static bool mac_syntax(const char *s) {
+    if (s == NULL || strlen(s) != 17) return false;
+    for (int i = 0; i < 17; i++)
+        if (i % 3 == 2 ? (s[i] != ':' && s[i] != '-') || s[i] != s[2] : !isxdigit((unsigned char)s[i])) return false;
+    return strcasecmp(s + 0, "00:00:00:00:00:00") != 0 && strcasecmp(s, "ff:ff:ff:ff:ff:ff") != 0 &&
+           strcasecmp(s, "00-00-00-00-00-00") != 0 && strcasecmp(s, "ff-ff-ff-ff-ff-ff") != 0;
+}
+
+static const char *v_mac(const cJSON *v, char *why, size_t n) {
+    char d[128];
+    if (cJSON_IsString(v) && mac_syntax(v->valuestring)) return NULL;
+    snprintf(why, n, "'%s' is not a valid MAC address", pyrepr(v, d, sizeof d));
+    return why;
+}
+
+/* _verify_dict_keys(expected, d, strict): Python prints the two sets. */
+static const char *v_dict_keys(const cJSON *v, const char *const *keys, bool strict, char *why, size_t n) {
+    char d[256];
+    if (!cJSON_IsObject(v)) {
+        snprintf(why, n, "Invalid input. '%s' must be a dictionary with keys: ['%s', '%s']", pyrepr(v, d, sizeof d),
+                 keys[0], keys[1]);
+        return why;
+    }
+    int have = 0, all = 0;
+    for (const cJSON *c = v->child; c != NULL; c = c->next, all++)
+        if (strcmp(c->string, keys[0]) == 0 || strcmp(c->string, keys[1]) == 0) have++;
+    if (have == 2 && (!strict || all == 2)) return NULL;
+    char prov[256] = "";
+    size_t len = 0;
+    for (const cJSON *c = v->child; c != NULL && len + 1 < sizeof prov; c = c->next) {
+        int k = snprintf(prov + len, sizeof prov - len, "%s'%s'", len ? ", " : "", c->string);
+        len = k > 0 && len + (size_t)k < sizeof prov ? len + (size_t)k : sizeof prov - 1;
+    }
+    snprintf(why, n, "Validation of dictionary's keys failed. Expected keys: {'%s', '%s'} Provided keys: %s%s%s",
+             keys[0], keys[1], all ? "{" : "set()", prov, all ? "}" : "");
+    return why;
+}
+
+static const char *v_ip_pools(const cJSON *v, char *why, size_t n) {
+    static const char *const keys[] = {"start", "end"};
+    char d[256];
+    if (!cJSON_IsArray(v)) {
+        snprintf(why, n, "Invalid data format for IP pool: '%s'", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, v) {
+        if (v_dict_keys(p, keys, true, why, n) || v_ip(cJSON_GetObjectItemCaseSensitive(p, "start"), why, n) ||
+            v_ip(cJSON_GetObjectItemCaseSensitive(p, "end"), why, n))
+            return why;
+    }
+    return NULL;
+}
+
+static const char *v_fixed_ips(const cJSON *v, char *why, size_t n) {
+    char d[256];
+    if (!cJSON_IsArray(v)) {
+        snprintf(why, n, "Invalid data format for fixed IP: '%s'", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    const cJSON *f;
+    cJSON_ArrayForEach(f, v) {
+        if (!cJSON_IsObject(f)) {
+            snprintf(why, n, "Invalid data format for fixed IP: '%s'", pyrepr(f, d, sizeof d));
+            return why;
+        }
+        const cJSON *ip = cJSON_GetObjectItemCaseSensitive(f, "ip_address");
+        if (ip != NULL) {
+            for (const cJSON *g = v->child; g != f; g = g->next) {
+                const cJSON *gip = cJSON_GetObjectItemCaseSensitive(g, "ip_address");
+                if (gip != NULL && cJSON_Compare(gip, ip, true)) {
+                    snprintf(why, n, "Duplicate IP address '%s'", pyrepr(ip, d, sizeof d));
+                    return why;
+                }
+            }
+            if (v_ip(ip, why, n)) return why;
+        }
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(f, "subnet_id");
+        if (sid != NULL && v_uuid(sid, why, n)) return why;
+    }
+    return NULL;
+}
+
+static const char *v_nameservers(const cJSON *v, char *why, size_t n) {
+    char d[256], inner[256];
+    if (cJSON_IsNull(v)) return NULL;   /* convert_none_to_empty_list */
+    if (!cJSON_IsArray(v) && !cJSON_IsString(v) && !cJSON_IsObject(v)) {
+        snprintf(why, n, "Invalid data format for nameserver: '%s'", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    if (!cJSON_IsArray(v)) {   /* Python iterates a str by character, a dict by key: the first one fails */
+        snprintf(why, n, "Invalid data format for nameserver: '%s'", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    const cJSON *h;
+    cJSON_ArrayForEach(h, v) {
+        if (v_ip(h, inner, sizeof inner)) {
+            snprintf(why, n, "'%s' is not a valid nameserver. %s", pyrepr(h, d, sizeof d), inner);
+            return why;
+        }
+        for (const cJSON *g = v->child; g != h; g = g->next)
+            if (cJSON_Compare(g, h, true)) {
+                snprintf(why, n, "Duplicate nameserver '%s'", h->valuestring);
+                return why;
+            }
+    }
+    return NULL;
+}
+
+static const char *v_hostroutes(const cJSON *v, char *why, size_t n) {
+    static const char *const keys[] = {"destination", "nexthop"};
+    char d[256];
+    if (cJSON_IsNull(v)) return NULL;
+    if (!cJSON_IsArray(v)) {
+        snprintf(why, n, "Invalid data format for hostroute: '%s'", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    const cJSON *h;
+    cJSON_ArrayForEach(h, v) {
+        if (v_dict_keys(h, keys, true, why, n) ||
+            v_route_cidr(cJSON_GetObjectItemCaseSensitive(h, "destination"), why, n) ||
+            v_ip(cJSON_GetObjectItemCaseSensitive(h, "nexthop"), why, n))
+            return why;
+        for (const cJSON *g = v->child; g != h; g = g->next)
+            if (cJSON_Compare(g, h, true)) {
+                snprintf(why, n, "Duplicate hostroute '%s'", pyrepr(h, d, sizeof d));
+                return why;
+            }
+    }
+    return NULL;
+}
+
+/* type:values; Python prints the value itself (no quotes) and the default display. */
+static const char *v_values(const cJSON *v, const char *const *ok, char *why, size_t n) {
+    char d[128];
+    for (; *ok; ok++)
+        if (cJSON_IsString(v) && strcmp(v->valuestring, *ok) == 0) return NULL;
+    snprintf(why, n, "%s is not in valid_values", pyrepr(v, d, sizeof d));
+    return why;
+}
+
+/* name_string / string with max_len. */
+static const char *v_string(const cJSON *v, size_t max, char *why, size_t n) {
+    char d[128];
+    if (!cJSON_IsString(v)) {
+        snprintf(why, n, "'%s' is not a valid string", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    if (strlen(v->valuestring) > max) {
+        snprintf(why, n, "'%.*s' exceeds maximum length of %zu", (int)(n > 80 ? n - 80 : 0), v->valuestring, max);
+        return why;
+    }
+    return NULL;
+}
+
+static const char *v_subnet_list(const cJSON *v, char *why, size_t n) {
+    char d[128];
+    if (!cJSON_IsArray(v)) {
+        snprintf(why, n, "'%s' is not a list", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    const cJSON *x;
+    cJSON_ArrayForEach(x, v) {
+        for (const cJSON *g = v->child; g != x; g = g->next)
+            if (cJSON_Compare(g, x, true)) {
+                snprintf(why, n, "Duplicate items in the list: '%s'", pyrepr(x, d, sizeof d));
+                return why;
+            }
+        if (v_subnet(x, why, n)) return why;
+    }
+    return NULL;
+}
+
+static const char *v_uuid_list(const cJSON *v, char *why, size_t n) {
+    char d[128];
+    if (cJSON_IsNull(v)) return NULL;   /* convert_none_to_empty_list */
+    if (!cJSON_IsArray(v)) {
+        snprintf(why, n, "'%s' is not a list", pyrepr(v, d, sizeof d));
+        return why;
+    }
+    const cJSON *x;
+    cJSON_ArrayForEach(x, v) {
+        for (const cJSON *g = v->child; g != x; g = g->next)
+            if (cJSON_Compare(g, x, true)) {
+                snprintf(why, n, "Duplicate items in the list: '%s'", pyrepr(x, d, sizeof d));
+                return why;
+            }
+        if (v_uuid(x, why, n)) return why;
+    }
+    return NULL;
+}
+
+/* oslo's bool_from_string(strict=True), as convert_to_boolean uses it. */
+static bool py_bool_ok(const cJSON *v) {
+    static const char *const forms[] = {"1", "t", "true", "on", "y", "yes", "0", "f", "false", "off", "n", "no", NULL};
+    char s[64];
+    if (cJSON_IsBool(v)) return true;
+    if (cJSON_IsString(v)) mc_strlcpy(s, v->valuestring, sizeof s);
+    else if (cJSON_IsNumber(v) && (v->valuedouble == 0 || v->valuedouble == 1)) return true;
+    else return false;
+    for (int i = 0; forms[i]; i++)
+        if (strcasecmp(forms[i], s) == 0) return true;
+    return false;
+}
+
+/* _validate_allowed_address_pairs: raises its own 400s. */
+static bool v_aap(const cJSON *v, nerr *e) {
+    char d[256], why[300];
+    if (cJSON_IsNull(v)) return true;   /* convert_none_to_empty_list */
+    if (!cJSON_IsArray(v)) {
+        fail(e, 400, "HTTPBadRequest", "Allowed address pairs must be a list.");
+        return false;
+    }
+    if (cJSON_GetArraySize(v) > 10) {
+        fail(e, 400, "AllowedAddressPairExhausted", "The number of allowed address pair exceeds the maximum 10.");
+        return false;
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, v) {
+        if (!cJSON_IsObject(p)) {
+            fail(e, 400, "HTTPBadRequest", "Invalid input for allowed_address_pairs. Reason: '%s' is not a dictionary.",
+                 pyrepr(p, d, sizeof d));
+            return false;
+        }
+        const cJSON *mac = cJSON_GetObjectItemCaseSensitive(p, "mac_address");
+        const cJSON *ip = cJSON_GetObjectItemCaseSensitive(p, "ip_address");
+        if (mac != NULL && v_mac(mac, why, sizeof why)) {
+            fail(e, 400, "HTTPBadRequest", "%s", why);
+            return false;
+        }
+        if (ip == NULL) {
+            fail(e, 400, "AllowedAddressPairsMissingIP", "AllowedAddressPair must contain ip_address");
+            return false;
+        }
+        for (const cJSON *g = v->child; g != p; g = g->next)
+            if (null_or_eq(cJSON_GetObjectItemCaseSensitive(g, "mac_address"), mac) &&
+                null_or_eq(cJSON_GetObjectItemCaseSensitive(g, "ip_address"), ip)) {
+                char m[64];
+                fail(e, 400, "DuplicateAddressPairInRequest",
+                     "Request contains duplicate address pair: mac_address %s ip_address %s.", pyrepr(mac, m, sizeof m),
+                     pyrepr(ip, d, sizeof d));
+                return false;
+            }
+        for (const cJSON *c = p->child; c != NULL; c = c->next)
+            if (strcmp(c->string, "mac_address") != 0 && strcmp(c->string, "ip_address") != 0) {
+                fail(e, 400, "HTTPBadRequest", "Unrecognized attribute(s) '%.64s'", c->string);
+                return false;
+            }
+        bool net = cJSON_IsString(ip) && strchr(ip->valuestring, '/') != NULL;
+        if (net ? v_subnet(ip, why, sizeof why) != NULL : v_ip(ip, why, sizeof why) != NULL) {
+            fail(e, 400, "HTTPBadRequest", "%s", why);
+            return false;
+        }
+        cidr c;
+        ipaddr a;
+        bool mcast = net ? (cidr_parse(ip->valuestring, &c, false) &&
+                            (c.v == 4 ? (c.net >> 28) == 0xe : (c.net >> 120) == 0xff))
+                         : (ip_parse(ip->valuestring, &a) && (a.v == 4 ? (a.a >> 28) == 0xe : (a.a >> 120) == 0xff));
+        if (mcast) {
+            fail(e, 400, "HTTPBadRequest", net ? "%s is a multicast subnet, which is not supported."
+                                               : "IP %s is a multicast address, which is not supported.",
+                 ip->valuestring);
+            return false;
+        }
+        if (mac != NULL && (strtoul(mac->valuestring, NULL, 16) & 1)) {
+            fail(e, 400, "HTTPBadRequest", "MAC %s is a multicast address, which is not supported.", mac->valuestring);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* What each member is checked with. */
+typedef enum {
+    V_STR255, V_NAME, V_BOOL, V_INT, V_NONNEG, V_UUID, V_UUID_OR_NONE, V_UUID_LIST, V_IP_OR_NONE, V_SUBNET_OR_NONE,
+    V_SUBNET_LIST, V_FIXED_IPS, V_IP_POOLS, V_NAMESERVERS, V_HOSTROUTES, V_MAC, V_AAP, V_IP_VERSION, V_IPV6_MODE,
+    V_DIRECTION, V_ETHERTYPE, V_PROTOCOL, V_PORT, V_IP_PREFIX,
+} vkind;
+
+typedef struct { const char *res, *attr; vkind k; } vrule;
+
+/* In attribute-map order: the first failing member is the one Neutron names. */
+static const vrule vrules[] = {
+    {"network", "name", V_NAME}, {"network", "admin_state_up", V_BOOL}, {"network", "shared", V_BOOL},
+    {"network", "router:external", V_BOOL}, {"network", "mtu", V_NONNEG}, {"network", "port_security_enabled", V_BOOL},
+    {"network", "is_default", V_BOOL}, {"network", "qos_policy_id", V_UUID_OR_NONE},
+    {"subnet", "name", V_NAME}, {"subnet", "network_id", V_UUID}, {"subnet", "ip_version", V_IP_VERSION},
+    {"subnet", "cidr", V_SUBNET_OR_NONE}, {"subnet", "prefixlen", V_NONNEG},
+    {"subnet", "use_default_subnetpool", V_BOOL}, {"subnet", "gateway_ip", V_IP_OR_NONE},
+    {"subnet", "allocation_pools", V_IP_POOLS}, {"subnet", "dns_nameservers", V_NAMESERVERS},
+    {"subnet", "host_routes", V_HOSTROUTES}, {"subnet", "enable_dhcp", V_BOOL},
+    {"subnet", "ipv6_ra_mode", V_IPV6_MODE}, {"subnet", "ipv6_address_mode", V_IPV6_MODE},
+    {"subnet", "segment_id", V_UUID_OR_NONE}, {"subnet", "dns_publish_fixed_ip", V_BOOL},
+    {"subnetpool", "name", V_NAME}, {"subnetpool", "prefixes", V_SUBNET_LIST},
+    {"subnetpool", "default_prefixlen", V_NONNEG}, {"subnetpool", "min_prefixlen", V_NONNEG},
+    {"subnetpool", "max_prefixlen", V_NONNEG}, {"subnetpool", "default_quota", V_NONNEG},
+    {"subnetpool", "shared", V_BOOL}, {"subnetpool", "is_default", V_BOOL},
+    {"subnetpool", "address_scope_id", V_UUID_OR_NONE},
+    {"port", "name", V_NAME}, {"port", "network_id", V_UUID}, {"port", "admin_state_up", V_BOOL},
+    {"port", "mac_address", V_MAC}, {"port", "fixed_ips", V_FIXED_IPS}, {"port", "device_id", V_STR255},
+    {"port", "device_owner", V_STR255}, {"port", "security_groups", V_UUID_LIST},
+    {"port", "allowed_address_pairs", V_AAP}, {"port", "port_security_enabled", V_BOOL},
+    {"port", "propagate_uplink_status", V_BOOL}, {"port", "qos_policy_id", V_UUID_OR_NONE},
+    {"router", "name", V_NAME}, {"router", "admin_state_up", V_BOOL}, {"router", "distributed", V_BOOL},
+    {"router", "ha", V_BOOL}, {"router", "routes", V_HOSTROUTES},
+    {"floatingip", "floating_ip_address", V_IP_OR_NONE}, {"floatingip", "floating_network_id", V_UUID},
+    {"floatingip", "port_id", V_UUID_OR_NONE}, {"floatingip", "fixed_ip_address", V_IP_OR_NONE},
+    {"floatingip", "subnet_id", V_UUID_OR_NONE}, {"floatingip", "qos_policy_id", V_UUID_OR_NONE},
+    {"security_group", "name", V_STR255}, {"security_group", "stateful", V_BOOL},
+    {"security_group_rule", "direction", V_DIRECTION}, {"security_group_rule", "protocol", V_PROTOCOL},
+    {"security_group_rule", "port_range_min", V_PORT}, {"security_group_rule", "port_range_max", V_PORT},
+    {"security_group_rule", "ethertype", V_ETHERTYPE}, {"security_group_rule", "remote_ip_prefix", V_IP_PREFIX},
+};
+
+static const char *const ip_protocol_names[] = {
+    "any", "ah", "dccp", "egp", "esp", "gre", "hopopt", "icmp", "igmp", "ip", "ipip", "ipv6-encap", "ipv6-frag",
+    "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route", "ospf", "pgm", "rsvp", "sctp", "tcp", "udp",
+    "udplite", "vrrp", NULL};
+#define SG_PROTOCOLS                                                                                          \
+    "(None, 'any', 'ah', 'dccp', 'egp', 'esp', 'gre', 'hopopt', 'icmp', 'igmp', 'ip', 'ipip', 'ipv6-encap', " \
+    "'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', "    \
+    "'sctp', 'tcp', 'udp', 'udplite', 'vrrp')"
+
+/* Python's int() of a JSON value: numbers truncate, strings must be digits. */
+static bool py_int(const cJSON *v, long *out) {
+    if (cJSON_IsBool(v)) {
+        *out = cJSON_IsTrue(v);
+        return true;
+    }
+    if (cJSON_IsNumber(v)) {
+        if (!isfinite(v->valuedouble) || fabs(v->valuedouble) > 1e15) return false;
+        *out = (long)v->valuedouble;
+        return true;
+    }
+    if (!cJSON_IsString(v)) return false;
+    const char *s = v->valuestring;
+    while (isspace((unsigned char)*s)) s++;
+    char buf[32];
+    mc_strlcpy(buf, s, sizeof buf);
+    for (char *t = buf + strlen(buf); t > buf && isspace((unsigned char)t[-1]);) *--t = '\0';
+    return mc_parse_long(buf, -1000000000L, 1000000000L, out);
+}
+
+/* One member against its rule: false with 'e' filled as Neutron words it. */
+static bool vrule_ok(const vrule *vr, const cJSON *v, nerr *e) {
+    char why[400], d[256];
+    const char *bad = NULL;
+    long x;
+    switch (vr->k) {
+    case V_STR255: bad = v_string(v, 255, why, sizeof why); break;
+    case V_NAME: bad = v_string(v, 255, why, sizeof why); break;
+    case V_BOOL:
+        if (!py_bool_ok(v)) {
+            fail(e, 400, "InvalidInput", "Invalid input for operation: '%s' cannot be converted to boolean.",
+                 pyrepr(v, d, sizeof d));
+            return false;
+        }
+        break;
+    case V_INT:
+    case V_NONNEG:
+    case V_IP_VERSION:
+        if (!py_int(v, &x)) {
+            fail(e, 400, "InvalidInput", "Invalid input for operation: '%s' is not an integer.", pyrepr(v, d, sizeof d));
+            return false;
+        }
+        if (vr->k == V_NONNEG && x < 0) {
+            snprintf(why, sizeof why, "'%ld' should be non-negative", x);
+            bad = why;
+        }
+        if (vr->k == V_IP_VERSION && x != 4 && x != 6) {
+            snprintf(why, sizeof why, "%ld is not in valid_values", x);
+            bad = why;
+        }
+        break;
+    case V_UUID: bad = v_uuid(v, why, sizeof why); break;
+    case V_UUID_OR_NONE: bad = cJSON_IsNull(v) ? NULL : v_uuid(v, why, sizeof why); break;
+    case V_UUID_LIST: bad = v_uuid_list(v, why, sizeof why); break;
+    case V_IP_OR_NONE: bad = cJSON_IsNull(v) ? NULL : v_ip(v, why, sizeof why); break;
+    case V_SUBNET_OR_NONE: bad = cJSON_IsNull(v) ? NULL : v_subnet(v, why, sizeof why); break;
+    case V_SUBNET_LIST: bad = v_subnet_list(v, why, sizeof why); break;
+    case V_FIXED_IPS: bad = v_fixed_ips(v, why, sizeof why); break;
+    case V_IP_POOLS: bad = v_ip_pools(v, why, sizeof why); break;
+    case V_NAMESERVERS: bad = v_nameservers(v, why, sizeof why); break;
+    case V_HOSTROUTES: bad = v_hostroutes(v, why, sizeof why); break;
+    case V_MAC: bad = cJSON_IsNull(v) ? NULL : v_mac(v, why, sizeof why); break;   /* null: a new one */
+    case V_AAP: return v_aap(v, e);
+    case V_IPV6_MODE: {
+        static const char *const modes[] = {"dhcpv6-stateful", "dhcpv6-stateless", "slaac", NULL};
+        bad = cJSON_IsNull(v) ? NULL : v_values(v, modes, why, sizeof why);
+        break;
+    }
+    case V_DIRECTION: {
+        static const char *const dirs[] = {"ingress", "egress", NULL};
+        bad = v_values(v, dirs, why, sizeof why);
+        break;
+    }
+    case V_ETHERTYPE:
+        if (!cJSON_IsString(v) || (strcasecmp(v->valuestring, "IPv4") != 0 && strcasecmp(v->valuestring, "IPv6") != 0)) {
+            fail(e, 400, "SecurityGroupRuleInvalidEtherType",
+                 "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].",
+                 pyrepr(v, d, sizeof d));
+            return false;
+        }
+        break;
+    case V_PROTOCOL: {
+        if (cJSON_IsNull(v)) break;
+        bool ok = false;
+        if (cJSON_IsNumber(v) || (cJSON_IsString(v) && py_int(v, &x)))
+            ok = py_int(v, &x) && x >= 0 && x <= 255;
+        else if (cJSON_IsString(v))
+            for (int i = 0; ip_protocol_names[i] && !ok; i++) ok = strcasecmp(v->valuestring, ip_protocol_names[i]) == 0;
+        if (!ok) {
+            fail(e, 400, "SecurityGroupRuleInvalidProtocol",
+                 "Security group rule protocol %s not supported. Only protocol values " SG_PROTOCOLS
+                 " and integer representations [0 to 255] are supported.",
+                 pyrepr(v, d, sizeof d));
+            return false;
+        }
+        break;
+    }
+    case V_PORT:
+        if (!cJSON_IsNull(v) && (!py_int(v, &x) || x < 0 || x > 65535)) {
+            fail(e, 400, "SecurityGroupInvalidPortValue", "Invalid value for port %s", pyrepr(v, d, sizeof d));
+            return false;
+        }
+        break;
+    case V_IP_PREFIX: {
+        cidr c;
+        ipaddr a;
+        bool empty = cJSON_IsNull(v) || (cJSON_IsString(v) && v->valuestring[0] == '\0');
+        if (!empty && !(cJSON_IsString(v) && (ip_parse(v->valuestring, &a) || cidr_parse(v->valuestring, &c, false)))) {
+            fail(e, 400, "InvalidCIDR", "Invalid CIDR %s given as IP prefix.", pyrepr(v, d, sizeof d));
+            return false;
+        }
+        break;
+    }
+    }
+    if (bad == NULL) return true;
+    fail(e, 400, "HTTPBadRequest", "Invalid input for %s. Reason: %s.", vr->attr, bad);
+    return false;
+}
+
 /* One resource body of a POST (each item of a bulk one) or a PUT, checked as
  * base.py does before the plugin sees it: 0, or -1 after a 400. */
 static int item_ok_or_reply(mc_req *r, const char *singular, const cJSON *in) {
@@ -3519,6 +4068,13 @@ static int item_ok_or_reply(mc_req *r, const char *singular, const cJSON *in) {
     if (!attrs_ok(singular, in, r->method == EVHTTP_REQ_POST, &e)) {
         reply_nerr(r, &e);
         return -1;
+    }
+    for (size_t i = 0; i < sizeof vrules / sizeof vrules[0]; i++) {
+        const cJSON *v = strcmp(vrules[i].res, singular) == 0 ? cJSON_GetObjectItemCaseSensitive(in, vrules[i].attr) : NULL;
+        if (v != NULL && !vrule_ok(&vrules[i], v, &e)) {
+            reply_nerr(r, &e);
+            return -1;
+        }
     }
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
         if (strcmp(attrs[i].res, singular) == 0 && mc_check_or_reply(r, in, attrs[i].spec) != 0) return -1;
