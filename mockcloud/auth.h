@@ -1,37 +1,75 @@
-/* auth.h -- tokens: issue, O(1) lookup, expiry, revocation. */
+/* auth.h -- tokens: issue, O(1) lookup, expiry, revocation.
+ *
+ * Tokens are not stored to be valid. As Keystone's Fernet tokens, a token id
+ * carries what the token is (user, scope, application credential, methods,
+ * issue and expiry time, audit ids) under a keyed MAC; validation decodes it
+ * and checks the MAC, the expiry and the revocation events (one token by
+ * audit id, every token of a user or of an application credential issued up
+ * to a moment). The body is built again from the current world when a token
+ * is not in the table of recent tokens, a bounded cache: memory does not
+ * grow with the tokens issued (README, identity section). */
 #ifndef MC_AUTH_H
 #define MC_AUTH_H
 
 #include "mockcloud.h"
 
+#define MC_TOKEN_ID_MAX 480      /* "gAAAAA" + base64url(payload + MAC) + NUL */
+#define MC_TOKEN_CACHE 1024      /* recent tokens kept with their body */
+#define MC_TOKEN_RETIRED 64      /* dropped tokens kept allocated a while */
+
 struct mc_token {
-    char id[112];
+    char id[MC_TOKEN_ID_MAX];
     char user_id[40];
     char project_id[40];     /* "" unless project-scoped */
     char domain_id[40];      /* "" unless domain-scoped */
     char appcred_id[40];     /* "" unless issued for an application credential */
     bool admin, member, reader;
-    double issued, expires;
+    double issued, expires;  /* whole microseconds */
     char *body_text;         /* {"token": {...}} as issued, printed, without the
                                 catalog (built per reply): ~1 KB, not a tree */
     bool catalog;            /* replies carry the catalog (scoped, no ?nocatalog) */
     char audit_id[32];
+    char audit_parent[32];   /* "" or the audit id of the token it came from */
+    char methods[128];       /* the "methods" array, printed */
     UT_hash_handle hh;
 };
 
-/* A fresh token with a random id and the server's TTL; not yet stored. */
+/* A fresh token: issued now (a microsecond after the last one at least),
+ * expiring after the server's TTL; no id yet (mc_auth_add gives it). */
 mc_token *mc_auth_token_new(mc_server *srv);
 /* The token's body as a tree the caller owns (NULL if none). */
 cJSON *mc_auth_token_json(const mc_token *tok);
-/* Stores 'tok' (ownership moves). Expired tokens at the head are purged. */
+/* Gives 'tok' its id (its fields encoded and signed) and keeps it among the
+ * recent tokens (ownership moves). The fields must fit: user, project,
+ * domain and application credential ids < 40 bytes, methods < 128. */
 void mc_auth_add(mc_server *srv, mc_token *tok);
-/* The live token with this id, or NULL (unknown, expired or revoked). */
+/* The live token with this id, or NULL (unknown, forged, expired or
+ * revoked). A token that is not among the recent ones is decoded and its
+ * body built again (identity_token_rebuild); NULL when its user, project or
+ * roles are gone. The pointer stays valid across at least
+ * MC_TOKEN_RETIRED later drops of tokens (srv->token_drops). */
 const mc_token *mc_auth_lookup(mc_server *srv, const char *id);
+/* Revokes one token (a revocation event on its audit id). */
 void mc_auth_revoke(mc_server *srv, const char *id);
-/* Revokes every token of a user (password change, user deleted). */
+/* Revokes every token of a user (password change, user disabled or deleted)
+ * or of an application credential (deleted) issued until now. */
 void mc_auth_revoke_user(mc_server *srv, const char *user_id);
+void mc_auth_revoke_appcred(mc_server *srv, const char *appcred_id);
+/* Forgets every token and event and changes the key: no token issued before
+ * is valid afterwards (reset, exit). */
 void mc_auth_clear(mc_server *srv);
+/* Recent tokens held (bounded by the cache size), and revocation events. */
 size_t mc_auth_count(const mc_server *srv);
+size_t mc_auth_events(const mc_server *srv);
+/* Tokens rebuilt from their id since the start (a cache miss each). */
+uint64_t mc_auth_rebuilds(const mc_server *srv);
+/* The size of the recent-token table (tests make it small). */
+void mc_auth_set_cache(mc_server *srv, size_t n);
+
+/* Implemented by identity.c: fills a decoded token's body_text and role
+ * flags from the current world, as at issue; false when it cannot be valid
+ * any more (user, project, domain or credential gone, no role left). */
+bool identity_token_rebuild(mc_server *srv, mc_token *tok);
 
 bool mc_auth_is_admin(const mc_token *tok);
 /* The project a request acts in: the token's scope. */

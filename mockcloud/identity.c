@@ -316,43 +316,32 @@ static void set_role_flags(mc_token *t, const cJSON *roles) {
     }
 }
 
-/* Builds a token and its body (*body_out, without the catalog); 'roles' is
- * consumed (NULL when unscoped). token_reply() stores and sends it. */
-static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_record *project,
-                             mc_record *domain, cJSON *roles, bool nocatalog, const char *audit_parent,
-                             double expires_cap, cJSON **body_out) {
-    mc_server *srv = r->srv;
-    mc_token *t = mc_auth_token_new(srv);
-    long long ttl = mc_knob_srv(srv, MC_KNOB_IDENTITY_TOKEN_TTL_S);
-    if (ttl > 0) t->expires = t->issued + (double)mc_knob(r, MC_KNOB_IDENTITY_TOKEN_TTL_S);
-    if (expires_cap > 0 && expires_cap < t->expires) t->expires = expires_cap;
-    mc_strlcpy(t->user_id, user->id, sizeof t->user_id);
+/* The token's body as Keystone prints it, without the catalog: methods,
+ * user, audit ids, expiry, issue time, scope, roles (consumed; NULL when
+ * unscoped) and the application credential. The same function builds it at
+ * issue and when a token is validated again from its id alone
+ * (identity_token_rebuild), so both print the same bytes. */
+static cJSON *token_body(mc_server *srv, mc_token *t, cJSON *methods, mc_record *user, mc_record *project,
+                         mc_record *domain, cJSON *roles, const mc_record *cred) {
     char ts[40];
     cJSON *root = cJSON_CreateObject();
     cJSON *tok = cJSON_AddObjectToObject(root, "token");
     cJSON_AddItemToObject(tok, "methods", methods);
     cJSON_AddItemToObject(tok, "user", user_ref(srv, user));
     cJSON *audit = cJSON_AddArrayToObject(tok, "audit_ids");
-    unsigned char raw[16];
-    char aid[32];
-    mc_rand_bytes(srv, raw, sizeof raw);
-    mc_b64url(raw, sizeof raw, aid, sizeof aid);
-    mc_strlcpy(t->audit_id, aid, sizeof t->audit_id);
-    cJSON_AddItemToArray(audit, cJSON_CreateString(aid));
-    if (audit_parent != NULL) cJSON_AddItemToArray(audit, cJSON_CreateString(audit_parent));
+    cJSON_AddItemToArray(audit, cJSON_CreateString(t->audit_id));
+    if (t->audit_parent[0] != '\0') cJSON_AddItemToArray(audit, cJSON_CreateString(t->audit_parent));
     mc_time_keystone(t->expires, ts);
     cJSON_AddStringToObject(tok, "expires_at", ts);
     mc_time_keystone(t->issued, ts);
     cJSON_AddStringToObject(tok, "issued_at", ts);
     if (project != NULL) {
-        mc_strlcpy(t->project_id, project->id, sizeof t->project_id);
         cJSON *p = cJSON_AddObjectToObject(tok, "project");
         cJSON_AddItemToObject(p, "domain", domain_ref(srv, mc_json_str(project->doc, "domain_id")));
         cJSON_AddStringToObject(p, "id", project->id);
         cJSON_AddStringToObject(p, "name", mc_json_str(project->doc, "name"));
         cJSON_AddBoolToObject(tok, "is_domain", false);
     } else if (domain != NULL) {
-        mc_strlcpy(t->domain_id, domain->id, sizeof t->domain_id);
         cJSON *d = cJSON_AddObjectToObject(tok, "domain");
         cJSON_AddStringToObject(d, "id", domain->id);
         cJSON_AddStringToObject(d, "name", mc_json_str(domain->doc, "name"));
@@ -360,10 +349,97 @@ static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_reco
     if (roles != NULL) {
         set_role_flags(t, roles);
         cJSON_AddItemToObject(tok, "roles", roles);
-        t->catalog = !nocatalog;
     }
-    *body_out = root;
+    if (cred != NULL) {
+        cJSON *acj = cJSON_AddObjectToObject(tok, "application_credential");
+        cJSON_AddStringToObject(acj, "id", cred->id);
+        cJSON_AddStringToObject(acj, "name", mc_json_str(cred->doc, "name"));
+        cJSON_AddBoolToObject(acj, "restricted", !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cred->doc, "unrestricted")));
+    }
+    return root;
+}
+
+/* An application credential's roles, with the roles they imply. */
+static cJSON *appcred_roles(mc_server *srv, const mc_record *cred) {
+    cJSON *roles = cJSON_CreateArray();
+    cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(cred->doc, "roles"))
+        add_role_implied(srv, roles, mc_store_find(&srv->world[MC_K_ROLE], mc_json_str(x, "id")));
+    return roles;
+}
+
+/* Builds a token and its body (*body_out, without the catalog); 'methods'
+ * and 'roles' are consumed (roles NULL when unscoped). token_reply() stores
+ * and sends it. NULL (nothing built) when the methods do not fit a token:
+ * Keystone knows no such methods either. */
+static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_record *project,
+                             mc_record *domain, cJSON *roles, bool nocatalog, const char *audit_parent,
+                             double expires_cap, const mc_record *cred, cJSON **body_out) {
+    mc_server *srv = r->srv;
+    char *mtext = cJSON_PrintUnformatted(methods);
+    if (mtext == NULL || strlen(mtext) >= sizeof((mc_token *)0)->methods || strlen(user->id) >= 40 ||
+        (project != NULL && strlen(project->id) >= 40) || (domain != NULL && strlen(domain->id) >= 40) ||
+        (cred != NULL && strlen(cred->id) >= 40)) {
+        cJSON_free(mtext);
+        cJSON_Delete(methods);
+        cJSON_Delete(roles);
+        return NULL;
+    }
+    mc_token *t = mc_auth_token_new(srv);
+    mc_strlcpy(t->methods, mtext, sizeof t->methods);
+    cJSON_free(mtext);
+    long long ttl = mc_knob_srv(srv, MC_KNOB_IDENTITY_TOKEN_TTL_S);
+    if (ttl > 0) t->expires = t->issued + (double)mc_knob(r, MC_KNOB_IDENTITY_TOKEN_TTL_S);
+    if (expires_cap > 0 && expires_cap < t->expires) t->expires = expires_cap;
+    /* whole microseconds, as the id carries them */
+    t->expires = (double)(long long)(t->expires * 1e6 + 0.5) / 1e6;
+    mc_strlcpy(t->user_id, user->id, sizeof t->user_id);
+    unsigned char raw[16];
+    mc_rand_bytes(srv, raw, sizeof raw);
+    mc_b64url(raw, sizeof raw, t->audit_id, sizeof t->audit_id);
+    if (audit_parent != NULL) mc_strlcpy(t->audit_parent, audit_parent, sizeof t->audit_parent);
+    if (project != NULL) mc_strlcpy(t->project_id, project->id, sizeof t->project_id);
+    else if (domain != NULL) mc_strlcpy(t->domain_id, domain->id, sizeof t->domain_id);
+    if (cred != NULL) mc_strlcpy(t->appcred_id, cred->id, sizeof t->appcred_id);
+    t->catalog = roles != NULL && !nocatalog;
+    *body_out = token_body(srv, t, methods, user, project, domain, roles, cred);
     return t;
+}
+
+bool identity_token_rebuild(mc_server *srv, mc_token *t) {
+    mc_record *user = mc_store_find(&srv->world[MC_K_USER], t->user_id);
+    if (user == NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(user->doc, "enabled"))) return false;
+    mc_record *project = NULL, *domain = NULL, *cred = NULL;
+    cJSON *roles = NULL;
+    if (t->appcred_id[0] != '\0') {
+        cred = mc_store_find(&srv->world[MC_K_APPCRED], t->appcred_id);
+        if (cred == NULL) return false;
+        project = mc_store_find(&srv->world[MC_K_PROJECT], mc_json_str(cred->doc, "project_id"));
+        if (project == NULL) return false;
+        roles = appcred_roles(srv, cred);
+    } else if (t->project_id[0] != '\0' || t->domain_id[0] != '\0') {
+        if (t->project_id[0] != '\0') {
+            project = mc_store_find(&srv->world[MC_K_PROJECT], t->project_id);
+            if (project == NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(project->doc, "enabled")))
+                return false;
+        } else if ((domain = mc_store_find(&srv->world[MC_K_DOMAIN], t->domain_id)) == NULL) {
+            return false;
+        }
+        roles = effective_roles(srv, user->id, t->project_id[0] ? t->project_id : t->domain_id);
+        if (cJSON_GetArraySize(roles) == 0) {
+            cJSON_Delete(roles);
+            return false;
+        }
+    }
+    cJSON *methods = cJSON_ParseWithLengthOpts(t->methods, strlen(t->methods) + 1, NULL, 1);
+    if (methods == NULL) {
+        cJSON_Delete(roles);
+        return false;
+    }
+    cJSON *body = token_body(srv, t, methods, user, project, domain, roles, cred);
+    t->body_text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    return t->body_text != NULL;
 }
 
 /* Stores 't' with its body printed (the tree would cost ~16 KB a token with
@@ -512,19 +588,13 @@ static void identity_token_issue(mc_req *r) {
             reply_401(r, NULL);
             return;
         }
-        cJSON *roles = cJSON_CreateArray();
-        cJSON *x;
-        cJSON_ArrayForEach(x, mc_json_arr(cred->doc, "roles"))
-            add_role_implied(r->srv, roles, mc_store_find(&r->srv->world[MC_K_ROLE], mc_json_str(x, "id")));
         cJSON *body;
-        mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, roles, nocatalog, NULL,
-                                  expires_cap, &body);
-        cJSON *tok = mc_json_obj(body, "token");
-        cJSON *acj = cJSON_AddObjectToObject(tok, "application_credential");
-        cJSON_AddStringToObject(acj, "id", cred->id);
-        cJSON_AddStringToObject(acj, "name", mc_json_str(cred->doc, "name"));
-        cJSON_AddBoolToObject(acj, "restricted", !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cred->doc, "unrestricted")));
-        mc_strlcpy(t->appcred_id, cred->id, sizeof t->appcred_id);
+        mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, appcred_roles(r->srv, cred),
+                                  nocatalog, NULL, expires_cap, cred, &body);
+        if (t == NULL) {
+            mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
+            return;
+        }
         token_reply(r, t, body, 201);
         return;
     } else {
@@ -555,7 +625,11 @@ static void identity_token_issue(mc_req *r) {
     }
     cJSON *body;
     mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, domain, roles, nocatalog,
-                              audit_parent, expires_cap, &body);
+                              audit_parent, expires_cap, NULL, &body);
+    if (t == NULL) {
+        mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
+        return;
+    }
     token_reply(r, t, body, 201);
 }
 
@@ -1252,8 +1326,7 @@ static void identity_appcred_show(mc_req *r) {
 static void identity_appcred_delete(mc_req *r) {
     mc_record *c = appcred_find_or_reply(r);
     if (c == NULL) return;
-    mc_token *t, *tmp;
-    HASH_ITER(hh, r->srv->tokens, t, tmp) if (mc_str_eq(t->appcred_id, c->id)) mc_auth_revoke(r->srv, t->id);
+    mc_auth_revoke_appcred(r->srv, c->id);
     mc_store_delete(&r->srv->world[MC_K_APPCRED], c);
     mc_reply_json(r, 204, NULL);
 }

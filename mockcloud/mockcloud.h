@@ -164,6 +164,7 @@ struct mc_server {
     void *svc_state[MC_SVC_COUNT];  /* each service's private state */
     uint64_t token_drops;     /* auth.c: tokens freed so far (a held mc_token * is
                                  still live while this has not moved) */
+    struct mc_auth_state *auth;  /* auth.c: token key, revocation events */
     time_t date_t;            /* http.c: the second 'date' was formatted for */
     char date[40];            /* http.c: the Date header of that second */
 };

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "http.h"
 #include "journal.h"
+#include "prof.h"
 #include "profile.h"
 #include "util.h"
 
@@ -169,6 +170,7 @@ static bool body_method(int m) {
 }
 
 void mc_router_dispatch(struct evhttp_request *req, void *arg) {
+    MC_PROF_SCOPE(evhttp_request_get_command(req), evhttp_request_get_uri(req));   /* prof.h */
     mc_server *srv = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *full = uri ? evhttp_uri_get_path(uri) : NULL;

@@ -1198,7 +1198,7 @@ Test(compute, backup_shelve_console_image_metadata_extensions) {
     mc_assert_no_leaks();
 }
 
-/* Only the newest 1000..2000 deleted servers are kept (Nova's archived rows). */
+/* Only the newest 1000 deleted servers are kept (Nova's archived rows). */
 Test(compute, deleted_servers_are_purged_past_the_retention) {
     char *first = NULL, *last = NULL;
     mc_resp q = mc_call(EVHTTP_REQ_PUT, C "/os-quota-sets/" DEMO_PROJECT,

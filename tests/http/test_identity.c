@@ -857,3 +857,191 @@ Test(identity, credentials_crud_and_validation) {
     free(admin);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- bounded tokens
+ *
+ * Tokens carry themselves (auth.c): the table keeps only the most recent
+ * ones. These tests shrink it, push a token out of it and check that the
+ * token still validates with the same bytes, and that every way a token
+ * ends (revocation, user password change, application credential deleted,
+ * expiry, reset, a forged id) still ends it once it is out of the table. */
+
+#include "auth.h"
+
+static char *issue_demo_pw(mc_resp *out, const char *password) {
+    mc_resp r = post_token(mc_pathf("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+                                    "{\"id\":\"" DEMO_ID "\",\"password\":\"%s\"}}},"
+                                    "\"scope\":{\"project\":{\"id\":\"" DEMO_PROJECT "\"}}}}", password));
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *tok = strdup(mc_resp_header(&r, "X-Subject-Token"));
+    if (out != NULL) *out = r;
+    else mc_resp_free(&r);
+    return tok;
+}
+
+static char *issue_demo(mc_resp *out) { return issue_demo_pw(out, "secret"); }
+
+/* Issues 'n' admin tokens: the older tokens leave the table. */
+static void push_out(int n) {
+    for (int i = 0; i < n; i++) free(mc_test_token("admin", "admin"));
+}
+
+static mc_resp validate(const char *as, const char *subject) {
+    return mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens", NULL, as, mc_pathf("X-Subject-Token: %s", subject));
+}
+
+Test(identity, tokens_are_bounded_and_old_ones_still_validate, .timeout = 300) {
+    mc_auth_set_cache(T.srv, 16);
+    mc_resp issued;
+    char *first = issue_demo(&issued);
+    mc_resp v0 = validate(first, first);
+    cr_assert(eq(int, v0.status, 200));
+    /* 20,000 tokens later the table still holds 16, and no event was kept */
+    push_out(20000);
+    cr_expect(le(sz, mc_auth_count(T.srv), 16));
+    cr_expect(eq(sz, mc_auth_events(T.srv), 0));
+    uint64_t before = mc_auth_rebuilds(T.srv);
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp v1 = validate(admin, first);
+    cr_expect(eq(int, v1.status, 200));
+    cr_expect(eq(u64, mc_auth_rebuilds(T.srv), before + 1), "the token came back from its id");
+    /* the same bytes as before it left the table, and as issued */
+    cr_expect(eq(str, v1.body, v0.body));
+    cr_expect(eq(str, v1.body, issued.body));
+    /* and it authenticates, as demo on demo's project */
+    mc_resp s = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/servers", NULL, first, NULL);
+    cr_expect(eq(int, s.status, 200), "%s", s.body);
+    mc_resp_free(&s);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, "/identity/v3/auth/tokens", NULL, admin,
+                             mc_pathf("X-Subject-Token: %s", first)), 200);
+    mc_resp_free(&v0);
+    mc_resp_free(&v1);
+    mc_resp_free(&issued);
+    free(first);
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, evicted_token_revocation_and_rescoping) {
+    mc_auth_set_cache(T.srv, 2);
+    char *a = issue_demo(NULL);
+    char *b = issue_demo(NULL);
+    push_out(4);
+    char *admin = mc_test_token("admin", "admin");
+    /* the token method takes a token that is out of the table */
+    char body[900];
+    snprintf(body, sizeof body,
+             "{\"auth\":{\"identity\":{\"methods\":[\"token\"],\"token\":{\"id\":\"%s\"}},"
+             "\"scope\":{\"project\":{\"id\":\"" DEMO_PROJECT "\"}}}}", b);
+    push_out(4);
+    mc_resp r = post_token(body);
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    mc_resp_free(&r);
+    /* revoke 'a' while it is out of the table, then again while it is in */
+    push_out(4);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/identity/v3/auth/tokens", NULL, admin,
+                             mc_pathf("X-Subject-Token: %s", a)), 204);
+    push_out(4);
+    mc_expect_status(validate(admin, a), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, a, NULL), 401);
+    snprintf(body, sizeof body, "{\"auth\":{\"identity\":{\"methods\":[\"token\"],\"token\":{\"id\":\"%s\"}}}}", a);
+    mc_expect_status(post_token(body), 404);
+    /* 'b' is not touched by revoking 'a' */
+    mc_expect_status(validate(admin, b), 200);
+    cr_expect(eq(sz, mc_auth_events(T.srv), 1));
+    free(a);
+    free(b);
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, evicted_tokens_of_a_user_go_with_a_password_change) {
+    mc_auth_set_cache(T.srv, 2);
+    char *old = issue_demo(NULL);
+    push_out(4);
+    char *admin = mc_test_token("admin", "admin");
+    mc_expect_status(mc_call(EVHTTP_REQ_PATCH, "/identity/v3/users/" DEMO_ID,
+                             "{\"user\":{\"password\":\"secret-2\"}}", admin, NULL), 200);
+    mc_expect_status(validate(admin, old), 404);
+    /* a token issued after the change is valid, in the table or out of it */
+    char *fresh = issue_demo_pw(NULL, "secret-2");
+    mc_expect_status(validate(admin, fresh), 200);
+    push_out(4);
+    free(admin);
+    admin = mc_test_token("admin", "admin");
+    mc_expect_status(validate(admin, fresh), 200);
+    mc_expect_status(validate(admin, old), 404);
+    free(old);
+    free(fresh);
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, evicted_application_credential_token_goes_with_the_credential) {
+    char *demo = mc_test_token("demo", "demo");
+    mc_resp c = mc_call(EVHTTP_REQ_POST, "/identity/v3/users/" DEMO_ID "/application_credentials",
+                        "{\"application_credential\":{\"name\":\"ci\"}}", demo, NULL);
+    cr_assert(eq(int, c.status, 201), "%s", c.body);
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"auth\":{\"identity\":{\"methods\":[\"application_credential\"],\"application_credential\":"
+             "{\"id\":\"%s\",\"secret\":\"%s\"}}}}",
+             mc_jstr(c.json, "application_credential.id"), mc_jstr(c.json, "application_credential.secret"));
+    mc_resp t = post_token(body);
+    cr_assert(eq(int, t.status, 201), "%s", t.body);
+    char *ac = strdup(mc_resp_header(&t, "X-Subject-Token"));
+    mc_auth_set_cache(T.srv, 2);
+    push_out(4);
+    char *admin = mc_test_token("admin", "admin");
+    mc_resp v = validate(admin, ac);
+    cr_expect(eq(int, v.status, 200));
+    cr_expect(eq(str, v.body, t.body), "rebuilt with its application_credential member");
+    mc_resp_free(&v);
+    push_out(4);
+    free(demo);
+    demo = mc_test_token("demo", "demo");
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf("/identity/v3/users/" DEMO_ID "/application_credentials/%s",
+                                                           mc_jstr(c.json, "application_credential.id")),
+                             NULL, demo, NULL), 204);
+    free(admin);
+    admin = mc_test_token("admin", "admin");
+    mc_expect_status(validate(admin, ac), 404);
+    mc_resp_free(&t);
+    mc_resp_free(&c);
+    free(ac);
+    free(demo);
+    free(admin);
+    mc_assert_no_leaks();
+}
+
+Test(identity, evicted_token_expires_and_forged_ids_are_401) {
+    T.srv->cfg.token_ttl = 1;
+    mc_auth_set_cache(T.srv, 1);
+    char *tok = mc_test_token("demo", "demo");
+    char *other = mc_test_token("demo", "demo");   /* 'tok' leaves the table */
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL), 200);
+    /* one character changed anywhere: the MAC no longer matches */
+    size_t n = strlen(tok);
+    for (size_t i = 6; i < n; i += 7) {
+        char *bad = strdup(tok);
+        bad[i] = bad[i] == 'A' ? 'B' : 'A';
+        mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, bad, NULL), 401);
+        free(bad);
+    }
+    free(mc_test_token("demo", "demo"));
+    mc_test_sleep_ms(1100);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL), 401);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, other, NULL), 401);
+    free(tok);
+    free(other);
+}
+
+Test(identity, reset_ends_evicted_tokens_too) {
+    mc_auth_set_cache(T.srv, 1);
+    char *tok = mc_test_token("demo", "demo");
+    push_out(2);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL), 401);
+    free(tok);
+    mc_assert_no_leaks();
+}
