@@ -90,15 +90,16 @@ static bool is_id(const char *p, size_t n) {
     return digit && n >= 8;
 }
 
+/* The label with every id (path segment or query value) as {id}. */
 static void group_key(const char *label, char *out, size_t outsz) {
     size_t o = 0;
     const char *p = label;
-    while (*p != '\0' && *p != '?' && o + 6 < outsz) {
-        if (*p == '/') {
+    while (*p != '\0' && o + 6 < outsz) {
+        if (strchr("/?&=", *p) != NULL) {
             out[o++] = *p++;
             continue;
         }
-        size_t n = strcspn(p, "/?");
+        size_t n = strcspn(p, "/?&=");
         if (is_id(p, n)) {
             memcpy(out + o, "{id}", 4);
             o += 4;
