@@ -408,7 +408,9 @@ static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_reco
 
 bool identity_token_rebuild(mc_server *srv, mc_token *t) {
     mc_record *user = mc_store_find(&srv->world[MC_K_USER], t->user_id);
-    if (user == NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(user->doc, "enabled"))) return false;
+    if (user == NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(user->doc, "enabled")) ||
+        !idadm_domain_enabled(srv, mc_json_str(user->doc, "domain_id")))
+        return false;
     mc_record *project = NULL, *domain = NULL, *cred = NULL;
     cJSON *roles = NULL;
     if (t->appcred_id[0] != '\0') {
@@ -425,6 +427,7 @@ bool identity_token_rebuild(mc_server *srv, mc_token *t) {
         } else if ((domain = mc_store_find(&srv->world[MC_K_DOMAIN], t->domain_id)) == NULL) {
             return false;
         }
+        if (!idadm_domain_enabled(srv, project ? mc_json_str(project->doc, "domain_id") : domain->id)) return false;
         roles = effective_roles(srv, user->id, t->project_id[0] ? t->project_id : t->domain_id);
         if (cJSON_GetArraySize(roles) == 0) {
             cJSON_Delete(roles);
