@@ -1236,8 +1236,9 @@ static void az_add(const char *zone, void *arg) {
     cJSON_AddBoolToObject(cJSON_AddObjectToObject(z, "zoneState"), "available", true);
     if (c->detail) {
         cJSON *hosts = cJSON_AddObjectToObject(z, "hosts");
-        if (strcmp(compute_host_zone(c->r->srv), zone) == 0) {
-            cJSON *svc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(hosts, COMPUTE_HOST), "nova-compute");
+        for (int h = 1; compute_host_name(h) != NULL; h++) {
+            if (strcmp(compute_host_zone(c->r->srv, h), zone) != 0) continue;
+            cJSON *svc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(hosts, compute_host_name(h)), "nova-compute");
             cJSON_AddBoolToObject(svc, "available", true);
             cJSON_AddBoolToObject(svc, "active", true);
             cJSON_AddStringToObject(svc, "updated_at", c->ts);

@@ -3,14 +3,14 @@
  * os-hosts, migrations, simple tenant usage, the instance usage audit log,
  * server diagnostics and server external events.
  *
- * mockcloud has one compute host (COMPUTE_HOST) next to a controller that
- * runs the scheduler and the conductor, as a devstack single node does.
+ * mockcloud has two compute hosts (mockcloud-compute-1 and -2) next to a
+ * controller that runs the scheduler and the conductor, as a small devstack
+ * multinode does; servers are placed on one of them (compute_servers.c asks
+ * compute_host_pick) and may be migrated between them.
  * Aggregates, the services' enabled/disabled/forced-down state and the
  * migrations are the state kept here (in compute_state, dropped on reset).
  * A migration is recorded by compute_servers.c for every resize, so
- * os-migrations lists what happened to each server, as Nova's table does.
- * Cold and live migration need a second host: with one, Nova's scheduler
- * finds none, and so does mockcloud's. */
+ * os-migrations lists what happened to each server, as Nova's table does. */
 #include "compute_int.h"
 
 #include <stdio.h>
@@ -19,7 +19,9 @@
 #include <time.h>
 
 #define CONTROLLER_HOST "mockcloud-controller"
-#define HYPERVISOR_UUID "5f3c1d9e-0b7a-4c2e-9d1f-6a8b7c6d5e4f"
+#define NHOSTS 2
+static const char *const host_names[NHOSTS] = {COMPUTE_HOST, COMPUTE_HOST2};
+static const char *const hyp_uuids[NHOSTS] = {"5f3c1d9e-0b7a-4c2e-9d1f-6a8b7c6d5e4f", "6a4d2e0f-1c8b-4d3f-8e20-7b9c8d7e6f50"};
 #define HOST_RAM_MB 4194304L
 #define HOST_VCPUS 1024L
 #define HOST_DISK_GB 65536L
@@ -32,9 +34,10 @@ static const struct {
     {1, "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5", "nova-scheduler", CONTROLLER_HOST, "internal"},
     {2, "2e3f4051-6b7c-4d8e-9fa0-b1c2d3e4f506", "nova-conductor", CONTROLLER_HOST, "internal"},
     {3, "3f405162-7c8d-4e9f-a0b1-c2d3e4f50617", "nova-compute", COMPUTE_HOST, "nova"},
+    {4, "40516273-8d9e-4fa0-b1c2-d3e4f5061728", "nova-compute", COMPUTE_HOST2, "nova"},
 };
 #define NSVCS ((int)(sizeof svcs / sizeof svcs[0]))
-#define COMPUTE_SVC 2
+#define COMPUTE_SVC 2   /* svcs[COMPUTE_SVC + h] is host h's nova-compute */
 
 typedef struct admin_state {
     cJSON *aggregates;        /* [{id, uuid, name, availability_zone, hosts, metadata, created_at, updated_at}] */
@@ -79,7 +82,22 @@ void compute_admin_free(compute_state *st) {
 
 static cJSON *svc_state(mc_server *srv, int i) { return cJSON_GetArrayItem(AS(srv)->services, i); }
 
-static bool host_known(const char *h) { return mc_str_eq(h, COMPUTE_HOST) || mc_str_eq(h, CONTROLLER_HOST); }
+static int host_index(const char *h) {
+    for (int i = 0; i < NHOSTS; i++)
+        if (mc_str_eq(h, host_names[i])) return i;
+    return -1;
+}
+
+static bool svc_deleted(mc_server *srv, int i) { return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc_state(srv, i), "deleted")); }
+
+/* A compute host that exists (its service not deleted). */
+static bool hyp_present(mc_server *srv, int h) { return h >= 0 && h < NHOSTS && !svc_deleted(srv, COMPUTE_SVC + h); }
+
+static bool host_known(mc_server *srv, const char *h) { return mc_str_eq(h, CONTROLLER_HOST) || hyp_present(srv, host_index(h)); }
+
+const char *compute_host_name(int idx) { return idx >= 1 && idx <= NHOSTS ? host_names[idx - 1] : NULL; }
+
+int compute_host_index(const char *name) { return host_index(name) + 1; }
 
 /* Every server record, live and soft-deleted. */
 static void servers_each(mc_server *srv, void (*fn)(mc_record *s, const cJSON *d, void *arg), void *arg) {
@@ -110,13 +128,43 @@ static bool agg_has_host(const cJSON *g, const char *host) {
 }
 
 /* The zone of a compute host: its aggregate's, else the default zone. */
+static bool host_in_az_aggregate(mc_server *srv, const char *host) {
+    cJSON *g;
+    cJSON_ArrayForEach(g, AS(srv)->aggregates) if (agg_az(g) && agg_has_host(g, host)) return true;
+    return false;
+}
+
 static const char *host_zone(mc_server *srv, const char *host) {
     cJSON *g;
     cJSON_ArrayForEach(g, AS(srv)->aggregates) if (agg_az(g) && agg_has_host(g, host)) return agg_az(g);
     return cJSON_GetArrayItem(cs(srv)->zones, 0)->valuestring;
 }
 
-const char *compute_host_zone(mc_server *srv) { return host_zone(srv, COMPUTE_HOST); }
+const char *compute_host_zone(mc_server *srv, int idx) { return host_zone(srv, compute_host_name(idx) ? compute_host_name(idx) : COMPUTE_HOST); }
+
+/* Where the scheduler may put a server: an existing host whose service is
+ * enabled and up, in 'zone' (NULL: any), not in 'avoid' and in 'only' when
+ * those are given (bit h-1 per host); the least loaded wins, as Nova's
+ * RAM weigher spreads. 0 when none fits (NoValidHost). */
+int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned only) {
+    int best = 0;
+    long best_n = 0;
+    for (int h = 0; h < NHOSTS; h++) {
+        cJSON *st = svc_state(srv, COMPUTE_SVC + h);
+        if (!hyp_present(srv, h) || !mc_str_eq(mc_json_str(st, "status"), "enabled") ||
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "forced_down")))
+            continue;
+        if ((avoid & (1u << h)) || (only && !(only & (1u << h)))) continue;
+        if (zone && strcmp(zone, host_zone(srv, host_names[h])) != 0 &&
+            !(strcmp(zone, cJSON_GetArrayItem(cs(srv)->zones, 0)->valuestring) == 0 && !host_in_az_aggregate(srv, host_names[h])))
+            continue;
+        long n = 0;
+        for (mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]); s; s = mc_store_next(s))
+            n += mc_str_eq(mc_json_str(mc_compute_server_doc(s), "host"), host_names[h]);
+        if (best == 0 || n < best_n) best = h + 1, best_n = n;
+    }
+    return best;
+}
 
 const char *compute_zone_find(mc_server *srv, const char *zone) {
     cJSON *z;
@@ -362,7 +410,7 @@ void compute_aggregate_action(mc_req *r) {
             mc_reply_error(r, 400, NULL, "Invalid input for field/attribute %s. 'host' is a required property", act->string);
         return;
     }
-    if (!host_known(host)) {
+    if (!host_known(r->srv, host)) {
         mc_reply_error(r, 404, NULL, "Compute host %.255s could not be found.", host);
         return;
     }
@@ -402,32 +450,32 @@ typedef struct host_use {
     cJSON *servers;           /* [{name, uuid}] when asked */
 } host_use;
 
-static void host_use_add(mc_record *s, const cJSON *d, void *arg) {
-    host_use *u = arg;
-    if (s->priv == NULL || mc_json_str(d, "host") == NULL || mc_str_eq(mc_json_str(d, "status"), "DELETED")) return;
-    const cJSON *f = mc_json_obj(d, "flavor");
-    u->vms++;
-    u->vcpus += (long)jnum(f, "vcpus");
-    u->ram += (long)jnum(f, "ram");
-    u->disk += (long)jnum(f, "disk") + (long)jnum(f, "ephemeral");
-    if (u->servers) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", mc_json_str(d, "name"));
-        cJSON_AddStringToObject(o, "uuid", s->id);
-        cJSON_AddItemToArray(u->servers, o);
-    }
-}
-
-static void host_usage(mc_server *srv, host_use *u, bool with_servers) {
+/* What the servers on host 'h' (-1: every host) use. */
+static void host_usage(mc_server *srv, int h, host_use *u, bool with_servers) {
     memset(u, 0, sizeof *u);
     if (with_servers) u->servers = cJSON_CreateArray();
     mc_store *st = &srv->world[MC_K_SERVER];
-    for (mc_record *s = mc_store_first(st); s; s = mc_store_next(s)) host_use_add(s, mc_compute_server_doc(s), u);
+    for (mc_record *s = mc_store_first(st); s; s = mc_store_next(s)) {
+        const cJSON *d = mc_compute_server_doc(s);
+        const char *host = mc_json_str(d, "host");
+        if (host == NULL || (h >= 0 && strcmp(host, host_names[h]) != 0)) continue;
+        const cJSON *f = mc_json_obj(d, "flavor");
+        u->vms++;
+        u->vcpus += (long)jnum(f, "vcpus");
+        u->ram += (long)jnum(f, "ram");
+        u->disk += (long)jnum(f, "disk") + (long)jnum(f, "ephemeral");
+        if (u->servers) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", mc_json_str(d, "name"));
+            cJSON_AddStringToObject(o, "uuid", s->id);
+            cJSON_AddItemToArray(u->servers, o);
+        }
+    }
 }
 
-static const char *hyp_id(mc_req *r, char buf[8]) {
-    if (mv_ge(r, 53)) return HYPERVISOR_UUID;
-    snprintf(buf, 8, "1");
+static const char *hyp_id(mc_req *r, int h, char buf[8]) {
+    if (mv_ge(r, 53)) return hyp_uuids[h];
+    snprintf(buf, 8, "%d", h + 1);
     return buf;
 }
 
@@ -445,14 +493,14 @@ static void hyp_uptime(char out[96]) {
 }
 
 /* mode: 0 id/name/state/status, 1 detail */
-static cJSON *hyp_view(mc_req *r, int mode, bool with_servers) {
+static cJSON *hyp_view(mc_req *r, int hidx, int mode, bool with_servers) {
     mc_server *srv = r->srv;
-    cJSON *sv = svc_state(srv, COMPUTE_SVC);
+    cJSON *sv = svc_state(srv, COMPUTE_SVC + hidx);
     host_use u;
-    host_usage(srv, &u, with_servers);
+    host_usage(srv, hidx, &u, with_servers);
     cJSON *h = cJSON_CreateObject();
-    add_id(r, h, "id", 1, HYPERVISOR_UUID);
-    cJSON_AddStringToObject(h, "hypervisor_hostname", COMPUTE_HOST);
+    add_id(r, h, "id", hidx + 1, hyp_uuids[hidx]);
+    cJSON_AddStringToObject(h, "hypervisor_hostname", host_names[hidx]);
     cJSON_AddStringToObject(h, "state", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sv, "forced_down")) ? "down" : "up");
     cJSON_AddStringToObject(h, "status", mc_json_str(sv, "status"));
     if (mode == 1) {
@@ -483,18 +531,18 @@ static cJSON *hyp_view(mc_req *r, int mode, bool with_servers) {
         }
         cJSON_AddStringToObject(h, "hypervisor_type", "QEMU");
         cJSON_AddNumberToObject(h, "hypervisor_version", 8002000);
-        cJSON_AddStringToObject(h, "host_ip", "127.0.0.1");
+        char ip[16];
+        snprintf(ip, sizeof ip, "127.0.0.%d", hidx + 1);
+        cJSON_AddStringToObject(h, "host_ip", ip);
         cJSON *svc = cJSON_AddObjectToObject(h, "service");
-        cJSON_AddStringToObject(svc, "host", COMPUTE_HOST);
-        add_id(r, svc, "id", svcs[COMPUTE_SVC].id, svcs[COMPUTE_SVC].uuid);
+        cJSON_AddStringToObject(svc, "host", host_names[hidx]);
+        add_id(r, svc, "id", svcs[COMPUTE_SVC + hidx].id, svcs[COMPUTE_SVC + hidx].uuid);
         mc_json_set_str(svc, "disabled_reason", mc_json_str(sv, "disabled_reason"));
     }
     if (u.servers != NULL && cJSON_GetArraySize(u.servers) > 0) cJSON_AddItemToObject(h, "servers", u.servers);
     else cJSON_Delete(u.servers);
     return h;
 }
-
-static bool hyp_present(mc_server *srv) { return !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc_state(srv, COMPUTE_SVC), "deleted")); }
 
 static void reply_gone(mc_req *r) { mc_reply_error(r, 404, NULL, "The resource could not be found."); }
 
@@ -516,18 +564,33 @@ void compute_hypervisor_list(mc_req *r) {
         return;
     }
     char buf[8];
-    if (marker != NULL && strcmp(marker, hyp_id(r, buf)) != 0) {
-        mc_reply_error(r, 400, NULL, "marker [%.64s] not found", marker);
-        return;
-    }
-    bool match = hyp_present(r->srv) && (pattern == NULL || strstr(COMPUTE_HOST, pattern) != NULL);
-    if (pattern != NULL && !match) {
-        mc_reply_error(r, 404, NULL, "No hypervisor matching '%.255s' could be found.", pattern);
-        return;
+    int start = 0;
+    if (marker != NULL) {
+        start = -1;
+        for (int h = 0; h < NHOSTS; h++)
+            if (hyp_present(r->srv, h) && strcmp(marker, hyp_id(r, h, buf)) == 0) start = h + 1;
+        if (start < 0) {
+            mc_reply_error(r, 400, NULL, "marker [%.64s] not found", marker);
+            return;
+        }
     }
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "hypervisors");
-    if (match && marker == NULL && limit != 0) cJSON_AddItemToArray(a, hyp_view(r, detail ? 1 : 0, with_servers));
+    long n = 0;
+    const char *last = NULL;
+    for (int h = start; h < NHOSTS && (limit < 0 || n < limit); h++) {
+        if (!hyp_present(r->srv, h) || (pattern != NULL && strstr(host_names[h], pattern) == NULL)) continue;
+        cJSON_AddItemToArray(a, hyp_view(r, h, detail ? 1 : 0, with_servers));
+        last = hyp_id(r, h, buf);
+        n++;
+    }
+    if (pattern != NULL && n == 0) {
+        cJSON_Delete(root);
+        mc_reply_error(r, 404, NULL, "No hypervisor matching '%.255s' could be found.", pattern);
+        return;
+    }
+    if (limit > 0 && n == limit && last != NULL)
+        add_collection_next(r, root, "hypervisors_links", detail ? "os-hypervisors/detail" : "os-hypervisors", last);
     mc_reply_json(r, 200, root);
 }
 
@@ -538,19 +601,19 @@ static int hyp_id_or_reply(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Invalid uuid %.64s", id);
         return -1;
     }
-    if (!hyp_present(r->srv) || strcmp(id, hyp_id(r, buf)) != 0) {
-        mc_reply_error(r, 404, NULL, "Hypervisor with ID '%.64s' could not be found.", id);
-        return -1;
-    }
-    return 0;
+    for (int h = 0; h < NHOSTS; h++)
+        if (hyp_present(r->srv, h) && strcmp(id, hyp_id(r, h, buf)) == 0) return h;
+    mc_reply_error(r, 404, NULL, "Hypervisor with ID '%.64s' could not be found.", id);
+    return -1;
 }
 
 void compute_hypervisor_show(mc_req *r) {
     int with_servers = 0;
     if (mv_ge(r, 53) && mc_query_bool_or_reply(r, "with_servers", &with_servers) != 0) return;
-    if (hyp_id_or_reply(r) != 0) return;
+    int h = hyp_id_or_reply(r);
+    if (h < 0) return;
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "hypervisor", hyp_view(r, 1, with_servers == 1));
+    cJSON_AddItemToObject(root, "hypervisor", hyp_view(r, h, 1, with_servers == 1));
     mc_reply_json(r, 200, root);
 }
 
@@ -559,8 +622,9 @@ void compute_hypervisor_uptime(mc_req *r) {
         reply_gone(r);
         return;
     }
-    if (hyp_id_or_reply(r) != 0) return;
-    cJSON *h = hyp_view(r, 0, false);
+    int hidx = hyp_id_or_reply(r);
+    if (hidx < 0) return;
+    cJSON *h = hyp_view(r, hidx, 0, false);
     char up[96];
     hyp_uptime(up);
     cJSON_AddStringToObject(h, "uptime", up);
@@ -574,23 +638,24 @@ void compute_hypervisor_statistics(mc_req *r) {
         reply_gone(r);
         return;
     }
+    long count = 0;
+    for (int h = 0; h < NHOSTS; h++) count += hyp_present(r->srv, h);
     host_use u;
-    host_usage(r->srv, &u, false);
-    bool up = hyp_present(r->srv);
+    host_usage(r->srv, -1, &u, false);
     cJSON *root = cJSON_CreateObject();
     cJSON *s = cJSON_AddObjectToObject(root, "hypervisor_statistics");
-    cJSON_AddNumberToObject(s, "count", up ? 1 : 0);
+    cJSON_AddNumberToObject(s, "count", (double)count);
     cJSON_AddNumberToObject(s, "current_workload", 0);
-    cJSON_AddNumberToObject(s, "disk_available_least", up ? (double)(HOST_DISK_GB - u.disk) : 0);
-    cJSON_AddNumberToObject(s, "free_disk_gb", up ? (double)(HOST_DISK_GB - u.disk) : 0);
-    cJSON_AddNumberToObject(s, "free_ram_mb", up ? (double)(HOST_RAM_MB - 512 - u.ram) : 0);
-    cJSON_AddNumberToObject(s, "local_gb", up ? (double)HOST_DISK_GB : 0);
-    cJSON_AddNumberToObject(s, "local_gb_used", up ? (double)u.disk : 0);
-    cJSON_AddNumberToObject(s, "memory_mb", up ? (double)HOST_RAM_MB : 0);
-    cJSON_AddNumberToObject(s, "memory_mb_used", up ? (double)(512 + u.ram) : 0);
-    cJSON_AddNumberToObject(s, "running_vms", up ? (double)u.vms : 0);
-    cJSON_AddNumberToObject(s, "vcpus", up ? (double)HOST_VCPUS : 0);
-    cJSON_AddNumberToObject(s, "vcpus_used", up ? (double)u.vcpus : 0);
+    cJSON_AddNumberToObject(s, "disk_available_least", (double)(count * HOST_DISK_GB - u.disk));
+    cJSON_AddNumberToObject(s, "free_disk_gb", (double)(count * HOST_DISK_GB - u.disk));
+    cJSON_AddNumberToObject(s, "free_ram_mb", (double)(count * (HOST_RAM_MB - 512) - u.ram));
+    cJSON_AddNumberToObject(s, "local_gb", (double)(count * HOST_DISK_GB));
+    cJSON_AddNumberToObject(s, "local_gb_used", (double)u.disk);
+    cJSON_AddNumberToObject(s, "memory_mb", (double)(count * HOST_RAM_MB));
+    cJSON_AddNumberToObject(s, "memory_mb_used", (double)(count * 512 + u.ram));
+    cJSON_AddNumberToObject(s, "running_vms", (double)u.vms);
+    cJSON_AddNumberToObject(s, "vcpus", (double)(count * HOST_VCPUS));
+    cJSON_AddNumberToObject(s, "vcpus_used", (double)u.vcpus);
     mc_reply_json(r, 200, root);
 }
 
@@ -601,12 +666,15 @@ void compute_hypervisor_search(mc_req *r) {
         return;
     }
     bool servers = strstr(r->path, "/servers") != NULL;
-    if (!hyp_present(r->srv) || strstr(COMPUTE_HOST, r->params[0]) == NULL) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(root, "hypervisors");
+    for (int h = 0; h < NHOSTS; h++)
+        if (hyp_present(r->srv, h) && strstr(host_names[h], r->params[0]) != NULL) cJSON_AddItemToArray(a, hyp_view(r, h, 0, servers));
+    if (cJSON_GetArraySize(a) == 0) {
+        cJSON_Delete(root);
         mc_reply_error(r, 404, NULL, "No hypervisor matching '%.255s' could be found.", r->params[0]);
         return;
     }
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "hypervisors"), hyp_view(r, 0, servers));
     mc_reply_json(r, 200, root);
 }
 
@@ -618,7 +686,7 @@ static cJSON *svc_view(mc_req *r, int i) {
     add_id(r, s, "id", svcs[i].id, svcs[i].uuid);
     cJSON_AddStringToObject(s, "binary", svcs[i].binary);
     cJSON_AddStringToObject(s, "host", svcs[i].host);
-    cJSON_AddStringToObject(s, "zone", i == COMPUTE_SVC ? host_zone(r->srv, COMPUTE_HOST) : svcs[i].zone);
+    cJSON_AddStringToObject(s, "zone", i >= COMPUTE_SVC ? host_zone(r->srv, svcs[i].host) : svcs[i].zone);
     cJSON_AddStringToObject(s, "status", mc_json_str(st, "status"));
     bool down = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "forced_down"));
     cJSON_AddStringToObject(s, "state", down ? "down" : "up");
@@ -628,7 +696,6 @@ static cJSON *svc_view(mc_req *r, int i) {
     return s;
 }
 
-static bool svc_deleted(mc_server *srv, int i) { return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc_state(srv, i), "deleted")); }
 
 void compute_service_list(mc_req *r) {
     const char *host = mc_query(r, "host"), *binary = mc_query(r, "binary");
@@ -741,8 +808,8 @@ void compute_service(mc_req *r) {
     if (i < 0) return;
     if (r->method == EVHTTP_REQ_DELETE) {
         host_use u;
-        host_usage(r->srv, &u, false);
-        if (i == COMPUTE_SVC && u.vms > 0) {
+        host_usage(r->srv, i - COMPUTE_SVC, &u, false);
+        if (i >= COMPUTE_SVC && u.vms > 0) {
             mc_reply_error(r, 409, NULL, "Unable to delete compute service that is hosting instances. Migrate or delete the "
                                          "instances first.");
             return;
@@ -766,7 +833,7 @@ void compute_service(mc_req *r) {
         mc_reply_error(r, 400, NULL, "Specifying 'disabled_reason' with status 'enabled' is invalid.");
         return;
     }
-    if (i != COMPUTE_SVC) {
+    if (i < COMPUTE_SVC) {
         mc_reply_error(r, 400, NULL, "Updating a %s service is not supported. Only nova-compute services can be updated.",
                        svcs[i].binary);
         return;
@@ -795,7 +862,7 @@ void compute_host_list(mc_req *r) {
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "hosts");
     for (int i = 0; i < NSVCS; i++) {
-        const char *z = i == COMPUTE_SVC ? host_zone(r->srv, COMPUTE_HOST) : svcs[i].zone;
+        const char *z = i >= COMPUTE_SVC ? host_zone(r->srv, svcs[i].host) : svcs[i].zone;
         if (svc_deleted(r->srv, i) || (zone && zone[0] && strcmp(zone, z) != 0)) continue;
         cJSON *h = cJSON_CreateObject();
         cJSON_AddStringToObject(h, "host_name", svcs[i].host);
@@ -806,10 +873,10 @@ void compute_host_list(mc_req *r) {
     mc_reply_json(r, 200, root);
 }
 
-static void host_resource(cJSON *a, const char *project, long cpu, long ram, long disk) {
+static void host_resource(cJSON *a, const char *host, const char *project, long cpu, long ram, long disk) {
     cJSON *o = cJSON_CreateObject();
     cJSON *res = cJSON_AddObjectToObject(o, "resource");
-    cJSON_AddStringToObject(res, "host", COMPUTE_HOST);
+    cJSON_AddStringToObject(res, "host", host);
     cJSON_AddStringToObject(res, "project", project);
     cJSON_AddNumberToObject(res, "cpu", (double)cpu);
     cJSON_AddNumberToObject(res, "memory_mb", (double)ram);
@@ -819,11 +886,12 @@ static void host_resource(cJSON *a, const char *project, long cpu, long ram, lon
 
 typedef struct proj_use {
     cJSON *projects;          /* {project: [cpu, ram, disk]} */
+    const char *host;
 } proj_use;
 
 static void proj_use_add(mc_record *s, const cJSON *d, void *arg) {
     proj_use *p = arg;
-    if (mc_json_str(d, "host") == NULL || mc_str_eq(mc_json_str(d, "status"), "DELETED")) return;
+    if (!mc_str_eq(mc_json_str(d, "host"), p->host) || mc_str_eq(mc_json_str(d, "status"), "DELETED")) return;
     const cJSON *f = mc_json_obj(d, "flavor");
     cJSON *v = cJSON_GetObjectItemCaseSensitive(p->projects, s->project_id);
     if (v == NULL) {
@@ -837,34 +905,37 @@ static void proj_use_add(mc_record *s, const cJSON *d, void *arg) {
     }
 }
 
-static int host_or_reply(mc_req *r, bool compute_only) {
+/* The compute host of the path (its index), or -1 after a 404. */
+static int host_or_reply(mc_req *r) {
     const char *h = r->params[0];
     if (mv_ge(r, 43)) {
         reply_gone(r);
         return -1;
     }
-    if (!host_known(h) || (compute_only && strcmp(h, COMPUTE_HOST) != 0) || (strcmp(h, COMPUTE_HOST) == 0 && svc_deleted(r->srv, COMPUTE_SVC))) {
+    int i = host_index(h);
+    if (!hyp_present(r->srv, i)) {
         mc_reply_error(r, 404, NULL, "Compute host %.255s could not be found.", h);
         return -1;
     }
-    return 0;
+    return i;
 }
 
 void compute_host(mc_req *r) {
     if (r->method == EVHTTP_REQ_GET) {
-        if (host_or_reply(r, true) != 0) return;
+        int hi = host_or_reply(r);
+        if (hi < 0) return;
         host_use u;
-        host_usage(r->srv, &u, false);
+        host_usage(r->srv, hi, &u, false);
         cJSON *root = cJSON_CreateObject();
         cJSON *a = cJSON_AddArrayToObject(root, "host");
-        host_resource(a, "(total)", HOST_VCPUS, HOST_RAM_MB, HOST_DISK_GB);
-        host_resource(a, "(used_now)", u.vcpus, 512 + u.ram, u.disk);
-        host_resource(a, "(used_max)", u.vcpus, u.ram, u.disk);
-        proj_use p = {cJSON_CreateObject()};
+        host_resource(a, host_names[hi], "(total)", HOST_VCPUS, HOST_RAM_MB, HOST_DISK_GB);
+        host_resource(a, host_names[hi], "(used_now)", u.vcpus, 512 + u.ram, u.disk);
+        host_resource(a, host_names[hi], "(used_max)", u.vcpus, u.ram, u.disk);
+        proj_use p = {cJSON_CreateObject(), host_names[hi]};
         servers_each(r->srv, proj_use_add, &p);
         cJSON *x;
         cJSON_ArrayForEach(x, p.projects)
-            host_resource(a, x->string, (long)cJSON_GetArrayItem(x, 0)->valuedouble, (long)cJSON_GetArrayItem(x, 1)->valuedouble,
+            host_resource(a, host_names[hi], x->string, (long)cJSON_GetArrayItem(x, 0)->valuedouble, (long)cJSON_GetArrayItem(x, 1)->valuedouble,
                           (long)cJSON_GetArrayItem(x, 2)->valuedouble);
         cJSON_Delete(p.projects);
         mc_reply_json(r, 200, root);
@@ -885,15 +956,16 @@ void compute_host(mc_req *r) {
                        !status_ok ? "status" : "maintenance_mode", !status_ok ? status : maint ? maint : "{}");
         return;
     }
-    if (host_or_reply(r, true) != 0) return;
+    int hi = host_or_reply(r);
+    if (hi < 0) return;
     if (maint != NULL) {
         mc_reply_error(r, 501, NULL, "Virt driver does not implement host maintenance mode.");
         return;
     }
     bool enable = strcasecmp(status, "enable") == 0;
-    svc_set_status(r->srv, COMPUTE_SVC, enable, enable ? NULL : "Disabled through os-hosts");
+    svc_set_status(r->srv, COMPUTE_SVC + hi, enable, enable ? NULL : "Disabled through os-hosts");
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "host", COMPUTE_HOST);
+    cJSON_AddStringToObject(root, "host", host_names[hi]);
     cJSON_AddStringToObject(root, "status", enable ? "enabled" : "disabled");
     mc_reply_json(r, 200, root);
 }
@@ -905,13 +977,13 @@ void compute_host_power(mc_req *r) {
         reply_gone(r);
         return;
     }
-    if (host_or_reply(r, true) != 0) return;
+    if (host_or_reply(r) < 0) return;
     mc_reply_error(r, 501, NULL, "Virt driver does not implement host power management.");
 }
 
 /* ---------------------------------------------------------------- migrations */
 
-void compute_migration_add(mc_req *r, mc_record *s, const char *type, long old_flavor, long new_flavor) {
+void compute_migration_add(mc_req *r, mc_record *s, const char *type, long old_flavor, long new_flavor, int src, int dst) {
     admin_state *a = AS(r->srv);
     char ts[32], uuid[37];
     now_naive(ts);
@@ -924,6 +996,8 @@ void compute_migration_add(mc_req *r, mc_record *s, const char *type, long old_f
     cJSON_AddStringToObject(m, "project_id", s->project_id);
     cJSON_AddStringToObject(m, "user_id", req_user(r));
     cJSON_AddStringToObject(m, "migration_type", type);
+    mc_json_set_str(m, "source", compute_host_name(src));
+    mc_json_set_str(m, "dest", compute_host_name(dst));
     if (old_flavor > 0) cJSON_AddNumberToObject(m, "old_instance_type_id", (double)old_flavor);
     else cJSON_AddNullToObject(m, "old_instance_type_id");
     if (new_flavor > 0) cJSON_AddNumberToObject(m, "new_instance_type_id", (double)new_flavor);
@@ -952,11 +1026,14 @@ static cJSON *migration_view(mc_req *r, const cJSON *m) {
     cJSON_AddNumberToObject(o, "id", jnum(m, "id"));
     cJSON_AddStringToObject(o, "status", mc_json_str(m, "status"));
     cJSON_AddStringToObject(o, "instance_uuid", mc_json_str(m, "instance_uuid"));
-    cJSON_AddStringToObject(o, "source_node", COMPUTE_HOST);
-    cJSON_AddStringToObject(o, "source_compute", COMPUTE_HOST);
-    cJSON_AddStringToObject(o, "dest_node", COMPUTE_HOST);
-    cJSON_AddStringToObject(o, "dest_compute", COMPUTE_HOST);
-    cJSON_AddStringToObject(o, "dest_host", "127.0.0.1");
+    const char *src = mc_json_str(m, "source"), *dst = mc_json_str(m, "dest");
+    mc_json_set_str(o, "source_node", src);
+    mc_json_set_str(o, "source_compute", src);
+    mc_json_set_str(o, "dest_node", dst);
+    mc_json_set_str(o, "dest_compute", dst);
+    char ip[16];
+    snprintf(ip, sizeof ip, "127.0.0.%d", compute_host_index(dst) ? compute_host_index(dst) : 1);
+    mc_json_set_str(o, "dest_host", dst ? ip : NULL);
     cJSON_AddItemToObject(o, "old_instance_type_id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "old_instance_type_id"), 1));
     cJSON_AddItemToObject(o, "new_instance_type_id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "new_instance_type_id"), 1));
     cJSON_AddStringToObject(o, "created_at", mc_json_str(m, "created_at"));
@@ -1012,7 +1089,8 @@ void compute_migration_list(mc_req *r) {
         const char *host = mc_query(r, "host");
         if (!qmatch(r, "status", mc_json_str(m, "status")) || !qmatch(r, "instance_uuid", mc_json_str(m, "instance_uuid")) ||
             (mv_ge(r, 23) && !qmatch(r, "migration_type", mc_json_str(m, "migration_type"))) ||
-            !qmatch(r, "source_compute", COMPUTE_HOST) || (host && strcmp(host, COMPUTE_HOST) != 0) ||
+            !qmatch(r, "source_compute", mc_json_str(m, "source")) ||
+            (host && !mc_str_eq(host, mc_json_str(m, "source")) && !mc_str_eq(host, mc_json_str(m, "dest"))) ||
             (mv_ge(r, 80) && (!qmatch(r, "user_id", mc_json_str(m, "user_id")) || !qmatch(r, "project_id", mc_json_str(m, "project_id")))))
             continue;
         double t = jnum(m, "created_ts");
@@ -1205,13 +1283,14 @@ void compute_audit_log(mc_req *r) {
     snprintf(end, sizeof end, "%04d-%02d-01 00:00:00", y, m);
     cJSON *root = cJSON_CreateObject();
     cJSON *o = cJSON_AddObjectToObject(root, r->nparams > 0 ? "instance_usage_audit_log" : "instance_usage_audit_logs");
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "hosts_not_run"), cJSON_CreateString(COMPUTE_HOST));
+    cJSON *not_run = cJSON_AddArrayToObject(o, "hosts_not_run");
+    for (int h = 0; h < NHOSTS; h++) cJSON_AddItemToArray(not_run, cJSON_CreateString(host_names[h]));
     cJSON_AddObjectToObject(o, "log");
-    cJSON_AddNumberToObject(o, "num_hosts", 1);
+    cJSON_AddNumberToObject(o, "num_hosts", NHOSTS);
     cJSON_AddNumberToObject(o, "num_hosts_done", 0);
-    cJSON_AddNumberToObject(o, "num_hosts_not_run", 1);
+    cJSON_AddNumberToObject(o, "num_hosts_not_run", NHOSTS);
     cJSON_AddNumberToObject(o, "num_hosts_running", 0);
-    cJSON_AddStringToObject(o, "overall_status", "0 of 1 hosts done. 0 errors.");
+    cJSON_AddStringToObject(o, "overall_status", "0 of 2 hosts done. 0 errors.");
     cJSON_AddStringToObject(o, "period_beginning", begin);
     cJSON_AddStringToObject(o, "period_ending", end);
     cJSON_AddNumberToObject(o, "total_errors", 0);

@@ -17,6 +17,7 @@
 #include "validate.h"
 
 #define COMPUTE_HOST "mockcloud-compute-1"
+#define COMPUTE_HOST2 "mockcloud-compute-2"
 
 /* srv->svc_state[MC_COMPUTE]. */
 typedef struct compute_state {
@@ -100,10 +101,13 @@ void compute_service_list(mc_req *r);
 void compute_tenant_usage_list(mc_req *r);
 void compute_tenant_usage_show(mc_req *r);
 void compute_admin_free(compute_state *st);
-const char *compute_host_zone(mc_server *srv);
+const char *compute_host_zone(mc_server *srv, int idx);
+const char *compute_host_name(int idx);   /* 1-based; NULL for 0 */
+int compute_host_index(const char *name);  /* 0 when unknown */
+int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned only);
 const char *compute_zone_find(mc_server *srv, const char *zone);
 void compute_zones_each(mc_server *srv, void (*fn)(const char *zone, void *arg), void *arg);
-void compute_migration_add(mc_req *r, mc_record *s, const char *type, long old_flavor, long new_flavor);
+void compute_migration_add(mc_req *r, mc_record *s, const char *type, long old_flavor, long new_flavor, int src, int dst);
 void compute_migration_status(mc_server *srv, const char *server_id, const char *status);
 /* compute.c: the Nova shape of a Neutron security group */
 cJSON *secgroup_nova_view(mc_server *srv, mc_record *sg);

@@ -35,6 +35,7 @@
 typedef enum {
     OP_NONE = 0, OP_BUILD, OP_REBOOT, OP_STOP, OP_START, OP_PAUSE, OP_UNPAUSE, OP_SUSPEND, OP_RESUME,
     OP_REBUILD, OP_RESIZE, OP_REVERT, OP_SNAPSHOT, OP_DELETE, OP_SHELVE, OP_UNSHELVE, OP_RESCUE, OP_UNRESCUE,
+    OP_LIVE,
 } server_op;
 
 /* A flavor as a server saw it at boot (or resize): shared by every server
@@ -85,11 +86,14 @@ typedef struct server_priv {
     double launched_at, terminated_at;   /* < 0: null */
     uint64_t num;
     int launch_index;
-    bool config_drive, disk_auto, has_host, locked, resize_from_stopped;
+    bool config_drive, disk_auto, locked, resize_from_stopped;
+    unsigned char host, old_host;   /* compute_host_name(): 0 = none; old_host: a migration's source */
     unsigned char locked_by;
     srv_action *acts;
     unsigned nacts, acap;
 } server_priv;
+
+static const char *srv_host(const server_priv *sp) { return compute_host_name(sp->host); }
 
 static void snap_release(flv_snap *f) {
     if (f != NULL && --f->refs == 0) {
@@ -224,7 +228,7 @@ const char *mc_compute_status(const char *vm, const char *task) {
         return "SHUTOFF";
     }
     if (strcmp(vm, "resized") == 0) return strcmp(t, "resize_reverting") == 0 ? "REVERT_RESIZE" : "VERIFY_RESIZE";
-    if (strcmp(vm, "paused") == 0) return "PAUSED";
+    if (strcmp(vm, "paused") == 0) return strcmp(t, "migrating") == 0 ? "MIGRATING" : "PAUSED";
     if (strcmp(vm, "suspended") == 0) return "SUSPENDED";
     if (strcmp(vm, "rescued") == 0) return "RESCUE";
     if (strcmp(vm, "error") == 0) return "ERROR";
@@ -303,7 +307,7 @@ const cJSON *mc_compute_server_doc(mc_record *s) {
         cJSON_AddItemToArray(groups, g);
     }
     free(sgs);
-    mc_json_set_str(d, "host", sp->has_host ? COMPUTE_HOST : NULL);
+    mc_json_set_str(d, "host", srv_host(sp));
     cJSON_AddStringToObject(d, "reservation_id", sp->reservation_id);
     cJSON_AddNumberToObject(d, "launch_index", sp->launch_index);
     cJSON_AddStringToObject(d, "hostname", S(sp->hostname));
@@ -473,7 +477,7 @@ static void server_complete(server_priv *sp) {
         return;
     case OP_BUILD: {
         long long pct = mc_knob_srv(srv, MC_KNOB_COMPUTE_BUILD_FAIL_PERCENT);
-        if (pct > 0 && (long long)(mc_rand_u64(srv) % 100) < pct) {
+        if (sp->host == 0 || (pct > 0 && (long long)(mc_rand_u64(srv) % 100) < pct)) {
             char ts[32];
             now_iso(ts);
             cJSON *f = cJSON_CreateObject();
@@ -484,7 +488,7 @@ static void server_complete(server_priv *sp) {
             cJSON_Delete(sp->fault);
             sp->fault = f;
             set_state(s, "error", NULL, 0);
-            sp->has_host = false;
+            sp->host = 0;
             mc_net_ports_set_status(srv, s->id, "DOWN");
             action_finish(s, req, false, "No valid host was found. ");
             return;
@@ -530,6 +534,7 @@ static void server_complete(server_priv *sp) {
             sp->flavor = sp->old_flavor;
             sp->old_flavor = NULL;
         }
+        if (sp->old_host) sp->host = sp->old_host;
         set_state(s, sp->resize_from_stopped ? "stopped" : "active", NULL, sp->resize_from_stopped ? 4 : 1);
         sp->resize_from_stopped = false;
         compute_migration_status(srv, s->id, "reverted");
@@ -544,11 +549,12 @@ static void server_complete(server_priv *sp) {
     }
     case OP_SHELVE:
         set_state(s, "shelved_offloaded", NULL, 4);
-        sp->has_host = false;
+        sp->host = 0;
         break;
     case OP_UNSHELVE: {
         set_state(s, "active", NULL, 1);
-        sp->has_host = true;
+        sp->host = (unsigned char)compute_host_pick(srv, sp->az, 0, 0);
+        if (sp->host == 0) sp->host = 1;
         const char *shid = sp->shelved_image_id;
         mc_record *img = shid ? mc_image_find(srv, shid, s->project_id) : NULL;
         if (img != NULL) mc_image_delete(srv, img);
@@ -557,6 +563,10 @@ static void server_complete(server_priv *sp) {
     }
     case OP_DELETE:
         server_finish_delete(srv, s);
+        break;
+    case OP_LIVE:
+        set_state(s, NULL, NULL, -1);
+        compute_migration_status(srv, s->id, "completed");
         break;
     }
     action_finish(s, req, true, NULL);
@@ -711,7 +721,7 @@ static cJSON *server_view_ex(mc_req *r, mc_record *s, int mode, bool addr_mark) 
     cJSON_AddStringToObject(o, "user_id", sp->user_id);
     cJSON_AddItemToObject(o, "metadata", sp->metadata ? cJSON_Duplicate(sp->metadata, 1) : cJSON_CreateObject());
     char hid[57];
-    host_id(s->project_id, sp->has_host ? COMPUTE_HOST : NULL, hid);
+    host_id(s->project_id, srv_host(sp), hid);
     cJSON_AddStringToObject(o, "hostId", hid);
     const char *image = s_image(sp);
     if (image[0] == '\0') {
@@ -773,7 +783,7 @@ static cJSON *server_view_ex(mc_req *r, mc_record *s, int mode, bool addr_mark) 
         cJSON_AddStringToObject(o, "OS-EXT-STS:vm_state", sp->vm_state);
         cJSON_AddNumberToObject(o, "OS-EXT-STS:power_state", sp->power_state);
         cJSON_AddArrayToObject(o, "os-extended-volumes:volumes_attached");
-        const char *host = sp->has_host ? COMPUTE_HOST : NULL;
+        const char *host = srv_host(sp);
         if (admin) {
             char iname[32];
             snprintf(iname, sizeof iname, "instance-%08lx", (unsigned long)sp->num);
@@ -941,7 +951,7 @@ static bool server_match(const mc_record *rec, void *arg) {
     if (f->reservation && !mc_str_eq(sp->reservation_id, f->reservation)) return false;
     if (f->key_name && !mc_str_eq(sp->key_name, f->key_name)) return false;
     if (f->az && !mc_str_eq(sp->az, f->az)) return false;
-    if (f->host && !mc_str_eq(sp->has_host ? COMPUTE_HOST : NULL, f->host)) return false;
+    if (f->host && !mc_str_eq(srv_host(sp), f->host)) return false;
     double upd = sp->updated;
     if (f->changes_since >= 0 && upd < f->changes_since) return false;
     if (f->changes_before >= 0 && upd > f->changes_before) return false;
@@ -1732,7 +1742,6 @@ static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, 
     sp->disk_auto = cr->disk_config != NULL && strcmp(cr->disk_config, "AUTO") == 0;
     sp->az = xdup(cr->az);
     if (!sg_is_default(cr->sg_names)) sp->sg_names = cJSON_Duplicate(cr->sg_names, 1);
-    sp->has_host = true;
     mc_strlcpy(sp->reservation_id, resv, sizeof sp->reservation_id);
     sp->launch_index = index;
     char hn[64];
@@ -1827,6 +1836,65 @@ static int create_schema_or_reply(mc_req *r, const cJSON *in) {
         return -1;
     }
     return 0;
+}
+
+/* Bit h-1 for the host of each server named in 'ids' (a server id or an
+ * array of them). */
+static unsigned hosts_of(mc_server *srv, const cJSON *ids) {
+    unsigned bits = 0;
+    const cJSON *x;
+    if (cJSON_IsString(ids)) {
+        mc_record *o = mc_store_find(&srv->world[MC_K_SERVER], ids->valuestring);
+        if (o && SP(o)->host) bits |= 1u << (SP(o)->host - 1);
+        return bits;
+    }
+    cJSON_ArrayForEach(x, ids) bits |= hosts_of(srv, x);
+    return bits;
+}
+
+/* The scheduler: the requested zone (and "zone:host"), the 2.74 host, the
+ * group's policy and same_host/different_host hints narrow the hosts;
+ * compute_host_pick takes the least loaded. No host: the build ends in
+ * ERROR (NoValidHost), as Nova's does. The server's zone becomes its
+ * host's. */
+static void place(mc_req *r, mc_record *s, const cJSON *in, const cJSON *hints, mc_record *grp) {
+    server_priv *sp = SP(s);
+    unsigned avoid = 0, only = 0;
+    char zone[128] = "";
+    const char *az = mc_json_str(in, "availability_zone");
+    if (az != NULL && az[0] != '\0') {
+        mc_strlcpy(zone, az, sizeof zone);
+        char *colon = strchr(zone, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            int h = compute_host_index(colon + 1);
+            if (h) only |= 1u << (h - 1);
+        }
+    }
+    const char *want = mv_ge(r, 74) ? mc_json_str(in, "host") : NULL;
+    if (want == NULL && mv_ge(r, 74)) want = mc_json_str(in, "hypervisor_hostname");
+    if (want != NULL && compute_host_index(want)) only |= 1u << (compute_host_index(want) - 1);
+    const char *policy = grp ? mc_json_str(grp->doc, "policy") : NULL;
+    unsigned members = 0;
+    if (grp != NULL) {
+        const cJSON *m;
+        cJSON_ArrayForEach(m, mc_json_arr(grp->doc, "members")) if (strcmp(m->valuestring, s->id) != 0) members |= hosts_of(r->srv, m);
+    }
+    bool soft = mc_str_eq(policy, "soft-affinity") || mc_str_eq(policy, "soft-anti-affinity");
+    unsigned g_only = 0, g_avoid = 0;
+    if ((mc_str_eq(policy, "affinity") || mc_str_eq(policy, "soft-affinity")) && members) g_only = members;
+    if (mc_str_eq(policy, "anti-affinity") || mc_str_eq(policy, "soft-anti-affinity")) g_avoid = members;
+    if (hints != NULL) {
+        unsigned same = hosts_of(r->srv, cJSON_GetObjectItemCaseSensitive(hints, "same_host"));
+        if (same) only = only ? (only & same) : same;
+        avoid |= hosts_of(r->srv, cJSON_GetObjectItemCaseSensitive(hints, "different_host"));
+    }
+    const char *z = zone[0] ? zone : NULL;
+    unsigned both = g_only && only ? (g_only & only) : (g_only | only);
+    int h = (g_only && only && both == 0) ? 0 : compute_host_pick(r->srv, z, avoid | g_avoid, both);
+    if (h == 0 && soft) h = compute_host_pick(r->srv, z, avoid, only);   /* soft policies yield */
+    sp->host = (unsigned char)h;
+    if (h != 0) set_str(&sp->az, compute_host_zone(r->srv, h));
 }
 
 void compute_server_create(mc_req *r) {
@@ -2048,6 +2116,7 @@ void compute_server_create(mc_req *r) {
         else
             mc_strlcpy(nm, name->valuestring, sizeof nm);
         mc_record *s = server_new(r, nm, &cr, resv, (int)i, admin_pass);
+        place(r, s, in, hints, grp);
         if (ports_or_reply(r, s, &cr) != 0) {
             mc_store_delete(&r->srv->world[MC_K_SERVER], s);
             create_undo(r->srv, first, grp);   /* the request failed: none of its servers stay */
@@ -2342,13 +2411,119 @@ static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
     if (resize_quota_or_reply(r, s, f) != 0) return;
     server_priv *sp = SP(s);
     mc_record *old = mc_store_find(&r->srv->world[MC_K_FLAVOR], flavor_id(sp));
-    compute_migration_add(r, s, "resize", old ? (long)old->seq + 1 : 0, (long)f->seq + 1);
+    compute_migration_add(r, s, "resize", old ? (long)old->seq + 1 : 0, (long)f->seq + 1, sp->host, sp->host);
+    sp->old_host = sp->host;
     snap_release(sp->old_flavor);
     sp->old_flavor = sp->flavor;
     sp->flavor = flavor_snapshot(r->srv, f);
     if (strcmp(sp->vm_state, "stopped") == 0) sp->resize_from_stopped = true;
     set_disk_config(sp, arg);
     start_op(r, s, "resize", "resize_prep", OP_RESIZE, action_ms(r));
+    mc_reply_json(r, 202, NULL);
+}
+
+/* The target of a migration: the named host (which must exist, be up and
+ * not be the server's), else the least loaded other one; 0 after a reply. */
+static int migration_target_or_reply(mc_req *r, mc_record *s, const char *host, bool live) {
+    server_priv *sp = SP(s);
+    if (host != NULL) {
+        int h = compute_host_index(host);
+        if (h == 0) {
+            mc_reply_error(r, 400, NULL, "Compute host %.255s could not be found.", host);
+            return 0;
+        }
+        if (h == sp->host) {
+            if (live) mc_reply_error(r, 400, NULL, "Unable to migrate instance (%s) to current host (%.255s).", s->id, host);
+            else mc_reply_error(r, 400, NULL, "Cannot migrate to the host where the server exists.");
+            return 0;
+        }
+        if (compute_host_pick(r->srv, NULL, 0, 1u << (h - 1)) != h) {
+            mc_reply_error(r, 400, NULL, "No valid host was found. Compute service of %.255s is unavailable at this time.", host);
+            return 0;
+        }
+        return h;
+    }
+    int h = compute_host_pick(r->srv, NULL, sp->host ? 1u << (sp->host - 1) : 0, 0);
+    if (h == 0) mc_reply_error(r, 400, NULL, live ? "No valid host was found." : "No valid host was found. No valid host found for cold migrate");
+    return h;
+}
+
+/* Admin cold migration: a resize to the same flavor on another host
+ * (VERIFY_RESIZE, then confirmResize or revertResize). */
+static void act_migrate(mc_req *r, mc_record *s, cJSON *arg) {
+    if (!is_admin(r)) {
+        mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:os-migrate-server:migrate to be performed.");
+        return;
+    }
+    if (!cJSON_IsNull(arg) && !cJSON_IsObject(arg)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute migrate. Value: not an object.");
+        return;
+    }
+    if (cJSON_IsObject(arg) && mc_check_or_reply(r, arg, mv_ge(r, 56) ? "!host=S" : "!") != 0) return;
+    if (state_or_reply(r, s, "migrate", ST_RESIZE, false, true) != 0) return;
+    int h = migration_target_or_reply(r, s, cJSON_IsObject(arg) ? mc_json_str(arg, "host") : NULL, false);
+    if (h == 0) return;
+    server_priv *sp = SP(s);
+    mc_record *f = mc_store_find(&r->srv->world[MC_K_FLAVOR], flavor_id(sp));
+    long fid = f ? (long)f->seq + 1 : 0;
+    compute_migration_add(r, s, "migration", fid, fid, sp->host, h);
+    snap_release(sp->old_flavor);
+    sp->old_flavor = NULL;
+    sp->old_host = sp->host;
+    sp->host = (unsigned char)h;
+    sp->resize_from_stopped = strcmp(sp->vm_state, "stopped") == 0;
+    start_op(r, s, "migrate", "resize_prep", OP_RESIZE, action_ms(r));
+    mc_reply_json(r, 202, NULL);
+}
+
+/* Admin live migration: MIGRATING for action_ms, then the same state on
+ * the other host. From 2.34 the scheduling is asynchronous: no host is a
+ * failed migration and action, not a 400. */
+static void act_live_migrate(mc_req *r, mc_record *s, cJSON *arg) {
+    if (!is_admin(r)) {
+        mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:os-migrate-server:migrate_live to be performed.");
+        return;
+    }
+    const char *spec = mv_ge(r, 68) ? "!host=S|block_migration=v" : mv_ge(r, 30) ? "!host=S|block_migration=v|force=b"
+                       : mv_ge(r, 25) ? "!host=S|block_migration=v" : "!host=S|block_migration=v|disk_over_commit=v";
+    if (!cJSON_IsObject(arg)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute os-migrateLive. Value: not an object.");
+        return;
+    }
+    if (mc_check_or_reply(r, arg, spec) != 0) return;
+    const cJSON *bm = cJSON_GetObjectItemCaseSensitive(arg, "block_migration");
+    bool bm_ok = cJSON_IsBool(bm) || (cJSON_IsString(bm) && (mv_ge(r, 25) ? strcmp(bm->valuestring, "auto") == 0 : false));
+    bool bs;
+    if (!bm_ok && cJSON_IsString(bm) && mc_str_bool(bm->valuestring, &bs)) bm_ok = true;
+    if (!bm_ok || !mc_json_has(arg, "host") || (!mv_ge(r, 25) && !mc_json_has(arg, "disk_over_commit"))) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute os-migrateLive. 'host' and 'block_migration'%s are required.",
+                       mv_ge(r, 25) ? "" : " and 'disk_over_commit'");
+        return;
+    }
+    static const char *const live_states[] = {"active", "paused", NULL};
+    if (state_or_reply(r, s, "os-migrateLive", live_states, false, true) != 0) return;
+    server_priv *sp = SP(s);
+    const char *host = mc_json_str(arg, "host");
+    int h;
+    if (host == NULL && mv_ge(r, 34)) {
+        h = compute_host_pick(r->srv, NULL, sp->host ? 1u << (sp->host - 1) : 0, 0);
+        if (h == 0) {
+            compute_migration_add(r, s, "live-migration", -1, -1, sp->host, 0);
+            compute_migration_status(r->srv, s->id, "error");
+            action_add(r, s, "live-migration");
+            action_finish(s, r->req_id, false, "No valid host was found.");
+            changed(s);
+            mc_reply_json(r, 202, NULL);
+            return;
+        }
+    } else if ((h = migration_target_or_reply(r, s, host, true)) == 0) {
+        return;
+    }
+    compute_migration_add(r, s, "live-migration", -1, -1, sp->host, h);
+    compute_migration_status(r->srv, s->id, "running");
+    sp->old_host = sp->host;
+    sp->host = (unsigned char)h;
+    start_op(r, s, "live-migration", "migrating", OP_LIVE, action_ms(r));
     mc_reply_json(r, 202, NULL);
 }
 
@@ -2728,6 +2903,8 @@ void compute_server_action(mc_req *r) {
     else if (strcmp(a, "rebuild") == 0) act_rebuild(r, s, first);
     else if (strcmp(a, "resize") == 0) act_resize(r, s, first);
     else if (strcmp(a, "confirmResize") == 0) act_confirm_resize(r, s);
+    else if (strcmp(a, "migrate") == 0) act_migrate(r, s, first);
+    else if (strcmp(a, "os-migrateLive") == 0) act_live_migrate(r, s, first);
     else if (strcmp(a, "revertResize") == 0) act_simple(r, s, "revertResize", "revertResize", ST_RESIZED, "resize_reverting", OP_REVERT);
     else if (strcmp(a, "createImage") == 0) act_create_image(r, s, first);
     else if (strcmp(a, "lock") == 0) act_lock(r, s, first, true);
@@ -2988,9 +3165,10 @@ static cJSON *action_view(mc_req *r, mc_record *s, const srv_action *a, bool eve
         if (is_admin(r)) mc_json_set_str(ev, "traceback", a->traceback);
         if (mv_ge(r, 62)) {
             char hid[57];
-            host_id(s->project_id, COMPUTE_HOST, hid);
+            const char *eh = srv_host(SP(s)) ? srv_host(SP(s)) : COMPUTE_HOST;
+            host_id(s->project_id, eh, hid);
             cJSON_AddStringToObject(ev, "hostId", hid);
-            if (is_admin(r)) cJSON_AddStringToObject(ev, "host", COMPUTE_HOST);
+            if (is_admin(r)) cJSON_AddStringToObject(ev, "host", eh);
         }
         cJSON_AddItemToArray(evs, ev);
     }

@@ -1509,8 +1509,8 @@ Test(compute, hypervisors_by_microversion) {
     r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/1", NULL, "2.28");
     cr_expect(cJSON_IsObject(mc_jpath(r.json, "hypervisor.cpu_info")), "%s", r.body);
     mc_resp_free(&r);
-    mc_expect_error(adm(EVHTTP_REQ_GET, C "/os-hypervisors/2", NULL, NULL), MC_COMPUTE, 404,
-                    "Hypervisor with ID '2' could not be found.");
+    mc_expect_error(adm(EVHTTP_REQ_GET, C "/os-hypervisors/9", NULL, NULL), MC_COMPUTE, 404,
+                    "Hypervisor with ID '9' could not be found.");
     mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/1", NULL, "2.53"), 400);   /* uuids from 2.53 */
     mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/" SVC_SCHED_UUID, NULL, "2.53"), 404);
     /* a running server is counted and listed */
@@ -1518,7 +1518,7 @@ Test(compute, hypervisors_by_microversion) {
     mc_test_server_wait(tok, id, "ACTIVE");
     r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/statistics", NULL, NULL);
     cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisor_statistics.running_vms"), 1), "%s", r.body);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisor_statistics.count"), 1));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisor_statistics.count"), 2));
     mc_resp_free(&r);
     r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/compute/servers", NULL, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "hypervisors.0.servers.0.uuid"), id), "%s", r.body);
@@ -1582,14 +1582,19 @@ Test(compute, services_enable_disable_force_down_delete) {
     cr_expect(cJSON_IsTrue(mc_jpath(r.json, "service.forced_down")));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "service.id"), SVC_COMPUTE_UUID));
     mc_resp_free(&r);
-    /* a compute service with servers cannot be deleted */
+    /* the scheduler avoids the forced-down host; a compute service with servers cannot be deleted */
     char *id = boot("pinned", NULL);
     mc_test_server_wait(tok, id, "ACTIVE");
-    mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/3", NULL, NULL), 409);
+    r = adm(EVHTTP_REQ_GET, mc_pathf(C "/servers/%s", id), NULL, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "server.OS-EXT-SRV-ATTR:host"), "mockcloud-compute-2"), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/4", NULL, NULL), 409);
     mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/9", NULL, NULL), 404);
+    mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/3", NULL, NULL), 204);
     mc_expect_status(adm(EVHTTP_REQ_DELETE, C "/os-services/1", NULL, NULL), 204);
     r = adm(EVHTTP_REQ_GET, C "/os-services", NULL, NULL);
     mc_expect_count(r, "services", 2);
+    mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-hypervisors/1", NULL, NULL), 404);   /* its node went with it */
     mc_expect_status(mc_call(EVHTTP_REQ_PUT, C "/os-services/enable", "{\"host\":\"a\",\"binary\":\"b\"}", tok, NULL), 403);
     free(id);
     mc_assert_no_leaks();
@@ -1597,10 +1602,10 @@ Test(compute, services_enable_disable_force_down_delete) {
 
 Test(compute, os_hosts_up_to_2_42) {
     mc_resp r = adm(EVHTTP_REQ_GET, C "/os-hosts", NULL, NULL);
-    mc_expect_count(r, "hosts", 3);
+    mc_expect_count(r, "hosts", 4);
     r = adm(EVHTTP_REQ_GET, C "/os-hosts?zone=nova", NULL, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "hosts.0.host_name"), "mockcloud-compute-1"), "%s", r.body);
-    mc_expect_count(r, "hosts", 1);
+    mc_expect_count(r, "hosts", 2);
     mc_expect_count(adm(EVHTTP_REQ_GET, C "/os-hosts?zone=xxx", NULL, NULL), "hosts", 0);
     r = adm(EVHTTP_REQ_GET, C "/os-hosts/mockcloud-compute-1", NULL, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "host.0.resource.project"), "(total)"), "%s", r.body);
@@ -1690,7 +1695,7 @@ Test(compute, simple_tenant_usage_and_audit_log) {
     mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage?start=yesterday", NULL, NULL), 400);
     mc_expect_status(adm(EVHTTP_REQ_GET, C "/os-simple-tenant-usage?start=2020-01-02T00:00:00&end=2020-01-01T00:00:00", NULL, NULL), 400);
     r = adm(EVHTTP_REQ_GET, C "/os-instance_usage_audit_log", NULL, NULL);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "instance_usage_audit_logs.num_hosts"), 1), "%s", r.body);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "instance_usage_audit_logs.num_hosts"), 2), "%s", r.body);
     mc_resp_free(&r);
     r = adm(EVHTTP_REQ_GET, C "/os-instance_usage_audit_log/2020-03-15%2010:00:00", NULL, NULL);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "instance_usage_audit_log.period_beginning"), "2020-02-01 00:00:00"), "%s", r.body);
@@ -1791,6 +1796,118 @@ Test(compute, quota_classes_networks_and_resize_quota) {
     mc_expect_status(getv(C "/os-networks", "2.36"), 404);
     mc_expect_status(post(C "/os-networks", "{\"network\":{\"label\":\"x\"}}"), 410);
     free(nid);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+/* The host a server is on, as admins see it (into buf). */
+static const char *host_of(const char *id, char *buf, size_t n) {
+    mc_resp r = adm(EVHTTP_REQ_GET, mc_pathf(C "/servers/%s", id), NULL, NULL);
+    const char *h = mc_jstr(r.json, "server.OS-EXT-SRV-ATTR:host");
+    mc_strlcpy(buf, h ? h : "(none)", n);
+    mc_resp_free(&r);
+    return buf;
+}
+
+Test(compute, scheduler_hints_and_groups_place_on_two_hosts) {
+    char ha[32], hb[32], hc[32];
+    char *a = boot("a", NULL);
+    /* hints live beside "server": the body by hand */
+    char body[512];
+    snprintf(body, sizeof body, "{\"server\":{\"name\":\"b\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\"},"
+                                "\"os:scheduler_hints\":{\"different_host\":[\"%s\"]}}", a);
+    mc_resp r = post(C "/servers", body);
+    cr_assert(eq(int, r.status, 202), "%s", r.body);
+    char *b = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"server\":{\"name\":\"c\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\"},"
+                                "\"os:scheduler_hints\":{\"same_host\":\"%s\"}}", a);
+    r = post(C "/servers", body);
+    char *c = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    cr_expect(strcmp(host_of(a, ha, sizeof ha), host_of(b, hb, sizeof hb)) != 0, "%s %s", ha, hb);
+    cr_expect(eq(str, (char *)host_of(c, hc, sizeof hc), ha));
+    /* anti-affinity: two members on two hosts, a third has no host left (ERROR, NoValidHost) */
+    r = post(C "/os-server-groups", "{\"server_group\":{\"name\":\"g\",\"policies\":[\"anti-affinity\"]}}");
+    char *g = strdup(mc_jstr(r.json, "server_group.id"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"server\":{\"name\":\"g\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\",\"min_count\":2},"
+                                "\"os:scheduler_hints\":{\"group\":\"%s\"}}", g);
+    mc_expect_status(post(C "/servers", body), 202);
+    r = get(mc_pathf(C "/os-server-groups/%s", g));
+    char *m0 = strdup(mc_jstr(r.json, "server_group.members.0")), *m1 = strdup(mc_jstr(r.json, "server_group.members.1"));
+    mc_resp_free(&r);
+    cr_expect(strcmp(host_of(m0, ha, sizeof ha), host_of(m1, hb, sizeof hb)) != 0, "%s %s", ha, hb);
+    snprintf(body, sizeof body, "{\"server\":{\"name\":\"g3\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\"},"
+                                "\"os:scheduler_hints\":{\"group\":\"%s\"}}", g);
+    r = post(C "/servers", body);
+    char *g3 = strdup(mc_jstr(r.json, "server.id"));
+    mc_resp_free(&r);
+    mc_test_server_wait(tok, g3, "ERROR");
+    r = get(mc_pathf(C "/servers/%s", g3));
+    cr_expect(strstr(mc_jstr(r.json, "server.fault.message"), "No valid host") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    free(g3);
+    free(m0);
+    free(m1);
+    free(g);
+    free(a);
+    free(b);
+    free(c);
+    mc_assert_no_leaks();
+}
+
+Test(compute, cold_and_live_migration_between_hosts) {
+    char h0[32], h1[32];
+    char *id = boot("mig", NULL);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    host_of(id, h0, sizeof h0);
+    char act[128];
+    snprintf(act, sizeof act, C "/servers/%s/action", id);
+    mc_expect_status(post(act, "{\"migrate\":null}"), 403);
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"migrate\":{\"host\":\"nohost\"}}", "2.56"), 400);
+    mc_expect_error(adm(EVHTTP_REQ_POST, act, mc_pathf("{\"migrate\":{\"host\":\"%s\"}}", h0), "2.56"), MC_COMPUTE, 400,
+                    "Cannot migrate to the host where the server exists.");
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"migrate\":{\"host\":\"x\"}}", NULL), 400);   /* no host before 2.56 */
+    /* cold: VERIFY_RESIZE on the other host, revert goes back */
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"migrate\":null}", NULL), 202);
+    char st[32];
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "RESIZE"));
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"migrate\":null}", NULL), 409);
+    mc_test_server_wait(tok, id, "VERIFY_RESIZE");
+    cr_expect(strcmp(host_of(id, h1, sizeof h1), h0) != 0, "%s", h1);
+    mc_expect_status(post(act, "{\"revertResize\":null}"), 202);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    cr_expect(eq(str, (char *)host_of(id, h1, sizeof h1), h0));
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"migrate\":null}", NULL), 202);
+    mc_test_server_wait(tok, id, "VERIFY_RESIZE");
+    mc_expect_status(post(act, "{\"confirmResize\":null}"), 204);
+    cr_expect(strcmp(host_of(id, h1, sizeof h1), h0) != 0);
+    mc_resp r = adm(EVHTTP_REQ_GET, mc_pathf(C "/os-migrations?instance_uuid=%s&migration_type=migration", id), NULL, "2.59");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.status"), "confirmed"), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.dest_compute"), h1));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.1.status"), "reverted"));
+    mc_resp_free(&r);
+    /* live: MIGRATING, then the same state on the other host */
+    mc_expect_status(post(act, "{\"os-migrateLive\":{\"host\":null,\"block_migration\":\"auto\"}}"), 403);
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"os-migrateLive\":{\"host\":null}}", "2.25"), 400);
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"os-migrateLive\":{\"host\":null,\"block_migration\":\"auto\"}}", NULL), 400);
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"os-migrateLive\":{\"host\":null,\"block_migration\":\"sure\"}}", "2.25"), 400);
+    mc_expect_error(adm(EVHTTP_REQ_POST, act, mc_pathf("{\"os-migrateLive\":{\"host\":\"%s\",\"block_migration\":\"auto\"}}", h1),
+                        "2.25"), MC_COMPUTE, 400,
+                    mc_pathf("Unable to migrate instance (%s) to current host (%s).", id, h1));
+    mc_expect_status(post(act, "{\"pause\":null}"), 202);
+    mc_test_server_wait(tok, id, "PAUSED");
+    mc_expect_status(adm(EVHTTP_REQ_POST, act, "{\"os-migrateLive\":{\"host\":null,\"block_migration\":\"auto\"}}", "2.25"), 202);
+    cr_expect(eq(str, (char *)status_of(id, st, sizeof st), "MIGRATING"));
+    mc_test_server_wait(tok, id, "PAUSED");
+    cr_expect(eq(str, (char *)host_of(id, h1, sizeof h1), h0));
+    r = adm(EVHTTP_REQ_GET, mc_pathf(C "/os-migrations?migration_type=live-migration"), NULL, "2.23");
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "migrations.0.status"), "completed"), "%s", r.body);
+    mc_resp_free(&r);
+    r = get(mc_pathf(C "/servers/%s/os-instance-actions", id));
+    cr_expect(strstr(r.body, "\"live-migration\"") != NULL && strstr(r.body, "\"migrate\"") != NULL, "%s", r.body);
+    mc_resp_free(&r);
     free(id);
     mc_assert_no_leaks();
 }
