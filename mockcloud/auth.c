@@ -20,6 +20,7 @@
  * token of this user issued until now" is a number: a token issued in the
  * same microsecond after a password change is not caught by it. */
 #include "auth.h"
+#include "http.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -372,6 +373,15 @@ const mc_token *mc_auth_lookup(mc_server *srv, const char *id) {
     st->rebuilds++;
     cache_put(srv, t);
     return t;
+}
+
+bool mc_auth_recheck(mc_req *r) {
+    if (r->tok == NULL || r->srv->token_drops - r->tok_drops < MC_TOKEN_RETIRED) return true;
+    r->tok = mc_auth_lookup(r->srv, mc_header(r, "X-Auth-Token"));
+    r->tok_drops = r->srv->token_drops;
+    if (r->tok != NULL) return true;
+    mc_reply_error(r, 401, NULL, "The request you have made requires authentication.");
+    return false;
 }
 
 void mc_auth_revoke(mc_server *srv, const char *id) {

@@ -49,6 +49,11 @@ void mc_auth_add(mc_server *srv, mc_token *tok);
  * roles are gone. The pointer stays valid across at least
  * MC_TOKEN_RETIRED later drops of tokens (srv->token_drops). */
 const mc_token *mc_auth_lookup(mc_server *srv, const char *id);
+/* Before a handler runs: a request that waited (a deferred reply: latency,
+ * a delayed fault) may hold a token that was dropped and freed meanwhile
+ * (more than MC_TOKEN_RETIRED drops since its lookup): it is looked up again
+ * from the request. False, after a 401, when it is no longer valid. */
+bool mc_auth_recheck(mc_req *r);
 /* Revokes one token (a revocation event on its audit id). */
 void mc_auth_revoke(mc_server *srv, const char *id);
 /* Revokes every token of a user (password change, user disabled or deleted)

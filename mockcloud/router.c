@@ -156,7 +156,7 @@ static void req_free(mc_req *r) {
 void mc_router_free_req(mc_req *r) { req_free(r); }
 
 void mc_router_run(mc_req *r) {
-    r->route->fn(r);
+    if (mc_auth_recheck(r)) r->route->fn(r);   /* a deferred request's token may be gone */
     mc_profile_done(r);
     if (!r->replied) {
         mc_log(MC_LOG_ERROR, "handler for %s did not reply", r->path);

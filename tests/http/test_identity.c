@@ -1045,3 +1045,47 @@ Test(identity, reset_ends_evicted_tokens_too) {
     free(tok);
     mc_assert_no_leaks();
 }
+
+/* While a request waits (a fault's delay), more than MC_TOKEN_RETIRED
+ * tokens leave the table and its own token is freed: the handler must not
+ * read the freed token (ASan), but the token looked up again; a token
+ * revoked meanwhile is a 401. */
+static void flood_tokens(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    if (arg != NULL) mc_auth_revoke(T.srv, arg);
+    mc_auth_set_cache(T.srv, 1);
+    for (int i = 0; i < 3 * MC_TOKEN_RETIRED; i++) {
+        mc_token *t = mc_auth_token_new(T.srv);
+        memcpy(t->user_id, "nobody", 7);
+        mc_auth_add(T.srv, t);
+    }
+}
+
+static mc_resp deferred_catalog(const char *tok, bool revoke) {
+    mc_resp f = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/faults",
+                        "{\"path\":\"/identity/v3/auth/catalog\",\"delay_ms\":200,\"count\":1}", NULL, NULL);
+    cr_assert(eq(int, f.status, 201), "%s", f.body);
+    mc_resp_free(&f);
+    struct event *ev = evtimer_new(T.base, flood_tokens, revoke ? (void *)tok : NULL);
+    struct timeval tv = {0, 50000};
+    evtimer_add(ev, &tv);
+    uint64_t drops = T.srv->token_drops;
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/catalog", NULL, tok, NULL);
+    cr_expect(ge(u64, T.srv->token_drops, drops + 2 * MC_TOKEN_RETIRED), "the token was freed while it waited");
+    event_free(ev);
+    return r;
+}
+
+Test(identity, deferred_request_outlives_its_token_in_the_table) {
+    char *tok = mc_test_token("demo", "demo");
+    mc_resp r = deferred_catalog(tok, false);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(mc_jpath(r.json, "catalog") != NULL);
+    mc_resp_free(&r);
+    free(tok);
+    tok = mc_test_token("demo", "demo");
+    mc_expect_status(deferred_catalog(tok, true), 401);
+    free(tok);
+    mc_assert_no_leaks();
+}
