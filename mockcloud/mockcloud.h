@@ -46,6 +46,7 @@ typedef enum {
     MC_K_VOLUME,
     MC_K_CREDENTIAL,
     MC_K_POLICY, MC_K_EP_GROUP, MC_K_TRUST,   /* identity_catalog.c */
+    MC_K_METERING_LABEL, MC_K_METERING_RULE,  /* network.c */
     MC_K_COUNT
 } mc_kind;
 

@@ -449,6 +449,7 @@ typedef struct port_priv {
 typedef struct net_priv {
     mc_record *first, *last;
     bool shared, external;   /* the doc's "shared" and "router:external" (net_flags_sync) */
+    signed char dhcp;        /* DHCP agent: 0 = scheduled by its subnets, 1 = added, -1 = removed */
 } net_priv;
 
 static void plain_free(void *p) { free(p); }
@@ -2777,6 +2778,9 @@ static const rdef R_FIP = {MC_K_FLOATINGIP, "floatingip", "floatingips", "Floati
 static const rdef R_SG = {MC_K_SECGROUP, "security_group", "security_groups", "SecurityGroupNotFound", "Security group ", " does not exist"};
 static const rdef R_RULE = {MC_K_SECGROUP_RULE, "security_group_rule", "security_group_rules", "SecurityGroupRuleNotFound", "Security group rule ", " does not exist"};
 
+static const rdef R_MLABEL = {MC_K_METERING_LABEL, "metering_label", "metering_labels", "MeteringLabelNotFound", "Metering label '", "' does not exist."};
+static const rdef R_MRULE = {MC_K_METERING_RULE, "metering_label_rule", "metering_label_rules", "MeteringLabelRuleNotFound", "Metering label rule '", "' does not exist."};
+
 static const rdef *const rdefs[] = {&R_NET, &R_SUBNET, &R_POOL, &R_PORT, &R_ROUTER, &R_FIP, &R_SG, &R_RULE};
 
 /* URL collection name -> resource ("security-groups" -> R_SG). */
@@ -3172,7 +3176,9 @@ static void link_add(mc_req *r, cJSON *links, const rdef *d, const char *rel, lo
         free(ek);
         free(ev);
     }
-    const char *coll = d->kind == MC_K_SECGROUP ? "security-groups" : d->kind == MC_K_SECGROUP_RULE ? "security-group-rules" : d->plural;
+    const char *coll = d->kind == MC_K_SECGROUP ? "security-groups" : d->kind == MC_K_SECGROUP_RULE ? "security-group-rules"
+                     : d->kind == MC_K_METERING_LABEL ? "metering/metering-labels"
+                     : d->kind == MC_K_METERING_RULE ? "metering/metering-label-rules" : d->plural;
     snprintf(url, sizeof url, "%s/v2.0/%s?limit=%ld&marker=%s%s%s", base, coll, limit, marker, extra,
              reverse ? "&page_reverse=True" : "");
     cJSON *l = cJSON_CreateObject();
@@ -3434,8 +3440,16 @@ static const nattr A_RULE[] = {
     {"remote_address_group_id", "P"}, {"normalized_cidr", ""}, {"belongs_to_default_sg", ""}, STD_ATTRS,
     {NULL, NULL}};
 
+static const nattr A_MLABEL[] = {
+    {"id", ""}, {"name", "P"}, {"description", "P"}, {"tenant_id", "P"}, {"project_id", "P"}, {"shared", "P"},
+    {NULL, NULL}};
+static const nattr A_MRULE[] = {
+    {"id", ""}, {"direction", "P"}, {"excluded", "P"}, {"remote_ip_prefix", "R"}, {"metering_label_id", "R"},
+    {"tenant_id", "P"}, {"project_id", "P"}, {NULL, NULL}};
+
 static const nattr *attr_map(const char *singular) {
     static const struct { const char *res; const nattr *map; } maps[] = {
+        {"metering_label", A_MLABEL}, {"metering_label_rule", A_MRULE},
         {"network", A_NETWORK}, {"subnet", A_SUBNET}, {"subnetpool", A_SUBNETPOOL}, {"port", A_PORT},
         {"router", A_ROUTER}, {"floatingip", A_FLOATINGIP}, {"security_group", A_SECGROUP},
         {"security_group_rule", A_RULE},
@@ -3870,7 +3884,7 @@ static bool v_aap(const cJSON *v, nerr *e) {
 
 /* What each member is checked with. */
 typedef enum {
-    V_STR255, V_NAME, V_BOOL, V_INT, V_NONNEG, V_UUID, V_UUID_OR_NONE, V_UUID_LIST, V_IP_OR_NONE, V_SUBNET_OR_NONE,
+    V_STR255, V_STR1024, V_NAME, V_BOOL, V_SUBNET, V_INT, V_NONNEG, V_UUID, V_UUID_OR_NONE, V_UUID_LIST, V_IP_OR_NONE, V_SUBNET_OR_NONE,
     V_SUBNET_LIST, V_FIXED_IPS, V_IP_POOLS, V_NAMESERVERS, V_HOSTROUTES, V_MAC, V_AAP, V_IP_VERSION, V_IPV6_MODE,
     V_DIRECTION, V_ETHERTYPE, V_PROTOCOL, V_PORT, V_IP_PREFIX,
 } vkind;
@@ -3908,6 +3922,10 @@ static const vrule vrules[] = {
     {"security_group_rule", "direction", V_DIRECTION}, {"security_group_rule", "protocol", V_PROTOCOL},
     {"security_group_rule", "port_range_min", V_PORT}, {"security_group_rule", "port_range_max", V_PORT},
     {"security_group_rule", "ethertype", V_ETHERTYPE}, {"security_group_rule", "remote_ip_prefix", V_IP_PREFIX},
+    {"metering_label", "name", V_NAME}, {"metering_label", "description", V_STR1024},
+    {"metering_label", "shared", V_BOOL}, {"metering_label_rule", "direction", V_DIRECTION},
+    {"metering_label_rule", "excluded", V_BOOL}, {"metering_label_rule", "remote_ip_prefix", V_SUBNET},
+    {"metering_label_rule", "metering_label_id", V_UUID},
 };
 
 static const char *const ip_protocol_names[] = {
@@ -3946,6 +3964,8 @@ static bool vrule_ok(const vrule *vr, const cJSON *v, nerr *e) {
     long x;
     switch (vr->k) {
     case V_STR255: bad = v_string(v, 255, why, sizeof why); break;
+    case V_STR1024: bad = v_string(v, 1024, why, sizeof why); break;
+    case V_SUBNET: bad = v_subnet(v, why, sizeof why); break;
     case V_NAME: bad = v_string(v, 255, why, sizeof why); break;
     case V_BOOL:
         if (!py_bool_ok(v)) {
@@ -4645,6 +4665,10 @@ static void network_port_delete(mc_req *r) {
 /* ================================================================ REST: routers */
 
 static mc_record *mk_router(mc_req *r, const char *owner, const cJSON *in, nerr *e) {
+    /* policy: create_router:distributed and create_router:ha are admin_only */
+    if (!ctx_admin(r) && (mc_json_has(in, "distributed") || mc_json_has(in, "ha")))
+        return fail(e, 403, "PolicyNotAuthorized", "(rule:create_router and rule:create_router:%s) is disallowed by policy",
+                    mc_json_has(in, "distributed") ? "distributed" : "ha");
     return router_create(r->srv, owner, ctx_admin(r), in, e);
 }
 
@@ -4707,7 +4731,25 @@ static void network_router_update(mc_req *r) {
     if (x == NULL) return;
     cJSON *in = body_obj_or_reply(r, "router");
     if (in == NULL || if_match_or_reply(r, x) || only_keys_or_reply(r, in, allowed)) return;
+    if (!ctx_admin(r) && (mc_json_has(in, "distributed") || mc_json_has(in, "ha"))) {
+        mc_reply_error(r, 403, "PolicyNotAuthorized", "(rule:update_router and rule:update_router:%s) is disallowed by policy",
+                       mc_json_has(in, "distributed") ? "distributed" : "ha");
+        return;
+    }
     nerr e = {0};
+    /* l3_dvr_db: 'distributed' (and l3_hamode_db: 'ha') change only on a router that is down */
+    static const char *const migr[] = {"distributed", "ha"};
+    for (size_t i = 0; i < 2; i++) {
+        bool want;
+        if (!mc_json_has(in, migr[i]) || !body_bool(in, migr[i], false, &want, &e) || want == jbool(x->doc, migr[i])) continue;
+        if (jbool(x->doc, "admin_state_up")) {
+            if (i == 0)
+                mc_reply_error(r, 400, "BadRequest", "Bad router request: Cannot change the 'distributed' attribute of active routers. Please set router admin_state_up to False prior to upgrade");
+            else
+                mc_reply_error(r, 400, "BadRequest", "Bad router request: Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade");
+            return;
+        }
+    }
     cJSON *routes = NULL;
     if (mc_json_has(in, "routes")) {
         const cJSON *rin = cJSON_GetObjectItemCaseSensitive(in, "routes");
@@ -5391,6 +5433,13 @@ static const char *const extensions[][3] = {
     {"router_availability_zone", "Router Availability Zone", "Availability zone support for router."},
     {"ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering when listing ports"},
     {"multi-provider", "Multi Provider Network", "Expose mapping of virtual networks to multiple physical networks"},
+    {"metering", "Neutron Metering", "Neutron Metering extension."},
+    {"agent", "agent", "The agent management extension."},
+    {"dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"},
+    {"dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual Routers."},
+    {"l3-ha", "HA Router extension", "Adds HA capability to routers."},
+    {"router-admin-state-down-before-update", "Enforce Router's Admin State Down Before Update Extension", "Ensure that the admin state of a router is down (admin_state_up=False) before updating the distributed attribute"},
+    {"tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation"},
 };
 #define NEXT (sizeof extensions / sizeof extensions[0])
 
@@ -5484,10 +5533,123 @@ static void network_service_providers(mc_req *r) {
 }
 
 /* Agents are not modelled: admins and members see an empty list. */
+/* The agents of a one-node ML2/OVS deployment (admin only; others see an
+ * empty list, as Neutron's policy filters them). They do not change. */
+static const char *const agents[][4] = {
+    /* id, agent_type, binary, topic */
+    {"7c3a1f2e-5b4d-4e6f-8a9b-0c1d2e3f4a51", "DHCP agent", "neutron-dhcp-agent", "dhcp_agent"},
+    {"7c3a1f2e-5b4d-4e6f-8a9b-0c1d2e3f4a52", "L3 agent", "neutron-l3-agent", "l3_agent"},
+    {"7c3a1f2e-5b4d-4e6f-8a9b-0c1d2e3f4a53", "Open vSwitch agent", "neutron-openvswitch-agent", "N/A"},
+    {"7c3a1f2e-5b4d-4e6f-8a9b-0c1d2e3f4a54", "Metadata agent", "neutron-metadata-agent", "N/A"},
+};
+#define NAGENTS (sizeof agents / sizeof agents[0])
+#define DHCP_AGENT 0
+
+static cJSON *agent_doc(size_t i) {
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "id", agents[i][0]);
+    cJSON_AddStringToObject(a, "agent_type", agents[i][1]);
+    cJSON_AddStringToObject(a, "binary", agents[i][2]);
+    cJSON_AddStringToObject(a, "topic", agents[i][3]);
+    cJSON_AddStringToObject(a, "host", "mockcloud");
+    cJSON_AddBoolToObject(a, "admin_state_up", true);
+    cJSON_AddBoolToObject(a, "alive", true);
+    cJSON_AddStringToObject(a, "availability_zone", i < 2 ? "nova" : "");
+    cJSON_AddStringToObject(a, "created_at", "2026-01-01 00:00:00");
+    cJSON_AddStringToObject(a, "started_at", "2026-01-01 00:00:00");
+    cJSON_AddStringToObject(a, "heartbeat_timestamp", "2026-01-01 00:00:00");
+    cJSON_AddNullToObject(a, "description");
+    cJSON_AddItemToObject(a, "configurations", cJSON_CreateObject());
+    cJSON_AddNullToObject(a, "resources_synced");
+    return a;
+}
+
 static void network_agent_list(mc_req *r) {
     cJSON *b = cJSON_CreateObject();
-    cJSON_AddArrayToObject(b, "agents");
+    cJSON *arr = cJSON_AddArrayToObject(b, "agents");
+    const char *type = mc_query(r, "agent_type");
+    for (size_t i = 0; ctx_admin(r) && i < NAGENTS; i++)
+        if (type == NULL || strcmp(type, agents[i][1]) == 0) cJSON_AddItemToArray(arr, agent_doc(i));
     mc_reply_json(r, 200, b);
+}
+
+static long agent_or_reply(mc_req *r, const char *id) {
+    for (size_t i = 0; i < NAGENTS; i++)
+        if (strcmp(agents[i][0], id) == 0 && ctx_admin(r)) return (long)i;
+    mc_reply_error(r, 404, "AgentNotFound", "Agent %s could not be found.", id);
+    return -1;
+}
+
+static void network_agent_show(mc_req *r) {
+    long i = agent_or_reply(r, r->params[0]);
+    if (i < 0) return;
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddItemToObject(b, "agent", agent_doc((size_t)i));
+    mc_reply_json(r, 200, b);
+}
+
+/* dhcpagentscheduler: a network with a DHCP-enabled subnet is scheduled to
+ * the DHCP agent unless removed; an admin may add or remove it. */
+static bool net_on_dhcp(mc_server *srv, mc_record *net) {
+    net_priv *np = net_np(srv, net);
+    if (np->dhcp != 0) return np->dhcp > 0;
+    FOREACH_NET_SUBNET(srv, net, it, sub)
+        if (jbool(sub->doc, "enable_dhcp")) return true;
+    return false;
+}
+
+static void network_dhcp_agents(mc_req *r) {
+    mc_record *net = find_or_reply(r, &R_NET, r->params[0]);
+    if (net == NULL) return;
+    cJSON *b = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(b, "agents");
+    if (net_on_dhcp(r->srv, net)) cJSON_AddItemToArray(arr, agent_doc(DHCP_AGENT));
+    mc_reply_json(r, 200, b);
+}
+
+static void network_agent_dhcp_networks(mc_req *r) {
+    long i = agent_or_reply(r, r->params[0]);
+    if (i < 0) return;
+    cJSON *b = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(b, "networks");
+    for (mc_record *net = mc_store_first(W(r->srv, MC_K_NETWORK)); i == DHCP_AGENT && net; net = mc_store_next(net))
+        if (net_on_dhcp(r->srv, net)) cJSON_AddItemToArray(arr, render(r, &R_NET, net));
+    mc_reply_json(r, 200, b);
+}
+
+static void network_agent_dhcp_add(mc_req *r) {
+    long i = agent_or_reply(r, r->params[0]);
+    if (i < 0 || mc_check_or_reply(r, r->body, "network_id=s") != 0) return;
+    const char *nid = mc_json_str(r->body, "network_id");
+    mc_record *net = nid ? mc_store_find(W(r->srv, MC_K_NETWORK), nid) : NULL;
+    if (net == NULL) {
+        mc_reply_error(r, 404, "NetworkNotFound", "Network %s could not be found.", nid ? nid : "None");
+        return;
+    }
+    if (i != DHCP_AGENT) {
+        mc_reply_error(r, 404, "InvalidDHCPAgent", "Agent %s is not a valid DHCP Agent or has been disabled.", agents[i][0]);
+        return;
+    }
+    if (net_on_dhcp(r->srv, net)) {
+        mc_reply_error(r, 409, "NetworkHostedByDHCPAgent", "The network %s has been already hosted by the DHCP Agent %s.",
+                       net->id, agents[i][0]);
+        return;
+    }
+    net_np(r->srv, net)->dhcp = 1;
+    mc_reply_json(r, 201, NULL);
+}
+
+static void network_agent_dhcp_remove(mc_req *r) {
+    long i = agent_or_reply(r, r->params[0]);
+    if (i < 0) return;
+    mc_record *net = mc_store_find(W(r->srv, MC_K_NETWORK), r->params[1]);
+    if (net == NULL || i != DHCP_AGENT || !net_on_dhcp(r->srv, net)) {
+        mc_reply_error(r, 409, "NetworkNotHostedByDhcpAgent", "The network %s is not hosted by the DHCP agent %s.",
+                       r->params[1], agents[i][0]);
+        return;
+    }
+    net_np(r->srv, net)->dhcp = -1;
+    mc_reply_json(r, 204, NULL);
 }
 
 /* GET /v2.0/availability_zones, which the availability_zone extension
@@ -5509,6 +5671,94 @@ static void network_az_list(mc_req *r) {
         cJSON_AddItemToArray(a, z);
     }
     mc_reply_json(r, 200, b);
+}
+
+/* ================================================================ REST: metering (admin only) */
+
+/* neutron/db/metering/metering_db.py: labels own rules; a rule may not
+ * overlap another of its label with the same direction and 'excluded'. */
+static mc_record *mk_mlabel(mc_req *r, const char *owner, const cJSON *in, nerr *e) {
+    (void)e;
+    char id[37];
+    mc_uuid(r->srv, id);
+    bool shared = false;
+    body_bool(in, "shared", false, &shared, e);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "id", id);
+    cJSON_AddStringToObject(d, "name", jstr0(in, "name"));
+    cJSON_AddStringToObject(d, "description", jstr0(in, "description"));
+    cJSON_AddBoolToObject(d, "shared", shared);
+    cJSON_AddStringToObject(d, "project_id", owner);
+    cJSON_AddStringToObject(d, "tenant_id", owner);
+    return new_record(r->srv, MC_K_METERING_LABEL, id, owner, d);
+}
+
+static void mrule_undo(mc_server *srv, mc_record *x) { del_record(srv, MC_K_METERING_RULE, x); }
+
+static void mlabel_undo(mc_server *srv, mc_record *label) {
+    mc_record *x = mc_store_first(W(srv, MC_K_METERING_RULE));
+    while (x != NULL) {
+        mc_record *next = mc_store_next(x);
+        if (mc_str_eq(mc_json_str(x->doc, "metering_label_id"), label->id)) del_record(srv, MC_K_METERING_RULE, x);
+        x = next;
+    }
+    del_record(srv, MC_K_METERING_LABEL, label);
+}
+
+static mc_record *mk_mrule(mc_req *r, const char *owner, const cJSON *in, nerr *e) {
+    mc_server *srv = r->srv;
+    const char *lid = mc_json_str(in, "metering_label_id");
+    mc_record *label = mc_store_find(W(srv, MC_K_METERING_LABEL), lid);
+    if (label == NULL) return fail(e, 404, "MeteringLabelNotFound", "Metering label '%s' does not exist.", lid);
+    const char *dir = mc_json_str(in, "direction") ? mc_json_str(in, "direction") : "ingress";
+    bool excluded = false;
+    body_bool(in, "excluded", false, &excluded, e);
+    const char *prefix = mc_json_str(in, "remote_ip_prefix");
+    cidr c, o;
+    if (!cidr_parse(prefix, &c, false))
+        return fail(e, 400, "HTTPBadRequest", "Invalid input for remote_ip_prefix. Reason: '%s' is not a valid IP subnet.", prefix);
+    for (mc_record *x = mc_store_first(W(srv, MC_K_METERING_RULE)); x != NULL; x = mc_store_next(x))
+        if (mc_str_eq(mc_json_str(x->doc, "metering_label_id"), label->id) && mc_str_eq(mc_json_str(x->doc, "direction"), dir) &&
+            jbool(x->doc, "excluded") == excluded && cidr_parse(mc_json_str(x->doc, "remote_ip_prefix"), &o, false) &&
+            cidr_overlap(&o, &c))
+            return fail(e, 409, "MeteringLabelRuleOverlaps", "Metering label rule with remote_ip_prefix '%s' overlaps another.", prefix);
+    char id[37], norm[80];
+    mc_uuid(srv, id);
+    cidr_fmt(&c, norm, sizeof norm);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "id", id);
+    cJSON_AddStringToObject(d, "direction", dir);
+    cJSON_AddBoolToObject(d, "excluded", excluded);
+    cJSON_AddStringToObject(d, "remote_ip_prefix", norm);
+    cJSON_AddStringToObject(d, "metering_label_id", label->id);
+    cJSON_AddStringToObject(d, "project_id", owner);
+    cJSON_AddStringToObject(d, "tenant_id", owner);
+    return new_record(srv, MC_K_METERING_RULE, id, owner, d);
+}
+
+static void network_mlabel_list(mc_req *r) { list_generic(r, &R_MLABEL); }
+static void network_mlabel_create(mc_req *r) { create_generic(r, &R_MLABEL, mk_mlabel, mlabel_undo); }
+static void network_mlabel_show(mc_req *r) {
+    mc_record *x = find_or_reply(r, &R_MLABEL, r->params[0]);
+    if (x) reply_one(r, &R_MLABEL, x, 200);
+}
+static void network_mlabel_delete(mc_req *r) {
+    mc_record *x = find_or_reply(r, &R_MLABEL, r->params[0]);
+    if (x == NULL) return;
+    mlabel_undo(r->srv, x);
+    mc_reply_json(r, 204, NULL);
+}
+static void network_mrule_list(mc_req *r) { list_generic(r, &R_MRULE); }
+static void network_mrule_create(mc_req *r) { create_generic(r, &R_MRULE, mk_mrule, mrule_undo); }
+static void network_mrule_show(mc_req *r) {
+    mc_record *x = find_or_reply(r, &R_MRULE, r->params[0]);
+    if (x) reply_one(r, &R_MRULE, x, 200);
+}
+static void network_mrule_delete(mc_req *r) {
+    mc_record *x = find_or_reply(r, &R_MRULE, r->params[0]);
+    if (x == NULL) return;
+    del_record(r->srv, MC_K_METERING_RULE, x);
+    mc_reply_json(r, 204, NULL);
 }
 
 /* ================================================================ routes */
@@ -5571,7 +5821,20 @@ const mc_route network_routes[] = {
     {MC_NETWORK, D, "/v2.0/quotas/{}", network_quota_delete, MC_ADMIN},
     {MC_NETWORK, G, "/v2.0/quotas/{}/default", network_quota_default, 0},
     {MC_NETWORK, G, "/v2.0/quotas/{}/details", network_quota_details, 0},
+    {MC_NETWORK, G, "/v2.0/metering/metering-labels", network_mlabel_list, MC_ADMIN},
+    {MC_NETWORK, P, "/v2.0/metering/metering-labels", network_mlabel_create, MC_BODY_JSON | MC_ADMIN},
+    {MC_NETWORK, G, "/v2.0/metering/metering-labels/{}", network_mlabel_show, MC_ADMIN},
+    {MC_NETWORK, D, "/v2.0/metering/metering-labels/{}", network_mlabel_delete, MC_ADMIN},
+    {MC_NETWORK, G, "/v2.0/metering/metering-label-rules", network_mrule_list, MC_ADMIN},
+    {MC_NETWORK, P, "/v2.0/metering/metering-label-rules", network_mrule_create, MC_BODY_JSON | MC_ADMIN},
+    {MC_NETWORK, G, "/v2.0/metering/metering-label-rules/{}", network_mrule_show, MC_ADMIN},
+    {MC_NETWORK, D, "/v2.0/metering/metering-label-rules/{}", network_mrule_delete, MC_ADMIN},
     {MC_NETWORK, G, "/v2.0/agents", network_agent_list, 0},
+    {MC_NETWORK, G, "/v2.0/agents/{}", network_agent_show, MC_ADMIN},
+    {MC_NETWORK, G, "/v2.0/agents/{}/dhcp-networks", network_agent_dhcp_networks, MC_ADMIN},
+    {MC_NETWORK, P, "/v2.0/agents/{}/dhcp-networks", network_agent_dhcp_add, MC_BODY_JSON | MC_ADMIN},
+    {MC_NETWORK, D, "/v2.0/agents/{}/dhcp-networks/{}", network_agent_dhcp_remove, MC_ADMIN},
+    {MC_NETWORK, G, "/v2.0/networks/{}/dhcp-agents", network_dhcp_agents, MC_ADMIN},
     {MC_NETWORK, G, "/v2.0/availability_zones", network_az_list, 0},
     {MC_NETWORK, G, "/v2.0/service-providers", network_service_providers, 0},
     {MC_NETWORK, G, "/v2.0/network-ip-availabilities", network_ipavail_list, 0},

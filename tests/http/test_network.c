@@ -955,3 +955,86 @@ Test(netapi, network_without_priv_gets_its_chain_on_first_use) {
     free(p2);
     mc_assert_no_leaks();
 }
+
+/* metering labels and rules (admin only): CRUD, the overlap 409, cascade */
+Test(network, metering_labels_rules_overlap_and_cascade) {
+    mc_expect_status(get("/network/v2.0/metering/metering-labels", tok), 403);
+    char *label = create_id("/network/v2.0/metering/metering-labels", "metering_label",
+                            "{\"metering_label\":{\"name\":\"l1\",\"description\":\"d\"}}", adm);
+    char body[512], path[256];
+    snprintf(body, sizeof body,
+             "{\"metering_label_rule\":{\"metering_label_id\":\"%s\",\"direction\":\"ingress\",\"remote_ip_prefix\":\"10.0.0.0/24\"}}",
+             label);
+    mc_resp r = post("/network/v2.0/metering/metering-label-rules", body, adm);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "metering_label_rule.metering_label_id"), label));
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "metering_label_rule.excluded")));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"metering_label_rule\":{\"metering_label_id\":\"%s\",\"direction\":\"ingress\",\"remote_ip_prefix\":\"10.0.0.128/25\"}}",
+             label);
+    r = post("/network/v2.0/metering/metering-label-rules", body, adm);
+    cr_expect(eq(int, r.status, 409));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.type"), "MeteringLabelRuleOverlaps"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"metering_label_rule\":{\"metering_label_id\":\"%s\",\"direction\":\"up\",\"remote_ip_prefix\":\"10.1.0.0/24\"}}",
+             label);
+    mc_expect_status(post("/network/v2.0/metering/metering-label-rules", body, adm), 400);
+    mc_expect_count(get("/network/v2.0/metering/metering-label-rules?id=33", adm), "metering_label_rules", 0);
+    mc_expect_count(get("/network/v2.0/metering/metering-label-rules", adm), "metering_label_rules", 1);
+    snprintf(path, sizeof path, "/network/v2.0/metering/metering-labels/%s", label);
+    mc_expect_status(get(path, adm), 200);
+    mc_expect_status(del(path, adm), 204);
+    mc_expect_status(get(path, adm), 404);
+    mc_expect_count(get("/network/v2.0/metering/metering-label-rules", adm), "metering_label_rules", 0);
+    free(label);
+    mc_assert_no_leaks();
+}
+
+/* dvr and l3-ha: admin only, and changed only while the router is down */
+Test(network, dvr_and_ha_are_admin_only_and_need_the_router_down) {
+    mc_expect_status(post("/network/v2.0/routers", "{\"router\":{\"name\":\"d\",\"distributed\":true}}", tok), 403);
+    char *id = create_id("/network/v2.0/routers", "router", "{\"router\":{\"name\":\"c\",\"distributed\":false}}", adm);
+    char path[256];
+    snprintf(path, sizeof path, "/network/v2.0/routers/%s", id);
+    mc_resp r = put(path, "{\"router\":{\"distributed\":true}}", adm);
+    cr_expect(eq(int, r.status, 400));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "NeutronError.message"),
+                 "Bad router request: Cannot change the 'distributed' attribute of active routers. Please set router "
+                 "admin_state_up to False prior to upgrade"));
+    mc_resp_free(&r);
+    mc_expect_status(put(path, "{\"router\":{\"admin_state_up\":false}}", adm), 200);
+    r = put(path, "{\"router\":{\"distributed\":true}}", adm);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "router.distributed")));
+    mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+/* agents (admin only) and the DHCP agent scheduler */
+Test(network, dhcp_agent_hosts_networks_with_dhcp_subnets) {
+    mc_expect_count(get("/network/v2.0/agents", tok), "agents", 0);
+    mc_resp r = get("/network/v2.0/agents?agent_type=DHCP%20agent", adm);
+    cr_assert(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "agents")), 1), "%s", r.body);
+    char agent[64], path[256], body[256];
+    snprintf(agent, sizeof agent, "%s", mc_jstr(r.json, "agents.0.id"));
+    mc_resp_free(&r);
+    /* the demo network has a DHCP subnet: hosted */
+    mc_expect_count(get("/network/v2.0/networks/" DEMO_NET "/dhcp-agents", adm), "agents", 1);
+    char *net = create_id("/network/v2.0/networks", "network", "{\"network\":{\"name\":\"nodhcp\"}}", tok);
+    snprintf(path, sizeof path, "/network/v2.0/networks/%s/dhcp-agents", net);
+    mc_expect_count(get(path, adm), "agents", 0);
+    snprintf(path, sizeof path, "/network/v2.0/agents/%s/dhcp-networks", agent);
+    snprintf(body, sizeof body, "{\"network_id\":\"%s\"}", net);
+    mc_expect_status(post(path, body, adm), 201);
+    mc_expect_status(post(path, body, adm), 409);
+    snprintf(path, sizeof path, "/network/v2.0/networks/%s/dhcp-agents", net);
+    mc_expect_count(get(path, adm), "agents", 1);
+    snprintf(path, sizeof path, "/network/v2.0/agents/%s/dhcp-networks/%s", agent, net);
+    mc_expect_status(del(path, adm), 204);
+    mc_expect_status(del(path, adm), 409);
+    free(net);
+    mc_assert_no_leaks();
+}
