@@ -4000,7 +4000,11 @@ static bool vrule_ok(const vrule *vr, const cJSON *v, nerr *e) {
     case V_IP_POOLS: bad = v_ip_pools(v, why, sizeof why); break;
     case V_NAMESERVERS: bad = v_nameservers(v, why, sizeof why); break;
     case V_HOSTROUTES: bad = v_hostroutes(v, why, sizeof why); break;
-    case V_MAC: bad = cJSON_IsNull(v) ? NULL : v_mac(v, why, sizeof why); break;   /* null: a new one */
+    case V_MAC:   /* null: a new one */
+        bad = cJSON_IsNull(v) ? NULL : v_mac(v, why, sizeof why);
+        if (bad == NULL && cJSON_IsString(v))   /* convert_to_sanitized_mac_address, in place */
+            for (char *c = v->valuestring; *c; c++) *c = *c == '-' ? ':' : (char)tolower((unsigned char)*c);
+        break;
     case V_AAP: return v_aap(v, e);
     case V_IPV6_MODE: {
         static const char *const modes[] = {"dhcpv6-stateful", "dhcpv6-stateless", "slaac", NULL};
@@ -4597,7 +4601,7 @@ static void network_port_update(mc_req *r) {
         if (ids == NULL) goto fail;
         mc_json_set(next, "security_groups", ids);
     } else if (!psec && cJSON_GetArraySize(mc_json_arr(next, "security_groups")) > 0) {
-        fail(&e, 409, "PortSecurityPortHasSecurityGroup", "Port has security group associated. Cannot disable port security or ip address until security group is removed");
+        fail(&e, 409, "PortSecurityPortHasSecurityGroup", "Port has security group associated. Cannot disable port security or IP address until security group is removed.");
         goto fail;
     }
     if (mc_json_has(in, "allowed_address_pairs")) {

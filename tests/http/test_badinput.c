@@ -996,6 +996,14 @@ static const neutron_case neutron_cases[] = {
      "{\"security_group_rule\":{\"security_group_id\":\"{sg}\",\"direction\":\"ingress\","
      "\"remote_ip_prefix\":\"10.0.0.0/33\"}}",
      400, "InvalidCIDR", "Invalid CIDR 10.0.0.0/33 given as IP prefix."},
+    {DEMO, PUT, N "/ports/{port}", "{\"port\":{\"port_security_enabled\":false}}", 409,
+     "PortSecurityPortHasSecurityGroup",
+     "Port has security group associated. Cannot disable port security or IP address until security group is removed."},
+    {DEMO, POST, N "/ports",
+     "{\"port\":{\"network_id\":\"{net}\",\"port_security_enabled\":false,\"allowed_address_pairs\":"
+     "[{\"ip_address\":\"10.0.0.5\"}]}}",
+     409, "AddressPairAndPortSecurityRequired",
+     "Port Security must be enabled in order to have allowed address pairs on a port."},
     /* every item of a bulk request is checked before any is created */
     {DEMO, POST, N "/ports", "{\"ports\":[{\"network_id\":\"{net}\"},{\"network_id\":\"{net}\",\"foo\":1}]}", 400,
      "HTTPBadRequest", "Unrecognized attribute(s) 'foo'"},

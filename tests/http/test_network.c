@@ -1038,3 +1038,12 @@ Test(network, dhcp_agent_hosts_networks_with_dhcp_subnets) {
     free(net);
     mc_assert_no_leaks();
 }
+
+/* convert_to_sanitized_mac_address: a dashed, upper-case MAC is stored as Neutron prints it */
+Test(network, port_mac_is_sanitized) {
+    mc_resp r = post("/network/v2.0/ports", "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"mac_address\":\"FA-16-3E-0A-0B-0C\"}}", tok);
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "port.mac_address") ? mc_jstr(r.json, "port.mac_address") : ""), "fa:16:3e:0a:0b:0c"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
