@@ -2035,7 +2035,7 @@ static void compute_networks(mc_req *r) {
         "rxtx_base", "mtu", "dhcp_server", "enable_dhcp", "share_address", NULL};
     cJSON *list = cJSON_CreateArray();
     for (mc_record *n = mc_store_first(&r->srv->world[MC_K_NETWORK]); n; n = mc_store_next(n)) {
-        if (mc_net_network_find(r->srv, n->id, req_project(r)) != n) continue;
+        if (!is_admin(r) && mc_net_network_find(r->srv, n->id, req_project(r)) != n) continue;   /* admins: all */
         if (r->nparams > 0 && strcmp(r->params[0], n->id) != 0) continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", n->id);
@@ -2251,6 +2251,7 @@ const mc_route compute_routes[] = {
     {MC_COMPUTE, GET, "/v2.1/os-instance_usage_audit_log", compute_audit_log, MC_ADMIN},
     {MC_COMPUTE, GET, "/v2.1/os-instance_usage_audit_log/{}", compute_audit_log, MC_ADMIN},
     {MC_COMPUTE, GET, "/v2.1/servers/{}/diagnostics", compute_server_diagnostics, MC_ADMIN},
+    {MC_COMPUTE, POST, "/v2.1/servers/{}/remote-consoles", compute_server_remote_console, MC_BODY_JSON},
     {MC_COMPUTE, POST, "/v2.1/os-server-external-events", compute_external_events, MC_ADMIN | MC_BODY_JSON},
     {MC_COMPUTE, GET, "/v2.1/servers", compute_server_list, 0},
     {MC_COMPUTE, POST, "/v2.1/servers", compute_server_create, MC_BODY_JSON},

@@ -1446,3 +1446,83 @@ void compute_external_events(mc_req *r) {
     }
     mc_reply_json(r, accepted == total ? 200 : 207, root);
 }
+
+/* ---------------------------------------------------------------- consoles */
+
+/* A console URL for a running server: noVNC is what this cloud offers (a
+ * URL of Nova's shape; nothing serves it); SPICE, RDP, serial and MKS are
+ * not enabled, as on a default devstack. 0 after a reply. */
+static int console_url_or_reply(mc_req *r, mc_record *s, const char *protocol, const char *type, char *url, size_t n) {
+    static const char *const types[][2] = {{"vnc", "novnc"}, {"vnc", "xvpvnc"}, {"spice", "spice-html5"},
+                                           {"rdp", "rdp-html5"}, {"serial", "serial"}, {"mks", "webmks"}};
+    bool known = false;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        known = known || (mc_str_eq(protocol, types[i][0]) && mc_str_eq(type, types[i][1]));
+    if (!known) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute type. Value: %.32s. '%.32s' is not one of the console "
+                                     "types of protocol %.32s", type ? type : "None", type ? type : "None",
+                       protocol ? protocol : "None");
+        return -1;
+    }
+    if (strcmp(type, "novnc") != 0) {
+        mc_reply_error(r, 400, NULL, "Unavailable console type %s.", type);
+        return -1;
+    }
+    const char *vm = mc_json_str(mc_compute_server_doc(s), "OS-EXT-STS:vm_state");
+    if (!mc_str_eq(vm, "active") && !mc_str_eq(vm, "paused") && !mc_str_eq(vm, "rescued")) {
+        mc_reply_error(r, 409, NULL, "Instance %s is not ready", s->id);
+        return -1;
+    }
+    char token[37];
+    mc_uuid(r->srv, token);
+    snprintf(url, n, "%s/mockcloud/novnc/vnc_auto.html?path=%%3Ftoken%%3D%s", r->srv->public_url, token);
+    return 0;
+}
+
+/* The legacy actions os-getVNCConsole, os-getSPICEConsole, os-getRDPConsole
+ * and os-getSerialConsole: {"console": {"type", "url"}}. */
+void compute_console_action(mc_req *r, mc_record *s, const cJSON *arg) {
+    const char *a = arg->string;
+    const char *protocol = strcmp(a, "os-getVNCConsole") == 0 ? "vnc" : strcmp(a, "os-getSPICEConsole") == 0 ? "spice"
+                           : strcmp(a, "os-getRDPConsole") == 0 ? "rdp" : "serial";
+    if (!cJSON_IsObject(arg) || mc_check_or_reply(r, arg, "!type=s") != 0) {
+        if (r->replied == 0) mc_reply_error(r, 400, NULL, "Invalid input for field/attribute %s. Value: not an object.", a);
+        return;
+    }
+    char url[512];
+    const char *type = mc_json_str(arg, "type");
+    if (console_url_or_reply(r, s, protocol, type, url, sizeof url) != 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *c = cJSON_AddObjectToObject(root, "console");
+    cJSON_AddStringToObject(c, "type", type);
+    cJSON_AddStringToObject(c, "url", url);
+    mc_reply_json(r, 200, root);
+}
+
+/* POST /servers/{id}/remote-consoles (2.6) */
+void compute_server_remote_console(mc_req *r) {
+    if (!mv_ge(r, 6)) {
+        reply_gone(r);
+        return;
+    }
+    mc_record *s = server_visible(r, r->params[0]);
+    if (s == NULL) {
+        mc_reply_error(r, 404, NULL, "Instance %.64s could not be found.", r->params[0]);
+        return;
+    }
+    cJSON *in = mc_json_obj(r->body, "remote_console");
+    if (in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute remote_console. 'remote_console' is a required property");
+        return;
+    }
+    if (mc_check_or_reply(r, in, "!protocol=s|type=s") != 0) return;
+    char url[512];
+    const char *protocol = mc_json_str(in, "protocol"), *type = mc_json_str(in, "type");
+    if (console_url_or_reply(r, s, protocol, type, url, sizeof url) != 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *c = cJSON_AddObjectToObject(root, "remote_console");
+    cJSON_AddStringToObject(c, "protocol", protocol);
+    cJSON_AddStringToObject(c, "type", type);
+    cJSON_AddStringToObject(c, "url", url);
+    mc_reply_json(r, 200, root);
+}

@@ -101,6 +101,8 @@ void compute_service_list(mc_req *r);
 void compute_tenant_usage_list(mc_req *r);
 void compute_tenant_usage_show(mc_req *r);
 void compute_admin_free(compute_state *st);
+void compute_server_remote_console(mc_req *r);
+void compute_console_action(mc_req *r, mc_record *s, const cJSON *arg);
 const char *compute_host_zone(mc_server *srv, int idx);
 const char *compute_host_name(int idx);   /* 1-based; NULL for 0 */
 int compute_host_index(const char *name);  /* 0 when unknown */

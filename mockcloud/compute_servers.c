@@ -2912,6 +2912,9 @@ void compute_server_action(mc_req *r) {
     else if (strcmp(a, "addSecurityGroup") == 0) act_secgroup(r, s, first, true);
     else if (strcmp(a, "removeSecurityGroup") == 0) act_secgroup(r, s, first, false);
     else if (strcmp(a, "os-getConsoleOutput") == 0) act_console(r, s, first);
+    else if (strcmp(a, "os-getVNCConsole") == 0 || strcmp(a, "os-getSPICEConsole") == 0 || strcmp(a, "os-getRDPConsole") == 0 ||
+             strcmp(a, "os-getSerialConsole") == 0)
+        compute_console_action(r, s, first);
     else if (strcmp(a, "changePassword") == 0) act_password(r, s, first);
     else if (strcmp(a, "addFloatingIp") == 0 || strcmp(a, "removeFloatingIp") == 0) act_add_floating_ip(r, s, first);
     else if (strcmp(a, "forceDelete") == 0 || strcmp(a, "restore") == 0)

@@ -1795,6 +1795,10 @@ Test(compute, quota_classes_networks_and_resize_quota) {
     mc_expect_status(get(C "/os-networks/nope"), 404);
     mc_expect_status(getv(C "/os-networks", "2.36"), 404);
     mc_expect_status(post(C "/os-networks", "{\"network\":{\"label\":\"x\"}}"), 410);
+    r = adm(EVHTTP_REQ_GET, C "/os-networks", NULL, NULL);   /* admins see every project's */
+    cr_expect(strstr(r.body, "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a") != NULL, "%s", r.body);
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "networks.0.deleted")));
+    mc_resp_free(&r);
     free(nid);
     free(id);
     mc_assert_no_leaks();
@@ -1908,6 +1912,36 @@ Test(compute, cold_and_live_migration_between_hosts) {
     r = get(mc_pathf(C "/servers/%s/os-instance-actions", id));
     cr_expect(strstr(r.body, "\"live-migration\"") != NULL && strstr(r.body, "\"migrate\"") != NULL, "%s", r.body);
     mc_resp_free(&r);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute, vnc_console_urls_legacy_and_remote_consoles) {
+    char *id = boot("con", NULL);
+    char act[128], rc[128];
+    snprintf(act, sizeof act, C "/servers/%s/action", id);
+    snprintf(rc, sizeof rc, C "/servers/%s/remote-consoles", id);
+    mc_expect_error(post(act, "{\"os-getVNCConsole\":{\"type\":\"novnc\"}}"), MC_COMPUTE, 409,
+                    mc_pathf("Instance %s is not ready", id));
+    mc_test_server_wait(tok, id, "ACTIVE");
+    mc_resp r = post(act, "{\"os-getVNCConsole\":{\"type\":\"novnc\"}}");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "console.type"), "novnc"));
+    cr_expect(strstr(mc_jstr(r.json, "console.url"), "vnc_auto.html?path=%3Ftoken%3D") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_status(post(act, "{\"os-getVNCConsole\":{\"type\":\"bogus\"}}"), 400);
+    mc_expect_status(post(act, "{\"os-getVNCConsole\":{}}"), 400);
+    mc_expect_error(post(act, "{\"os-getSPICEConsole\":{\"type\":\"spice-html5\"}}"), MC_COMPUTE, 400,
+                    "Unavailable console type spice-html5.");
+    mc_expect_status(postv(rc, "{\"remote_console\":{\"protocol\":\"vnc\",\"type\":\"novnc\"}}", "2.5"), 404);
+    r = postv(rc, "{\"remote_console\":{\"protocol\":\"vnc\",\"type\":\"novnc\"}}", "2.6");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "remote_console.protocol"), "vnc"));
+    mc_resp_free(&r);
+    mc_expect_status(postv(rc, "{\"remote_console\":{\"protocol\":\"vnc\",\"type\":\"spice-html5\"}}", "2.6"), 400);
+    mc_expect_status(postv(rc, "{\"remote_console\":{\"protocol\":\"serial\",\"type\":\"serial\"}}", "2.6"), 400);
+    mc_expect_status(postv(rc, "{\"console\":{}}", "2.6"), 400);
+    mc_expect_status(postv(C "/servers/nope/remote-consoles", "{\"remote_console\":{\"protocol\":\"vnc\",\"type\":\"novnc\"}}", "2.6"), 404);
     free(id);
     mc_assert_no_leaks();
 }
