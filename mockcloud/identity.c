@@ -525,6 +525,22 @@ static int auth_schema_or_reply(mc_req *r, const cJSON *auth) {
     return 0;
 }
 
+/* The new token's methods: those of the request and, for the "token"
+ * method, those of the token it was given too (Keystone: a password token
+ * rescoped has ["token", "password"]). */
+static cJSON *token_methods(const cJSON *methods, const mc_token *old) {
+    cJSON *out = cJSON_Duplicate(methods, 1);
+    cJSON *oldj = old ? mc_auth_token_json(old) : NULL;
+    const cJSON *m, *x;
+    cJSON_ArrayForEach(m, mc_json_arr(mc_json_obj(oldj, "token"), "methods")) {
+        bool have = false;
+        cJSON_ArrayForEach(x, out) have |= cJSON_IsString(x) && cJSON_IsString(m) && mc_str_eq(x->valuestring, m->valuestring);
+        if (!have) cJSON_AddItemToArray(out, cJSON_Duplicate(m, 1));
+    }
+    cJSON_Delete(oldj);
+    return out;
+}
+
 static void identity_token_issue(mc_req *r) {
     cJSON *auth = mc_json_obj(r->body, "auth");
     if (auth_schema_or_reply(r, auth) != 0) return;
@@ -538,6 +554,7 @@ static void identity_token_issue(mc_req *r) {
     const char *method = cJSON_IsString(cJSON_GetArrayItem(methods, 0)) ? cJSON_GetArrayItem(methods, 0)->valuestring : "";
     mc_record *user = NULL, *project = NULL, *domain = NULL;
     const char *audit_parent = NULL;
+    const mc_token *rescoped = NULL;   /* the "token" method's token */
     double expires_cap = 0;
     cJSON *scope = cJSON_GetObjectItemCaseSensitive(auth, "scope");
 
@@ -554,6 +571,7 @@ static void identity_token_issue(mc_req *r) {
             return;
         }
         user = mc_store_find(&r->srv->world[MC_K_USER], old->user_id);
+        rescoped = old;
         audit_parent = old->audit_id;
         expires_cap = old->expires;
         if (user == NULL) {
@@ -627,7 +645,7 @@ static void identity_token_issue(mc_req *r) {
         }
     }
     cJSON *body;
-    mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, domain, roles, nocatalog,
+    mc_token *t = issue_token(r, user, token_methods(methods, rescoped), project, domain, roles, nocatalog,
                               audit_parent, expires_cap, NULL, &body);
     if (t == NULL) {
         mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
@@ -1688,6 +1706,8 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, GET, "/v3/projects/{}", identity_project_show, 0},
     {MC_IDENTITY, PATCH, "/v3/projects/{}", identity_project_update, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, DEL, "/v3/projects/{}", identity_project_delete, MC_ADMIN},
+    {MC_IDENTITY, GET | PUT | DEL, "/v3/projects/{}/tags", identity_project_tags, MC_BODY_OPT},
+    {MC_IDENTITY, GET | HEAD | PUT | DEL, "/v3/projects/{}/tags/{}", identity_project_tag, MC_BODY_OPT},
     {MC_IDENTITY, GET, "/v3/projects/{}/users/{}/roles", identity_grants_pu, MC_ADMIN},
     {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/projects/{}/users/{}/roles/{}", identity_grant_pu, MC_ADMIN},
     {MC_IDENTITY, GET, "/v3/users", identity_user_list, MC_ADMIN},
@@ -1800,14 +1820,15 @@ int identity_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz)
             return -1;
         }
     }
+    if (idadm_seed_groups(srv, fx, err, errsz) != 0) return -1;
     cJSON_ArrayForEach(x, mc_json_arr(fx, "assignments")) {
         const char *un = mc_json_str(x, "user"), *pn = mc_json_str(x, "project"), *rn = mc_json_str(x, "role");
-        const char *dn = mc_json_str(x, "domain");
+        const char *dn = mc_json_str(x, "domain"), *gn = mc_json_str(x, "group");
         cJSON *uref = cJSON_CreateObject(), *dref = cJSON_CreateObject();
         cJSON_AddStringToObject(dref, "id", "default");
-        cJSON_AddStringToObject(uref, "name", un ? un : "");
+        cJSON_AddStringToObject(uref, "name", un ? un : gn ? gn : "");
         cJSON_AddItemToObject(uref, "domain", dref);
-        mc_record *u = find_by_name_in_domain(srv, MC_K_USER, uref);
+        mc_record *u = find_by_name_in_domain(srv, un ? MC_K_USER : MC_K_GROUP, uref);
         mc_record *t = NULL;
         if (pn) {
             cJSON_ReplaceItemInObjectCaseSensitive(uref, "name", cJSON_CreateString(pn));
@@ -1820,10 +1841,10 @@ int identity_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz)
         cJSON_Delete(uref);
         mc_record *role = rn ? find_role_by_name(srv, rn) : NULL;
         if (u == NULL || t == NULL || role == NULL) {
-            snprintf(err, errsz, "an assignment names an unknown user, project/domain or role");
+            snprintf(err, errsz, "an assignment names an unknown user or group, project/domain or role");
             return -1;
         }
-        idadm_assignment_add(srv, false, u->id, pn ? "project" : "domain", t->id, role->id, false);
+        idadm_assignment_add(srv, un == NULL, u->id, pn ? "project" : "domain", t->id, role->id, false);
     }
     return 0;
 }
@@ -1905,7 +1926,7 @@ static bool fx_role_known(const mc_fx *fx, const char *name) {
 #define FX_ID_MAX 36
 
 int identity_fixtures_check(mc_fx *fx, const cJSON *t) {
-    static const char *const keys[] = {"region", "domains", "projects", "users", "roles", "assignments", NULL};
+    static const char *const keys[] = {"region", "domains", "projects", "users", "roles", "assignments", "groups", NULL};
     if (mc_json_has(t, "security_compliance"))
         return mc_fx_fail(fx, "identity: 'security_compliance' is a setting of fixtures/identity.json, read at start and on reset; it cannot be posted");
     if (mc_fx_keys(fx, "identity", t, keys) || mc_fx_id(fx, "identity", t, "region", false, 64)) return -1;
@@ -1967,16 +1988,36 @@ int identity_fixtures_check(mc_fx *fx, const cJSON *t) {
         if (imp != NULL && !fx_role_known(fx, imp)) return mc_fx_fail(fx, "%s: 'implies' names no role: '%s'", w, imp);
     }
     i = 0;
+    list = mc_json_arr(t, "groups");
+    cJSON_ArrayForEach(x, list) {
+        snprintf(w, sizeof w, "identity.groups[%d]", i++);
+        if (mc_fx_keys(fx, w, x, (const char *const[]){"id", "name", "domain_id", "description", "users", NULL}) ||
+            mc_fx_id(fx, w, x, "id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "name", true, 255) ||
+            mc_fx_id(fx, w, x, "domain_id", true, FX_ID_MAX) || mc_fx_str(fx, w, x, "description", false, 255))
+            return -1;
+        if (fx_owned_by_domain(fx, w, list, x, MC_K_GROUP, "group") != 0) return -1;
+        const cJSON *members = cJSON_GetObjectItemCaseSensitive(x, "users"), *m;
+        if (members != NULL && !cJSON_IsArray(members)) return mc_fx_fail(fx, "%s: 'users' must be an array of user names", w);
+        cJSON_ArrayForEach(m, members)
+            if (!cJSON_IsString(m) || !fx_named_in_domain(fx, MC_K_USER, "users", m->valuestring, mc_json_str(x, "domain_id")))
+                return mc_fx_fail(fx, "%s: 'users' names no user of domain '%s'", w, mc_json_str(x, "domain_id"));
+    }
+    i = 0;
     cJSON_ArrayForEach(x, mc_json_arr(t, "assignments")) {
         snprintf(w, sizeof w, "identity.assignments[%d]", i++);
-        if (mc_fx_keys(fx, w, x, (const char *const[]){"user", "project", "domain", "role", NULL}) ||
-            mc_fx_str(fx, w, x, "user", true, 255) || mc_fx_str(fx, w, x, "role", true, 255) ||
+        if (mc_fx_keys(fx, w, x, (const char *const[]){"user", "group", "project", "domain", "role", NULL}) ||
+            mc_fx_str(fx, w, x, "user", false, 255) || mc_fx_str(fx, w, x, "group", false, 255) ||
+            mc_fx_str(fx, w, x, "role", true, 255) ||
             mc_fx_str(fx, w, x, "project", false, 64) || mc_fx_str(fx, w, x, "domain", false, 64))
             return -1;
         const char *un = mc_json_str(x, "user"), *pn = mc_json_str(x, "project"), *dn = mc_json_str(x, "domain");
+        const char *gn = mc_json_str(x, "group");
         const char *rn = mc_json_str(x, "role");
         if ((pn == NULL) == (dn == NULL)) return mc_fx_fail(fx, "%s: give either 'project' or 'domain' (a name)", w);
-        if (!fx_named_in_domain(fx, MC_K_USER, "users", un, "default"))
+        if ((un == NULL) == (gn == NULL)) return mc_fx_fail(fx, "%s: give either 'user' or 'group' (a name)", w);
+        if (gn != NULL && !fx_named_in_domain(fx, MC_K_GROUP, "groups", gn, "default"))
+            return mc_fx_fail(fx, "%s: 'group' names no group of domain 'default': '%s'", w, gn);
+        if (un != NULL && !fx_named_in_domain(fx, MC_K_USER, "users", un, "default"))
             return mc_fx_fail(fx, "%s: 'user' names no user of domain 'default': '%s'", w, un);
         if (pn != NULL && !fx_named_in_domain(fx, MC_K_PROJECT, "projects", pn, "default"))
             return mc_fx_fail(fx, "%s: 'project' names no project of domain 'default': '%s'", w, pn);

@@ -964,3 +964,135 @@ void identity_role_assignments(mc_req *r) {
     cJSON_AddItemToObject(root, "links", links_self(r, "/v3/role_assignments"));
     mc_reply_json(r, 200, root);
 }
+
+/* ---------------------------------------------------------------- project tags */
+
+/* Keystone's tag rules: a string of 1 to 255 characters without '/' or ','. */
+static bool tag_valid(const char *t) {
+    return t != NULL && t[0] != '\0' && strlen(t) <= 255 && strchr(t, '/') == NULL && strchr(t, ',') == NULL;
+}
+
+static cJSON *project_tags(mc_record *p) {
+    cJSON *tags = mc_json_arr(p->doc, "tags");
+    if (tags == NULL) {
+        tags = cJSON_CreateArray();
+        mc_json_set(p->doc, "tags", tags);
+    }
+    return tags;
+}
+
+static int tag_index(const cJSON *tags, const char *tag) {
+    int i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, tags) {
+        if (cJSON_IsString(x) && mc_str_eq(x->valuestring, tag)) return i;
+        i++;
+    }
+    return -1;
+}
+
+/* The project of the path, readable by an admin or a token scoped to it. */
+static mc_record *tags_project_or_reply(mc_req *r) {
+    mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
+    if (p == NULL) return NULL;
+    bool write = r->method == EVHTTP_REQ_PUT || r->method == EVHTTP_REQ_DELETE;
+    if (!mc_auth_is_admin(r->tok) && (write || !mc_str_eq(r->tok->project_id, p->id))) {
+        reply_forbidden(r, write ? "identity:update_project_tags" : "identity:get_project_tag");
+        return NULL;
+    }
+    return p;
+}
+
+/* GET (list), PUT (replace all: {"tags": [...]}), DELETE (all) /v3/projects/{p}/tags */
+void identity_project_tags(mc_req *r) {
+    mc_record *p = tags_project_or_reply(r);
+    if (p == NULL) return;
+    if (r->method == EVHTTP_REQ_PUT) {
+        cJSON *in = mc_json_arr(r->body, "tags");
+        if (in == NULL || cJSON_GetArraySize(in) > 80) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'tags': an array of at most 80 tags is required.");
+            return;
+        }
+        const cJSON *x;
+        cJSON_ArrayForEach(x, in) if (!cJSON_IsString(x) || !tag_valid(x->valuestring)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'tags': a tag is a string of 1 to 255 characters without '/' or ','.");
+            return;
+        }
+        mc_json_set(p->doc, "tags", cJSON_Duplicate(in, 1));
+    } else if (r->method == EVHTTP_REQ_DELETE) {
+        mc_json_set(p->doc, "tags", cJSON_CreateArray());
+        mc_reply_json(r, 204, NULL);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "tags", cJSON_Duplicate(project_tags(p), 1));
+    cJSON_AddItemToObject(root, "links", self_links(r, r->path));
+    mc_reply_json(r, 200, root);
+}
+
+/* PUT (add, 201), GET/HEAD (204 or 404), DELETE /v3/projects/{p}/tags/{tag} */
+void identity_project_tag(mc_req *r) {
+    mc_record *p = tags_project_or_reply(r);
+    if (p == NULL) return;
+    const char *tag = r->params[1];
+    cJSON *tags = project_tags(p);
+    int i = tag_index(tags, tag);
+    if (r->method == EVHTTP_REQ_PUT) {
+        if (!tag_valid(tag)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'tags': a tag is a string of 1 to 255 characters without '/' or ','.");
+            return;
+        }
+        if (i < 0 && cJSON_GetArraySize(tags) >= 80) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'tags': a project has at most 80 tags.");
+            return;
+        }
+        if (i < 0) cJSON_AddItemToArray(tags, cJSON_CreateString(tag));
+        mc_reply_json(r, 201, NULL);
+        return;
+    }
+    if (i < 0) {
+        mc_reply_error(r, 404, NULL, "Tag %.255s was not found on project %.64s.", tag, p->id);
+        return;
+    }
+    if (r->method == EVHTTP_REQ_DELETE) cJSON_DeleteItemFromArray(tags, i);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* ---------------------------------------------------------------- fixtures */
+
+int idadm_seed_groups(mc_server *srv, const cJSON *fx, char *err, size_t errsz) {
+    const cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(fx, "groups")) {
+        const char *id = mc_json_str(x, "id"), *name = mc_json_str(x, "name"), *dom = mc_json_str(x, "domain_id");
+        if (id == NULL || name == NULL || dom == NULL) {
+            snprintf(err, errsz, "every group needs 'id', 'name' and 'domain_id'");
+            return -1;
+        }
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "id", id);
+        cJSON_AddStringToObject(doc, "name", name);
+        const char *desc = mc_json_str(x, "description");
+        cJSON_AddStringToObject(doc, "description", desc ? desc : "");
+        cJSON_AddStringToObject(doc, "domain_id", dom);
+        mc_record *g = mc_store_add(ST(srv, MC_K_GROUP), id, "", doc);
+        if (g == NULL) {
+            cJSON_Delete(doc);
+            snprintf(err, errsz, "duplicate group id '%.64s'", id);
+            return -1;
+        }
+        const cJSON *m;
+        cJSON_ArrayForEach(m, mc_json_arr(x, "users")) {
+            mc_record *u = NULL;
+            for (mc_record *y = mc_store_first(ST(srv, MC_K_USER)); y && u == NULL; y = mc_store_next(y))
+                if (cJSON_IsString(m) && mc_str_eq(mc_json_str(y->doc, "name"), m->valuestring) &&
+                    mc_str_eq(mc_json_str(y->doc, "domain_id"), dom))
+                    u = y;
+            if (u == NULL) {
+                snprintf(err, errsz, "group '%.64s' names an unknown user", id);
+                return -1;
+            }
+            if (!group_has(g, u->id)) cJSON_AddBoolToObject(group_members(g), u->id, true);
+        }
+    }
+    return 0;
+}

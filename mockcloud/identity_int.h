@@ -59,6 +59,9 @@ mc_record *idadm_role_by_name(mc_server *srv, const char *name);
 void idadm_project_domain_create(mc_req *r, const cJSON *in);
 void idadm_project_domain_sync(mc_server *srv, const mc_record *p);
 int idadm_project_domain_delete_or_reply(mc_req *r, mc_record *p);
+/* Seeds the fixture tree's "groups" ({id, name, domain_id, description,
+ * users: [user names of that domain]}); 0, or -1 with 'err'. */
+int idadm_seed_groups(mc_server *srv, const cJSON *fx, char *err, size_t errsz);
 /* Whether the domain 'id' exists and is enabled. */
 bool idadm_domain_enabled(mc_server *srv, const char *id);
 
@@ -100,6 +103,8 @@ void identity_grants_sg(mc_req *r);
 void identity_grants_idu(mc_req *r);
 void identity_grants_idg(mc_req *r);
 void identity_role_assignments(mc_req *r);
+void identity_project_tags(mc_req *r);
+void identity_project_tag(mc_req *r);
 
 /* ---- identity_catalog.c: the service catalog, built from the services and
  * endpoints stored in the world. The seeded ones (identity_catalog_seed,

@@ -185,7 +185,8 @@ Test(idadmin, group_membership_add_check_list_remove) {
     /* a user lists their own groups, not another's */
     call_expect(EVHTTP_REQ_PUT, mc_pathf(V3 "/groups/%s/users/%s", gid, DEMO_ID), NULL, 204);
     char *demo = mc_test_token("demo", "demo");
-    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/users/" DEMO_ID "/groups", NULL, demo, NULL), "groups", 1);
+    /* the fixtures' "everyone" and this one */
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/users/" DEMO_ID "/groups", NULL, demo, NULL), "groups", 2);
     mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/users/" ALT_ID "/groups", NULL, demo, NULL), 403);
     mc_expect_status(mc_call(EVHTTP_REQ_PUT, member, NULL, demo, NULL), 403);
     /* remove, then it is gone; a deleted user leaves the group */
@@ -610,5 +611,95 @@ Test(idadmin, project_acting_as_domain) {
     call_expect(EVHTTP_REQ_GET, mc_pathf(V3 "/users/%s", uid), NULL, 404);
     free(uid);
     free(id);
+    mc_assert_no_leaks();
+}
+
+Test(idadmin, project_tags) {
+    char *pid = new_project("tagged", "default", NULL);
+    char base[200];
+    snprintf(base, sizeof base, V3 "/projects/%s/tags", pid);
+    call_expect(EVHTTP_REQ_PUT, mc_pathf("%s/blue", base), "{}", 201);
+    call_expect(EVHTTP_REQ_PUT, mc_pathf("%s/blue", base), NULL, 201);   /* again: one tag */
+    call_expect(EVHTTP_REQ_GET, mc_pathf("%s/blue", base), NULL, 204);
+    call_expect(EVHTTP_REQ_HEAD, mc_pathf("%s/red", base), NULL, 404);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, base, NULL, admin, NULL), "tags", 1);
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, base, "{\"tags\":[\"a\",\"b\",\"c\"]}", admin, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tags")), 3));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, mc_pathf(V3 "/projects/%s", pid), NULL, admin, NULL);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "project.tags.2"), "c"));
+    mc_resp_free(&r);
+    call_expect(EVHTTP_REQ_DELETE, mc_pathf("%s/a", base), NULL, 204);
+    call_expect(EVHTTP_REQ_DELETE, mc_pathf("%s/a", base), NULL, 404);
+    call_expect(EVHTTP_REQ_GET, mc_pathf("%s/a", base), NULL, 404);
+    /* bad tags, bad bodies, unknown project, a member's writes */
+    call_expect(EVHTTP_REQ_PUT, mc_pathf("%s/a,b", base), NULL, 400);
+    call_expect(EVHTTP_REQ_PUT, base, "{\"tags\":[\"ok\",7]}", 400);
+    call_expect(EVHTTP_REQ_PUT, base, "{\"tags\":\"x\"}", 400);
+    call_expect(EVHTTP_REQ_PUT, base, "{\"tags\":[\"\"]}", 400);
+    call_expect(EVHTTP_REQ_GET, V3 "/projects/noproject/tags", NULL, 404);
+    char *demo = mc_test_token("demo", "demo");
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/projects/" DEMO_PROJECT "/tags", NULL, demo, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, V3 "/projects/" DEMO_PROJECT "/tags/x", NULL, demo, NULL), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, base, NULL, demo, NULL), 403);
+    call_expect(EVHTTP_REQ_DELETE, base, NULL, 204);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, base, NULL, admin, NULL), "tags", 0);
+    free(demo);
+    free(pid);
+    mc_assert_no_leaks();
+}
+
+Test(idadmin, rescoped_token_keeps_the_first_method) {
+    char *uid = new_user("rescope", "default");
+    call_expect(EVHTTP_REQ_PUT, mc_pathf(V3 "/projects/%s/users/%s/roles/%s", DEMO_PROJECT, uid, MEMBER_ROLE), NULL, 204);
+    mc_resp t;
+    cr_assert(eq(int, user_token(uid, "pw", NULL, &t), 201));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(t.json, "token.methods")), 1));
+    char body[400];
+    snprintf(body, sizeof body, "{\"auth\":{\"identity\":{\"methods\":[\"token\"],\"token\":{\"id\":\"%s\"}},"
+             "\"scope\":{\"project\":{\"id\":\"" DEMO_PROJECT "\"}}}}", mc_resp_header(&t, "X-Subject-Token"));
+    mc_resp_free(&t);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, V3 "/auth/tokens", body, NULL, NULL);
+    cr_expect(eq(int, r.status, 201));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "token.methods")), 2));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.methods.0"), "token"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.methods.1"), "password"));
+    mc_resp_free(&r);
+    free(uid);
+    mc_assert_no_leaks();
+}
+
+Test(idadmin, fixtures_post_groups_and_group_assignments) {
+    /* a group of a user the same post makes, with a role through the group */
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/fixtures",
+                        "{\"identity\":{\"users\":[{\"id\":\"5b1c2d3e4f5a46b7c8d9e0f1a2b3c4d5\",\"name\":\"fxu\","
+                        "\"password\":\"pw\",\"domain_id\":\"default\"}],"
+                        "\"groups\":[{\"id\":\"6c1d2e3f4a5b46c7d8e9f0a1b2c3d4e5\",\"name\":\"fxg\",\"domain_id\":\"default\","
+                        "\"users\":[\"fxu\",\"demo\"]}],"
+                        "\"assignments\":[{\"group\":\"fxg\",\"project\":\"demo\",\"role\":\"reader\"}]}}", NULL, NULL);
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/groups/6c1d2e3f4a5b46c7d8e9f0a1b2c3d4e5/users", NULL, admin, NULL), "users", 2);
+    mc_resp t;
+    cr_assert(eq(int, user_token("5b1c2d3e4f5a46b7c8d9e0f1a2b3c4d5", "pw", DEMO_PROJECT, &t), 201));
+    char buf[100];
+    cr_expect(eq(str, (char *)token_roles(&t, buf, sizeof buf), "reader"));
+    mc_resp_free(&t);
+    /* refused: an unknown member, a taken name, both user and group; nothing is added */
+    mc_expect_error(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/fixtures",
+                            "{\"identity\":{\"groups\":[{\"id\":\"7c1d2e3f4a5b46c7d8e9f0a1b2c3d4e5\",\"name\":\"g2\","
+                            "\"domain_id\":\"default\",\"users\":[\"nobody\"]}]}}", NULL, NULL),
+                    MC_IDENTITY, 400, NULL);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/fixtures",
+                             "{\"identity\":{\"groups\":[{\"id\":\"7c1d2e3f4a5b46c7d8e9f0a1b2c3d4e5\",\"name\":\"fxg\","
+                             "\"domain_id\":\"default\"}]}}", NULL, NULL), 400);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/fixtures",
+                             "{\"identity\":{\"assignments\":[{\"group\":\"fxg\",\"user\":\"demo\",\"project\":\"demo\","
+                             "\"role\":\"reader\"}]}}", NULL, NULL), 400);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/fixtures",
+                             "{\"identity\":{\"assignments\":[{\"group\":\"nogroup\",\"project\":\"demo\",\"role\":\"reader\"}]}}",
+                             NULL, NULL), 400);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/groups", NULL, admin, NULL), "groups", 2);
     mc_assert_no_leaks();
 }
