@@ -108,6 +108,130 @@ static const char *neutron_type(int status) {
     }
 }
 
+/* Glance's errors are webob's (WSGIHTTPException.generate_response): the
+ * body is chosen by Accept among text/html and application/json (the most
+ * specific matching range's q, ties to text/html; a range with parameters
+ * other than q matches neither), text/plain when neither is acceptable or
+ * Accept is absent or empty, text/html when Accept cannot be parsed. Each
+ * form runs the explanation through webob's body template, which adds
+ * GLANCE_BR. */
+#define GLANCE_BR "<br /><br />\n\n\n"
+enum { GLANCE_PLAIN, GLANCE_HTML, GLANCE_JSON };
+
+static char *mc_strcat_alloc(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s == NULL) mc_panic("out of memory");
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+static int glance_accept(const char *accept) {
+    double q[2] = {-1, -1};   /* text/html, application/json */
+    int spec[2] = {0, 0};
+    if (accept == NULL) return GLANCE_PLAIN;
+    for (const char *p = accept; *p != '\0';) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char range[128], *params, *slash;
+        while (n > 0 && (*p == ' ' || *p == '\t')) p++, n--;
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+        if (n >= sizeof range) return GLANCE_HTML;
+        memcpy(range, p, n);
+        range[n] = '\0';
+        p = e ? e + 1 : p + n;
+        if (n == 0) continue;
+        double rq = 1;
+        bool other = false;
+        if ((params = strchr(range, ';')) != NULL) {
+            *params++ = '\0';
+            for (char *t = params; t != NULL && *t != '\0';) {
+                char *next = strchr(t, ';');
+                if (next) *next++ = '\0';
+                while (*t == ' ') t++;
+                char *end;
+                if ((t[0] == 'q' || t[0] == 'Q') && t[1] == '=') {
+                    rq = strtod(t + 2, &end);
+                    while (*end == ' ') end++;
+                    if (end == t + 2 || *end != '\0' || rq < 0 || rq > 1) return GLANCE_HTML;
+                } else {
+                    other = true;
+                }
+                t = next;
+            }
+        }
+        size_t rl = strlen(range);
+        while (rl > 0 && range[rl - 1] == ' ') range[--rl] = '\0';
+        if ((slash = strchr(range, '/')) == NULL || slash == range || slash[1] == '\0' || strchr(range, ' '))
+            return GLANCE_HTML;
+        if (other) continue;
+        static const char *const offers[2][2] = {{"text", "html"}, {"application", "json"}};
+        for (int i = 0; i < 2; i++) {
+            int s = 0;
+            size_t tl = (size_t)(slash - range);
+            bool tany = tl == 1 && range[0] == '*', sany = strcmp(slash + 1, "*") == 0;
+            if (tany && sany) s = 1;
+            else if (tl == strlen(offers[i][0]) && strncasecmp(range, offers[i][0], tl) == 0)
+                s = sany ? 2 : strcasecmp(slash + 1, offers[i][1]) == 0 ? 3 : 0;
+            if (s > spec[i]) {
+                spec[i] = s;
+                q[i] = rq;
+            }
+        }
+    }
+    if (q[0] <= 0 && q[1] <= 0) return GLANCE_PLAIN;
+    return q[1] > q[0] ? GLANCE_JSON : GLANCE_HTML;
+}
+
+/* The error 'body' (Glance's JSON) as the text or HTML page webob would
+ * send for this request's Accept; NULL and *raw unset when JSON it stays. */
+static cJSON *glance_error_form(mc_req *r, int status, cJSON *body, const char **ctype, char **raw, size_t *rawlen) {
+    int form = glance_accept(mc_header(r, "Accept"));
+    if (form == GLANCE_JSON) return body;
+    const char *m = mc_json_str(body, "message");
+    size_t ml = m ? strlen(m) : 0, bl = strlen(GLANCE_BR);
+    if (ml >= bl && strcmp(m + ml - bl, GLANCE_BR) == 0) ml -= bl;   /* the explanation */
+    struct evbuffer *b = evbuffer_new();
+    if (form == GLANCE_HTML) {
+        evbuffer_add_printf(b, "<html>\n <head>\n  <title>%d %s</title>\n </head>\n <body>\n  <h1>%d %s</h1>\n  ",
+                            status, mc_status_phrase(status), status, mc_status_phrase(status));
+        for (size_t i = 0; i < ml; i++) {   /* webob's html_escape */
+            const char *x = m[i] == '&' ? "&amp;" : m[i] == '<' ? "&lt;" : m[i] == '>' ? "&gt;"
+                          : m[i] == '"' ? "&#34;" : m[i] == '\'' ? "&#39;" : NULL;
+            if (x) evbuffer_add(b, x, strlen(x));
+            else evbuffer_add(b, m + i, 1);
+        }
+        evbuffer_add_printf(b, "%s\n </body>\n</html>", GLANCE_BR);
+        *ctype = "text/html; charset=UTF-8";
+    } else {
+        /* webob's strip_tags: newlines to spaces, <br> to a newline, no tags */
+        evbuffer_add_printf(b, "%d %s\n\n", status, mc_status_phrase(status));
+        char *full = malloc(ml + bl + 1);
+        if (full == NULL) mc_panic("out of memory");
+        memcpy(full, m ? m : "", ml);
+        memcpy(full + ml, GLANCE_BR, bl + 1);
+        for (const char *c = full; *c != '\0'; c++) {
+            const char *gt = *c == '<' ? strchr(c, '>') : NULL;
+            if (gt != NULL) {
+                if (strncasecmp(c, "<br", 3) == 0) evbuffer_add(b, "\n", 1);
+                c = gt;
+            } else if (*c != '\r') {
+                evbuffer_add(b, *c == '\n' ? " " : c, 1);
+            }
+        }
+        free(full);
+        *ctype = "text/plain; charset=UTF-8";
+    }
+    *rawlen = evbuffer_get_length(b);
+    *raw = malloc(*rawlen + 1);
+    if (*raw == NULL) mc_panic("out of memory");
+    evbuffer_remove(b, *raw, *rawlen);
+    evbuffer_free(b);
+    cJSON_Delete(body);
+    return NULL;
+}
+
 cJSON *mc_error_body(mc_service svc, int status, const char *type, const char *message) {
     cJSON *root = cJSON_CreateObject();
     cJSON *e;
@@ -125,8 +249,11 @@ cJSON *mc_error_body(mc_service svc, int status, const char *type, const char *m
         cJSON_AddStringToObject(e, "detail", "");
         break;
     case MC_IMAGE:
+        /* webob's json_body: the explanation through its body template */
         snprintf(code, sizeof code, "%d %s", status, mc_status_phrase(status));
-        cJSON_AddStringToObject(root, "message", message);
+        char *m = mc_strcat_alloc(message, GLANCE_BR);
+        cJSON_AddStringToObject(root, "message", m);
+        free(m);
         cJSON_AddStringToObject(root, "code", code);
         cJSON_AddStringToObject(root, "title", mc_status_phrase(status));
         break;
@@ -288,6 +415,8 @@ static void reply_send(mc_req *r, int status, cJSON *body, bool is_error) {
     char *raw = NULL;
     size_t rawlen = 0;
     mc_profile_after(r, &status, &body, is_error, &ctype, &raw, &rawlen);
+    if (is_error && raw == NULL && body != NULL && r->svc == MC_IMAGE)
+        body = glance_error_form(r, status, body, &ctype, &raw, &rawlen);
     r->status = status;
     struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
     size_t bytes = 0;

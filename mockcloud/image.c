@@ -307,6 +307,8 @@ static cJSON *versions_doc(mc_req *r) {
 }
 
 static void image_versions_list(mc_req *r) { mc_reply_json(r, 300, versions_doc(r)); }
+/* GET /versions: the same document with 200 (glanceclient discovers here). */
+static void image_versions_show(mc_req *r) { mc_reply_json(r, 200, versions_doc(r)); }
 
 /* ---------------------------------------------------------------- seed */
 
@@ -1629,6 +1631,7 @@ const mc_route image_routes[] = {
  /* service   methods pattern                                 handler                 flags */
     {MC_IMAGE, GET,   "/",                                    image_versions_list,    MC_NO_AUTH},
     {MC_IMAGE, GET,   "/v2",                                  image_versions_list,    MC_NO_AUTH},
+    {MC_IMAGE, GET,   "/versions",                            image_versions_show,    MC_NO_AUTH},
     {MC_IMAGE, GET,   "/v2/images",                           image_image_list,       0},
     {MC_IMAGE, POST,  "/v2/images",                           image_image_create,     MC_BODY_JSON},
     {MC_IMAGE, DEL,   "/v2/images",                           image_image_null_delete, 0},

@@ -775,3 +775,88 @@ Test(image, knob_import_only_forbids_upload) {
     free(id);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- errors by Accept (webob) */
+
+#define MISSING "00000000-0000-4000-8000-0000000000ee"
+
+static mc_resp get_missing(const char *accept_line) {
+    return mc_call(EVHTTP_REQ_GET, "/image/v2/images/" MISSING, NULL, tok, accept_line);
+}
+
+Test(image, error_json_when_accept_asks_for_json) {
+    static const char *const accepts[] = {"Accept: application/json", "Accept: application/*",
+                                          "Accept: text/html;q=0.5, application/json",
+                                          "Accept: */*;q=0.1, APPLICATION/JSON"};
+    for (size_t i = 0; i < sizeof accepts / sizeof accepts[0]; i++) {
+        mc_resp r = get_missing(accepts[i]);
+        cr_expect(eq(int, r.status, 404), "%s", accepts[i]);
+        cr_expect(eq(str, (char *)(mc_resp_header(&r, "Content-Type") ? mc_resp_header(&r, "Content-Type") : ""),
+                     "application/json"), "%s", accepts[i]);
+        cr_expect(eq(str, (char *)(mc_jstr(r.json, "message") ? mc_jstr(r.json, "message") : ""),
+                     "No image found with ID " MISSING "<br /><br />\n\n\n"), "%s: %s", accepts[i], r.body);
+        cr_expect(eq(str, (char *)(mc_jstr(r.json, "code") ? mc_jstr(r.json, "code") : ""), "404 Not Found"));
+        mc_resp_free(&r);
+    }
+    mc_assert_no_leaks();
+}
+
+Test(image, error_plain_text_without_accept) {
+    /* absent (an empty Accept is the same to webob), text/plain, a range with a charset */
+    static const char *const accepts[] = {"Accept:", "Accept: text/plain", "Accept: application/json; charset=utf-8",
+                                          "Accept: application/octet-stream", "Accept: */*;q=0"};
+    for (size_t i = 0; i < sizeof accepts / sizeof accepts[0]; i++) {
+        mc_resp r = get_missing(accepts[i]);
+        cr_expect(eq(int, r.status, 404), "%s", accepts[i]);
+        cr_expect(eq(str, (char *)(mc_resp_header(&r, "Content-Type") ? mc_resp_header(&r, "Content-Type") : ""),
+                     "text/plain; charset=UTF-8"), "%s", accepts[i]);
+        cr_expect(eq(str, r.body, "404 Not Found\n\nNo image found with ID " MISSING "\n\n   "), "%s", accepts[i]);
+        cr_expect(mc_jstr(r.json, "message") == NULL);
+        mc_resp_free(&r);
+    }
+    /* a route Glance does not have, and a 400 */
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/nothing", NULL, tok, "Accept:");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(eq(str, r.body, "404 Not Found\n\nThe resource could not be found.\n\n   "));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?limit=-1", NULL, tok, "Accept:");
+    cr_expect(eq(int, r.status, 400));
+    cr_expect(eq(str, r.body, "400 Bad Request\n\nlimit param must be positive\n\n   "));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(image, error_html_for_browsers_and_curl) {
+    /* curl's default and a browser's: text/html wins ties (webob's offer order) */
+    static const char *const accepts[] = {"Accept: */*", "Accept: text/html,application/xhtml+xml,*/*;q=0.8",
+                                          "Accept: text/html;q=0.9, application/json;q=0.9", "Accept: garbage"};
+    for (size_t i = 0; i < sizeof accepts / sizeof accepts[0]; i++) {
+        mc_resp r = get_missing(accepts[i]);
+        cr_expect(eq(int, r.status, 404), "%s", accepts[i]);
+        cr_expect(eq(str, (char *)(mc_resp_header(&r, "Content-Type") ? mc_resp_header(&r, "Content-Type") : ""),
+                     "text/html; charset=UTF-8"), "%s", accepts[i]);
+        cr_expect(eq(str, r.body,
+                     "<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n"
+                     "  No image found with ID " MISSING "<br /><br />\n\n\n\n </body>\n</html>"), "%s", accepts[i]);
+        mc_resp_free(&r);
+    }
+    mc_assert_no_leaks();
+}
+
+Test(image, error_text_escapes_or_strips_markup_from_the_request) {
+    /* the id is the client's: escaped in HTML, its tags stripped in text */
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/%3Cb%3Ex%26y", NULL, tok, "Accept: text/html");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(strstr(r.body, "No image found with ID &lt;b&gt;x&amp;y<br /><br />") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/%3Cb%3Ex%0Ay", NULL, tok, "Accept:");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(eq(str, r.body, "404 Not Found\n\nNo image found with ID x y\n\n   "), "%s", r.body);
+    mc_resp_free(&r);
+    /* other services keep their JSON whatever Accept says */
+    r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/servers/" MISSING, NULL, tok, "Accept:");
+    cr_expect(eq(int, r.status, 404));
+    cr_expect(mc_jstr(r.json, "itemNotFound.message") != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
