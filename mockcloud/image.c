@@ -1620,6 +1620,113 @@ static void image_schema_members(mc_req *r) {
     mc_reply_json(r, 200, collection_schema("members", "members", parse_static(member_schema, sizeof member_schema)));
 }
 
+/* Metadata definition (metadefs) schemas, as glance/api/v2/metadef_*.py
+ * get_schema builds them: glanceclient fetches the namespace and
+ * resource_type ones on start, Tempest checks their names. mockcloud serves
+ * the schemas, not the metadefs catalogue itself. */
+#define MD_TS "\"created_at\":{\"description\":\"Date and time of creation\",\"format\":\"date-time\",\"readOnly\":true,\"type\":\"string\"}," \
+              "\"updated_at\":{\"description\":\"Date and time of the last modification\",\"format\":\"date-time\",\"readOnly\":true,\"type\":\"string\"}"
+#define MD_PROPERTY_BODY \
+    "\"additionalItems\":{\"type\":\"boolean\"},\"default\":{\"$ref\":\"#/definitions/any\"}," \
+    "\"description\":{\"type\":\"string\"},\"enum\":{\"type\":\"array\"}," \
+    "\"items\":{\"properties\":{\"enum\":{\"type\":\"array\"},\"type\":{\"enum\":[\"array\",\"boolean\",\"integer\",\"number\",\"object\",\"string\",null],\"type\":\"string\"}},\"type\":\"object\"}," \
+    "\"maxItems\":{\"$ref\":\"#/definitions/positiveInteger\"},\"maxLength\":{\"$ref\":\"#/definitions/positiveInteger\"}," \
+    "\"maximum\":{\"type\":\"number\"},\"minItems\":{\"$ref\":\"#/definitions/positiveIntegerDefault0\"}," \
+    "\"minLength\":{\"$ref\":\"#/definitions/positiveIntegerDefault0\"},\"minimum\":{\"type\":\"number\"}," \
+    "\"name\":{\"maxLength\":80,\"type\":\"string\"},\"operators\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}," \
+    "\"pattern\":{\"format\":\"regex\",\"type\":\"string\"},\"readonly\":{\"type\":\"boolean\"}," \
+    "\"required\":{\"$ref\":\"#/definitions/stringArray\"},\"title\":{\"type\":\"string\"}," \
+    "\"type\":{\"enum\":[\"array\",\"boolean\",\"integer\",\"number\",\"object\",\"string\",null],\"type\":\"string\"}," \
+    "\"uniqueItems\":{\"default\":false,\"type\":\"boolean\"}"
+#define MD_DEFS \
+    "\"definitions\":{\"any\":{\"type\":[\"array\",\"boolean\",\"integer\",\"number\",\"null\",\"object\",\"string\"]}," \
+    "\"positiveInteger\":{\"minimum\":0,\"type\":\"integer\"}," \
+    "\"positiveIntegerDefault0\":{\"allOf\":[{\"$ref\":\"#/definitions/positiveInteger\"},{\"default\":0}]}," \
+    "\"stringArray\":{\"items\":{\"type\":\"string\"},\"type\":\"array\",\"uniqueItems\":true}}"
+
+static const char md_namespace_schema[] =
+    "{\"name\":\"namespace\",\"additionalProperties\":false,\"required\":[\"namespace\"],"
+    "\"properties\":{\"namespace\":{\"description\":\"The unique namespace text.\",\"maxLength\":80,\"type\":\"string\"},"
+    "\"display_name\":{\"description\":\"The user friendly name for the namespace. Used by UI if available.\",\"maxLength\":80,\"type\":\"string\"},"
+    "\"description\":{\"description\":\"Provides a user friendly description of the namespace.\",\"maxLength\":500,\"type\":\"string\"},"
+    "\"visibility\":{\"description\":\"Scope of namespace accessibility.\",\"enum\":[\"public\",\"private\"],\"type\":\"string\"},"
+    "\"protected\":{\"description\":\"If true, namespace will not be deletable.\",\"type\":\"boolean\"},"
+    "\"owner\":{\"description\":\"Owner of the namespace.\",\"maxLength\":255,\"type\":\"string\"},"
+    MD_TS ","
+    "\"schema\":{\"readOnly\":true,\"type\":\"string\"},\"self\":{\"readOnly\":true,\"type\":\"string\"},"
+    "\"resource_type_associations\":{\"items\":{\"properties\":{\"name\":{\"type\":\"string\"},\"prefix\":{\"type\":\"string\"},\"properties_target\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},"
+    "\"properties\":{\"$ref\":\"#/definitions/property\"},"
+    "\"objects\":{\"items\":{\"properties\":{\"description\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"properties\":{\"$ref\":\"#/definitions/property\"},\"required\":{\"$ref\":\"#/definitions/stringArray\"}},\"type\":\"object\"},\"type\":\"array\"},"
+    "\"tags\":{\"items\":{\"properties\":{\"name\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"}},"
+    MD_DEFS "}";
+
+static const char md_resource_type_schema[] =
+    "{\"name\":\"resource_type_association\",\"additionalProperties\":false,\"required\":[\"name\"],"
+    "\"properties\":{\"name\":{\"description\":\"Resource type names should be aligned with Heat resource types whenever possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html\",\"maxLength\":80,\"type\":\"string\"},"
+    "\"prefix\":{\"description\":\"Specifies the prefix to use for the given resource type. Any properties in the namespace should be prefixed with this prefix when being applied to the specified resource type.\",\"maxLength\":80,\"type\":\"string\"},"
+    "\"properties_target\":{\"description\":\"Some resource types allow more than one key / value pair per instance. For example, Cinder allows user and image metadata on volumes. Only the image properties metadata is evaluated by Nova (scheduling or drivers). This property allows a namespace target to remove the ambiguity.\",\"maxLength\":80,\"type\":\"string\"},"
+    MD_TS "}}";
+
+static const char md_object_schema[] =
+    "{\"name\":\"object\",\"additionalProperties\":false,\"required\":[\"name\"],"
+    "\"properties\":{\"name\":{\"maxLength\":80,\"type\":\"string\"},\"description\":{\"type\":\"string\"},"
+    "\"required\":{\"$ref\":\"#/definitions/stringArray\"},\"properties\":{\"$ref\":\"#/definitions/property\"},"
+    "\"schema\":{\"readOnly\":true,\"type\":\"string\"},\"self\":{\"readOnly\":true,\"type\":\"string\"}," MD_TS "},"
+    MD_DEFS "}";
+
+static const char md_property_schema[] =
+    "{\"name\":\"property\",\"additionalProperties\":false,\"required\":[\"name\",\"title\",\"type\"],"
+    "\"properties\":{" MD_PROPERTY_BODY "}," MD_DEFS "}";
+
+static const char md_tag_schema[] =
+    "{\"name\":\"tag\",\"additionalProperties\":false,\"required\":[\"name\"],"
+    "\"properties\":{\"name\":{\"maxLength\":255,\"type\":\"string\"}," MD_TS "}}";
+
+static const struct {
+    const char *item, *collection, *collection_key;
+    const char *text;
+    size_t size;
+} md_schemas[] = {
+    {"namespace", "namespaces", "namespaces", md_namespace_schema, sizeof md_namespace_schema},
+    {"resource_type", "resource_types", "resource_type_associations", md_resource_type_schema, sizeof md_resource_type_schema},
+    {"object", "objects", "objects", md_object_schema, sizeof md_object_schema},
+    {"property", "properties", "properties", md_property_schema, sizeof md_property_schema},
+    {"tag", "tags", "tags", md_tag_schema, sizeof md_tag_schema},
+};
+
+/* GET /v2/schemas/metadefs/{name}: one of the ten. */
+static void image_schema_metadef(mc_req *r) {
+    for (size_t i = 0; i < sizeof md_schemas / sizeof md_schemas[0]; i++) {
+        if (strcmp(r->params[0], md_schemas[i].item) == 0) {
+            mc_reply_json(r, 200, parse_static(md_schemas[i].text, md_schemas[i].size));
+            return;
+        }
+        if (strcmp(r->params[0], md_schemas[i].collection) == 0) {
+            cJSON *item = parse_static(md_schemas[i].text, md_schemas[i].size);
+            cJSON *s;
+            if (strcmp(md_schemas[i].item, "property") == 0) {
+                /* a map of property name -> property, not a list */
+                s = cJSON_CreateObject();
+                cJSON_AddStringToObject(s, "name", "properties");
+                cJSON *props = cJSON_AddObjectToObject(s, "properties");
+                cJSON *pp = cJSON_AddObjectToObject(props, "properties");
+                cJSON_AddItemToObject(pp, "additionalProperties", cJSON_DetachItemFromObjectCaseSensitive(item, "properties"));
+                cJSON_AddStringToObject(pp, "type", "object");
+                cJSON_AddItemToObject(s, "definitions", cJSON_DetachItemFromObjectCaseSensitive(item, "definitions"));
+                cJSON_Delete(item);
+            } else {
+                s = collection_schema(md_schemas[i].collection, md_schemas[i].collection_key, item);
+                cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(s, "name"),
+                                     strcmp(md_schemas[i].item, "resource_type") == 0 ? "resource_type_associations"
+                                                                                     : md_schemas[i].collection);
+            }
+            mc_reply_json(r, 200, s);
+            return;
+        }
+    }
+    mc_reply_error(r, 404, NULL, "The resource could not be found.");
+}
+
 /* ---------------------------------------------------------------- routes */
 
 #define GET EVHTTP_REQ_GET
@@ -1657,6 +1764,7 @@ const mc_route image_routes[] = {
     {MC_IMAGE, GET,   "/v2/schemas/images",                   image_schema_images,    0},
     {MC_IMAGE, GET,   "/v2/schemas/member",                   image_schema_member,    0},
     {MC_IMAGE, GET,   "/v2/schemas/members",                  image_schema_members,   0},
+    {MC_IMAGE, GET,   "/v2/schemas/metadefs/{}",              image_schema_metadef,   0},
 };
 #undef GET
 #undef POST

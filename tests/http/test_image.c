@@ -860,3 +860,31 @@ Test(image, error_text_escapes_or_strips_markup_from_the_request) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- metadefs schemas */
+
+Test(image, metadefs_schemas_carry_glance_names) {
+    static const char *const paths[][2] = {
+        {"namespace", "namespace"}, {"namespaces", "namespaces"}, {"resource_type", "resource_type_association"},
+        {"resource_types", "resource_type_associations"}, {"object", "object"}, {"objects", "objects"},
+        {"property", "property"}, {"properties", "properties"}, {"tag", "tag"}, {"tags", "tags"}};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        mc_resp r = mc_call(EVHTTP_REQ_GET, mc_pathf("/image/v2/schemas/metadefs/%s", paths[i][0]), NULL, tok, NULL);
+        cr_expect(eq(int, r.status, 200), "%s", paths[i][0]);
+        cr_expect(eq(str, (char *)(mc_jstr(r.json, "name") ? mc_jstr(r.json, "name") : ""), (char *)paths[i][1]));
+        cr_expect(mc_jpath(r.json, "properties") != NULL, "%s", paths[i][0]);
+        mc_resp_free(&r);
+    }
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/metadefs/namespace", NULL, tok, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "properties.namespace.maxLength"), 80));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "required.0") ? mc_jstr(r.json, "required.0") : ""), "namespace"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/metadefs/namespaces", NULL, tok, NULL);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "properties.namespaces.items.name") ? mc_jstr(r.json, "properties.namespaces.items.name") : ""),
+                 "namespace"), "%s", r.body);
+    mc_resp_free(&r);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/metadefs/nothing", NULL, tok, NULL), MC_IMAGE, 404,
+                    "The resource could not be found.");
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/metadefs/tag", NULL, NULL, NULL), 401);
+    mc_assert_no_leaks();
+}
