@@ -386,6 +386,12 @@ static void send_final(mc_req *r, int status, size_t bytes) {
     r->replied++;
     /* Journal first: once sent, the evhttp_request may be gone. */
     mc_journal_record(r->srv->journal, r, status, bytes);
+    if (r->method == EVHTTP_REQ_HEAD && bytes > 0) {
+        /* HEAD answers with the headers only: libevent sends whatever is in
+         * the output buffer, and a body would be read as the next reply. */
+        evbuffer_drain(evhttp_request_get_output_buffer(r->ev), bytes);
+        bytes = 0;
+    }
     if (r->wire_truncate >= 0 && (size_t)r->wire_truncate < bytes && r->method != EVHTTP_REQ_HEAD) {
         send_truncated(r, status, bytes);
         return;
@@ -490,6 +496,11 @@ void mc_header_set(mc_req *r, const char *name, const char *value) {
 
 void mc_header_add(mc_req *r, const char *name, const char *value) {
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+void mc_header_each(const mc_req *r, void (*fn)(const char *name, const char *value, void *arg), void *arg) {
+    const struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
+    for (const struct evkeyval *kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next) fn(kv->key, kv->value, arg);
 }
 
 const char *mc_header_out(const mc_req *r, const char *name) {

@@ -44,6 +44,8 @@ const char *mc_header(const mc_req *r, const char *name);
 void mc_header_set(mc_req *r, const char *name, const char *value);   /* replaces */
 void mc_header_add(mc_req *r, const char *name, const char *value);   /* appends */
 const char *mc_header_out(const mc_req *r, const char *name);
+/* Calls fn for every request header, in the order received. */
+void mc_header_each(const mc_req *r, void (*fn)(const char *name, const char *value, void *arg), void *arg);
 /* Removes every reply header 'name'; true when there was one. */
 bool mc_header_remove(mc_req *r, const char *name);
 

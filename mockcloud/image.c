@@ -1727,6 +1727,658 @@ static void image_schema_metadef(mc_req *r) {
     mc_reply_error(r, 404, NULL, "The resource could not be found.");
 }
 
+/* ---------------------------------------------------------------- Glance v1 (legacy)
+ *
+ * Served only under image.versions_v1 (a cloud that stayed on Glance v1,
+ * removed upstream in Rocky); elsewhere /v1 is a 404, as on a modern Glance.
+ * The same records as v2, seen the v1 way: is_public for visibility, the
+ * extra properties under "properties", metadata in x-image-meta-* headers
+ * (HEAD, GET data, POST and PUT), member-status-free sharing. */
+
+static int v1_or_reply(mc_req *r) {
+    if (mc_knob(r, MC_KNOB_IMAGE_VERSIONS_V1)) return 0;
+    mc_reply_error(r, 404, NULL, "The resource could not be found.");
+    return -1;
+}
+
+/* v2 attributes that v1 does not show as properties. */
+static const char *const v2_core[] = {"id", "name", "status", "visibility", "protected", "os_hidden", "checksum",
+                                      "os_hash_algo", "os_hash_value", "owner", "size", "virtual_size", "min_ram",
+                                      "min_disk", "disk_format", "container_format", "created_at", "updated_at",
+                                      "tags", "self", "file", "schema", "direct_url", "locations", "stores", NULL};
+
+static bool v1_is_property(const char *k) { return !in_list(v2_core, k) && strncmp(k, "os_glance", 9) != 0; }
+
+/* v1's times: "2026-11-25T16:55:00.000000" (naive UTC, microseconds). */
+static cJSON *v1_time(const cJSON *doc, const char *key) {
+    const char *t = mc_json_str(doc, key);
+    if (t == NULL || strlen(t) < 19) return cJSON_CreateNull();
+    char out[40];
+    snprintf(out, sizeof out, "%.19s.000000", t);
+    return cJSON_CreateString(out);
+}
+
+static cJSON *v1_dup(const cJSON *doc, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+/* An image as v1's index (brief) or detail shows it. */
+static cJSON *v1_view(const mc_record *img, bool detail) {
+    static const char *const brief[] = {"id", "name", "disk_format", "container_format", "size", "checksum", NULL};
+    const cJSON *d = img->doc;
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; brief[i] != NULL; i++) cJSON_AddItemToObject(o, brief[i], v1_dup(d, brief[i]));
+    if (!detail) return o;
+    cJSON_AddItemToObject(o, "status", v1_dup(d, "status"));
+    cJSON_AddBoolToObject(o, "is_public", strcmp(visibility_of(img), "public") == 0);
+    cJSON_AddItemToObject(o, "min_ram", v1_dup(d, "min_ram"));
+    cJSON_AddItemToObject(o, "min_disk", v1_dup(d, "min_disk"));
+    cJSON_AddItemToObject(o, "owner", v1_dup(d, "owner"));
+    cJSON_AddItemToObject(o, "protected", v1_dup(d, "protected"));
+    cJSON_AddItemToObject(o, "created_at", v1_time(d, "created_at"));
+    cJSON_AddItemToObject(o, "updated_at", v1_time(d, "updated_at"));
+    cJSON_AddNullToObject(o, "deleted_at");
+    cJSON_AddBoolToObject(o, "deleted", false);
+    cJSON *props = cJSON_AddObjectToObject(o, "properties");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, d) if (v1_is_property(f->string)) cJSON_AddItemToObject(props, f->string, cJSON_Duplicate(f, 1));
+    return o;
+}
+
+/* A header name made only of token characters (a property key may not be). */
+static bool header_name_ok(const char *s) {
+    if (*s == '\0') return false;
+    for (; *s; s++)
+        if (!(( *s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("-_.", *s)))
+            return false;
+    return true;
+}
+
+/* Python's str() of a JSON value, as v1 puts it in a header ("True", "0"). */
+static bool v1_header_text(const cJSON *v, char *out, size_t n) {
+    if (cJSON_IsBool(v)) {
+        mc_strlcpy(out, cJSON_IsTrue(v) ? "True" : "False", n);
+        return true;
+    }
+    if (!value_text(v, out, n)) return false;
+    return strpbrk(out, "\r\n") == NULL;
+}
+
+/* The x-image-meta-* headers of an image (HEAD and GET /v1/images/{id}). */
+static void v1_meta_headers(mc_req *r, const mc_record *img) {
+    cJSON *view = v1_view(img, true);
+    const cJSON *f;
+    char name[300], text[512];
+    cJSON_ArrayForEach(f, view) {
+        if (strcmp(f->string, "properties") == 0) continue;
+        snprintf(name, sizeof name, "x-image-meta-%s", f->string);
+        if (v1_header_text(f, text, sizeof text)) mc_header_set(r, name, text);
+    }
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(view, "properties")) {
+        snprintf(name, sizeof name, "x-image-meta-property-%s", f->string);
+        if (strlen(f->string) < 200 && header_name_ok(f->string) && v1_header_text(f, text, sizeof text))
+            mc_header_set(r, name, text);
+    }
+    const char *sum = mc_json_str(img->doc, "checksum");
+    if (sum != NULL) mc_header_set(r, "ETag", sum);
+    cJSON_Delete(view);
+}
+
+/* ---- list: GET /v1/images, /v1/images/detail */
+
+typedef struct v1_q {
+    list_q lq;
+    const char *is_public;   /* NULL, "true", "false", "none" */
+    bool admin_all;          /* an admin with is_public=none */
+    double since;            /* changes-since, < 0 = none */
+    long size_min, size_max; /* -1 = none */
+} v1_q;
+
+static bool v1_visible(const v1_q *q, const mc_record *img) {
+    if (q->admin_all) return true;
+    const char *vis = visibility_of(img);
+    if (strcmp(vis, "public") == 0 || is_owner(img, q->lq.project)) return true;
+    if (strcmp(vis, "community") == 0) return false;
+    return member_find(q->lq.srv, img->id, q->lq.project) != NULL;   /* v1 shows every membership */
+}
+
+static bool v1_filter(const mc_record *img, void *arg) {
+    const v1_q *q = arg;
+    const mc_req *r = q->lq.r;
+    if (!v1_visible(q, img)) return false;
+    const cJSON *d = img->doc;
+    bool pub = strcmp(visibility_of(img), "public") == 0;
+    if (q->is_public != NULL && strcasecmp(q->is_public, "none") != 0 && pub != (strcasecmp(q->is_public, "true") == 0))
+        return false;
+    static const char *const eq[] = {"name", "status", "container_format", "disk_format", "min_ram", "min_disk", NULL};
+    for (size_t i = 0; eq[i] != NULL; i++) {
+        const char *want = mc_query(r, eq[i]);
+        if (want != NULL && !filter_match(cJSON_GetObjectItemCaseSensitive(d, eq[i]), want)) return false;
+    }
+    const char *prot = mc_query(r, "protected");
+    if (prot != NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "protected")) != (strcasecmp(prot, "true") == 0))
+        return false;
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(d, "size");
+    if (q->size_min >= 0 && (!cJSON_IsNumber(size) || size->valuedouble < (double)q->size_min)) return false;
+    if (q->size_max >= 0 && (!cJSON_IsNumber(size) || size->valuedouble > (double)q->size_max)) return false;
+    if (q->since >= 0 && mc_time_parse(mc_json_str(d, "updated_at")) < q->since) return false;
+    for (const mc_kv *kv = r->query; kv < r->query + r->nquery; kv++)
+        if (strncmp(kv->key, "property-", 9) == 0 && !mc_str_eq(mc_json_str(d, kv->key + 9), kv->value)) return false;
+    return true;
+}
+
+static int v1_parse_or_reply(mc_req *r, v1_q *q, long *limit) {
+    q->lq.srv = r->srv;
+    q->lq.r = r;
+    q->lq.project = req_project(r);
+    q->lq.admin = req_admin(r);
+    q->since = -1;
+    const char *lim = mc_query(r, "limit");
+    *limit = LIMIT_DEFAULT;
+    if (lim != NULL && !mc_parse_long(lim, -0x7fffffffL, 0x7fffffffL, limit)) {
+        mc_reply_error(r, 400, NULL, "limit param must be an integer");
+        return -1;
+    }
+    if (*limit < 0) {
+        mc_reply_error(r, 400, NULL, "limit param must be positive");
+        return -1;
+    }
+    if (*limit > LIMIT_MAX) *limit = LIMIT_MAX;
+    static const char *const keys[] = {"name", "status", "container_format", "disk_format", "size", "id",
+                                       "created_at", "updated_at", NULL};
+    const char *sk = mc_query(r, "sort_key"), *sd = mc_query(r, "sort_dir");
+    if (sk != NULL && !in_list(keys, sk)) {
+        mc_reply_error(r, 400, NULL, "Unsupported sort_key. Acceptable values: name, status, container_format, "
+                       "disk_format, size, id, created_at, updated_at");
+        return -1;
+    }
+    if (sd != NULL && strcmp(sd, "asc") != 0 && strcmp(sd, "desc") != 0) {
+        mc_reply_error(r, 400, NULL, "Unsupported sort_dir. Acceptable values: asc, desc");
+        return -1;
+    }
+    mc_strlcpy(q->lq.keys[0], sk ? sk : "created_at", sizeof q->lq.keys[0]);
+    q->lq.desc[0] = sd == NULL || strcmp(sd, "desc") == 0;
+    q->lq.nkeys = 1;
+    q->is_public = mc_query(r, "is_public");
+    bool b;
+    if (q->is_public != NULL && strcasecmp(q->is_public, "none") != 0 && !mc_str_bool(q->is_public, &b)) {
+        mc_reply_error(r, 400, NULL, "Bad value passed to filter is_public got %.64s", q->is_public);
+        return -1;
+    }
+    if (q->is_public != NULL && mc_str_bool(q->is_public, &b)) q->is_public = b ? "true" : "false";
+    /* an admin sees the images of every project only with is_public=none */
+    q->admin_all = q->lq.admin && q->is_public != NULL && strcasecmp(q->is_public, "none") == 0;
+    const char *prot = mc_query(r, "protected");
+    if (prot != NULL && strcasecmp(prot, "true") != 0 && strcasecmp(prot, "false") != 0) {
+        mc_reply_error(r, 400, NULL, "protected must be True, or False");
+        return -1;
+    }
+    static const char *const sizes[] = {"size_min", "size_max", "min_ram", "min_disk"};
+    for (int i = 0; i < 4; i++) {
+        const char *v = mc_query(r, sizes[i]);
+        long n = -1;
+        if (v != NULL && (!mc_parse_long(v, 0, 0x7fffffffffffffffL, &n))) {
+            mc_reply_error(r, 400, NULL, "Bad value passed to filter %s got %.64s", sizes[i], v);
+            return -1;
+        }
+        if (i == 0) q->size_min = n;
+        if (i == 1) q->size_max = n;
+    }
+    const char *since = mc_query(r, "changes-since");
+    if (since != NULL && (q->since = mc_time_parse(since)) < 0) {
+        mc_reply_error(r, 400, NULL, "Unrecognized changes-since value");
+        return -1;
+    }
+    return 0;
+}
+
+static void v1_list(mc_req *r, bool detail) {
+    if (v1_or_reply(r) != 0) return;
+    v1_q q;
+    memset(&q, 0, sizeof q);
+    long limit;
+    if (v1_parse_or_reply(r, &q, &limit) != 0) return;
+    const char *marker = mc_query(r, "marker");
+    mc_record *mrec = marker ? mc_store_find(IMAGES(r->srv), marker) : NULL;
+    if (marker != NULL && (mrec == NULL || !v1_visible(&q, mrec))) {
+        mc_reply_error(r, 400, NULL, "Invalid marker. Image %.64s could not be found.", marker);
+        return;
+    }
+    size_t cap = IMAGES(r->srv)->count, m = 0;
+    mc_record **all = malloc((cap + 1) * sizeof *all), **tmp = malloc((cap + 1) * sizeof *tmp);
+    if (all == NULL || tmp == NULL) mc_panic("out of memory");
+    for (mc_record *x = mc_store_first(IMAGES(r->srv)); x != NULL; x = mc_store_next(x))
+        if (v1_filter(x, &q)) all[m++] = x;
+    merge_sort(&q.lq, all, tmp, m);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "images");
+    long n = 0;
+    for (size_t i = 0; i < m && n < limit; i++) {
+        if (mrec != NULL && rec_cmp(&q.lq, all[i], mrec) <= 0) continue;
+        cJSON_AddItemToArray(arr, v1_view(all[i], detail));
+        n++;
+    }
+    free(all);
+    free(tmp);
+    mc_reply_json(r, 200, root);
+}
+
+static void image_v1_index(mc_req *r) { v1_list(r, false); }
+static void image_v1_detail(mc_req *r) { v1_list(r, true); }
+
+/* ---- one image */
+
+static mc_record *v1_image_or_reply(mc_req *r) {
+    if (v1_or_reply(r) != 0) return NULL;
+    mc_record *img = mc_store_find(IMAGES(r->srv), r->params[0]);
+    if (img != NULL && (req_admin(r) || is_owner(img, req_project(r)) ||
+                        strcmp(visibility_of(img), "public") == 0 ||
+                        member_find(r->srv, img->id, req_project(r)) != NULL))
+        return img;
+    mc_reply_error(r, 404, NULL, "Image with identifier %s not found", r->params[0]);
+    return NULL;
+}
+
+/* HEAD: the metadata; GET: the metadata and the data (active images only). */
+static void image_v1_show(mc_req *r) {
+    mc_record *img = v1_image_or_reply(r);
+    if (img == NULL) return;
+    v1_meta_headers(r, img);
+    if (r->method == EVHTTP_REQ_HEAD) {
+        mc_reply_bytes(r, 200, "text/html; charset=UTF-8", "", 0);
+        return;
+    }
+    const char *st = mc_json_str(img->doc, "status");
+    if (mc_str_eq(st, "deactivated") && !req_admin(r)) {
+        mc_reply_error(r, 403, NULL, "The requested image has been deactivated. Image data download is forbidden.");
+        return;
+    }
+    if (!mc_str_eq(st, "active") && !mc_str_eq(st, "deactivated")) {
+        mc_reply_error(r, 403, NULL, "Image %s is not active", img->id);
+        return;
+    }
+    image_priv *ip = img->priv;
+    if (ip->data != NULL) {
+        mc_reply_bytes(r, 200, "application/octet-stream", ip->data, ip->len);
+    } else if (ip->gen_seed != 0) {
+        unsigned char *b = malloc(ip->gen_len ? ip->gen_len : 1);
+        if (b == NULL) mc_panic("out of memory");
+        gen_bytes(ip->gen_seed, b, ip->gen_len);
+        mc_reply_bytes(r, 200, "application/octet-stream", b, ip->gen_len);
+        free(b);
+    } else {
+        mc_reply_bytes(r, 200, "application/octet-stream", "", 0);
+    }
+}
+
+/* ---- create and update from x-image-meta-* headers */
+
+typedef struct v1_meta {
+    cJSON *core;             /* v1 field -> value (strings, as sent) */
+    cJSON *props;            /* property -> string */
+    char bad[300];           /* a header v1 does not know */
+} v1_meta;
+
+static void v1_collect(const char *name, const char *value, void *arg) {
+    v1_meta *m = arg;
+    static const char *const known[] = {"location", "size", "is_public", "disk_format", "container_format", "name",
+                                        "status", "copy_from", "uri", "checksum", "created_at", "updated_at",
+                                        "deleted_at", "min_ram", "min_disk", "owner", "store", "id", "protected",
+                                        "deleted", "virtual_size", NULL};
+    if (strncasecmp(name, "x-image-meta-", 13) != 0) return;
+    char field[256];
+    bool prop = strncasecmp(name + 13, "property-", 9) == 0;
+    mc_strlcpy(field, name + (prop ? 22 : 13), sizeof field);
+    for (char *c = field; *c; c++) *c = *c == '-' ? '_' : (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+    if (prop) {
+        if (field[0] != '\0') mc_json_set_str(m->props, field, value);
+    } else if (in_list(known, field)) {
+        mc_json_set_str(m->core, field, value);
+    } else if (m->bad[0] == '\0') {
+        snprintf(m->bad, sizeof m->bad, "%.200s", name);
+    }
+}
+
+/* Applies the headers to 'doc' (a copy of the image, or a new one). Returns
+ * 0, or the status with err set. */
+static int v1_apply(mc_req *r, const v1_meta *m, cJSON *doc, bool creating, char *err, size_t errsz) {
+    const cJSON *f;
+    cJSON_ArrayForEach(f, m->core) {
+        const char *k = f->string, *v = f->valuestring;
+        if (strcmp(k, "name") == 0) {
+            if (strlen(v) > 255) {
+                snprintf(err, errsz, "Image name too long: %zu", strlen(v));
+                return 400;
+            }
+            mc_json_set_str(doc, "name", v);
+        } else if (strcmp(k, "disk_format") == 0 || strcmp(k, "container_format") == 0) {
+            bool disk = k[0] == 'd';
+            if (!in_list(disk ? disk_formats : container_formats, v)) {
+                snprintf(err, errsz, "Invalid %s format '%.64s' for image.", disk ? "disk" : "container", v);
+                return 400;
+            }
+            if (!creating && !mc_str_eq(mc_json_str(doc, "status"), "queued") && !mc_str_eq(mc_json_str(doc, k), v)) {
+                snprintf(err, errsz, "Forbidden to modify '%s' of active image.", k);
+                return 403;
+            }
+            mc_json_set_str(doc, k, v);
+        } else if (strcmp(k, "min_ram") == 0 || strcmp(k, "min_disk") == 0 || strcmp(k, "size") == 0) {
+            long n;
+            if (!mc_parse_long(v, -0x7fffffffL, 0x7fffffffffffffffL, &n)) {
+                snprintf(err, errsz, "Cannot convert image %s '%.64s' to an integer.", k, v);
+                return 400;
+            }
+            if (n < 0) {
+                snprintf(err, errsz, "Cannot be a negative value. Image %s '%.64s'.", k, v);
+                return 400;
+            }
+            if (strcmp(k, "size") != 0) mc_json_set(doc, k, cJSON_CreateNumber((double)n));
+        } else if (strcmp(k, "is_public") == 0 || strcmp(k, "protected") == 0) {
+            bool b = false;
+            (void)mc_str_bool(v, &b);   /* oslo bool_from_string: anything else is False */
+            if (k[0] == 'i') {
+                if (b && !req_admin(r)) {
+                    snprintf(err, errsz, "You are not authorized to complete publicize_image action.");
+                    return 403;
+                }
+                if (b || mc_str_eq(mc_json_str(doc, "visibility"), "public"))
+                    mc_json_set_str(doc, "visibility", b ? "public" : "private");
+            } else {
+                mc_json_set(doc, "protected", cJSON_CreateBool(b));
+            }
+        } else if (strcmp(k, "owner") == 0) {
+            if (!req_admin(r)) continue;   /* v1 ignores a user's owner */
+            mc_json_set_str(doc, "owner", v);
+        } else if (strcmp(k, "id") == 0) {
+            if (!creating) continue;
+            if (strlen(v) != 36 || !mc_is_uuid(v)) {
+                snprintf(err, errsz, "Invalid image id format");
+                return 400;
+            }
+        } else if (strcmp(k, "status") == 0 || strcmp(k, "created_at") == 0 || strcmp(k, "updated_at") == 0 ||
+                   strcmp(k, "deleted_at") == 0 || strcmp(k, "deleted") == 0) {
+            snprintf(err, errsz, "Attribute '%s' is read-only.", k);
+            return 403;
+        }
+        /* checksum, location, copy_from, uri, store, virtual_size: handled by the caller or ignored */
+    }
+    cJSON_ArrayForEach(f, m->props) {
+        if (in_list(reserved_attrs, f->string) || strncmp(f->string, "os_glance", 9) == 0 || !v1_is_property(f->string)) {
+            snprintf(err, errsz, "Attribute '%.64s' is reserved.", f->string);
+            return 403;
+        }
+        mc_json_set_str(doc, f->string, f->valuestring);
+    }
+    return 0;
+}
+
+static int v1_meta_or_reply(mc_req *r, v1_meta *m) {
+    m->core = cJSON_CreateObject();
+    m->props = cJSON_CreateObject();
+    m->bad[0] = '\0';
+    mc_header_each(r, v1_collect, m);
+    if (m->bad[0] != '\0') {
+        mc_reply_error(r, 400, NULL, "Bad header: %s", m->bad);
+        return -1;
+    }
+    return 0;
+}
+
+static void v1_meta_free(v1_meta *m) {
+    cJSON_Delete(m->core);
+    cJSON_Delete(m->props);
+}
+
+static bool v1_has_data(mc_req *r) {
+    size_t len;
+    (void)mc_body_raw(r, &len);
+    return len > 0;
+}
+
+/* Data for a queued image: hashes, size, "active"; a given checksum must match. */
+static int v1_data_or_reply(mc_req *r, mc_record *img, const v1_meta *m) {
+    if (take_data_or_reply(r, img, "active") != 0) return -1;
+    image_priv *ip = img->priv;
+    const char *want = mc_json_str(m->core, "checksum");
+    if (want != NULL && strcasecmp(want, ip->md5hex) != 0) {
+        free(ip->data);
+        ip->data = NULL;
+        ip->len = 0;
+        mc_reply_error(r, 400, NULL, "Supplied checksum (%.64s) and checksum generated from uploaded image (%s) did not match.",
+                       want, ip->md5hex);
+        return -1;
+    }
+    mc_json_set(img->doc, "size", cJSON_CreateNumber((double)ip->len));
+    mc_json_set_str(img->doc, "checksum", ip->md5hex);
+    mc_json_set_str(img->doc, "os_hash_algo", "sha512");
+    mc_json_set_str(img->doc, "os_hash_value", ip->shahex);
+    mc_json_set_str(img->doc, "status", "active");
+    return 0;
+}
+
+/* An external location (x-image-meta-location) or a copy (x-glance-api-copy-from):
+ * mockcloud fetches nothing; the image holds zero bytes, active at once or
+ * after a short "saving" for a copy. */
+static void v1_external(mc_req *r, mc_record *img, const v1_meta *m) {
+    const char *copy = mc_header(r, "x-glance-api-copy-from");
+    if (copy == NULL) copy = mc_json_str(m->core, "copy_from");
+    mc_md5 md5;
+    mc_sha512 sha;
+    mc_md5_init(&md5);
+    mc_sha512_init(&sha);
+    set_hashes(img, 0, &md5, &sha);
+    if (copy != NULL) {
+        mc_json_set_str(img->doc, "status", "saving");
+        schedule_done(r->srv, img->priv, 100);
+    } else {
+        mc_json_set_str(img->doc, "status", "active");
+    }
+}
+
+static bool v1_wants_external(mc_req *r, const v1_meta *m) {
+    return mc_json_has(m->core, "location") || mc_json_has(m->core, "copy_from") ||
+           mc_header(r, "x-glance-api-copy-from") != NULL;
+}
+
+static int v1_formats_or_reply(mc_req *r, const cJSON *doc) {
+    if (mc_json_str(doc, "disk_format") == NULL) {
+        mc_reply_error(r, 400, NULL, "Disk format is not specified.");
+        return -1;
+    }
+    if (mc_json_str(doc, "container_format") == NULL) {
+        mc_reply_error(r, 400, NULL, "Container format is not specified.");
+        return -1;
+    }
+    return 0;
+}
+
+static void v1_reply_image(mc_req *r, int status, const mc_record *img) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "image", v1_view(img, true));
+    mc_reply_json(r, status, root);
+}
+
+static void image_v1_create(mc_req *r) {
+    if (v1_or_reply(r) != 0) return;
+    v1_meta m;
+    if (v1_meta_or_reply(r, &m) != 0) {
+        v1_meta_free(&m);
+        return;
+    }
+    char id[37], err[512];
+    const char *want = mc_json_str(m.core, "id");
+    if (want != NULL && strlen(want) == 36 && mc_is_uuid(want)) mc_strlcpy(id, want, sizeof id);
+    else mc_uuid(r->srv, id);
+    const char *owner = req_project(r);
+    cJSON *doc = image_doc_new(id, owner);
+    mc_json_set_str(doc, "visibility", "private");   /* v1: is_public defaults to False */
+    int st = v1_apply(r, &m, doc, true, err, sizeof err);
+    if (st == 0 && (v1_has_data(r) || v1_wants_external(r, &m)) && v1_formats_or_reply(r, doc) != 0) st = -1;
+    if (st == 0 && mc_store_find(IMAGES(r->srv), id) != NULL) {
+        snprintf(err, sizeof err, "An image with identifier %s already exists", id);
+        st = 409;
+    }
+    if (st != 0) {
+        cJSON_Delete(doc);
+        v1_meta_free(&m);
+        if (st > 0) mc_reply_error(r, st, NULL, "%s", err);
+        return;
+    }
+    owner = mc_json_str(doc, "owner");
+    mc_record *img = image_add(r->srv, id, owner ? owner : "", doc);
+    if (v1_has_data(r)) {
+        if (v1_data_or_reply(r, img, &m) != 0) {
+            image_remove(r->srv, img);
+            v1_meta_free(&m);
+            return;
+        }
+    } else if (v1_wants_external(r, &m)) {
+        v1_external(r, img, &m);
+    }
+    v1_meta_free(&m);
+    touch(img);
+    char url[300], loc[400];
+    mc_service_url(r->srv, "/image", url, sizeof url);
+    snprintf(loc, sizeof loc, "%s/v1/images/%s", url, id);
+    mc_header_set(r, "Location", loc);
+    v1_reply_image(r, 201, img);
+}
+
+static void image_v1_update(mc_req *r) {
+    mc_record *img = v1_image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "modify") != 0) return;
+    v1_meta m;
+    if (v1_meta_or_reply(r, &m) != 0) {
+        v1_meta_free(&m);
+        return;
+    }
+    bool data = v1_has_data(r), external = v1_wants_external(r, &m);
+    if ((data || external) && !mc_str_eq(mc_json_str(img->doc, "status"), "queued")) {
+        v1_meta_free(&m);
+        mc_reply_error(r, 409, NULL, "Cannot upload to an unqueued image");
+        return;
+    }
+    char err[512];
+    cJSON *doc = cJSON_Duplicate(img->doc, 1);
+    const char *purge = mc_header(r, "x-glance-registry-purge-props");
+    if (purge != NULL && strcasecmp(purge, "true") == 0) {
+        /* the properties not given go */
+        cJSON *f = doc->child;
+        while (f != NULL) {
+            cJSON *next = f->next;
+            if (v1_is_property(f->string) && !mc_json_has(m.props, f->string))
+                cJSON_Delete(cJSON_DetachItemViaPointer(doc, f));
+            f = next;
+        }
+    }
+    int st = v1_apply(r, &m, doc, false, err, sizeof err);
+    if (st == 0 && (data || external) && v1_formats_or_reply(r, doc) != 0) st = -1;
+    if (st != 0) {
+        cJSON_Delete(doc);
+        v1_meta_free(&m);
+        if (st > 0) mc_reply_error(r, st, NULL, "%s", err);
+        return;
+    }
+    cJSON_Delete(img->doc);
+    img->doc = doc;
+    const char *owner = mc_json_str(doc, "owner");
+    if (owner != NULL) mc_strlcpy(img->project_id, owner, sizeof img->project_id);
+    if (data && v1_data_or_reply(r, img, &m) != 0) {
+        v1_meta_free(&m);
+        return;
+    }
+    if (!data && external) v1_external(r, img, &m);
+    v1_meta_free(&m);
+    touch(img);
+    v1_reply_image(r, 200, img);
+}
+
+static void image_v1_delete(mc_req *r) {
+    mc_record *img = v1_image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "delete") != 0) return;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(img->doc, "protected"))) {
+        mc_reply_error(r, 403, NULL, "Image is protected");
+        return;
+    }
+    image_remove(r->srv, img);
+    mc_reply_bytes(r, 200, "text/html; charset=UTF-8", "", 0);
+}
+
+/* ---- members: v1 has no member status, a member sees the image at once */
+
+static void image_v1_member_list(mc_req *r) {
+    mc_record *img = v1_image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "list the members of") != 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "members");
+    size_t n = strlen(img->id);
+    for (mc_record *x = mc_store_first(MEMBERS(r->srv)); x != NULL; x = mc_store_next(x)) {
+        if (strncmp(x->id, img->id, n) != 0 || x->id[n] != ':') continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "member_id", x->project_id);
+        cJSON_AddBoolToObject(o, "can_share", false);
+        cJSON_AddItemToArray(arr, o);
+    }
+    mc_reply_json(r, 200, root);
+}
+
+static void image_v1_member_add(mc_req *r) {
+    mc_record *img = v1_image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "share") != 0) return;
+    const char *member = r->params[1];
+    if (strlen(member) > 64 || member[0] == '\0') {
+        mc_reply_error(r, 400, NULL, "Invalid member id");
+        return;
+    }
+    if (member_find(r->srv, img->id, member) == NULL) {
+        char key[128], ts[32];
+        snprintf(key, sizeof key, "%s:%s", img->id, member);
+        mc_time_iso(mc_now(), ts);
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "created_at", ts);
+        cJSON_AddStringToObject(doc, "image_id", img->id);
+        cJSON_AddStringToObject(doc, "member_id", member);
+        cJSON_AddStringToObject(doc, "schema", "/v2/schemas/member");
+        cJSON_AddStringToObject(doc, "status", "pending");
+        cJSON_AddStringToObject(doc, "updated_at", ts);
+        if (mc_store_add(MEMBERS(r->srv), key, member, doc) == NULL) cJSON_Delete(doc);
+    }
+    /* a private image with members is a shared one (Glance's v1 compatibility) */
+    if (strcmp(visibility_of(img), "private") == 0) mc_json_set_str(img->doc, "visibility", "shared");
+    mc_reply_json(r, 204, NULL);
+}
+
+static void image_v1_member_delete(mc_req *r) {
+    mc_record *img = v1_image_or_reply(r);
+    if (img == NULL || owner_or_reply(r, img, "unshare") != 0) return;
+    mc_record *m = member_find(r->srv, img->id, r->params[1]);
+    if (m == NULL) {
+        mc_reply_error(r, 404, NULL, "%.64s is not a member of image %s", r->params[1], img->id);
+        return;
+    }
+    mc_store_delete(MEMBERS(r->srv), m);
+    mc_reply_json(r, 204, NULL);
+}
+
+static void image_v1_shared_images(mc_req *r) {
+    if (v1_or_reply(r) != 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "shared_images");
+    for (mc_record *x = mc_store_first(MEMBERS(r->srv)); x != NULL; x = mc_store_next(x)) {
+        if (strcmp(x->project_id, r->params[0]) != 0) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "image_id", mc_json_str(x->doc, "image_id"));
+        cJSON_AddBoolToObject(o, "can_share", false);
+        cJSON_AddItemToArray(arr, o);
+    }
+    mc_reply_json(r, 200, root);
+}
+
+static void image_v1_versions(mc_req *r) {
+    if (v1_or_reply(r) == 0) image_versions_list(r);
+}
+
 /* ---------------------------------------------------------------- routes */
 
 #define GET EVHTTP_REQ_GET
@@ -1765,6 +2417,18 @@ const mc_route image_routes[] = {
     {MC_IMAGE, GET,   "/v2/schemas/member",                   image_schema_member,    0},
     {MC_IMAGE, GET,   "/v2/schemas/members",                  image_schema_members,   0},
     {MC_IMAGE, GET,   "/v2/schemas/metadefs/{}",              image_schema_metadef,   0},
+    /* Glance v1, under image.versions_v1 only (404 otherwise) */
+    {MC_IMAGE, GET,   "/v1",                                  image_v1_versions,      MC_NO_AUTH},
+    {MC_IMAGE, GET,   "/v1/images",                           image_v1_index,         0},
+    {MC_IMAGE, POST,  "/v1/images",                           image_v1_create,        MC_BODY_RAW},
+    {MC_IMAGE, GET,   "/v1/images/detail",                    image_v1_detail,        0},
+    {MC_IMAGE, GET,   "/v1/images/{}",                        image_v1_show,          0},
+    {MC_IMAGE, PUT,   "/v1/images/{}",                        image_v1_update,        MC_BODY_RAW},
+    {MC_IMAGE, DEL,   "/v1/images/{}",                        image_v1_delete,        0},
+    {MC_IMAGE, GET,   "/v1/images/{}/members",                image_v1_member_list,   0},
+    {MC_IMAGE, PUT,   "/v1/images/{}/members/{}",             image_v1_member_add,    MC_BODY_RAW},
+    {MC_IMAGE, DEL,   "/v1/images/{}/members/{}",             image_v1_member_delete, 0},
+    {MC_IMAGE, GET,   "/v1/shared-images/{}",                 image_v1_shared_images, 0},
 };
 #undef GET
 #undef POST

@@ -888,3 +888,220 @@ Test(image, metadefs_schemas_carry_glance_names) {
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/schemas/metadefs/tag", NULL, NULL, NULL), 401);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- Glance v1 (image.versions_v1) */
+
+static void v1_on(void) {
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, "/mockcloud/v1/profile", "{\"profile\": \"conformant\", \"deviate\": [\"glance-v1-only\"]}",
+                        NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+}
+
+Test(image, v1_absent_on_a_modern_glance) {
+    static const char *const paths[] = {"/image/v1/images", "/image/v1/images/detail", "/image/v1/images/" CIRROS,
+                                        "/image/v1/shared-images/" DEMO_PROJECT, "/image/v1"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        mc_expect_error(mc_call(EVHTTP_REQ_GET, paths[i], NULL, tok, NULL), MC_IMAGE, 404, "The resource could not be found.");
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/image/v1/images", NULL, tok, "x-image-meta-name: a"), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, "/image/v1/images/" CIRROS, NULL, tok, NULL), 404);
+    /* and the versions document offers v2 only */
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 300));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "versions.0.id") ? mc_jstr(r.json, "versions.0.id") : ""), "v2.16"));
+    mc_resp_free(&r);
+    mc_assert_no_leaks();
+}
+
+Test(image, v1_versions_list_and_detail) {
+    v1_on();
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/", NULL, NULL, NULL);
+    cr_expect(eq(int, r.status, 300));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "versions.0.id") ? mc_jstr(r.json, "versions.0.id") : ""), "v1.1"));
+    cr_expect(strstr(mc_jstr(r.json, "versions.0.links.0.href") ? mc_jstr(r.json, "versions.0.links.0.href") : "", "/image/v1/") != NULL);
+    mc_resp_free(&r);
+    /* v2 is hidden with it */
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, tok, NULL), 404);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/images", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(mc_resp_lists(&r, "glance-v1-only"));
+    cJSON *imgs = mc_jpath(r.json, "images");
+    cr_expect(eq(int, cJSON_GetArraySize(imgs), 2));
+    /* index: the brief fields only, newest first */
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "images.0.id") ? mc_jstr(r.json, "images.0.id") : ""), CIRROS52), "%s", r.body);
+    cr_expect(mc_jpath(r.json, "images.0.checksum") != NULL);
+    cr_expect(mc_jpath(r.json, "images.0.status") == NULL);
+    cr_expect(mc_jpath(r.json, "images.0.properties") == NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/images/detail?name=cirros-0.6.2-x86_64-disk", NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "images.0.id") ? mc_jstr(r.json, "images.0.id") : ""), CIRROS));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "images.0.is_public")));
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "images.0.deleted")));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "images.0.status") ? mc_jstr(r.json, "images.0.status") : ""), "active"));
+    cr_expect(cJSON_IsObject(mc_jpath(r.json, "images.0.properties")));
+    cr_expect(mc_jpath(r.json, "images.0.properties.visibility") == NULL);
+    const char *ca = mc_jstr(r.json, "images.0.created_at");
+    cr_expect(ca != NULL && strlen(ca) == 26 && strcmp(ca + 19, ".000000") == 0, "%s", ca ? ca : "(null)");
+    mc_resp_free(&r);
+    /* filters, sort and pagination */
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/images?sort_key=name&sort_dir=asc&limit=1", NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "images.0.id") ? mc_jstr(r.json, "images.0.id") : ""), CIRROS52));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/images?sort_key=name&sort_dir=asc&limit=1&marker=" CIRROS52, NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "images.0.id") ? mc_jstr(r.json, "images.0.id") : ""), CIRROS));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/images?size_min=20000000", NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/images?is_public=false", NULL, tok, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 0), "%s", r.body);
+    mc_resp_free(&r);
+    /* bad input: Glance v1's 400s */
+    static const char *const bad[] = {"limit=-1", "limit=x", "sort_key=owner", "sort_dir=up", "size_min=-5",
+                                      "is_public=maybe", "protected=perhaps", "changes-since=yesterday",
+                                      "marker=00000000-0000-4000-8000-000000000000"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        mc_expect_error(mc_call(EVHTTP_REQ_GET, mc_pathf("/image/v1/images/detail?%s", bad[i]), NULL, tok, NULL), MC_IMAGE,
+                        400, NULL);
+    mc_assert_no_leaks();
+}
+
+Test(image, v1_head_and_download) {
+    v1_on();
+    mc_resp r = mc_call(EVHTTP_REQ_HEAD, "/image/v1/images/" CIRROS, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, (int)r.len, 0));
+    const char *h = mc_resp_header(&r, "x-image-meta-name");
+    cr_expect(eq(str, (char *)(h ? h : ""), "cirros-0.6.2-x86_64-disk"));
+    h = mc_resp_header(&r, "x-image-meta-is_public");
+    cr_expect(eq(str, (char *)(h ? h : ""), "True"));
+    h = mc_resp_header(&r, "x-image-meta-size");
+    cr_expect(eq(str, (char *)(h ? h : ""), "21430272"));
+    h = mc_resp_header(&r, "x-image-meta-checksum");
+    cr_expect(eq(str, (char *)(h ? h : ""), "8cee9ad95aae54617bc32d49e81aac8c"));
+    h = mc_resp_header(&r, "ETag");
+    cr_expect(eq(str, (char *)(h ? h : ""), "8cee9ad95aae54617bc32d49e81aac8c"));
+    h = mc_resp_header(&r, "x-image-meta-deleted");
+    cr_expect(eq(str, (char *)(h ? h : ""), "False"));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/images/" CIRROS, NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(int, (int)r.len, 21430272));
+    cr_expect(eq(int, memcmp(r.body, "QFI\xfb", 4), 0));
+    h = mc_resp_header(&r, "x-image-meta-status");
+    cr_expect(eq(str, (char *)(h ? h : ""), "active"));
+    mc_resp_free(&r);
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, "/image/v1/images/00000000-0000-4000-8000-000000000000", NULL, tok, NULL),
+                    MC_IMAGE, 404, "Image with identifier 00000000-0000-4000-8000-000000000000 not found");
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, "/image/v1/images/00000000-0000-4000-8000-000000000000", NULL, tok, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v1/images", NULL, NULL, NULL), 401);
+    mc_assert_no_leaks();
+}
+
+Test(image, v1_create_upload_update_share_delete) {
+    v1_on();
+    /* register with data in one call */
+    mc_resp r = mc_call_raw(EVHTTP_REQ_POST, "/image/v1/images", "hello v1", 8, "application/octet-stream", tok,
+                            "x-image-meta-name: v1img\nx-image-meta-disk_format: raw\nx-image-meta-container-format: bare\n"
+                            "x-image-meta-property-os_distro: cirros\nx-image-meta-min-ram: 64");
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    char id[64];
+    snprintf(id, sizeof id, "%s", mc_jstr(r.json, "image.id") ? mc_jstr(r.json, "image.id") : "");
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.status") ? mc_jstr(r.json, "image.status") : ""), "active"));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "image.size"), 8));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "image.min_ram"), 64));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.checksum") ? mc_jstr(r.json, "image.checksum") : ""), "ad314fd93e2fd5e2fd533359ab8ac7b3"));
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "image.is_public")));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.properties.os_distro") ? mc_jstr(r.json, "image.properties.os_distro") : ""), "cirros"));
+    cr_expect(mc_resp_header(&r, "Location") != NULL);
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, mc_pathf("/image/v1/images/%s", id), NULL, tok, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, r.body, "hello v1"));
+    mc_resp_free(&r);
+    /* the same image through v2's records: private, the property at the top */
+    mc_record *rec = mc_store_find(&T.srv->world[MC_K_IMAGE], id);
+    cr_assert(rec != NULL);
+    cr_expect(eq(str, (char *)mc_jstr(rec->doc, "visibility"), "private"));
+    cr_expect(eq(str, (char *)mc_jstr(rec->doc, "os_distro"), "cirros"));
+    /* alt sees nothing until shared */
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, mc_pathf("/image/v1/images/%s", id), NULL, alt, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s/members/" ALT_PROJECT, id), NULL, tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, mc_pathf("/image/v1/images/%s", id), NULL, alt, NULL), 200);
+    r = mc_call(EVHTTP_REQ_GET, mc_pathf("/image/v1/images/%s/members", id), NULL, tok, NULL);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "members.0.member_id") ? mc_jstr(r.json, "members.0.member_id") : ""), ALT_PROJECT));
+    mc_resp_free(&r);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v1/shared-images/" ALT_PROJECT, NULL, alt, NULL);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "shared_images.0.image_id") ? mc_jstr(r.json, "shared_images.0.image_id") : ""), id));
+    mc_resp_free(&r);
+    /* alt may not change it */
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), NULL, alt, "x-image-meta-name: x"), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf("/image/v1/images/%s/members/" ALT_PROJECT, id), NULL, tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, mc_pathf("/image/v1/images/%s", id), NULL, alt, NULL), 404);
+    free(alt);
+    /* update: name, a property, purge the others */
+    r = mc_call(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), NULL, tok,
+                "x-image-meta-name: renamed\nx-image-meta-property-hw_disk_bus: virtio\nx-glance-registry-purge-props: true");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.name") ? mc_jstr(r.json, "image.name") : ""), "renamed"));
+    cr_expect(mc_jpath(r.json, "image.properties.os_distro") == NULL, "%s", r.body);
+    cr_expect(mc_jstr(r.json, "image.properties.hw_disk_bus") != NULL);
+    mc_resp_free(&r);
+    /* an active image takes no more data, and keeps its formats */
+    mc_expect_error(mc_call_raw(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), "x", 1, "application/octet-stream", tok, NULL),
+                    MC_IMAGE, 409, "Cannot upload to an unqueued image");
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), NULL, tok, "x-image-meta-disk_format: qcow2"), 403);
+    /* protected images stay */
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), NULL, tok, "x-image-meta-protected: True"), 200);
+    mc_expect_error(mc_call(EVHTTP_REQ_DELETE, mc_pathf("/image/v1/images/%s", id), NULL, tok, NULL), MC_IMAGE, 403, "Image is protected");
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), NULL, tok, "x-image-meta-protected: False"), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf("/image/v1/images/%s", id), NULL, tok, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, mc_pathf("/image/v1/images/%s", id), NULL, tok, NULL), 404);
+    mc_assert_no_leaks();
+}
+
+Test(image, v1_register_then_upload_and_bad_headers) {
+    v1_on();
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v1/images", NULL, tok, "x-image-meta-name: later\nx-image-meta-is_public: false");
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    char id[64];
+    snprintf(id, sizeof id, "%s", mc_jstr(r.json, "image.id") ? mc_jstr(r.json, "image.id") : "");
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.status") ? mc_jstr(r.json, "image.status") : ""), "queued"));
+    mc_resp_free(&r);
+    /* a queued image has no data to give */
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, mc_pathf("/image/v1/images/%s", id), NULL, tok, NULL), MC_IMAGE, 403, NULL);
+    /* data needs both formats */
+    mc_expect_error(mc_call_raw(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), "abc", 3, "application/octet-stream", tok, NULL),
+                    MC_IMAGE, 400, "Disk format is not specified.");
+    r = mc_call_raw(EVHTTP_REQ_PUT, mc_pathf("/image/v1/images/%s", id), "abc", 3, "application/octet-stream", tok,
+                    "x-image-meta-disk_format: qcow2\nx-image-meta-container_format: bare");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.status") ? mc_jstr(r.json, "image.status") : ""), "active"));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.checksum") ? mc_jstr(r.json, "image.checksum") : ""),
+                 "900150983cd24fb0d6963f7d28e17f72"));
+    mc_resp_free(&r);
+    /* a remote location: active, no bytes fetched */
+    r = mc_call(EVHTTP_REQ_POST, "/image/v1/images", NULL, tok,
+                "x-image-meta-name: remote\nx-image-meta-location: http://example.com/a.iso\n"
+                "x-image-meta-disk_format: iso\nx-image-meta-container_format: bare");
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "image.status") ? mc_jstr(r.json, "image.status") : ""), "active"));
+    mc_resp_free(&r);
+    static const struct { const char *header; int status; } bad[] = {
+        {"x-image-meta-disk_format: floppy", 400}, {"x-image-meta-container_format: crate", 400},
+        {"x-image-meta-min_ram: lots", 400}, {"x-image-meta-min_disk: -1", 400}, {"x-image-meta-colour: red", 400},
+        {"x-image-meta-status: active", 403}, {"x-image-meta-is_public: true", 403}, {"x-image-meta-id: nope", 400},
+        {"x-image-meta-property-os_glance_x: 1", 403}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mc_resp b = mc_call(EVHTTP_REQ_POST, "/image/v1/images", NULL, tok, bad[i].header);
+        cr_expect(eq(int, b.status, bad[i].status), "%s: %d %s", bad[i].header, b.status, b.body);
+        cr_expect(mc_jstr(b.json, "message") != NULL, "%s", bad[i].header);
+        mc_resp_free(&b);
+    }
+    mc_assert_no_leaks();
+}
