@@ -2375,6 +2375,11 @@ static void image_v1_shared_images(mc_req *r) {
     mc_reply_json(r, 200, root);
 }
 
+/* DELETE /v1/images/ (an empty id, Tempest's blank-id test): 404 as in v2. */
+static void image_v1_null_delete(mc_req *r) {
+    if (v1_or_reply(r) == 0) image_image_null_delete(r);
+}
+
 static void image_v1_versions(mc_req *r) {
     if (v1_or_reply(r) == 0) image_versions_list(r);
 }
@@ -2421,6 +2426,7 @@ const mc_route image_routes[] = {
     {MC_IMAGE, GET,   "/v1",                                  image_v1_versions,      MC_NO_AUTH},
     {MC_IMAGE, GET,   "/v1/images",                           image_v1_index,         0},
     {MC_IMAGE, POST,  "/v1/images",                           image_v1_create,        MC_BODY_RAW},
+    {MC_IMAGE, DEL,   "/v1/images",                           image_v1_null_delete,   0},
     {MC_IMAGE, GET,   "/v1/images/detail",                    image_v1_detail,        0},
     {MC_IMAGE, GET,   "/v1/images/{}",                        image_v1_show,          0},
     {MC_IMAGE, PUT,   "/v1/images/{}",                        image_v1_update,        MC_BODY_RAW},

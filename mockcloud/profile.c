@@ -131,7 +131,7 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
     [MC_KNOB_IMAGE_IMPORT_ONLY] = {"image.import_only", MC_KNOB_BOOL, 0, 0, 1, NULL,
                                    "PUT /v2/images/{id}/file is forbidden (403, policy upload_image): only image import works."},
     [MC_KNOB_IMAGE_VERSIONS_V1] = {"image.versions_v1", MC_KNOB_BOOL, 0, 0, 1, NULL,
-                                   "The image versions document lists only Glance v1.1 and v1.0 (at /image/v1/)."},
+                                   "Glance v1 is served at /image/v1 and the image versions document lists only v1.1 and v1.0."},
     /* ---- metadata service and config drive ---- */
     [MC_KNOB_METADATA_NETWORK_DATA] = {"metadata.network_data", MC_KNOB_BOOL, 1, 0, 1, NULL,
                                        "Serve network_data.json (metadata service and config drive); 0 = 404 / absent."},

@@ -998,6 +998,8 @@ Test(image, v1_head_and_download) {
     mc_expect_error(mc_call(EVHTTP_REQ_GET, "/image/v1/images/00000000-0000-4000-8000-000000000000", NULL, tok, NULL),
                     MC_IMAGE, 404, "Image with identifier 00000000-0000-4000-8000-000000000000 not found");
     mc_expect_status(mc_call(EVHTTP_REQ_HEAD, "/image/v1/images/00000000-0000-4000-8000-000000000000", NULL, tok, NULL), 404);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v1/images/", NULL, tok, NULL), 404);   /* a blank id */
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v1/images", NULL, tok, NULL), 405);
     mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v1/images", NULL, NULL, NULL), 401);
     mc_assert_no_leaks();
 }
