@@ -49,6 +49,8 @@ typedef struct image_priv {
     char id[40];
     char md5hex[33], shahex[129];   /* of data */
     cJSON *tasks;            /* import tasks (GET .../tasks) */
+    int cache;               /* image cache (API 2.14): 0 none, 1 queued, 2 cached */
+    double cache_t;          /* when queued, then when cached */
 } image_priv;
 
 static void image_priv_free(void *p) {
@@ -1727,6 +1729,89 @@ static void image_schema_metadef(mc_req *r) {
     mc_reply_error(r, 404, NULL, "The resource could not be found.");
 }
 
+/* ---------------------------------------------------------------- image cache (2.14)
+ *
+ * The cache management API (admin only, policy manage_image_cache): an image
+ * queued for caching is cached by Glance's prefetcher a little later; here a
+ * queued image counts as cached from CACHE_PREFETCH_S after it was queued,
+ * evaluated when the cache is looked at. Deleting the image forgets it. */
+#define CACHE_PREFETCH_S 1.0
+
+static void cache_settle(image_priv *ip) {
+    if (ip->cache == 1 && mc_now() - ip->cache_t >= CACHE_PREFETCH_S) {
+        ip->cache = 2;
+        ip->cache_t = mc_now();
+    }
+}
+
+static void image_cache_list(mc_req *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *cached = cJSON_AddArrayToObject(root, "cached_images");
+    cJSON *queued = cJSON_AddArrayToObject(root, "queued_images");
+    for (mc_record *x = mc_store_first(IMAGES(r->srv)); x != NULL; x = mc_store_next(x)) {
+        image_priv *ip = x->priv;
+        cache_settle(ip);
+        if (ip->cache == 1) cJSON_AddItemToArray(queued, cJSON_CreateString(x->id));
+        if (ip->cache != 2) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "image_id", x->id);
+        cJSON_AddNumberToObject(o, "hits", 0);
+        cJSON_AddNumberToObject(o, "last_accessed", ip->cache_t);
+        cJSON_AddNumberToObject(o, "last_modified", ip->cache_t);
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(x->doc, "size");
+        cJSON_AddNumberToObject(o, "size", cJSON_IsNumber(size) ? size->valuedouble : 0);
+        cJSON_AddItemToArray(cached, o);
+    }
+    mc_reply_json(r, 200, root);
+}
+
+static mc_record *cache_image_or_reply(mc_req *r) {
+    mc_record *img = mc_store_find(IMAGES(r->srv), r->params[0]);
+    if (img == NULL) mc_reply_error(r, 404, NULL, "Image %s not found.", r->params[0]);
+    return img;
+}
+
+static void image_cache_queue(mc_req *r) {
+    mc_record *img = cache_image_or_reply(r);
+    if (img == NULL) return;
+    if (!mc_str_eq(mc_json_str(img->doc, "status"), "active")) {
+        mc_reply_error(r, 400, NULL, "Only images with status active can be targeted for queueing");
+        return;
+    }
+    image_priv *ip = img->priv;
+    cache_settle(ip);
+    if (ip->cache == 0) {
+        ip->cache = 1;
+        ip->cache_t = mc_now();
+    }
+    mc_reply_json(r, 202, NULL);
+}
+
+static void image_cache_delete(mc_req *r) {
+    mc_record *img = cache_image_or_reply(r);
+    if (img == NULL) return;
+    image_priv *ip = img->priv;
+    ip->cache = 0;
+    mc_reply_json(r, 204, NULL);
+}
+
+/* DELETE /v2/cache: x-image-cache-clear-target "cache", "queue" or both. */
+static void image_cache_clear(mc_req *r) {
+    const char *t = mc_header(r, "x-image-cache-clear-target");
+    if (t != NULL && t[0] != '\0' && strcmp(t, "cache") != 0 && strcmp(t, "queue") != 0) {
+        mc_reply_error(r, 400, NULL, "If provided 'x-image-cache-clear-target' must be 'cache', 'queue' or empty string.");
+        return;
+    }
+    bool cache = t == NULL || t[0] == '\0' || strcmp(t, "cache") == 0;
+    bool queue = t == NULL || t[0] == '\0' || strcmp(t, "queue") == 0;
+    for (mc_record *x = mc_store_first(IMAGES(r->srv)); x != NULL; x = mc_store_next(x)) {
+        image_priv *ip = x->priv;
+        cache_settle(ip);
+        if ((ip->cache == 2 && cache) || (ip->cache == 1 && queue)) ip->cache = 0;
+    }
+    mc_reply_json(r, 204, NULL);
+}
+
 /* ---------------------------------------------------------------- Glance v1 (legacy)
  *
  * Served only under image.versions_v1 (a cloud that stayed on Glance v1,
@@ -2422,6 +2507,10 @@ const mc_route image_routes[] = {
     {MC_IMAGE, GET,   "/v2/schemas/member",                   image_schema_member,    0},
     {MC_IMAGE, GET,   "/v2/schemas/members",                  image_schema_members,   0},
     {MC_IMAGE, GET,   "/v2/schemas/metadefs/{}",              image_schema_metadef,   0},
+    {MC_IMAGE, GET,   "/v2/cache",                            image_cache_list,       MC_ADMIN},
+    {MC_IMAGE, DEL,   "/v2/cache",                            image_cache_clear,      MC_ADMIN},
+    {MC_IMAGE, PUT,   "/v2/cache/{}",                         image_cache_queue,      MC_ADMIN},
+    {MC_IMAGE, DEL,   "/v2/cache/{}",                         image_cache_delete,     MC_ADMIN},
     /* Glance v1, under image.versions_v1 only (404 otherwise) */
     {MC_IMAGE, GET,   "/v1",                                  image_v1_versions,      MC_NO_AUTH},
     {MC_IMAGE, GET,   "/v1/images",                           image_v1_index,         0},

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "imageapi.h"
@@ -1105,5 +1106,51 @@ Test(image, v1_register_then_upload_and_bad_headers) {
         cr_expect(mc_jstr(b.json, "message") != NULL, "%s", bad[i].header);
         mc_resp_free(&b);
     }
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- image cache (2.14) */
+
+Test(image, cache_queue_then_cached_admin_only) {
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/cache", NULL, tok, NULL), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/image/v2/cache/" CIRROS, NULL, tok, NULL), 403);
+    char *adm = mc_test_token("admin", "admin");
+    mc_expect_error(mc_call(EVHTTP_REQ_PUT, "/image/v2/cache/00000000-0000-4000-8000-000000000000", NULL, adm, NULL),
+                    MC_IMAGE, 404, NULL);
+    /* a queued image cannot be cached */
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"q\"}", tok, NULL);
+    char id[64];
+    snprintf(id, sizeof id, "%s", mc_jstr(r.json, "id") ? mc_jstr(r.json, "id") : "");
+    mc_resp_free(&r);
+    mc_expect_error(mc_call(EVHTTP_REQ_PUT, mc_pathf("/image/v2/cache/%s", id), NULL, adm, NULL), MC_IMAGE, 400, NULL);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/image/v2/cache/" CIRROS, NULL, adm, NULL), 202);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/cache", NULL, adm, NULL);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "queued_images.0") ? mc_jstr(r.json, "queued_images.0") : ""), CIRROS));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "cached_images")), 0));
+    mc_resp_free(&r);
+    /* the prefetcher's turn */
+    struct timespec ts = {1, 100000000};
+    nanosleep(&ts, NULL);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/cache", NULL, adm, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "queued_images")), 0), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "cached_images.0.image_id") ? mc_jstr(r.json, "cached_images.0.image_id") : ""), CIRROS));
+    cr_expect(eq(int, (int)mc_jnum(r.json, "cached_images.0.size"), 21430272));
+    mc_resp_free(&r);
+    mc_expect_error(mc_call(EVHTTP_REQ_DELETE, "/image/v2/cache", NULL, adm, "x-image-cache-clear-target: all"), MC_IMAGE, 400, NULL);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/cache", NULL, adm, "x-image-cache-clear-target: queue"), 204);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/cache", NULL, adm, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "cached_images")), 1), "the queue target leaves the cache");
+    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/cache", NULL, adm, NULL), 204);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/cache", NULL, adm, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "cached_images")), 0));
+    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, "/image/v2/cache/" CIRROS, NULL, adm, NULL), 202);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, "/image/v2/cache/" CIRROS, NULL, adm, NULL), 204);
+    r = mc_call(EVHTTP_REQ_GET, "/image/v2/cache", NULL, adm, NULL);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "queued_images")), 0));
+    mc_resp_free(&r);
+    free(adm);
     mc_assert_no_leaks();
 }
