@@ -91,6 +91,7 @@ typedef struct server_priv {
     unsigned char locked_by;
     srv_action *acts;
     unsigned nacts, acap;
+    struct srv_views *views; /* printed views, made on the first read (NULL: none) */
 } server_priv;
 
 static const char *srv_host(const server_priv *sp) { return compute_host_name(sp->host); }
@@ -116,9 +117,12 @@ static void set_str(char **dst, const char *v) {
     *dst = n;
 }
 
+static void views_drop(server_priv *sp, bool all);
+
 static void server_priv_free(void *p) {
     server_priv *sp = p;
     if (sp->timer) event_free(sp->timer);
+    views_drop(sp, true);
     free(sp->name);
     free(sp->description);
     free(sp->key_name);
@@ -169,6 +173,7 @@ static void naive(double t, char out[32]) {
  * cached printed view): called on every change. */
 static void changed(mc_record *s) {
     mc_record_touch(s);
+    views_drop(s->priv, false);
     cJSON_Delete(s->doc);
     s->doc = NULL;
 }
@@ -664,7 +669,7 @@ static void port_each(mc_record *port, void *arg) {
 
 static cJSON *server_addresses(mc_server *srv, mc_record *s, bool ext, const char *only_net) {
     addr_ctx c = {srv, s, cJSON_CreateObject(), ext, only_net};
-    if (!server_deleted(s)) mc_net_ports_each(srv, s->id, port_each, &c);
+    if (!server_deleted(s)) mc_net_ports_read(srv, s->id, port_each, &c);
     return c.addresses;
 }
 
@@ -819,88 +824,232 @@ static cJSON *server_view(mc_req *r, mc_record *s, int mode) { return server_vie
 
 /* ---------------------------------------------------------------- printed views */
 
-/* A detail list splices each server's printed view (store.h
- * mc_record_view) instead of building, printing and freeing ~45 nodes a
- * server. The view holds everything but the addresses, which come from the
- * network service (ports, floating IPs, network names, a knob) and are
- * printed per reply in place of the view's "\x01" mark. The key holds what
- * else shapes the text: the public URL, the mode, the admin flag and the
- * microversion's position among the boundaries server_view_ex tests; every
- * change to a server drops its view (changed()). Not used while a profile
- * rewrites bodies (the rules work on the tree). */
+/* The replies that show servers (a detail page, a show, the plain list)
+ * splice each server's printed view instead of building, printing and
+ * freeing ~45 nodes a server. A server keeps up to VIEW_SLOTS views, one
+ * per key (the public URL, the mode, the admin flag and the microversion's
+ * position among the boundaries server_view_ex tests), so admin and member
+ * pages, or a show beside a list, do not evict each other. A detail or show
+ * view holds everything but the addresses, which come from the network
+ * service and fill the view's "\x01" mark: printed once and kept while the
+ * network generation (netapi.h mc_net_generation: every port, fixed IP,
+ * floating IP and network change moves it) stays the same. Every change to
+ * a server drops its views and addresses (changed()). Not used while a
+ * profile rewrites bodies (the rules work on the tree); the addresses are
+ * printed per reply while the public/private address knob is set (it names
+ * its deviation in the reply). */
+enum { VIEW_SLOTS = 4, V_LIST = 3 };
+
+typedef struct view_slot {
+    uint64_t key;           /* 0: empty */
+    char *text;
+    size_t len;
+    size_t mark;            /* the offset of the "\x01" mark; len when none */
+} view_slot;
+
+typedef struct srv_views {
+    view_slot v[VIEW_SLOTS];
+    unsigned next;          /* the slot a miss replaces when none is empty */
+    uint64_t addr_gen;      /* mc_net_generation() when addr was printed; 0: none */
+    char *addr;             /* the printed "addresses" (NULL: "{}") */
+    size_t addr_len;
+} srv_views;
+
+/* Frees the printed texts ('all': their holder too). */
+static void views_drop(server_priv *sp, bool all) {
+    srv_views *v = sp != NULL ? sp->views : NULL;
+    if (v == NULL) return;
+    for (int i = 0; i < VIEW_SLOTS; i++) {
+        cJSON_free(v->v[i].text);
+        v->v[i].text = NULL;
+        v->v[i].key = 0;
+    }
+    cJSON_free(v->addr);
+    v->addr = NULL;
+    v->addr_gen = 0;
+    if (all) {
+        free(v);
+        sp->views = NULL;
+    }
+}
+
 static uint64_t view_key(mc_req *r, int mode) {
     static const int bounds[] = {3, 9, 16, 19, 26, 47, 63, 71, 73, 90};
-    uint64_t bucket = 0;
-    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) bucket += mv_ge(r, bounds[i]);
     uint64_t h = 1469598103934665603ULL;   /* FNV-1a of the public URL */
     for (const char *p = r->srv->public_url; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return (h & ~0xfffULL) | 0x800 | bucket << 4 | (uint64_t)mode << 1 | (is_admin(r) ? 1 : 0);
+    h = (h & ~0xfffULL) | 0x800 | (uint64_t)mode << 1;
+    if (mode == V_LIST) return h;           /* id, name and links only */
+    uint64_t bucket = 0;
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) bucket += mv_ge(r, bounds[i]);
+    return h | bucket << 4 | (is_admin(r) ? 1 : 0);
 }
 
-typedef struct textbuf {
-    char *p;
-    size_t n, cap;
-} textbuf;
-
-static void tb_add(textbuf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL) mc_panic("out of memory");
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
+/* An entry of the plain list. */
+static cJSON *list_item(mc_req *r, mc_record *s) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", s->id);
+    cJSON_AddStringToObject(o, "name", S(SP(s)->name));
+    cJSON_AddItemToObject(o, "links", nova_links(r, "servers", s->id));
+    return o;
 }
 
-/* Appends the printed view of 's' (cached under 'key', built on a miss)
- * with its addresses printed now. */
-static void server_view_append(mc_req *r, mc_record *s, int mode, uint64_t key, textbuf *b) {
-    const char *t = mc_record_view(s, key);
-    if (t == NULL) {
-        cJSON *o = server_view_ex(r, s, mode, true);
-        char *text = mc_json_print(o);
-        cJSON_Delete(o);
-        if (text == NULL) mc_panic("out of memory");
-        t = mc_record_view_set(s, key, text);
+/* The view of 's' under 'key', printed on a miss. */
+static const view_slot *view_get(mc_req *r, mc_record *s, int mode, uint64_t key) {
+    server_priv *sp = SP(s);
+    srv_views *v = sp->views;
+    if (v == NULL) {
+        v = calloc(1, sizeof *v);
+        if (v == NULL) mc_panic("out of memory");
+        sp->views = v;
     }
-    const char *mark = strchr(t, '\x01');
-    if (mark == NULL) {
-        tb_add(b, t, strlen(t));
-        return;
+    view_slot *slot = NULL;
+    for (int i = 0; i < VIEW_SLOTS; i++) {
+        if (v->v[i].key == key) return &v->v[i];
+        if (v->v[i].key == 0 && slot == NULL) slot = &v->v[i];
     }
-    tb_add(b, t, (size_t)(mark - t));
-    cJSON *addr = server_addresses(r->srv, s, mode != V_BASIC, NULL);
-    if (addr->child == NULL) {
-        tb_add(b, "{}", 2);
-    } else {
-        char *at = mc_json_print(addr);
-        if (at == NULL) mc_panic("out of memory");
-        tb_add(b, at, strlen(at));
-        cJSON_free(at);
+    if (slot == NULL) {
+        slot = &v->v[v->next];
+        v->next = (v->next + 1) % VIEW_SLOTS;
+        cJSON_free(slot->text);
+        slot->text = NULL;
+        slot->key = 0;
     }
-    cJSON_Delete(addr);
-    tb_add(b, mark + 1, strlen(mark + 1));
+    cJSON *o = mode == V_LIST ? list_item(r, s) : server_view_ex(r, s, mode, true);
+    char *text = mc_json_print(o);
+    cJSON_Delete(o);
+    if (text == NULL) mc_panic("out of memory");
+    slot->text = text;
+    slot->key = key;
+    slot->len = strlen(text);
+    const char *m = mode == V_LIST ? NULL : memchr(text, '\x01', slot->len);
+    slot->mark = m != NULL ? (size_t)(m - text) : slot->len;
+    return slot;
 }
 
-/* Appends the "servers" array of a detail page. */
-static void servers_append(mc_req *r, mc_record **page, long n, textbuf *b) {
-    uint64_t key = view_key(r, V_DETAIL);
-    tb_add(b, "[", 1);
+/* A server's part of a reply: its view and, for the mark, its addresses
+ * (kept in its views, or printed for this reply only into 'tmp'). */
+typedef struct piece {
+    const view_slot *v;
+    const char *addr;
+    size_t alen;
+    char *tmp;
+} piece;
+
+static void piece_get(mc_req *r, mc_record *s, int mode, uint64_t key, piece *p) {
+    p->v = view_get(r, s, mode, key);
+    p->addr = NULL;
+    p->alen = 0;
+    p->tmp = NULL;
+    if (p->v->mark == p->v->len) return;
+    srv_views *v = SP(s)->views;
+    bool keep = mc_knob_srv(r->srv, MC_KNOB_COMPUTE_ADDR_PUBLIC_PRIVATE) == 0;
+    uint64_t gen = mc_net_generation();
+    if (!keep || v->addr_gen != gen) {
+        cJSON *addr = server_addresses(r->srv, s, mode != V_BASIC, NULL);
+        char *t = NULL;
+        if (addr->child != NULL && (t = mc_json_print(addr)) == NULL) mc_panic("out of memory");
+        cJSON_Delete(addr);
+        if (!keep) {
+            p->tmp = t;
+            p->addr = t != NULL ? t : "{}";
+            p->alen = strlen(p->addr);
+            return;
+        }
+        cJSON_free(v->addr);
+        v->addr = t;
+        v->addr_len = t != NULL ? strlen(t) : 2;
+        v->addr_gen = gen;
+    }
+    p->addr = v->addr != NULL ? v->addr : "{}";
+    p->alen = v->addr_len;
+}
+
+static size_t piece_len(const piece *p) { return p->v->mark == p->v->len ? p->v->len : p->v->len - 1 + p->alen; }
+
+/* Copies the piece to 'out'; returns the end. */
+static char *piece_copy(char *out, const piece *p) {
+    const view_slot *v = p->v;
+    memcpy(out, v->text, v->mark);
+    out += v->mark;
+    if (v->mark == v->len) return out;
+    memcpy(out, p->addr, p->alen);
+    out += p->alen;
+    size_t rest = v->len - v->mark - 1;
+    memcpy(out, v->text + v->mark + 1, rest);
+    return out + rest;
+}
+
+static void append(char **out, const char *s, size_t n) {
+    memcpy(*out, s, n);
+    *out += n;
+}
+
+/* The body of a detail or plain list page as one text (the buffer sized
+ * once): the views joined, the next link printed as the tree would. */
+static char *servers_page_text(mc_req *r, mc_record **page, long n, bool detail, bool links) {
+    int mode = detail ? V_DETAIL : V_LIST;
+    uint64_t key = view_key(r, mode);
+    piece *ps = malloc((size_t)(n > 0 ? n : 1) * sizeof *ps);
+    if (ps == NULL) mc_panic("out of memory");
+    size_t total = 0;
     for (long i = 0; i < n; i++) {
-        if (i > 0) tb_add(b, ",", 1);
-        server_view_append(r, page[i], V_DETAIL, key, b);
+        piece_get(r, page[i], mode, key, &ps[i]);
+        total += piece_len(&ps[i]) + 1;
     }
-    tb_add(b, "]", 1);
+    char *lt = NULL;
+    size_t ltn = 1;   /* "}" */
+    if (links) {
+        cJSON *tmp = cJSON_CreateObject();
+        add_collection_next(r, tmp, "servers_links", detail ? "servers/detail" : "servers", page[n - 1]->id);
+        lt = mc_json_print(tmp);
+        cJSON_Delete(tmp);
+        if (lt == NULL || lt[0] != '{') mc_panic("out of memory");
+        ltn = 1 + strlen(lt + 1);   /* ,"servers_links":[...]} */
+    }
+    static const char head[] = "{\"servers\":[";
+    char *text = malloc(sizeof head - 1 + total + 1 + ltn + 1);
+    if (text == NULL) mc_panic("out of memory");
+    char *o = text;
+    append(&o, head, sizeof head - 1);
+    for (long i = 0; i < n; i++) {
+        if (i > 0) *o++ = ',';
+        o = piece_copy(o, &ps[i]);
+        cJSON_free(ps[i].tmp);
+    }
+    *o++ = ']';
+    if (lt != NULL) {
+        *o++ = ',';
+        append(&o, lt + 1, ltn - 1);
+        cJSON_free(lt);
+    } else {
+        *o++ = '}';
+    }
+    *o = '\0';
+    free(ps);
+    return text;
+}
+
+/* The body of a show: {"server": view}. */
+static char *server_show_text(mc_req *r, mc_record *s) {
+    piece p;
+    piece_get(r, s, V_SHOW, view_key(r, V_SHOW), &p);
+    static const char head[] = "{\"server\":";
+    char *text = malloc(sizeof head - 1 + piece_len(&p) + 2);
+    if (text == NULL) mc_panic("out of memory");
+    char *o = text;
+    append(&o, head, sizeof head - 1);
+    o = piece_copy(o, &p);
+    *o++ = '}';
+    *o = '\0';
+    cJSON_free(p.tmp);
+    return text;
 }
 
 /* ---------------------------------------------------------------- list */
 
 typedef struct list_filter {
     mc_req *r;
+    const char *req_project; /* req_project(r), read once */
     bool all_tenants;
     const char *project;     /* admin: tenant_id/project_id filter */
     regex_t name_re;
@@ -937,7 +1086,7 @@ static bool server_match(const mc_record *rec, void *arg) {
     mc_record *s = (mc_record *)rec;
     const server_priv *sp = s->priv;
     if (server_deleted(s) && !f->show_deleted) return false;
-    if (!f->all_tenants && strcmp(s->project_id, req_project(f->r)) != 0) return false;
+    if (!f->all_tenants && strcmp(s->project_id, f->req_project) != 0) return false;
     if (f->project && strcmp(s->project_id, f->project) != 0) return false;
     if (f->nstatus > 0) {
         const char *st = server_status(s);
@@ -1109,6 +1258,7 @@ static void server_list_common(mc_req *r, bool detail) {
     list_filter f;
     memset(&f, 0, sizeof f);
     f.r = r;
+    f.req_project = req_project(r);
     f.locked = -1;
     f.changes_since = f.changes_before = -1;
     bool admin = is_admin(r);
@@ -1213,26 +1363,11 @@ static void server_list_common(mc_req *r, bool detail) {
         goto out;
     }
     bool links = n > 0 && n == limit && (mc_query(r, "limit") != NULL || more);
-    if (detail && !mc_profile_rewrites_bodies(r->srv)) {
-        /* the whole body as text: the views joined, the next link printed as
-         * the tree would, sent without a copy */
-        textbuf b = {NULL, 0, 0};
-        tb_add(&b, "{\"servers\":", 11);
-        servers_append(r, page, n, &b);
-        if (links) {
-            cJSON *tmp = cJSON_CreateObject();
-            add_collection_next(r, tmp, "servers_links", "servers/detail", page[n - 1]->id);
-            char *lt = mc_json_print(tmp);
-            cJSON_Delete(tmp);
-            if (lt == NULL || lt[0] != '{') mc_panic("out of memory");
-            tb_add(&b, ",", 1);
-            tb_add(&b, lt + 1, strlen(lt + 1));   /* "servers_links":[...]} */
-            cJSON_free(lt);
-        } else {
-            tb_add(&b, "}", 1);
-        }
+    if (!mc_profile_rewrites_bodies(r->srv)) {
+        /* the whole body as text, sent without a copy */
+        char *text = servers_page_text(r, page, n, detail, links);
         free(page);
-        mc_reply_json(r, 200, mc_json_raw_take(b.p));
+        mc_reply_json(r, 200, mc_json_raw_take(text));
         goto out;
     }
     cJSON *root = cJSON_CreateObject();
@@ -1241,11 +1376,7 @@ static void server_list_common(mc_req *r, bool detail) {
         if (detail) {
             cJSON_AddItemToArray(a, server_view(r, page[i], V_DETAIL));
         } else {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "id", page[i]->id);
-            cJSON_AddStringToObject(o, "name", S(SP(page[i])->name));
-            cJSON_AddItemToObject(o, "links", nova_links(r, "servers", page[i]->id));
-            cJSON_AddItemToArray(a, o);
+            cJSON_AddItemToArray(a, list_item(r, page[i]));
         }
     }
     if (links) add_collection_next(r, root, "servers_links", detail ? "servers/detail" : "servers", page[n - 1]->id);
@@ -1261,6 +1392,10 @@ void compute_server_detail(mc_req *r) { server_list_common(r, true); }
 void compute_server_show(mc_req *r) {
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
+    if (!mc_profile_rewrites_bodies(r->srv)) {
+        mc_reply_json(r, 200, mc_json_raw_take(server_show_text(r, s)));
+        return;
+    }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "server", server_view(r, s, V_SHOW));
     mc_reply_json(r, 200, root);
@@ -3432,6 +3567,7 @@ long compute_servers_clone(mc_server *srv, const char *from, long count, char *e
         sp->num = ++cs(srv)->instance_seq;
         sp->acts = NULL;
         sp->nacts = sp->acap = 0;
+        sp->views = NULL;
         s2->priv = sp;
         s2->priv_free = server_priv_free;
     }

@@ -35,6 +35,9 @@ void mc_net_ports_release(mc_server *srv, const char *device_id);
 void mc_net_port_release(mc_server *srv, const char *device_id, const char *port_id);
 /* Calls fn for each port of a device, in creation order. */
 void mc_net_ports_each(mc_server *srv, const char *device_id, void (*fn)(mc_record *port, void *arg), void *arg);
+/* The same for a reader: fn must not change the port (mc_net_ports_each
+ * assumes it did and drops each port's printed view). */
+void mc_net_ports_read(mc_server *srv, const char *device_id, void (*fn)(mc_record *port, void *arg), void *arg);
 /* Calls fn for each floating IP associated with a port. */
 void mc_net_floatingips_each(mc_server *srv, const char *port_id, void (*fn)(mc_record *fip, void *arg), void *arg);
 
@@ -55,5 +58,15 @@ mc_record *mc_net_secgroup_rule_create(mc_server *srv, const char *project_id, c
                                        int *status, char *err, size_t errsz);
 int mc_net_secgroup_delete(mc_server *srv, mc_record *sg, int *status, char *err, size_t errsz);
 int mc_net_secgroup_rule_delete(mc_server *srv, mc_record *rule, int *status, char *err, size_t errsz);
+
+/* Changes whenever a Neutron record is added, changed or deleted (every
+ * write in network.c goes through changed(), touch(), new_record() or
+ * del_record(), which bump it; never goes back, also not on a reset): what
+ * is derived from ports, fixed and floating IPs or network names (compute's
+ * cached "addresses" of a server) is current while it holds the same value. */
+uint64_t mc_net_generation(void);
+/* Another service changed a Neutron record's doc in place (Nova's
+ * os-security-groups update): drops its printed view, bumps the generation. */
+void mc_net_record_changed(mc_record *rec);
 
 #endif

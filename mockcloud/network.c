@@ -42,10 +42,20 @@
 
 #define W(srv, k) (&(srv)->world[k])
 
+/* netapi.h mc_net_generation: bumped by every change below. */
+static uint64_t net_gen = 1;
+
+uint64_t mc_net_generation(void) { return net_gen; }
+
 /* A change that is not an update (no new revision): drops the record's
- * cached printed view (store.h mc_record_view). Every change to a record's
- * doc calls this or touch(). */
-static void changed(mc_record *rec) { mc_record_touch(rec); }
+ * cached printed view (store.h mc_record_view) and bumps the generation.
+ * Every change to a record's doc calls this or touch(). */
+static void changed(mc_record *rec) {
+    mc_record_touch(rec);
+    net_gen++;
+}
+
+void mc_net_record_changed(mc_record *rec) { changed(rec); }
 
 /* ================================================================ errors */
 
@@ -535,6 +545,7 @@ static const char *jstr0(const cJSON *d, const char *key) {
 static mc_record *new_record(mc_server *srv, mc_kind k, const char *id, const char *project, cJSON *doc) {
     mc_record *rec = mc_store_add(W(srv, k), id, project, doc);
     if (rec == NULL) mc_panic("duplicate generated id %s", id);
+    net_gen++;
     proj_ent *p = proj_get(srv, rec->project_id, true);
     if (p != NULL) p->used[k]++;
     if (k == MC_K_SECGROUP_RULE) idx_add(&state(srv)->sg_rules, mc_json_str(doc, "security_group_id"), rec->id);
@@ -545,6 +556,7 @@ static mc_record *new_record(mc_server *srv, mc_kind k, const char *id, const ch
 static void del_record(mc_server *srv, mc_kind k, mc_record *rec) {
     proj_ent *p = proj_get(srv, rec->project_id, false);
     if (p != NULL && p->used[k] > 0) p->used[k]--;
+    net_gen++;
     net_state *st = state(srv);
     if (k == MC_K_SECGROUP_RULE) idx_del(&st->sg_rules, mc_json_str(rec->doc, "security_group_id"), rec->id);
     if (k == MC_K_SECGROUP) idx_drop(&st->sg_rules, rec->id);
@@ -1664,6 +1676,13 @@ void mc_net_ports_each(mc_server *srv, const char *device_id, void (*fn)(mc_reco
         fn(ports[i], arg);
         changed(ports[i]);   /* fn may have changed the port (compute's security groups) */
     }
+    free(ports);
+}
+
+void mc_net_ports_read(mc_server *srv, const char *device_id, void (*fn)(mc_record *port, void *arg), void *arg) {
+    size_t n;
+    mc_record **ports = device_ports(srv, device_id, &n);
+    for (size_t i = 0; i < n; i++) fn(ports[i], arg);
     free(ports);
 }
 

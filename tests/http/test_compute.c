@@ -1233,39 +1233,57 @@ Test(compute, deleted_servers_are_purged_past_the_retention) {
     mc_assert_no_leaks();
 }
 
-/* A detail page splices each server's cached printed view
- * (compute_servers.c servers_raw), with the addresses printed per reply. A
- * body rule for another service (tenant-id-only: network bodies only) turns
- * the cache off, so the tree path must give the same bytes: at several
- * microversions, as a member and as an admin, on a miss and on a hit, and
- * again after changes to the servers (metadata, lock, a state change) and
- * to their addresses (a floating IP on a port, which compute never sees). */
+/* The replies that show servers splice each server's cached printed views
+ * (compute_servers.c view_get: detail pages, shows and the plain list, up to
+ * four views a server) with the addresses cached per server until the
+ * network generation moves. A body rule for another service
+ * (tenant-id-only: network bodies only) turns the cache off, so the tree
+ * path must give the same bytes: at several microversions, as a member and
+ * as an admin, on a miss and on a hit, and on views cached just before each
+ * kind of change to the servers (metadata, lock, tags, a state change by a
+ * timer, BUILD -> ACTIVE) and to their addresses (a floating IP on a port,
+ * which compute never sees, its removal, a network rename), and under the
+ * public/private addresses deviation (addresses printed per reply). */
 #define PUBLIC_NET "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 
-enum { VIEW_CASES = 8 };
+enum { VIEW_CASES = 20 };
 
-static char *detail_page(int i) {
+static char *view_srv[3];
+
+/* Case i: 0-7 detail pages (4 microversions, member / admin's newest),
+ * 8-11 the plain list (member / admin's newest, 2.1 and 2.90), 12-19 shows
+ * (4 microversions over view_srv[0] and [1], member / admin). */
+static char *view_page(int i) {
     static const char *const mvs[] = {"2.1", "2.47", "2.73", "2.90"};
     char h[64];
-    snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", mvs[i / 2]);
-    mc_resp r = mc_call(EVHTTP_REQ_GET, i % 2 ? C "/servers/detail?all_tenants=1&limit=1" : C "/servers/detail", NULL,
-                        i % 2 ? admin_tok : tok, h);
-    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    const char *path, *mv;
+    if (i < 8) {
+        path = i % 2 ? C "/servers/detail?all_tenants=1&limit=1" : C "/servers/detail";
+        mv = mvs[i / 2];
+    } else if (i < 12) {
+        path = i % 2 ? C "/servers?all_tenants=1&limit=1" : C "/servers";
+        mv = i < 10 ? "2.1" : "2.90";
+    } else {
+        path = mc_pathf(C "/servers/%s", view_srv[((i - 12) / 2) % 2]);
+        mv = mvs[(i - 12) / 2];
+    }
+    snprintf(h, sizeof h, "OpenStack-API-Version: compute %s\n", mv);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, path, NULL, i % 2 ? admin_tok : tok, h);
+    cr_assert(eq(int, r.status, 200), "case %d: %s", i, r.body);
     char *body = strdup(r.body);
     mc_resp_free(&r);
     return body;
 }
 
-/* Each case twice in a row (a server keeps one view: the second is a hit),
- * then each from the tree; the last case stays cached for the caller. */
+/* Each case twice in a row (a miss, then a hit), then each from the tree. */
 static void expect_views_equal_tree(void) {
     char *first[VIEW_CASES], *again[VIEW_CASES], *tree[VIEW_CASES];
     mc_test_profile(NULL, "[\"tenant-id-only\"]");
-    for (int i = 0; i < VIEW_CASES; i++) tree[i] = detail_page(i);
+    for (int i = 0; i < VIEW_CASES; i++) tree[i] = view_page(i);
     mc_test_profile(NULL, NULL);
     for (int i = 0; i < VIEW_CASES; i++) {
-        first[i] = detail_page(i);
-        again[i] = detail_page(i);
+        first[i] = view_page(i);
+        again[i] = view_page(i);
         cr_expect(eq(str, first[i], tree[i]), "case %d", i);
         cr_expect(eq(str, again[i], tree[i]), "case %d", i);
         free(first[i]);
@@ -1274,44 +1292,132 @@ static void expect_views_equal_tree(void) {
     }
 }
 
+/* The cases a server keeps at once (four views each): read to fill. */
+static const int kept_cases[] = {0, 1, 8, 9, 12, 13, 14};
+enum { KEPT = sizeof kept_cases / sizeof kept_cases[0] };
+
+static void views_fill(void) {
+    for (int i = 0; i < KEPT; i++) free(view_page(kept_cases[i]));
+}
+
+/* After a change: what the cached views give equals the tree. */
+static void views_not_stale(const char *what) {
+    char *cached[KEPT];
+    for (int i = 0; i < KEPT; i++) cached[i] = view_page(kept_cases[i]);
+    mc_test_profile(NULL, "[\"tenant-id-only\"]");
+    for (int i = 0; i < KEPT; i++) {
+        char *tree = view_page(kept_cases[i]);
+        cr_expect(eq(str, cached[i], tree), "%s: case %d", what, kept_cases[i]);
+        free(tree);
+        free(cached[i]);
+    }
+    mc_test_profile(NULL, NULL);
+}
+
+static char *port_of(const char *server) {
+    mc_resp p = mc_call(EVHTTP_REQ_GET, mc_pathf("/network/v2.0/ports?device_id=%s", server), NULL, tok, NULL);
+    cr_assert(eq(int, p.status, 200));
+    const char *port = mc_jstr(p.json, "ports.0.id");
+    cr_assert(port != NULL, "%s", p.body);
+    char *id = strdup(port);
+    mc_resp_free(&p);
+    return id;
+}
+
 Test(compute, cached_server_views_equal_the_tree) {
     char *a = mc_test_server(tok, "plain", NULL, NULL, "\"metadata\":{\"k\":\"v\"}");
     char *b = mc_test_server(tok, "wired", "1", "\"auto\"", NULL);   /* tags at boot need 2.52 */
+    view_srv[0] = a;
+    view_srv[1] = b;
     mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf(C "/servers/%s/tags", b), "{\"tags\":[\"x\"]}", tok,
                              "OpenStack-API-Version: compute 2.26\n"), 200);
     mc_test_server_wait(tok, a, "ACTIVE");
     mc_test_server_wait(tok, b, "ACTIVE");
     expect_views_equal_tree();
 
+    /* each kind of change, on views cached just before it */
+    views_fill();
     mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf(C "/servers/%s/metadata", a), "{\"metadata\":{\"n\":\"m\"}}", tok,
                              NULL), 200);
+    views_not_stale("metadata");
+    views_fill();
     mc_expect_status(mc_call(EVHTTP_REQ_POST, mc_pathf(C "/servers/%s/action", a), "{\"lock\":null}", tok, NULL), 202);
+    views_not_stale("lock");
+    views_fill();
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf(C "/servers/%s/tags/y", b), NULL, tok,
+                             "OpenStack-API-Version: compute 2.26\n"), 201);
+    views_not_stale("tag");
+    views_fill();
     mc_expect_status(mc_call(EVHTTP_REQ_POST, mc_pathf(C "/servers/%s/action", b), "{\"os-stop\":null}", tok, NULL), 202);
-    mc_resp p = mc_call(EVHTTP_REQ_GET, mc_pathf("/network/v2.0/ports?device_id=%s", b), NULL, tok, NULL);
-    cr_assert(eq(int, p.status, 200));
-    const char *port = mc_jstr(p.json, "ports.0.id");
-    cr_assert(port != NULL, "%s", p.body);
+    views_fill();   /* while powering-off: the timer's change follows */
+    mc_test_server_wait(tok, b, "SHUTOFF");
+    views_not_stale("stop (timer)");
+    char *port = port_of(b);
     char body[300];
     snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\"}}", port);
-    mc_resp_free(&p);
-    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL), 201);
-    mc_test_server_wait(tok, b, "SHUTOFF");
-    /* the last case's views were cached before these changes: a stale one
-     * would show the old metadata, lock, status and addresses */
-    char *stale = detail_page(VIEW_CASES - 1);
-    mc_test_profile(NULL, "[\"tenant-id-only\"]");
-    char *fresh = detail_page(VIEW_CASES - 1);
-    mc_test_profile(NULL, NULL);
-    cr_expect(eq(str, stale, fresh));
-    free(stale);
-    free(fresh);
-    expect_views_equal_tree();
+    views_fill();
+    mc_resp f = mc_call(EVHTTP_REQ_POST, "/network/v2.0/floatingips", body, tok, NULL);
+    cr_assert(eq(int, f.status, 201), "%s", f.body);
+    char *fip = strdup(mc_jstr(f.json, "floatingip.id"));
+    mc_resp_free(&f);
+    views_not_stale("floating IP");
     mc_resp d = get(C "/servers/detail");
     cr_expect(strstr(d.body, "\"OS-EXT-IPS:type\":\"floating\"") != NULL, "%s", d.body);
     cr_expect(strstr(d.body, "\"n\":\"m\"") != NULL);
     mc_resp_free(&d);
+    expect_views_equal_tree();
+
+    /* a network rename renames the addresses' key */
+    mc_resp p = mc_call(EVHTTP_REQ_GET, mc_pathf("/network/v2.0/ports/%s", port), NULL, tok, NULL);
+    char *net = strdup(mc_jstr(p.json, "port.network_id"));
+    mc_resp_free(&p);
+    views_fill();
+    mc_expect_status(mc_call(EVHTTP_REQ_PUT, mc_pathf("/network/v2.0/networks/%s", net),
+                             "{\"network\":{\"name\":\"renamed-net\"}}", tok, NULL), 200);
+    views_not_stale("network rename");
+    d = get(mc_pathf(C "/servers/%s", b));
+    cr_expect(mc_jpath(d.json, "server.addresses.renamed-net") != NULL, "%s", d.body);
+    mc_resp_free(&d);
+    views_fill();
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf("/network/v2.0/floatingips/%s", fip), NULL, tok, NULL), 204);
+    views_not_stale("floating IP deleted");
+    d = get(C "/servers/detail");
+    cr_expect(strstr(d.body, "\"OS-EXT-IPS:type\":\"floating\"") == NULL, "%s", d.body);
+    mc_resp_free(&d);
+
+    /* BUILD -> ACTIVE by the timer, on views cached while building */
+    char *c = mc_test_server(tok, "late", NULL, "\"auto\"", NULL);
+    view_srv[0] = c;
+    views_fill();
+    mc_test_server_wait(tok, c, "ACTIVE");
+    views_not_stale("BUILD -> ACTIVE");
+
+    /* a profile switch: addresses keyed public/private, printed per reply
+     * (the deviation is named in the reply) */
+    views_fill();
+    mc_test_profile(NULL, "[\"addresses-public-private\"]");
+    mc_resp v = get(mc_pathf(C "/servers/%s", b));
+    cr_expect(mc_jpath(v.json, "server.addresses.private") != NULL, "%s", v.body);
+    const char *dev = mc_resp_header(&v, "X-Mockcloud-Deviations");
+    cr_expect(dev != NULL && strstr(dev, "addresses-public-private") != NULL);
+    char *cached[KEPT];
+    for (int i = 0; i < KEPT; i++) cached[i] = view_page(kept_cases[i]);
+    mc_test_profile(NULL, "[\"addresses-public-private\", \"tenant-id-only\"]");
+    for (int i = 0; i < KEPT; i++) {
+        char *tree = view_page(kept_cases[i]);
+        cr_expect(eq(str, cached[i], tree), "public/private: case %d", kept_cases[i]);
+        free(tree);
+        free(cached[i]);
+    }
+    mc_test_profile(NULL, NULL);
+    views_not_stale("back to conformant");
+    mc_resp_free(&v);
+    free(net);
+    free(fip);
+    free(port);
     free(a);
     free(b);
+    free(c);
     mc_assert_no_leaks();
 }
 
