@@ -1510,6 +1510,18 @@ static cJSON *secgroup_rule_nova(mc_server *srv, mc_record *rule, const char *sg
     return o;
 }
 
+typedef struct nova_rules_ctx {
+    mc_server *srv;
+    const char *sg_id;
+    cJSON *rules;
+} nova_rules_ctx;
+
+static void nova_rule_each(mc_record *x, void *arg) {
+    nova_rules_ctx *c = arg;
+    if (mc_str_eq(mc_json_str(x->doc, "direction"), "ingress"))
+        cJSON_AddItemToArray(c->rules, secgroup_rule_nova(c->srv, x, c->sg_id));
+}
+
 cJSON *secgroup_nova_view(mc_server *srv, mc_record *sg) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", sg->id);
@@ -1519,12 +1531,8 @@ cJSON *secgroup_nova_view(mc_server *srv, mc_record *sg) {
     const char *t = mc_json_str(sg->doc, "tenant_id");
     if (t == NULL) t = mc_json_str(sg->doc, "project_id");
     cJSON_AddStringToObject(o, "tenant_id", t ? t : sg->project_id);
-    cJSON *rules = cJSON_AddArrayToObject(o, "rules");
-    for (mc_record *x = mc_store_first(&srv->world[MC_K_SECGROUP_RULE]); x; x = mc_store_next(x)) {
-        if (!mc_str_eq(mc_json_str(x->doc, "security_group_id"), sg->id)) continue;
-        if (!mc_str_eq(mc_json_str(x->doc, "direction"), "ingress")) continue;
-        cJSON_AddItemToArray(rules, secgroup_rule_nova(srv, x, sg->id));
-    }
+    nova_rules_ctx c = {srv, sg->id, cJSON_AddArrayToObject(o, "rules")};
+    mc_net_secgroup_rules_each(srv, sg->id, nova_rule_each, &c);
     return o;
 }
 
@@ -1610,6 +1618,7 @@ static void compute_secgroup_show(mc_req *r) {
         char ts[32];
         now_iso(ts);
         if (mc_json_has(sg->doc, "updated_at")) mc_json_set_str(sg->doc, "updated_at", ts);
+        mc_net_record_changed(sg);   /* its printed view, and the rules' that read its name */
     }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "security_group", secgroup_nova_view(r->srv, sg));

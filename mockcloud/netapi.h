@@ -56,6 +56,8 @@ mc_record *mc_net_secgroup_create(mc_server *srv, const char *project_id, const 
 /* 'rule' in Neutron's shape (security_group_id, direction, protocol, ...). */
 mc_record *mc_net_secgroup_rule_create(mc_server *srv, const char *project_id, const cJSON *rule,
                                        int *status, char *err, size_t errsz);
+/* Calls fn for each rule of a group, in creation order. */
+void mc_net_secgroup_rules_each(mc_server *srv, const char *sg_id, void (*fn)(mc_record *rule, void *arg), void *arg);
 int mc_net_secgroup_delete(mc_server *srv, mc_record *sg, int *status, char *err, size_t errsz);
 int mc_net_secgroup_rule_delete(mc_server *srv, mc_record *rule, int *status, char *err, size_t errsz);
 

@@ -1686,6 +1686,13 @@ void mc_net_ports_read(mc_server *srv, const char *device_id, void (*fn)(mc_reco
     free(ports);
 }
 
+void mc_net_secgroup_rules_each(mc_server *srv, const char *sg_id, void (*fn)(mc_record *rule, void *arg), void *arg) {
+    size_t n;
+    mc_record **rules = group_rules(srv, sg_id, &n);
+    for (size_t i = 0; i < n; i++) fn(rules[i], arg);
+    free(rules);
+}
+
 void mc_net_floatingips_each(mc_server *srv, const char *port_id, void (*fn)(mc_record *fip, void *arg), void *arg) {
     if (port_id == NULL) return;
     size_t n;
@@ -2967,9 +2974,11 @@ static cJSON *render(mc_req *r, const rdef *d, mc_record *rec) {
  * no longer duplicates, prints and frees every record. Not with fields=
  * (the tree is cut per request), not while a profile rule rewrites bodies,
  * not for a port whose ACTIVE still lags (port_settle reads the clock).
- * Floating IPs (port_details) and security groups (their rules) read other
- * records and are always rendered. Every change to a doc drops its view
- * (touch(), changed()). Returns the view key, 0 = no view. */
+ * Security groups (their rules), rules (their group's name) and floating
+ * IPs (their port's details) read other records and not the admin flag:
+ * their key is the generation (mc_net_generation), which every change to
+ * any record moves. Every change to a doc drops its view (touch(),
+ * changed()). Returns the view key, 0 = no view. */
 static uint64_t view_key(mc_req *r, const rdef *d, const mc_record *rec) {
     switch (d->kind) {
     case MC_K_NETWORK:
@@ -2978,6 +2987,10 @@ static uint64_t view_key(mc_req *r, const rdef *d, const mc_record *rec) {
     case MC_K_PORT:
     case MC_K_ROUTER:
         break;
+    case MC_K_SECGROUP:
+    case MC_K_SECGROUP_RULE:
+    case MC_K_FLOATINGIP:
+        return mc_profile_rewrites_bodies(r->srv) ? 0 : net_gen << 2 | 3;
     default:
         return 0;
     }

@@ -750,6 +750,86 @@ Test(network, cached_views_bytes_equal_the_tree_after_changes) {
     mc_assert_no_leaks();
 }
 
+/* Security groups (with their rules), rules (their group's name) and
+ * floating IPs (their port's details) read other records: their views hold
+ * while the network generation does (network.c view_key). The views cached
+ * by one round are the first read of the next, after each kind of change to
+ * what they read: a rule added and deleted, the port renamed and bound, the
+ * floating IP moved off the port, the group renamed through Nova's proxy. */
+static void read_views_match(const char *sg, const char *rule, const char *fip) {
+    char p[3][160];
+    snprintf(p[0], sizeof p[0], "/network/v2.0/security-groups/%s", sg);
+    snprintf(p[1], sizeof p[1], "/network/v2.0/security-group-rules/%s", rule);
+    snprintf(p[2], sizeof p[2], "/network/v2.0/floatingips/%s", fip);
+    const char *toks[] = {tok, adm};
+    for (int i = 0; i < 2; i++) {
+        views_match_tree("/network/v2.0/security-groups", toks[i]);
+        views_match_tree("/network/v2.0/security-group-rules", toks[i]);
+        views_match_tree("/network/v2.0/floatingips", toks[i]);
+        for (int k = 0; k < 3; k++) views_match_tree(p[k], toks[i]);
+    }
+}
+
+Test(network, cached_views_of_groups_rules_and_floating_ips_follow_what_they_read) {
+    char *sg = create_id("/network/v2.0/security-groups", "security_group",
+                         "{\"security_group\":{\"name\":\"vsg\"}}", tok);
+    char body[400], path[200];
+    snprintf(body, sizeof body, "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
+             "\"protocol\":\"tcp\",\"port_range_min\":22,\"port_range_max\":22}}", sg);
+    char *rule = create_id("/network/v2.0/security-group-rules", "security_group_rule", body, tok);
+    char *port = create_id("/network/v2.0/ports", "port",
+                           "{\"port\":{\"network_id\":\"" DEMO_NET "\",\"name\":\"fp\",\"device_id\":\"vdev\"}}", tok);
+    snprintf(body, sizeof body, "{\"floatingip\":{\"floating_network_id\":\"" PUBLIC_NET "\",\"port_id\":\"%s\"}}", port);
+    char *fip = create_id("/network/v2.0/floatingips", "floatingip", body, tok);
+    read_views_match(sg, rule, fip);
+    /* the views are in use */
+    mc_record *g = mc_store_find(&T.srv->world[MC_K_SECGROUP], sg);
+    cr_assert(g != NULL);
+    cr_expect(g->view != NULL);
+    mc_record *f = mc_store_find(&T.srv->world[MC_K_FLOATINGIP], fip);
+    cr_assert(f != NULL);
+    cr_expect(f->view != NULL);
+
+    snprintf(body, sizeof body, "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"egress\","
+             "\"protocol\":\"udp\",\"port_range_min\":53,\"port_range_max\":53}}", sg);
+    char *rule2 = create_id("/network/v2.0/security-group-rules", "security_group_rule", body, tok);
+    read_views_match(sg, rule, fip);
+    mc_resp r = get(mc_pathf("/network/v2.0/security-groups/%s", sg), tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "security_group.security_group_rules")), 4));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/security-group-rules/%s", rule2);
+    mc_expect_status(del(path, tok), 204);
+    read_views_match(sg, rule, fip);
+    snprintf(path, sizeof path, "/network/v2.0/ports/%s", port);
+    mc_expect_status(put(path, "{\"port\":{\"name\":\"fp2\"}}", tok), 200);
+    read_views_match(sg, rule, fip);
+    mc_net_ports_set_status(T.srv, "vdev", "ACTIVE");
+    read_views_match(sg, rule, fip);
+    r = get(mc_pathf("/network/v2.0/floatingips/%s", fip), tok);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "floatingip.port_details.name"), "fp2"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "floatingip.port_details.status"), "ACTIVE"));
+    mc_resp_free(&r);
+    /* Nova's proxy edits the group's doc itself */
+    snprintf(path, sizeof path, "/compute/v2.1/os-security-groups/%s", sg);
+    mc_expect_status(put(path, "{\"security_group\":{\"name\":\"vsg2\",\"description\":\"d2\"}}", tok), 200);
+    read_views_match(sg, rule, fip);
+    r = get(mc_pathf("/network/v2.0/security-groups/%s", sg), tok);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "security_group.name"), "vsg2"));
+    mc_resp_free(&r);
+    snprintf(path, sizeof path, "/network/v2.0/floatingips/%s", fip);
+    mc_expect_status(put(path, "{\"floatingip\":{\"port_id\":null}}", tok), 200);
+    read_views_match(sg, rule, fip);
+    r = get(path, tok);
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "floatingip.port_details")));
+    mc_resp_free(&r);
+    free(sg);
+    free(rule);
+    free(rule2);
+    free(port);
+    free(fip);
+    mc_assert_no_leaks();
+}
+
 /* The availability_zone extension is advertised, so its collection must be
  * served: `openstack availability zone list` (compute, network) failed with a
  * 404 on /v2.0/availability_zones. */
