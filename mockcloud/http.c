@@ -4,16 +4,15 @@
  * change the status, the body or its format; then the common headers are set
  * (x-openstack-request-id, Content-Type, X-Mockcloud-Profile and the
  * deviations that shaped this reply), the exchange is journalled and the
- * bytes go out with evhttp_send_reply (never libevent's own error page, whose HTML and
- * Connection: close must not reach a client). */
+ * bytes go out through httpd.c in one write: the printed body is handed over
+ * (freed once written), never copied again. */
 #include "http.h"
+#include "httpd.h"
 #include "journal.h"
 #include "profile.h"
 #include "util.h"
 
-#include <event2/buffer.h>
-#include <event2/http_struct.h>   /* the request's HTTP version, for Date */
-#include <event2/util.h>
+#include <event2/buffer.h>   /* a string builder for the HTML error pages */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,10 +36,9 @@ cJSON *mc_body_parse(mc_req *r) {
 }
 
 const unsigned char *mc_body_raw(mc_req *r, size_t *len) {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-    *len = evbuffer_get_length(in);
+    *len = r->hq->body_len;
     if (*len == 0) return (const unsigned char *)"";
-    return evbuffer_pullup(in, -1);
+    return r->hq->body;
 }
 
 const char *mc_status_phrase(int status) {
@@ -318,96 +316,37 @@ char *mc_json_print(cJSON *body) {
     return cJSON_PrintUnformatted(body);
 }
 
-static void free_printed(const void *data, size_t len, void *arg) {
-    (void)len;
-    (void)arg;
-    cJSON_free((void *)data);
-}
-
 static void set_common_headers(mc_req *r, const char *content_type, bool has_body) {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-    evhttp_add_header(h, "x-openstack-request-id", r->req_id);
-    if (r->svc == MC_COMPUTE) evhttp_add_header(h, "x-compute-request-id", r->req_id);
-    if (has_body && evhttp_find_header(h, "Content-Type") == NULL)
-        evhttp_add_header(h, "Content-Type", content_type);
-    if (!has_body && evhttp_find_header(h, "Content-Type") == NULL && r->status != 204 &&
-        r->status != 304)
-        evhttp_add_header(h, "Content-Type", content_type);
+    mc_hreq *q = r->hq;
+    mc_hreq_out_add(q, "x-openstack-request-id", r->req_id);
+    if (r->svc == MC_COMPUTE) mc_hreq_out_add(q, "x-compute-request-id", r->req_id);
+    if ((has_body || (r->status != 204 && r->status != 304)) && mc_hreq_out_find(q, "Content-Type") == NULL)
+        mc_hreq_out_add(q, "Content-Type", content_type);
     mc_profile_headers(r);
-    evhttp_add_header(h, "X-Mockcloud-Profile", mc_profile_name(r->srv->profile));
-    if (r->deviations[0] != '\0') evhttp_add_header(h, "X-Mockcloud-Deviations", r->deviations);
-    /* Tempest sends "Connection: close" and expects it echoed. */
-    const char *conn = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Connection");
-    if (conn != NULL && strcasecmp(conn, "close") == 0 &&
-        evhttp_find_header(h, "Connection") == NULL)
-        evhttp_add_header(h, "Connection", "close");
+    mc_hreq_out_add(q, "X-Mockcloud-Profile", mc_profile_name(r->srv->profile));
+    if (r->deviations[0] != '\0') mc_hreq_out_add(q, "X-Mockcloud-Deviations", r->deviations);
+    /* Tempest sends "Connection: close" and expects it echoed (httpd.c
+     * closes after such a reply). */
+    if (!q->keep_alive && mc_hreq_out_find(q, "Connection") == NULL) mc_hreq_out_add(q, "Connection", "close");
 }
 
-/* A reply cut short (an injected fault): the full Content-Length, only the
- * first r->wire_truncate bytes of the body, then the connection closes. */
-static void send_truncated(mc_req *r, int status, size_t bytes) {
-    struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
-    char len[32];
-    snprintf(len, sizeof len, "%zu", bytes);
-    mc_header_set(r, "Content-Length", len);
-    mc_header_set(r, "Connection", "close");
-    struct evbuffer *head = evbuffer_new();
-    evbuffer_remove_buffer(out, head, (size_t)r->wire_truncate);
-    evbuffer_drain(out, evbuffer_get_length(out));
-    evbuffer_add_buffer(out, head);
-    evbuffer_free(head);
-    evhttp_send_reply_start(r->ev, status, mc_status_phrase(status));
-    evhttp_send_reply_end(r->ev);
-}
-
-/* The Date header, added before libevent would: libevent formats it with
- * gmtime and snprintf for every reply (~3,400 instructions, 5% of a small
- * GET); here the same function runs once a second. Same name, value and
- * place (after every other header, before Content-Length), and only where
- * libevent adds it (HTTP/1.1). */
-static void add_date(mc_req *r) {
-    struct evhttp_request *ev = r->ev;
-    if (ev->major != 1 || ev->minor < 1) return;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
-    if (evhttp_find_header(h, "Date") != NULL) return;
-    mc_server *srv = r->srv;
-    time_t now = time(NULL);
-    if (now != srv->date_t || srv->date[0] == '\0') {
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        evutil_date_rfc1123(srv->date, sizeof srv->date, &tm);
-        srv->date_t = now;
-    }
-    evhttp_add_header(h, "Date", srv->date);
-}
-
-static void send_final(mc_req *r, int status, size_t bytes) {
+/* Sends 'bytes' of 'body' (free_fn frees it, NULL = borrowed). A fault may
+ * cut it short (the full Content-Length, r->wire_truncate bytes, then the
+ * connection closes) or make it trickle (profile.c). */
+static void send_final(mc_req *r, int status, const char *body, size_t bytes, void (*free_fn)(void *)) {
     r->status = status;
     r->replied++;
-    /* Journal first: once sent, the evhttp_request may be gone. */
     mc_journal_record(r->srv->journal, r, status, bytes);
-    if (r->method == EVHTTP_REQ_HEAD && bytes > 0) {
-        /* HEAD answers with the headers only: libevent sends whatever is in
-         * the output buffer, and a body would be read as the next reply. */
-        evbuffer_drain(evhttp_request_get_output_buffer(r->ev), bytes);
-        bytes = 0;
-    }
     if (r->wire_truncate >= 0 && (size_t)r->wire_truncate < bytes && r->method != EVHTTP_REQ_HEAD) {
-        send_truncated(r, status, bytes);
+        mc_httpd_send(r->hq, status, mc_status_phrase(status), body, (size_t)r->wire_truncate, free_fn, bytes, true);
         return;
     }
     if (r->wire_slow_ms > 0 && bytes > 0 && r->method != EVHTTP_REQ_HEAD) {
-        mc_profile_stream(r, status, bytes);
+        mc_profile_stream(r, status, body, bytes, free_fn);
         return;
     }
-    if (r->method == EVHTTP_REQ_HEAD) {
-        /* headers only: libevent 2.1 writes the body of a HEAD reply too
-         * (an error's JSON), which the next reply on the connection reads */
-        struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
-        evbuffer_drain(out, evbuffer_get_length(out));
-    }
-    add_date(r);
-    evhttp_send_reply(r->ev, status, mc_status_phrase(status), NULL);
+    /* HEAD: httpd.c sends the headers with the GET's Content-Length, no body */
+    mc_httpd_send(r->hq, status, mc_status_phrase(status), body, bytes, free_fn, bytes, false);
 }
 
 /* The funnel: profile hook, headers, print, send. */
@@ -424,43 +363,39 @@ static void reply_send(mc_req *r, int status, cJSON *body, bool is_error) {
     if (is_error && raw == NULL && body != NULL && r->svc == MC_IMAGE)
         body = glance_error_form(r, status, body, &ctype, &raw, &rawlen);
     r->status = status;
-    struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+    char *text = NULL;
     size_t bytes = 0;
+    void (*free_fn)(void *) = NULL;
     if (raw != NULL) {
-        evbuffer_add(out, raw, rawlen);
+        text = raw;
         bytes = rawlen;
-        free(raw);
+        free_fn = free;
     } else if (body != NULL && cJSON_IsRaw(body) && body->valuestring != NULL) {
-        /* Printed already (a token reply, mc_json_raw_*): the text itself. */
-        bytes = strlen(body->valuestring);
-        if (body->type & cJSON_IsReference) {
-            evbuffer_add(out, body->valuestring, bytes);   /* borrowed: may go before the write */
-        } else if (evbuffer_add_reference(out, body->valuestring, bytes, free_printed, NULL) == 0) {
+        /* Printed already (a token reply, mc_json_raw_*): the text itself,
+         * borrowed (sent before this returns) or taken over. */
+        text = body->valuestring;
+        bytes = strlen(text);
+        if (!(body->type & cJSON_IsReference)) {
+            free_fn = cJSON_free;
             body->valuestring = NULL;
-        } else {
-            status = 500;
-            bytes = 0;
         }
         cJSON_Delete(body);
     } else if (body != NULL) {
         /* Printed into an 8 KB start (cJSON's is 256, then doubled with a
          * copy each time): the same bytes, the buffer freed once sent. */
         integers_to_raw(body);
-        char *text = cJSON_PrintBuffered(body, 8192, 0);
+        text = cJSON_PrintBuffered(body, 8192, 0);
         cJSON_Delete(body);
         if (text == NULL) {
             status = 500;
         } else {
             bytes = strlen(text);
-            if (evbuffer_add_reference(out, text, bytes, free_printed, NULL) != 0) {
-                cJSON_free(text);
-                status = 500;
-                bytes = 0;
-            }
+            free_fn = cJSON_free;
         }
     }
+    r->status = status;
     set_common_headers(r, ctype, bytes > 0);
-    send_final(r, status, bytes);
+    send_final(r, status, text, bytes, free_fn);
 }
 
 void mc_reply_json(mc_req *r, int status, cJSON *body) { reply_send(r, status, body, false); }
@@ -468,10 +403,8 @@ void mc_reply_json(mc_req *r, int status, cJSON *body) { reply_send(r, status, b
 void mc_reply_bytes(mc_req *r, int status, const char *content_type, const void *data, size_t len) {
     if (r->replied) return;
     r->status = status;
-    struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
-    if (len > 0) evbuffer_add(out, data, len);
     set_common_headers(r, content_type, len > 0);
-    send_final(r, status, len);
+    send_final(r, status, data, len, NULL);
 }
 
 void mc_reply_error(mc_req *r, int status, const char *type, const char *fmt, ...) {
@@ -484,48 +417,26 @@ void mc_reply_error(mc_req *r, int status, const char *type, const char *fmt, ..
     reply_send(r, status, mc_error_body(r->svc, status, type, msg), true);
 }
 
-const char *mc_header(const mc_req *r, const char *name) {
-    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
-}
+const char *mc_header(const mc_req *r, const char *name) { return mc_hreq_header(r->hq, name); }
 
 void mc_header_set(mc_req *r, const char *name, const char *value) {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-    evhttp_remove_header(h, name);
-    evhttp_add_header(h, name, value);
+    mc_hreq_out_remove(r->hq, name);
+    mc_hreq_out_add(r->hq, name, value);
 }
 
-void mc_header_add(mc_req *r, const char *name, const char *value) {
-    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
-}
+void mc_header_add(mc_req *r, const char *name, const char *value) { mc_hreq_out_add(r->hq, name, value); }
 
 void mc_header_each(const mc_req *r, void (*fn)(const char *name, const char *value, void *arg), void *arg) {
-    const struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
-    for (const struct evkeyval *kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next) fn(kv->key, kv->value, arg);
+    for (int i = 0; i < r->hq->nhdr; i++) fn(r->hq->hdr[i].name, r->hq->hdr[i].value, arg);
 }
 
-const char *mc_header_out(const mc_req *r, const char *name) {
-    return evhttp_find_header(evhttp_request_get_output_headers(r->ev), name);
-}
+const char *mc_header_out(const mc_req *r, const char *name) { return mc_hreq_out_find(r->hq, name); }
 
-bool mc_header_remove(mc_req *r, const char *name) {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-    bool any = false;
-    while (evhttp_remove_header(h, name) == 0) any = true;
-    return any;
-}
+bool mc_header_remove(mc_req *r, const char *name) { return mc_hreq_out_remove(r->hq, name); }
 
-const char *mc_req_uri(const mc_req *r) {
-    const char *u = evhttp_request_get_uri(r->ev);
-    return u ? u : "";
-}
+const char *mc_req_uri(const mc_req *r) { return r->hq->uri; }
 
-void mc_req_peer(const mc_req *r, char *out, size_t outsz) {
-    char *peer = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
-    if (conn != NULL) evhttp_connection_get_peer(conn, &peer, &port);
-    mc_strlcpy(out, peer ? peer : "", outsz);
-}
+void mc_req_peer(const mc_req *r, char *out, size_t outsz) { mc_hreq_peer(r->hq, out, outsz); }
 
 /* ------------------------------------------------------------ query
  *

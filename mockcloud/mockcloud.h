@@ -1,6 +1,6 @@
 /* mockcloud.h -- types shared by every module of mockcloud.
  *
- * One mc_server travels through the program as the evhttp gencb argument: it
+ * One mc_server travels through the program as the httpd callback argument: it
  * owns the event loop, the configuration, the active profile, the world (the
  * in-memory stores of every resource kind) and the request journal. Each
  * request becomes an mc_req on the stack of the dispatcher; a handler reads it
@@ -15,9 +15,7 @@
 
 #include <cJSON.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/http.h>   /* the EVHTTP_REQ_* method values only */
 #include <uthash.h>
 
 #define MC_VERSION "0.1.0"
@@ -76,6 +74,8 @@ typedef struct mc_server mc_server;
 typedef struct mc_req mc_req;
 typedef struct mc_journal mc_journal;
 typedef struct mc_fault mc_fault;
+struct mc_hreq;
+struct mc_httpd;
 
 typedef void (*mc_handler)(mc_req *r);
 
@@ -121,7 +121,7 @@ typedef struct mc_config {
 } mc_config;
 
 struct mc_req {
-    struct evhttp_request *ev;
+    struct mc_hreq *hq;       /* httpd.h: the request on its connection */
     mc_server *srv;
     const mc_route *route;
     mc_service svc;
@@ -148,8 +148,7 @@ struct mc_req {
 
 struct mc_server {
     struct event_base *base;
-    struct evhttp *http;
-    struct evhttp_bound_socket *sock;
+    struct mc_httpd *httpd;   /* NULL when not listening */
     struct event *sig_int, *sig_term;
     mc_config cfg;
     char public_url[256];
@@ -166,8 +165,6 @@ struct mc_server {
     uint64_t token_drops;     /* auth.c: tokens freed so far (a held mc_token * is
                                  still live while this has not moved) */
     struct mc_auth_state *auth;  /* auth.c: token key, revocation events */
-    time_t date_t;            /* http.c: the second 'date' was formatted for */
-    char date[40];            /* http.c: the Date header of that second */
 };
 
 #endif

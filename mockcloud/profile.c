@@ -13,7 +13,7 @@
 #include "journal.h"
 #include "router.h"
 
-#include <event2/buffer.h>
+#include "httpd.h"
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -692,21 +692,20 @@ bool mc_knob_lists(mc_req *r, mc_knob_id k, const char *svc_name) {
  *
  * A deferred request (latency, a delayed fault, a dropped connection) waits
  * on a libevent timer. Until it fires nothing else may answer it; if the
- * connection goes away first (client gone: libevent detaches the request; or
- * the server shuts down: libevent frees it) the close callback marks it gone
- * so the timer never touches a freed evhttp_request. */
+ * client goes away first the close callback marks it gone, and the timer
+ * only releases the request (httpd.c keeps it valid until then). When the
+ * server stops, mc_profile_server_free drops every pending one. */
 
 enum { D_RUN = 0, D_STATUS, D_DROP };
 
 typedef struct mc_deferred {
     mc_req *r;
     struct event *timer;
-    struct evhttp_connection *evcon;
     int action;
     int status;
     long retry_after;
     char message[256];
-    bool gone, detached;
+    bool gone;
     struct mc_deferred *next;
 } mc_deferred;
 
@@ -741,8 +740,10 @@ typedef struct {
 
 /* A reply body trickling out (slow-body fault). Holds no mc_req. */
 typedef struct mc_stream {
-    struct evhttp_request *req;
-    struct evbuffer *rest;
+    struct mc_hreq *hq;
+    char *body;               /* owned */
+    size_t len, off;
+    void (*body_free)(void *);
     struct event *timer;
     size_t piece;
     long tick_ms;
@@ -797,10 +798,10 @@ void mc_profile_server_free(mc_server *srv) {
     mc_deferred *d = srv->pstate->deferred;
     while (d != NULL) {
         mc_deferred *next = d->next;
-        if (!d->gone) evhttp_connection_set_closecb(d->evcon, NULL, NULL);
-        if (d->detached) evhttp_request_free(d->r->ev);
+        mc_httpd_set_closecb(d->r->hq, NULL, NULL);
+        mc_httpd_drop(d->r->hq);
         event_free(d->timer);
-        mc_router_free_req(d->r);   /* evhttp_free frees the request itself */
+        mc_router_free_req(d->r);
         free(d);
         d = next;
     }
@@ -808,10 +809,8 @@ void mc_profile_server_free(mc_server *srv) {
     while (s != NULL) {
         mc_stream *next = s->next;
         event_free(s->timer);
-        evbuffer_free(s->rest);
-        /* The connection frees the request, unless the client left and
-         * libevent detached it. */
-        if (evhttp_request_get_connection(s->req) == NULL) evhttp_request_free(s->req);
+        mc_httpd_drop(s->hq);
+        s->body_free(s->body);
         free(s);
         s = next;
     }
@@ -823,16 +822,15 @@ static void stream_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     mc_stream *s = arg;
-    struct evbuffer *piece = evbuffer_new();
-    evbuffer_remove_buffer(s->rest, piece, s->piece);
-    evhttp_send_reply_chunk(s->req, piece);   /* a no-op once the client left */
-    evbuffer_free(piece);
-    if (evbuffer_get_length(s->rest) > 0) {
+    size_t n = s->len - s->off < s->piece ? s->len - s->off : s->piece;
+    mc_httpd_write(s->hq, s->body + s->off, n);   /* a no-op once the client left */
+    s->off += n;
+    if (s->off < s->len) {
         struct timeval tv = {s->tick_ms / 1000, (s->tick_ms % 1000) * 1000};
         evtimer_add(s->timer, &tv);
         return;
     }
-    evhttp_send_reply_end(s->req);   /* frees the request */
+    mc_httpd_end(s->hq);
     for (mc_stream **pp = &s->srv->pstate->streams; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
@@ -840,19 +838,24 @@ static void stream_tick(evutil_socket_t fd, short what, void *arg) {
         }
     }
     event_free(s->timer);
-    evbuffer_free(s->rest);
+    s->body_free(s->body);
     free(s);
 }
 
-void mc_profile_stream(mc_req *r, int status, size_t bytes) {
+void mc_profile_stream(mc_req *r, int status, const char *body, size_t bytes, void (*free_fn)(void *)) {
     struct mc_profile_state *st = pstate(r->srv);
     mc_stream *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->rest = evbuffer_new()) == NULL) mc_panic("out of memory");
-    evbuffer_add_buffer(s->rest, evhttp_request_get_output_buffer(r->ev));
-    char len[32];
-    snprintf(len, sizeof len, "%zu", bytes);
-    mc_header_set(r, "Content-Length", len);   /* not chunked: the length is known */
-    s->req = r->ev;
+    if (s == NULL) mc_panic("out of memory");
+    if (free_fn != NULL) {
+        s->body = (char *)body;
+        s->body_free = free_fn;
+    } else {
+        if ((s->body = malloc(bytes)) == NULL) mc_panic("out of memory");
+        memcpy(s->body, body, bytes);
+        s->body_free = free;
+    }
+    s->len = bytes;
+    s->hq = r->hq;
     s->srv = r->srv;
     s->piece = (bytes + 9) / 10;
     s->tick_ms = r->wire_slow_ms / 10 > 0 ? r->wire_slow_ms / 10 : 1;
@@ -860,7 +863,7 @@ void mc_profile_stream(mc_req *r, int status, size_t bytes) {
     if (s->timer == NULL) mc_panic("cannot stream a reply");
     s->next = st->streams;
     st->streams = s;
-    evhttp_send_reply_start(r->ev, status, mc_status_phrase(status));
+    mc_httpd_start(r->hq, status, mc_status_phrase(status), bytes);   /* not chunked: the length is known */
     struct timeval tv = {0, 0};
     evtimer_add(s->timer, &tv);
 }
@@ -874,12 +877,9 @@ static void deferred_unlink(mc_server *srv, mc_deferred *d) {
     }
 }
 
-static void deferred_closed(struct evhttp_connection *evcon, void *arg) {
+static void deferred_closed(void *arg) {
     mc_deferred *d = arg;
-    (void)evcon;
     d->gone = true;
-    /* EOF: libevent detached the request (evcon NULL) and no longer frees it. */
-    d->detached = evhttp_request_get_connection(d->r->ev) == NULL;
 }
 
 static void deferred_fire(evutil_socket_t fd, short what, void *arg) {
@@ -890,14 +890,14 @@ static void deferred_fire(evutil_socket_t fd, short what, void *arg) {
     mc_server *srv = r->srv;
     deferred_unlink(srv, d);
     event_free(d->timer);
+    mc_httpd_set_closecb(r->hq, NULL, NULL);
     if (d->gone) {
         mc_log(MC_LOG_DEBUG, "client went away before the deferred reply to %s", r->path);
-        if (d->detached) evhttp_request_free(r->ev);
+        mc_httpd_drop(r->hq);   /* releases the closed connection */
         mc_router_free_req(r);
         free(d);
         return;
     }
-    evhttp_connection_set_closecb(d->evcon, NULL, NULL);
     switch (d->action) {
     case D_RUN:
         srv->pstate->current = r;
@@ -916,7 +916,7 @@ static void deferred_fire(evutil_socket_t fd, short what, void *arg) {
     default:
         r->status = 0;
         mc_journal_record(srv->journal, r, 0, 0);
-        evhttp_connection_free(d->evcon);   /* frees the request, closes the socket */
+        mc_httpd_drop(r->hq);   /* closes the socket without an answer */
         mc_router_free_req(r);
         break;
     }
@@ -933,10 +933,9 @@ static int defer(mc_req *r, long ms, int action, int status, long retry_after, c
     d->status = status;
     d->retry_after = retry_after;
     mc_strlcpy(d->message, message ? message : "", sizeof d->message);
-    d->evcon = evhttp_request_get_connection(r->ev);
     d->timer = evtimer_new(r->srv->base, deferred_fire, d);
-    if (d->timer == NULL || d->evcon == NULL) mc_panic("cannot defer a reply");
-    evhttp_connection_set_closecb(d->evcon, deferred_closed, d);
+    if (d->timer == NULL) mc_panic("cannot defer a reply");
+    mc_httpd_set_closecb(r->hq, deferred_closed, d);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(d->timer, &tv);
     d->next = st->deferred;

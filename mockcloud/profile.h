@@ -194,11 +194,11 @@ cJSON *mc_fault_add(mc_server *srv, const cJSON *spec, char *err, size_t errsz);
 cJSON *mc_fault_list(const mc_server *srv);
 /* Removes one fault (id > 0) or all (id == 0); returns how many. */
 int mc_fault_remove(mc_server *srv, uint64_t id);
-/* Sends the reply's body (already in the output buffer, 'bytes' long) in 10
- * pieces over r->wire_slow_ms (an injected slow-body fault). r may be freed
- * as soon as it returns. */
-void mc_profile_stream(mc_req *r, int status, size_t bytes);
-/* Cancels deferred replies and frees faults: call before evhttp_free. */
+/* Sends the reply's body ('bytes' of 'body', freed with free_fn unless
+ * NULL: then copied) in 10 pieces over r->wire_slow_ms (an injected
+ * slow-body fault). r may be freed as soon as it returns. */
+void mc_profile_stream(mc_req *r, int status, const char *body, size_t bytes, void (*free_fn)(void *));
+/* Cancels deferred replies and frees faults: call before mc_httpd_free. */
 void mc_profile_server_free(mc_server *srv);
 
 /* Request-side hook: injected faults, rate limit, latency. Returns 0 to run

@@ -16,7 +16,7 @@
 #include "profile.h"
 #include "util.h"
 
-#include <event2/buffer.h>
+#include "httpd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,17 +169,18 @@ static bool body_method(int m) {
     return m == EVHTTP_REQ_POST || m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_PATCH;
 }
 
-void mc_router_dispatch(struct evhttp_request *req, void *arg) {
-    MC_PROF_SCOPE(evhttp_request_get_command(req), evhttp_request_get_uri(req));   /* prof.h */
+void mc_router_dispatch(struct mc_hreq *req, void *arg) {
+    MC_PROF_SCOPE(req->method, req->uri);   /* prof.h */
     mc_server *srv = arg;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *full = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (full == NULL || *full == '\0') full = "/";
+    const char *full = req->path;
+    size_t full_len = req->path_len;
+    if (full_len == 0) full = "/", full_len = 1;
 
     /* Path: strip trailing slashes ("/v3/" == "/v3"). */
     char pathbuf[2048], cbuf[2048];
-    mc_strlcpy(pathbuf, full, sizeof pathbuf);
-    size_t pl = strlen(pathbuf);
+    size_t pl = full_len < sizeof pathbuf ? full_len : sizeof pathbuf - 1;
+    memcpy(pathbuf, full, pl);
+    pathbuf[pl] = '\0';
     while (pl > 1 && pathbuf[pl - 1] == '/') pathbuf[--pl] = '\0';
 
     const char *rest = NULL;
@@ -194,11 +195,11 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
             rest = cbuf;
         }
     }
-    mc_req *r = req_new(rest && *rest ? rest : "/", full, strlen(full));
+    mc_req *r = req_new(rest && *rest ? rest : "/", full, full_len);
     r->svc = svc ? svc->svc : MC_IDENTITY;
-    r->ev = req;
+    r->hq = req;
     r->srv = srv;
-    r->method = evhttp_request_get_command(req);
+    r->method = req->method;
     r->mv_major = 2;
     r->mv_minor = 1;
     r->t_start = mc_now();
@@ -209,8 +210,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     memcpy(r->req_id, "req-", 4);
     memcpy(r->req_id + 4, uuid, sizeof uuid);
 
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (q != NULL) mc_query_parse(r, q, strlen(q));
+    if (req->query != NULL) mc_query_parse(r, req->query, req->query_len);
 
     const mc_route *found = NULL;
     bool path_known = false;
@@ -262,7 +262,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
     }
 
     /* Body: capped here so the 413 speaks the service's dialect. */
-    size_t blen = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+    size_t blen = req->body_len;
     if (body_method(r->method) && (found->flags & (MC_BODY_JSON | MC_BODY_OPT))) {
         if (blen > srv->cfg.max_body) {
             mc_reply_error(r, 413, "RequestEntityTooLarge", "Request is too large: %zu bytes, the limit is %zu.",
@@ -282,7 +282,7 @@ void mc_router_dispatch(struct evhttp_request *req, void *arg) {
         }
     }
 
-    /* Raw bodies (image data, JSON patches) have the larger cap; libevent
+    /* Raw bodies (image data, JSON patches) have the larger cap; httpd.c
      * itself stops at twice that (server.c), so this 413 is in dialect. */
     if (body_method(r->method) && (found->flags & MC_BODY_RAW) && blen > srv->cfg.max_upload) {
         mc_reply_error(r, 413, "RequestEntityTooLarge", "Request is too large: %zu bytes, the limit is %zu.",

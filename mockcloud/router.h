@@ -15,8 +15,8 @@ typedef struct mc_service_def {
     int (*before)(mc_req *r);
 } mc_service_def;
 
-/* evhttp gencb: every request enters here; arg is the mc_server. */
-void mc_router_dispatch(struct evhttp_request *req, void *arg);
+/* The httpd callback: every request enters here; arg is the mc_server. */
+void mc_router_dispatch(struct mc_hreq *req, void *arg);
 /* Runs the handler of a request that the profile deferred (latency). */
 void mc_router_run(mc_req *r);
 /* Frees a request without answering it (the profile dropped or answered it). */

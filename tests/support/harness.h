@@ -5,6 +5,9 @@
 
 #include "mockcloud.h"
 
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>   /* the client side is libevent's evhttp */
+
 typedef struct mc_resp {
     int status;
     char *body;               /* NUL-terminated */
