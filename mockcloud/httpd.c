@@ -981,8 +981,12 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg) {
     if (!oq_flush(c)) return;   /* more to write, or closed */
     event_del(c->wev);
     c->writing = false;
-    if (c->state == C_DONE) after_answer(c);
-    else if (c->state != C_BUSY && !c->in_process) conn_process(c);
+    if (c->state == C_DONE) {
+        after_answer(c);
+    } else if (c->state != C_BUSY) {   /* a 100 Continue went out: the body may come */
+        reading_on(c);
+        if (!c->in_process) conn_process(c);
+    }
 }
 
 /* ------------------------------------------------------------ listening */
