@@ -693,3 +693,132 @@ void identity_endpoint_delete(mc_req *r) {
     identity_catalog_changed(r->srv);
     mc_reply_json(r, 204, NULL);
 }
+
+/* ---------------------------------------------------------------- policies */
+
+/* Keystone's policy API stores blobs for other services; nothing reads them. */
+void identity_policy_list(mc_req *r) {
+    static const char *const filters[] = {"type", NULL};
+    list_filtered(r, MC_K_POLICY, "policies", filters, NULL);
+}
+
+void identity_policy_show(mc_req *r) {
+    mc_record *x = find_or_reply(r, MC_K_POLICY, "policy", r->params[0]);
+    if (x != NULL) reply_one(r, 200, "policy", public_view(r, x, "policies"));
+}
+
+void identity_policy_create(mc_req *r) {
+    cJSON *in = body_obj_or_reply(r, "policy");
+    if (in == NULL || mc_check_or_reply(r, in, "blob=s|type=s255") != 0) return;
+    static const char *const required[] = {"blob", "type"};
+    for (size_t i = 0; i < 2; i++)
+        if (!mc_json_has(in, required[i])) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field '%s': '%s' is a required property", required[i], required[i]);
+            return;
+        }
+    char id[33];
+    mc_uuid_hex(r->srv, id);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    merge_all(doc, in);
+    mc_record *x = mc_store_add(W(r, MC_K_POLICY), id, "", doc);
+    if (x == NULL) mc_panic("policy add");
+    reply_one(r, 201, "policy", public_view(r, x, "policies"));
+}
+
+void identity_policy_update(mc_req *r) {
+    mc_record *x = find_or_reply(r, MC_K_POLICY, "policy", r->params[0]);
+    if (x == NULL) return;
+    cJSON *in = body_obj_or_reply(r, "policy");
+    if (in == NULL || mc_check_or_reply(r, in, "blob=s|type=s255") != 0 || matching_id_or_reply(r, in, x->id) != 0) return;
+    merge_all(x->doc, in);
+    reply_one(r, 200, "policy", public_view(r, x, "policies"));
+}
+
+void identity_policy_delete(mc_req *r) {
+    mc_record *x = find_or_reply(r, MC_K_POLICY, "policy", r->params[0]);
+    if (x == NULL) return;
+    mc_store_delete(W(r, MC_K_POLICY), x);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* ---------------------------------------------------------------- OS-EP-FILTER */
+
+/* An endpoint group: {id, name, description, filters} where filters holds
+ * only service_id, region_id and interface (Keystone's valid keys). */
+static cJSON *epgroup_view(mc_req *r, const mc_record *x) {
+    return public_view(r, x, "OS-EP-FILTER/endpoint_groups");
+}
+
+static int epgroup_fields_or_reply(mc_req *r, const cJSON *in, bool create) {
+    if (mc_check_or_reply(r, in, "!name=s255|description=S|filters=o") != 0) return -1;
+    const char *name = mc_json_str(in, "name");
+    if ((create && name == NULL) || (name != NULL && name[0] == '\0')) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name is required");
+        return -1;
+    }
+    const cJSON *f = mc_json_obj(in, "filters");
+    if (create && cJSON_GetArraySize(f) == 0) {
+        mc_reply_error(r, 400, NULL, "filters field is required and cannot be empty");
+        return -1;
+    }
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, f) {
+        if (strcmp(kv->string, "service_id") != 0 && strcmp(kv->string, "region_id") != 0 &&
+            strcmp(kv->string, "interface") != 0) {
+            mc_reply_error(r, 400, NULL, "Expecting to find service_id or region_id or interface in endpoint_group - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+            return -1;
+        }
+        if (!cJSON_IsString(kv)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'filters/%s': not of type 'string'", kv->string);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void identity_epgroup_list(mc_req *r) {
+    static const char *const filters[] = {"name", NULL};
+    list_filtered(r, MC_K_EP_GROUP, "endpoint_groups", filters, epgroup_view);
+}
+
+void identity_epgroup_show(mc_req *r) {   /* GET and HEAD */
+    mc_record *x = find_or_reply(r, MC_K_EP_GROUP, "endpoint group", r->params[0]);
+    if (x == NULL) return;
+    if (r->method == EVHTTP_REQ_HEAD)
+        mc_reply_json(r, 200, NULL);
+    else
+        reply_one(r, 200, "endpoint_group", epgroup_view(r, x));
+}
+
+void identity_epgroup_create(mc_req *r) {
+    cJSON *in = body_obj_or_reply(r, "endpoint_group");
+    if (in == NULL || epgroup_fields_or_reply(r, in, true) != 0) return;
+    char id[33];
+    mc_uuid_hex(r->srv, id);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    cJSON_AddNullToObject(doc, "description");
+    merge_all(doc, in);
+    mc_record *x = mc_store_add(W(r, MC_K_EP_GROUP), id, "", doc);
+    if (x == NULL) mc_panic("endpoint group add");
+    reply_one(r, 201, "endpoint_group", epgroup_view(r, x));
+}
+
+void identity_epgroup_update(mc_req *r) {
+    mc_record *x = find_or_reply(r, MC_K_EP_GROUP, "endpoint group", r->params[0]);
+    if (x == NULL) return;
+    cJSON *in = body_obj_or_reply(r, "endpoint_group");
+    if (in == NULL || epgroup_fields_or_reply(r, in, false) != 0) return;
+    merge_all(x->doc, in);
+    identity_catalog_changed(r->srv);
+    reply_one(r, 200, "endpoint_group", epgroup_view(r, x));
+}
+
+void identity_epgroup_delete(mc_req *r) {
+    mc_record *x = find_or_reply(r, MC_K_EP_GROUP, "endpoint group", r->params[0]);
+    if (x == NULL) return;
+    mc_store_delete(W(r, MC_K_EP_GROUP), x);
+    identity_catalog_changed(r->srv);
+    mc_reply_json(r, 204, NULL);
+}

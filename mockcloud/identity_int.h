@@ -139,4 +139,15 @@ void identity_endpoint_show(mc_req *r);
 void identity_endpoint_update(mc_req *r);
 void identity_endpoint_delete(mc_req *r);
 
+void identity_policy_list(mc_req *r);
+void identity_policy_create(mc_req *r);
+void identity_policy_show(mc_req *r);
+void identity_policy_update(mc_req *r);
+void identity_policy_delete(mc_req *r);
+void identity_epgroup_list(mc_req *r);
+void identity_epgroup_create(mc_req *r);
+void identity_epgroup_show(mc_req *r);
+void identity_epgroup_update(mc_req *r);
+void identity_epgroup_delete(mc_req *r);
+
 #endif

@@ -347,3 +347,54 @@ Test(kcatalog, catalog_deviations_apply_to_stored_services) {
     free(svc);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- policies, endpoint groups */
+
+Test(kcatalog, policies_crud) {
+    char *id = create(V3 "/policies", "policy", "{\"policy\":{\"blob\":\"{}\",\"type\":\"application/json\",\"x\":true}}");
+    mc_resp r = get(mc_pathf(V3 "/policies/%s", id), adm);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "policy.blob"), "{}"));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "policy.x")));
+    mc_resp_free(&r);
+    r = patch(mc_pathf(V3 "/policies/%s", id), "{\"policy\":{\"type\":\"text/plain\"}}", adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "policy.type"), "text/plain"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "policy.blob"), "{}"));
+    mc_resp_free(&r);
+    r = get(V3 "/policies?type=text/plain", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "policies")), 1));
+    mc_resp_free(&r);
+    mc_expect_error(post(V3 "/policies", "{\"policy\":{\"blob\":\"{}\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/policies", "{\"policy\":{\"blob\":{},\"type\":\"t\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/policies", "{\"policy\":{\"blob\":\"{}\",\"type\":\"t\"}}", demo), MC_IDENTITY, 403, NULL);
+    mc_expect_error(get(V3 "/policies", demo), MC_IDENTITY, 403, NULL);
+    mc_expect_status(del(mc_pathf(V3 "/policies/%s", id), adm), 204);
+    mc_expect_error(get(mc_pathf(V3 "/policies/%s", id), adm), MC_IDENTITY, 404, mc_pathf("Could not find policy: %s.", id));
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(kcatalog, endpoint_groups_crud) {
+    char *id = create(V3 "/OS-EP-FILTER/endpoint_groups", "endpoint_group",
+                      "{\"endpoint_group\":{\"name\":\"g\",\"description\":\"d\",\"filters\":{\"interface\":\"public\"}}}");
+    mc_resp r = get(mc_pathf(V3 "/OS-EP-FILTER/endpoint_groups/%s", id), adm);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoint_group.filters.interface"), "public"));
+    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, mc_pathf(V3 "/OS-EP-FILTER/endpoint_groups/%s", id), NULL, adm, NULL), 200);
+    r = patch(mc_pathf(V3 "/OS-EP-FILTER/endpoint_groups/%s", id), "{\"endpoint_group\":{\"name\":\"g2\",\"filters\":{\"service_id\":\"s\"}}}", adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoint_group.name"), "g2"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "endpoint_group.filters.service_id"), "s"));
+    mc_resp_free(&r);
+    r = get(V3 "/OS-EP-FILTER/endpoint_groups?name=g2", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoint_groups")), 1));
+    mc_resp_free(&r);
+    mc_expect_error(post(V3 "/OS-EP-FILTER/endpoint_groups", "{\"endpoint_group\":{\"name\":\"g\",\"filters\":{}}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/OS-EP-FILTER/endpoint_groups", "{\"endpoint_group\":{\"name\":\"g\",\"filters\":{\"url\":\"x\"}}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/OS-EP-FILTER/endpoint_groups", "{\"endpoint_group\":{\"name\":\"g\",\"filters\":{\"interface\":\"public\"},\"x\":1}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(get(V3 "/OS-EP-FILTER/endpoint_groups", demo), MC_IDENTITY, 403, NULL);
+    mc_expect_status(del(mc_pathf(V3 "/OS-EP-FILTER/endpoint_groups/%s", id), adm), 204);
+    mc_expect_error(get(mc_pathf(V3 "/OS-EP-FILTER/endpoint_groups/%s", id), adm), MC_IDENTITY, 404, NULL);
+    free(id);
+    mc_assert_no_leaks();
+}
