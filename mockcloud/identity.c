@@ -623,6 +623,26 @@ static void identity_token_issue(mc_req *r) {
         return;
     }
 
+    cJSON *trust_ref = mc_json_obj(scope, "OS-TRUST:trust");
+    if (trust_ref != NULL) {   /* identity_catalog.c: a trust-scoped token */
+        cJSON *roles = NULL, *info = NULL, *body;
+        double trust_expires = 0;
+        if (identity_trust_scope_or_reply(r, trust_ref, &user, &project, &roles, &trust_expires, &info) != 0) return;
+        if (trust_expires > 0 && (expires_cap <= 0 || trust_expires < expires_cap)) expires_cap = trust_expires;
+        mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, roles, nocatalog,
+                                  audit_parent, expires_cap, NULL, &body);
+        if (t == NULL) {
+            cJSON_Delete(info);
+            mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
+            return;
+        }
+        char trust_id[64];
+        mc_strlcpy(trust_id, mc_json_str(info, "id"), sizeof trust_id);
+        cJSON_AddItemToObject(mc_json_obj(body, "token"), "OS-TRUST:trust", info);
+        token_reply(r, t, body, 201);   /* gives the token its id */
+        identity_trust_used(r->srv, trust_id, t->id);
+        return;
+    }
     if (scope_or_reply(r, scope, user, &project, &domain) != 0) return;
     if ((project != NULL && !idadm_domain_enabled(r->srv, mc_json_str(project->doc, "domain_id"))) ||
         (domain != NULL && !idadm_domain_enabled(r->srv, domain->id)) ||
@@ -652,6 +672,23 @@ static void identity_token_issue(mc_req *r) {
         return;
     }
     token_reply(r, t, body, 201);
+}
+
+void identity_token_for_project(mc_req *r, mc_record *user, mc_record *project, const char *method, int status) {
+    cJSON *roles = effective_roles(r->srv, user->id, project->id);
+    if (cJSON_GetArraySize(roles) == 0) {
+        cJSON_Delete(roles);
+        reply_401(r, "User not valid for project.");
+        return;
+    }
+    cJSON *methods = cJSON_CreateArray(), *body;
+    cJSON_AddItemToArray(methods, cJSON_CreateString(method));
+    mc_token *t = issue_token(r, user, methods, project, NULL, roles, mc_query(r, "nocatalog") != NULL, NULL, 0, NULL, &body);
+    if (t == NULL) {
+        mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
+        return;
+    }
+    token_reply(r, t, body, status);
 }
 
 static const mc_token *subject_or_reply(mc_req *r) {
@@ -1010,6 +1047,7 @@ static void identity_project_update(mc_req *r) {
 
 void project_remove(mc_server *srv, mc_record *p) {
     idadm_forget(srv, p->id);
+    identity_catalog_forget(srv, p->id);
     credentials_delete_where(srv, "project_id", p->id);
     mc_store_delete(&srv->world[MC_K_PROJECT], p);
 }
@@ -1146,6 +1184,7 @@ static void identity_user_update(mc_req *r) {
 void user_remove(mc_server *srv, mc_record *u) {
     mc_auth_revoke_user(srv, u->id);
     idadm_forget(srv, u->id);
+    identity_catalog_forget(srv, u->id);
     credentials_delete_where(srv, "user_id", u->id);
     mc_store_delete(&srv->world[MC_K_USER], u);
 }
@@ -1677,6 +1716,24 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, GET | HEAD, "/v3/OS-EP-FILTER/endpoint_groups/{}", identity_epgroup_show, MC_ADMIN},
     {MC_IDENTITY, PATCH, "/v3/OS-EP-FILTER/endpoint_groups/{}", identity_epgroup_update, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, DEL, "/v3/OS-EP-FILTER/endpoint_groups/{}", identity_epgroup_delete, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/ec2tokens", identity_ec2tokens, MC_NO_AUTH | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/OS-TRUST/trusts", identity_trust_list, 0},
+    {MC_IDENTITY, POST, "/v3/OS-TRUST/trusts", identity_trust_create, MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/OS-TRUST/trusts/{}", identity_trust_show, 0},
+    {MC_IDENTITY, DEL, "/v3/OS-TRUST/trusts/{}", identity_trust_delete, 0},
+    {MC_IDENTITY, GET, "/v3/OS-TRUST/trusts/{}/roles", identity_trust_roles, 0},
+    {MC_IDENTITY, GET | HEAD, "/v3/OS-TRUST/trusts/{}/roles/{}", identity_trust_roles, 0},
+    {MC_IDENTITY, GET, "/v3/OS-OAUTH1/consumers", identity_consumer_list, MC_ADMIN},
+    {MC_IDENTITY, POST, "/v3/OS-OAUTH1/consumers", identity_consumer_create, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, GET, "/v3/OS-OAUTH1/consumers/{}", identity_consumer_show, MC_ADMIN},
+    {MC_IDENTITY, PATCH, "/v3/OS-OAUTH1/consumers/{}", identity_consumer_update, MC_ADMIN | MC_BODY_JSON},
+    {MC_IDENTITY, DEL, "/v3/OS-OAUTH1/consumers/{}", identity_consumer_delete, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/domains/config/default", identity_domain_config_default, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/domains/config/{}/default", identity_domain_config_default, MC_ADMIN},
+    {MC_IDENTITY, GET, "/v3/domains/config/{}/{}/default", identity_domain_config_default, MC_ADMIN},
+    {MC_IDENTITY, GET | PUT | PATCH | DEL, "/v3/domains/{}/config", identity_domain_config, MC_ADMIN | MC_BODY_OPT},
+    {MC_IDENTITY, GET | PATCH | DEL, "/v3/domains/{}/config/{}", identity_domain_config, MC_ADMIN | MC_BODY_OPT},
+    {MC_IDENTITY, GET | PATCH | DEL, "/v3/domains/{}/config/{}/{}", identity_domain_config, MC_ADMIN | MC_BODY_OPT},
     {MC_IDENTITY, GET, "/v3/domains", identity_domain_list, 0},
     {MC_IDENTITY, POST, "/v3/domains", identity_domain_create, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/domains/{}", identity_domain_show, 0},

@@ -341,6 +341,7 @@ static void domain_remove(mc_server *srv, mc_record *d) {
     idadm_forget(srv, d->id);
     mc_record *p = mc_store_find(ST(srv, MC_K_PROJECT), d->id);
     if (p != NULL) project_remove(srv, p);
+    identity_catalog_forget(srv, d->id);
     mc_store_delete(ST(srv, MC_K_DOMAIN), d);
 }
 

@@ -150,4 +150,34 @@ void identity_epgroup_show(mc_req *r);
 void identity_epgroup_update(mc_req *r);
 void identity_epgroup_delete(mc_req *r);
 
+/* A project's, a user's or a domain's records kept here (trusts, domain
+ * configuration) go with it. */
+void identity_catalog_forget(mc_server *srv, const char *id);
+/* Token scope {"OS-TRUST:trust": {"id"}} ('ref'): checks the trust for the
+ * authenticated *user (the trustee), then sets *user (the trustor when the
+ * trust impersonates), *project, *roles (owned), *expires (0 = none) and
+ * *info (the token's "OS-TRUST:trust", owned); -1 after replying. */
+int identity_trust_scope_or_reply(mc_req *r, const cJSON *ref, mc_record **user, mc_record **project,
+                                  cJSON **roles, double *expires, cJSON **info);
+/* Records token 'token_id' as issued through the trust (revoked with it)
+ * and counts the use. */
+void identity_trust_used(mc_server *srv, const char *trust_id, const char *token_id);
+void identity_trust_list(mc_req *r);
+void identity_trust_create(mc_req *r);
+void identity_trust_show(mc_req *r);
+void identity_trust_delete(mc_req *r);
+void identity_trust_roles(mc_req *r);
+void identity_consumer_list(mc_req *r);
+void identity_consumer_create(mc_req *r);
+void identity_consumer_show(mc_req *r);
+void identity_consumer_update(mc_req *r);
+void identity_consumer_delete(mc_req *r);
+void identity_domain_config(mc_req *r);
+void identity_domain_config_default(mc_req *r);
+
+void identity_ec2tokens(mc_req *r);
+/* identity.c, for /v3/ec2tokens: replies 'status' with a token of 'user' on
+ * 'project' (the user's roles there, 401 without any), methods [method]. */
+void identity_token_for_project(mc_req *r, mc_record *user, mc_record *project, const char *method, int status);
+
 #endif

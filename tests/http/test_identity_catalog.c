@@ -398,3 +398,227 @@ Test(kcatalog, endpoint_groups_crud) {
     free(id);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- trusts */
+
+#define DEMO_ID "d3a1f0e2c4b54a6b9f8e7d6c5b4a3f21"
+#define ALT_ID "a7b8c9d0e1f243a5b6c7d8e9f0a1b2c3"
+#define MEMBER_ROLE "9f8e7d6c5b4a43219f8e7d6c5b4a3210"
+
+/* A trust from demo to alt_demo on demo's project with the member role. */
+static char *demo_trust(bool impersonation, const char *extra) {
+    mc_resp r = post(V3 "/OS-TRUST/trusts",
+                     mc_pathf("{\"trust\":{\"trustor_user_id\":\"" DEMO_ID "\",\"trustee_user_id\":\"" ALT_ID "\","
+                              "\"project_id\":\"" DEMO_PROJECT "\",\"impersonation\":%s,\"roles\":[{\"name\":\"member\"}]%s}}",
+                              impersonation ? "true" : "false", extra ? extra : ""),
+                     demo);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "trust.id"));
+    mc_resp_free(&r);
+    return id;
+}
+
+/* alt_demo's password token scoped to trust 'id'. */
+static mc_resp trust_token(const char *user, const char *id) {
+    return post(V3 "/auth/tokens",
+                mc_pathf("{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"%s\","
+                         "\"domain\":{\"id\":\"default\"},\"password\":\"secret\"}}},\"scope\":{\"OS-TRUST:trust\":{\"id\":\"%s\"}}}}",
+                         user, id),
+                NULL);
+}
+
+Test(kcatalog, trusts_crud_and_policy) {
+    char *id = demo_trust(true, ",\"expires_at\":\"2099-01-02T03:04:05Z\"");
+    mc_resp r = get(mc_pathf(V3 "/OS-TRUST/trusts/%s", id), demo);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "trust.expires_at"), "2099-01-02T03:04:05.000000Z"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "trust.roles.0.id"), MEMBER_ROLE));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "trust.project_id"), DEMO_PROJECT));
+    cr_expect(cJSON_IsTrue(mc_jpath(r.json, "trust.impersonation")));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "trust.remaining_uses")));
+    cr_expect(strstr(mc_jstr(r.json, "trust.links.self"), "/v3/OS-TRUST/trusts/") != NULL);
+    mc_resp_free(&r);
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    mc_expect_status(get(mc_pathf(V3 "/OS-TRUST/trusts/%s", id), alt), 200);   /* the trustee */
+    r = get(mc_pathf(V3 "/OS-TRUST/trusts/%s/roles", id), alt);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "roles")), 1));
+    mc_resp_free(&r);
+    mc_expect_status(mc_call(EVHTTP_REQ_HEAD, mc_pathf(V3 "/OS-TRUST/trusts/%s/roles/" MEMBER_ROLE, id), NULL, alt, NULL), 200);
+    mc_expect_error(get(mc_pathf(V3 "/OS-TRUST/trusts/%s/roles/nope", id), alt), MC_IDENTITY, 404, NULL);
+    /* lists: one's own, or everything for an admin */
+    r = get(V3 "/OS-TRUST/trusts?trustor_user_id=" DEMO_ID, demo);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "trusts")), 1));
+    cr_expect(eq(ptr, mc_jpath(r.json, "trusts.0.roles"), NULL));
+    mc_resp_free(&r);
+    mc_expect_error(get(V3 "/OS-TRUST/trusts?trustor_user_id=" DEMO_ID, alt), MC_IDENTITY, 403, NULL);
+    mc_expect_error(get(V3 "/OS-TRUST/trusts", demo), MC_IDENTITY, 403, NULL);
+    r = get(V3 "/OS-TRUST/trusts", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "trusts")), 1));
+    mc_resp_free(&r);
+    /* only the trustor makes a trust, with roles it has, a valid date */
+    static const struct { const char *body; int status; } bad[] = {
+        {"{\"trust\":{\"trustor_user_id\":\"" DEMO_ID "\",\"trustee_user_id\":\"" ALT_ID "\",\"impersonation\":true,"
+         "\"project_id\":\"" DEMO_PROJECT "\",\"roles\":[{\"name\":\"member\"}]}}", 403},   /* as alt */
+        {"{\"trust\":{\"trustor_user_id\":\"" ALT_ID "\",\"trustee_user_id\":\"" DEMO_ID "\",\"impersonation\":true,"
+         "\"project_id\":\"" DEMO_PROJECT "\",\"roles\":[{\"name\":\"member\"}]}}", 404},   /* not alt's project */
+        {"{\"trust\":{\"trustor_user_id\":\"" ALT_ID "\",\"trustee_user_id\":\"" DEMO_ID "\",\"impersonation\":true,"
+         "\"project_id\":\"5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f\",\"roles\":[{\"name\":\"admin\"}]}}", 404},
+        {"{\"trust\":{\"trustor_user_id\":\"" ALT_ID "\",\"trustee_user_id\":\"" DEMO_ID "\",\"impersonation\":true,"
+         "\"project_id\":\"5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f\",\"roles\":[{\"name\":\"member\"}],\"expires_at\":\"bad.123Z\"}}", 400},
+        {"{\"trust\":{\"trustor_user_id\":\"" ALT_ID "\",\"trustee_user_id\":\"" DEMO_ID "\","
+         "\"project_id\":\"5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f\",\"roles\":[{\"name\":\"member\"}]}}", 400},
+        {"{\"trust\":{\"trustor_user_id\":\"" ALT_ID "\",\"trustee_user_id\":\"nobody\",\"impersonation\":false,"
+         "\"project_id\":\"5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f\",\"roles\":[{\"name\":\"member\"}]}}", 404},
+        {"{\"trust\":{\"trustor_user_id\":\"" ALT_ID "\",\"trustee_user_id\":\"" DEMO_ID "\",\"impersonation\":false,"
+         "\"project_id\":\"5c6d7e8f9a0b4c1d8e2f3a4b5c6d7e8f\"}}", 403},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        mc_expect_error(post(V3 "/OS-TRUST/trusts", bad[i].body, alt), MC_IDENTITY, bad[i].status, NULL);
+    mc_expect_error(del(mc_pathf(V3 "/OS-TRUST/trusts/%s", id), alt), MC_IDENTITY, 403, NULL);   /* trustee */
+    mc_expect_status(del(mc_pathf(V3 "/OS-TRUST/trusts/%s", id), demo), 204);
+    mc_expect_error(get(mc_pathf(V3 "/OS-TRUST/trusts/%s", id), demo), MC_IDENTITY, 404, mc_pathf("Could not find trust: %s.", id));
+    free(alt);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(kcatalog, trust_scoped_tokens) {
+    char *id = demo_trust(true, NULL);
+    mc_resp r = trust_token("alt_demo", id);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.user.id"), DEMO_ID));   /* impersonation */
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.id"), DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.OS-TRUST:trust.id"), id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.OS-TRUST:trust.trustee_user.id"), ALT_ID));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.OS-TRUST:trust.trustor_user.id"), DEMO_ID));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.roles.0.name"), "member"));
+    cr_expect(mc_jpath(r.json, "token.catalog") != NULL);
+    char *tok = strdup(mc_resp_header(&r, "X-Subject-Token"));
+    mc_resp_free(&r);
+    mc_expect_status(get(V3 "/auth/catalog", tok), 200);
+    /* the trustor cannot use it, nor an unknown trust */
+    mc_expect_error(trust_token("demo", id), MC_IDENTITY, 403, NULL);
+    mc_expect_error(trust_token("alt_demo", "nope"), MC_IDENTITY, 404, NULL);
+    /* deleting the trust revokes its tokens */
+    mc_expect_status(del(mc_pathf(V3 "/OS-TRUST/trusts/%s", id), demo), 204);
+    mc_expect_error(get(V3 "/auth/catalog", tok), MC_IDENTITY, 401, NULL);
+    free(tok);
+    free(id);
+
+    /* no impersonation: the trustee acts; one use only */
+    id = demo_trust(false, ",\"remaining_uses\":1");
+    r = trust_token("alt_demo", id);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.user.id"), ALT_ID));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.id"), DEMO_PROJECT));
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "token.OS-TRUST:trust.impersonation")));
+    mc_resp_free(&r);
+    mc_expect_error(trust_token("alt_demo", id), MC_IDENTITY, 404, NULL);   /* used up */
+    free(id);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- consumers, domain config */
+
+Test(kcatalog, oauth1_consumers_crud) {
+    mc_resp r = post(V3 "/OS-OAUTH1/consumers", "{\"consumer\":{\"description\":\"c1\"}}", adm);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *id = strdup(mc_jstr(r.json, "consumer.id"));
+    cr_expect(eq(sz, strlen(mc_jstr(r.json, "consumer.secret")), 32));
+    mc_resp_free(&r);
+    r = get(mc_pathf(V3 "/OS-OAUTH1/consumers/%s", id), adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "consumer.description"), "c1"));
+    cr_expect(eq(ptr, mc_jpath(r.json, "consumer.secret"), NULL));
+    mc_resp_free(&r);
+    r = patch(mc_pathf(V3 "/OS-OAUTH1/consumers/%s", id), "{\"consumer\":{\"description\":\"c2\"}}", adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "consumer.description"), "c2"));
+    mc_resp_free(&r);
+    mc_expect_error(patch(mc_pathf(V3 "/OS-OAUTH1/consumers/%s", id), "{\"consumer\":{\"secret\":\"x\"}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(post(V3 "/OS-OAUTH1/consumers", "{\"consumer\":{\"description\":1}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(get(V3 "/OS-OAUTH1/consumers", demo), MC_IDENTITY, 403, NULL);
+    r = get(V3 "/OS-OAUTH1/consumers", adm);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "consumers")), 1));
+    mc_resp_free(&r);
+    mc_expect_status(del(mc_pathf(V3 "/OS-OAUTH1/consumers/%s", id), adm), 204);
+    mc_expect_error(get(mc_pathf(V3 "/OS-OAUTH1/consumers/%s", id), adm), MC_IDENTITY, 404, NULL);
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(kcatalog, domain_configuration) {
+    const char *c = V3 "/domains/default/config";
+    mc_expect_error(get(c, adm), MC_IDENTITY, 404, NULL);
+    mc_resp r = mc_call(EVHTTP_REQ_PUT, c, "{\"config\":{\"identity\":{\"driver\":\"ldap\"},\"ldap\":{\"url\":\"ldap://h/\",\"password\":\"p\"}}}", adm, NULL);
+    cr_expect(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(ptr, mc_jpath(r.json, "config.ldap.password"), NULL));
+    mc_resp_free(&r);
+    r = get(mc_pathf("%s/ldap/url", c), adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "config.url"), "ldap://h/"));
+    mc_resp_free(&r);
+    r = patch(mc_pathf("%s/identity", c), "{\"config\":{\"identity\":{\"list_limit\":5}}}", adm);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "config.identity.list_limit"), 5));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "config.identity.driver"), "ldap"));
+    mc_resp_free(&r);
+    mc_expect_error(patch(c, "{\"config\":{\"assignment\":{\"driver\":\"x\"}}}", adm), MC_IDENTITY, 403, NULL);
+    mc_expect_error(patch(c, "{\"config\":{\"ldap\":{\"nonsense\":1}}}", adm), MC_IDENTITY, 403, NULL);
+    mc_expect_error(patch(mc_pathf("%s/identity", c), "{\"config\":{\"ldap\":{\"url\":\"x\"}}}", adm), MC_IDENTITY, 400, NULL);
+    mc_expect_error(get(c, demo), MC_IDENTITY, 403, NULL);
+    mc_expect_status(del(mc_pathf("%s/identity/driver", c), adm), 204);
+    mc_expect_error(get(mc_pathf("%s/identity/driver", c), adm), MC_IDENTITY, 404, NULL);
+    mc_expect_status(del(mc_pathf("%s/identity", c), adm), 204);
+    mc_expect_error(get(mc_pathf("%s/identity", c), adm), MC_IDENTITY, 404, NULL);
+    mc_expect_status(del(c, adm), 204);
+    mc_expect_error(get(c, adm), MC_IDENTITY, 404, NULL);
+    mc_expect_error(get(V3 "/domains/nope/config", adm), MC_IDENTITY, 404, NULL);
+    r = get(V3 "/domains/config/ldap/user_tree_dn/default", adm);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "config.user_tree_dn")));
+    mc_resp_free(&r);
+    r = get(V3 "/domains/config/default", adm);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "config.identity.driver"), "sql"));
+    mc_resp_free(&r);
+    mc_expect_error(get(V3 "/domains/config/assignment/default", adm), MC_IDENTITY, 403, NULL);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- /v3/ec2tokens */
+
+/* Signatures computed by keystoneclient's Ec2Signer('s3cr3t') for these
+ * requests (python3: keystoneclient.contrib.ec2.utils). */
+#define EC2_V2_SIG "DeCpoGv5owLdvxLN1KhQ56jCMxRGUXhL6Q+is+0Ty04="
+#define EC2_V2 "{\"credentials\":{\"access\":\"a1\",\"signature\":\"%s\",\"host\":\"ec2.example.com:8773\",\"verb\":\"GET\"," \
+               "\"path\":\"/\",\"params\":{\"Action\":\"DescribeInstances\",\"SignatureVersion\":\"2\"," \
+               "\"SignatureMethod\":\"HmacSHA256\",\"Version\":\"2010-08-31\",\"Filter.1.Name\":\"a b/c\"}}}"
+#define EC2_V4_SIG "f9bc8fd43c82b8ebfc20ac412e65bdd16ac1ef8601e0e2c386776d1111c18717"
+#define EC2_V4 "{\"credentials\":{\"access\":\"a1\",\"signature\":\"%s\",\"host\":\"ec2.example.com\",\"verb\":\"GET\"," \
+               "\"path\":\"/\",\"params\":{\"Action\":\"DescribeRegions\",\"Version\":\"2013-10-15\"},\"headers\":{" \
+               "\"Host\":\"ec2.example.com\",\"X-Amz-Date\":\"20260101T000000Z\",\"Authorization\":\"AWS4-HMAC-SHA256 " \
+               "Credential=a1/20260101/RegionOne/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=x\"}," \
+               "\"body_hash\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}}"
+
+Test(kcatalog, ec2tokens_check_signatures) {
+    mc_resp r = post(V3 "/credentials",
+                     "{\"credential\":{\"type\":\"ec2\",\"user_id\":\"" DEMO_ID "\",\"project_id\":\"" DEMO_PROJECT "\","
+                     "\"blob\":\"{\\\"access\\\":\\\"a1\\\",\\\"secret\\\":\\\"s3cr3t\\\"}\"}}", demo);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    mc_resp_free(&r);
+    /* version 2: a token of the credential's user on its project, no X-Auth-Token needed */
+    r = post(V3 "/ec2tokens", mc_pathf(EC2_V2, EC2_V2_SIG), NULL);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.user.id"), DEMO_ID));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.id"), DEMO_PROJECT));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "token.methods.0"), "ec2credential"));
+    cr_expect(mc_resp_header(&r, "X-Subject-Token") != NULL);
+    mc_resp_free(&r);
+    mc_expect_error(post(V3 "/ec2tokens", mc_pathf(EC2_V2, "DeCpoGv5owLdvxLN1KhQ56jCMxRGUXhL6Q+is+0Ty05="), NULL),
+                    MC_IDENTITY, 401, "Invalid EC2 signature.");
+    /* version 4: the right signature reaches the date check (the vector is from 2026-01-01) */
+    mc_expect_error(post(V3 "/ec2tokens", mc_pathf(EC2_V4, EC2_V4_SIG), NULL), MC_IDENTITY, 401, "Credential is expired");
+    mc_expect_error(post(V3 "/ec2tokens", mc_pathf(EC2_V4, "e9bc8fd43c82b8ebfc20ac412e65bdd16ac1ef8601e0e2c386776d1111c18717"), NULL), MC_IDENTITY, 401, "Invalid EC2 signature.");
+    /* unknown key, no access, no signature, wrong types */
+    mc_expect_error(post(V3 "/ec2tokens", "{\"credentials\":{\"access\":\"nope\",\"signature\":\"x\"}}", NULL), MC_IDENTITY, 404, NULL);
+    mc_expect_error(post(V3 "/ec2tokens", "{\"credentials\":{}}", NULL), MC_IDENTITY, 401, NULL);
+    mc_expect_error(post(V3 "/ec2tokens", "{\"credentials\":{\"access\":\"a1\"}}", NULL), MC_IDENTITY, 401, NULL);
+    mc_expect_error(post(V3 "/ec2tokens", "{\"credentials\":{\"access\":\"a1\",\"params\":[]}}", NULL), MC_IDENTITY, 400, NULL);
+    mc_assert_no_leaks();
+}
