@@ -148,7 +148,8 @@ const char *compute_host_zone(mc_server *srv, int idx) { return host_zone(srv, c
  * RAM weigher spreads. 0 when none fits (NoValidHost). */
 int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned only) {
     int best = 0;
-    long best_n = 0;
+    long best_n = 0, load[NHOSTS];
+    compute_host_loads(srv, load, NHOSTS);   /* one pass, no documents printed */
     for (int h = 0; h < NHOSTS; h++) {
         cJSON *st = svc_state(srv, COMPUTE_SVC + h);
         if (!hyp_present(srv, h) || !mc_str_eq(mc_json_str(st, "status"), "enabled") ||
@@ -158,10 +159,7 @@ int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned
         if (zone && strcmp(zone, host_zone(srv, host_names[h])) != 0 &&
             !(strcmp(zone, cJSON_GetArrayItem(cs(srv)->zones, 0)->valuestring) == 0 && !host_in_az_aggregate(srv, host_names[h])))
             continue;
-        long n = 0;
-        for (mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]); s; s = mc_store_next(s))
-            n += mc_str_eq(mc_json_str(mc_compute_server_doc(s), "host"), host_names[h]);
-        if (best == 0 || n < best_n) best = h + 1, best_n = n;
+        if (best == 0 || load[h] < best_n) best = h + 1, best_n = load[h];
     }
     return best;
 }

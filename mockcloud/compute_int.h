@@ -106,6 +106,9 @@ void compute_console_action(mc_req *r, mc_record *s, const cJSON *arg);
 const char *compute_host_zone(mc_server *srv, int idx);
 const char *compute_host_name(int idx);   /* 1-based; NULL for 0 */
 int compute_host_index(const char *name);  /* 0 when unknown */
+/* The live servers on each host: n[h-1] for host h = 1..nhosts, counted from
+ * the compact records without printing a document for any of them. */
+void compute_host_loads(mc_server *srv, long *n, int nhosts);
 int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned only);
 const char *compute_zone_find(mc_server *srv, const char *zone);
 void compute_zones_each(mc_server *srv, void (*fn)(const char *zone, void *arg), void *arg);

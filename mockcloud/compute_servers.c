@@ -332,6 +332,15 @@ const cJSON *mc_compute_server_doc(mc_record *s) {
     return d;
 }
 
+void compute_host_loads(mc_server *srv, long *n, int nhosts) {
+    for (int h = 0; h < nhosts; h++) n[h] = 0;
+    for (mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]); s; s = mc_store_next(s)) {
+        int h = (s->priv != NULL && s->priv_free == server_priv_free)
+                    ? SP(s)->host : compute_host_index(mc_json_str(s->doc, "host"));
+        if (h >= 1 && h <= nhosts) n[h - 1]++;
+    }
+}
+
 /* ---------------------------------------------------------------- instance actions */
 
 static void action_add(mc_req *r, mc_record *s, const char *action) {
