@@ -137,6 +137,24 @@ static mc_record *member_find(mc_server *srv, const char *image_id, const char *
     return mc_store_find(MEMBERS(srv), key);
 }
 
+/* A pending membership of 'member' in image 'image_id' (v2 and v1 add it the
+ * same way), or NULL when it exists already. */
+static mc_record *member_new(mc_server *srv, const char *image_id, const char *member) {
+    char key[128], ts[32];
+    snprintf(key, sizeof key, "%s:%s", image_id, member);
+    mc_time_iso(mc_now(), ts);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "created_at", ts);
+    cJSON_AddStringToObject(doc, "image_id", image_id);
+    cJSON_AddStringToObject(doc, "member_id", member);
+    cJSON_AddStringToObject(doc, "schema", "/v2/schemas/member");
+    cJSON_AddStringToObject(doc, "status", "pending");
+    cJSON_AddStringToObject(doc, "updated_at", ts);
+    mc_record *m = mc_store_add(MEMBERS(srv), key, member, doc);
+    if (m == NULL) cJSON_Delete(doc);
+    return m;
+}
+
 static const char *visibility_of(const mc_record *img) {
     const char *v = mc_json_str(img->doc, "visibility");
     return v ? v : "shared";
@@ -1444,19 +1462,8 @@ static void image_member_create(mc_req *r) {
         mc_reply_error(r, 409, NULL, "Member %s already associated with image %s", member, img->id);
         return;
     }
-    char key[128], ts[32];
-    snprintf(key, sizeof key, "%s:%s", img->id, member);
-    mc_time_iso(mc_now(), ts);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "created_at", ts);
-    cJSON_AddStringToObject(doc, "image_id", img->id);
-    cJSON_AddStringToObject(doc, "member_id", member);
-    cJSON_AddStringToObject(doc, "schema", "/v2/schemas/member");
-    cJSON_AddStringToObject(doc, "status", "pending");
-    cJSON_AddStringToObject(doc, "updated_at", ts);
-    mc_record *m = mc_store_add(MEMBERS(r->srv), key, member, doc);
+    mc_record *m = member_new(r->srv, img->id, member);
     if (m == NULL) {
-        cJSON_Delete(doc);
         mc_reply_error(r, 409, NULL, "Member %s already associated with image %s", member, img->id);
         return;
     }
@@ -2417,17 +2424,7 @@ static void image_v1_member_add(mc_req *r) {
         return;
     }
     if (member_find(r->srv, img->id, member) == NULL) {
-        char key[128], ts[32];
-        snprintf(key, sizeof key, "%s:%s", img->id, member);
-        mc_time_iso(mc_now(), ts);
-        cJSON *doc = cJSON_CreateObject();
-        cJSON_AddStringToObject(doc, "created_at", ts);
-        cJSON_AddStringToObject(doc, "image_id", img->id);
-        cJSON_AddStringToObject(doc, "member_id", member);
-        cJSON_AddStringToObject(doc, "schema", "/v2/schemas/member");
-        cJSON_AddStringToObject(doc, "status", "pending");
-        cJSON_AddStringToObject(doc, "updated_at", ts);
-        if (mc_store_add(MEMBERS(r->srv), key, member, doc) == NULL) cJSON_Delete(doc);
+        member_new(r->srv, img->id, member);
     }
     /* a private image with members is a shared one (Glance's v1 compatibility) */
     if (strcmp(visibility_of(img), "private") == 0) mc_json_set_str(img->doc, "visibility", "shared");
