@@ -653,7 +653,12 @@ void identity_role_implies_list(mc_req *r) {
     mc_reply_json(r, 200, root);
 }
 
-/* PUT (201), GET (200), HEAD (204), DELETE (204) /v3/roles/{prior}/implies/{implied} */
+/* PUT (201), GET (200), HEAD (204), DELETE (204) /v3/roles/{prior}/implies/{implied}.
+ * As Keystone, a rule that closes a loop (a role implying itself included)
+ * is stored: Keystone's RoleManager.create_implied_role checks only the
+ * prohibited names and global -> domain-specific, and its expansion
+ * (add_implied_roles) stops where a role was already reached, as
+ * add_implied does here. */
 void identity_role_implies(mc_req *r) {
     mc_record *prior = find_or_reply(r, MC_K_ROLE, "role", r->params[0]);
     if (prior == NULL) return;
@@ -665,10 +670,6 @@ void identity_role_implies(mc_req *r) {
         if (mc_str_eq(mc_json_str(implied->doc, "name"), "admin") ||
             (!role_is_domain_specific(prior) && role_is_domain_specific(implied))) {
             mc_reply_error(r, 403, NULL, "%s cannot be an implied roles.", implied->id);
-            return;
-        }
-        if (prior == implied) {
-            mc_reply_error(r, 400, NULL, "Invalid input for field 'implies': a role cannot imply itself.");
             return;
         }
         if (!have) cJSON_AddItemToArray(implies_of(r->srv, prior), cJSON_CreateString(implied->id));
