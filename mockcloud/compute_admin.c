@@ -19,7 +19,7 @@
 #include <time.h>
 
 #define CONTROLLER_HOST "mockcloud-controller"
-#define NHOSTS 2
+#define NHOSTS COMPUTE_NHOSTS
 static const char *const host_names[NHOSTS] = {COMPUTE_HOST, COMPUTE_HOST2};
 static const char *const hyp_uuids[NHOSTS] = {"5f3c1d9e-0b7a-4c2e-9d1f-6a8b7c6d5e4f", "6a4d2e0f-1c8b-4d3f-8e20-7b9c8d7e6f50"};
 #define HOST_RAM_MB 4194304L
@@ -99,11 +99,16 @@ const char *compute_host_name(int idx) { return idx >= 1 && idx <= NHOSTS ? host
 
 int compute_host_index(const char *name) { return host_index(name) + 1; }
 
-/* Every server record, live and soft-deleted. */
-static void servers_each(mc_server *srv, void (*fn)(mc_record *s, const cJSON *d, void *arg), void *arg) {
+/* Every server record, live and soft-deleted, with its fields read from
+ * the compact record (a document per server would be printed and kept on
+ * every record: an admin listing usage grew every server by ~2 KB). */
+static void servers_each(mc_server *srv, void (*fn)(mc_record *s, const server_info *i, void *arg), void *arg) {
     mc_store *stores[2] = {&srv->world[MC_K_SERVER], &cs(srv)->deleted};
-    for (int i = 0; i < 2; i++)
-        for (mc_record *s = mc_store_first(stores[i]); s; s = mc_store_next(s)) fn(s, mc_compute_server_doc(s), arg);
+    for (int k = 0; k < 2; k++)
+        for (mc_record *s = mc_store_first(stores[k]); s; s = mc_store_next(s)) {
+            server_info i;
+            if (compute_server_info(s, &i)) fn(s, &i, arg);
+        }
 }
 
 static double jnum(const cJSON *o, const char *k) {
@@ -149,7 +154,7 @@ const char *compute_host_zone(mc_server *srv, int idx) { return host_zone(srv, c
 int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned only) {
     int best = 0;
     long best_n = 0, load[NHOSTS];
-    compute_host_loads(srv, load, NHOSTS);   /* one pass, no documents printed */
+    for (int h = 0; h < NHOSTS; h++) load[h] = compute_host_tally(srv, h + 1)->vms;   /* kept, not counted */
     for (int h = 0; h < NHOSTS; h++) {
         cJSON *st = svc_state(srv, COMPUTE_SVC + h);
         if (!hyp_present(srv, h) || !mc_str_eq(mc_json_str(st, "status"), "enabled") ||
@@ -448,26 +453,28 @@ typedef struct host_use {
     cJSON *servers;           /* [{name, uuid}] when asked */
 } host_use;
 
-/* What the servers on host 'h' (-1: every host) use. */
+/* What the servers on host 'h' (< 0: every host) use: the tallies
+ * compute_servers.c keeps; the walk only for the list of servers. */
 static void host_usage(mc_server *srv, int h, host_use *u, bool with_servers) {
     memset(u, 0, sizeof *u);
-    if (with_servers) u->servers = cJSON_CreateArray();
+    for (int i = 0; i < NHOSTS; i++) {
+        if (h >= 0 && i != h) continue;
+        const host_tally *t = compute_host_tally(srv, i + 1);
+        u->vms += t->vms;
+        u->vcpus += t->vcpus;
+        u->ram += t->ram;
+        u->disk += t->disk;
+    }
+    if (!with_servers) return;
+    u->servers = cJSON_CreateArray();
     mc_store *st = &srv->world[MC_K_SERVER];
     for (mc_record *s = mc_store_first(st); s; s = mc_store_next(s)) {
-        const cJSON *d = mc_compute_server_doc(s);
-        const char *host = mc_json_str(d, "host");
-        if (host == NULL || (h >= 0 && strcmp(host, host_names[h]) != 0)) continue;
-        const cJSON *f = mc_json_obj(d, "flavor");
-        u->vms++;
-        u->vcpus += (long)jnum(f, "vcpus");
-        u->ram += (long)jnum(f, "ram");
-        u->disk += (long)jnum(f, "disk") + (long)jnum(f, "ephemeral");
-        if (u->servers) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "name", mc_json_str(d, "name"));
-            cJSON_AddStringToObject(o, "uuid", s->id);
-            cJSON_AddItemToArray(u->servers, o);
-        }
+        server_info i;
+        if (!compute_server_info(s, &i) || i.host == 0 || (h >= 0 && i.host != h + 1)) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", i.name);
+        cJSON_AddStringToObject(o, "uuid", s->id);
+        cJSON_AddItemToArray(u->servers, o);
     }
 }
 
@@ -887,16 +894,15 @@ typedef struct proj_use {
     const char *host;
 } proj_use;
 
-static void proj_use_add(mc_record *s, const cJSON *d, void *arg) {
+static void proj_use_add(mc_record *s, const server_info *si, void *arg) {
     proj_use *p = arg;
-    if (!mc_str_eq(mc_json_str(d, "host"), p->host) || mc_str_eq(mc_json_str(d, "status"), "DELETED")) return;
-    const cJSON *f = mc_json_obj(d, "flavor");
+    if (!mc_str_eq(compute_host_name(si->host), p->host) || si->deleted) return;
     cJSON *v = cJSON_GetObjectItemCaseSensitive(p->projects, s->project_id);
     if (v == NULL) {
         v = cJSON_CreateIntArray((const int[]){0, 0, 0}, 3);
         cJSON_AddItemToObject(p->projects, s->project_id, v);
     }
-    double add[3] = {jnum(f, "vcpus"), jnum(f, "ram"), jnum(f, "disk") + jnum(f, "ephemeral")};
+    double add[3] = {(double)si->vcpus, (double)si->ram, (double)si->disk};
     for (int i = 0; i < 3; i++) {
         cJSON *n = cJSON_GetArrayItem(v, i);
         cJSON_SetNumberValue(n, n->valuedouble + add[i]);
@@ -1145,12 +1151,15 @@ static void tenant_add(cJSON *t, const char *key, double v) {
     cJSON_SetNumberValue(n, n->valuedouble + v);
 }
 
-static void usage_add(mc_record *s, const cJSON *d, void *arg) {
+/* A record's time as the API shows it: to the second (< 0 stays -1). */
+static double to_second(double t) { return t < 0 ? -1 : (double)(time_t)t; }
+
+static void usage_add(mc_record *s, const server_info *i, void *arg) {
     usage_ctx *c = arg;
     if (c->only && strcmp(c->only, s->project_id) != 0) return;
-    double started = mc_time_parse(mc_json_str(d, "launched_at"));
-    if (started < 0) started = mc_time_parse(mc_json_str(d, "created"));
-    double ended = mc_time_parse(mc_json_str(d, "terminated_at"));
+    double started = to_second(i->launched_at);
+    if (started < 0) started = to_second(i->created);
+    double ended = to_second(i->terminated_at);
     if (started < 0 || started > c->stop || (ended >= 0 && ended < c->start)) return;
     double a = started > c->start ? started : c->start;
     double b = ended >= 0 && ended < c->stop ? ended : c->stop;   /* as Nova: not capped at now */
@@ -1171,15 +1180,14 @@ static void usage_add(mc_record *s, const cJSON *d, void *arg) {
         cJSON_AddNumberToObject(t, "total_vcpus_usage", 0);
         cJSON_AddItemToObject(c->tenants, s->project_id, t);
     }
-    const cJSON *f = mc_json_obj(d, "flavor");
-    double gb = jnum(f, "disk") + jnum(f, "ephemeral"), ram = jnum(f, "ram"), vcpus = jnum(f, "vcpus");
+    double gb = (double)i->disk, ram = (double)i->ram, vcpus = (double)i->vcpus;
     tenant_add(t, "total_hours", hours);
     tenant_add(t, "total_local_gb_usage", gb * hours);
     tenant_add(t, "total_memory_mb_usage", ram * hours);
     tenant_add(t, "total_vcpus_usage", vcpus * hours);
     cJSON *su = mc_json_arr(t, "server_usages");
     if (su == NULL) return;
-    bool deleted = mc_str_eq(mc_json_str(d, "status"), "DELETED");
+    bool deleted = i->deleted;
     char ts[32];
     cJSON *o = cJSON_CreateObject();
     if (ended >= 0) {
@@ -1188,17 +1196,15 @@ static void usage_add(mc_record *s, const cJSON *d, void *arg) {
     } else {
         cJSON_AddNullToObject(o, "ended_at");
     }
-    const char *fname = mc_json_str(f, "original_name");
-    cJSON_AddStringToObject(o, "flavor", fname ? fname : mc_json_str(f, "name") ? mc_json_str(f, "name") : "");
+    cJSON_AddStringToObject(o, "flavor", i->flavor_name);
     cJSON_AddNumberToObject(o, "hours", hours);
     cJSON_AddStringToObject(o, "instance_id", s->id);
     cJSON_AddNumberToObject(o, "local_gb", gb);
     cJSON_AddNumberToObject(o, "memory_mb", ram);
-    cJSON_AddStringToObject(o, "name", mc_json_str(d, "name") ? mc_json_str(d, "name") : "");
+    cJSON_AddStringToObject(o, "name", i->name);
     naive_at(started, ts);
     cJSON_AddStringToObject(o, "started_at", ts);
-    const char *vm = mc_json_str(d, "OS-EXT-STS:vm_state");
-    cJSON_AddStringToObject(o, "state", deleted ? "terminated" : vm ? vm : "building");
+    cJSON_AddStringToObject(o, "state", deleted ? "terminated" : i->vm_state);
     cJSON_AddStringToObject(o, "tenant_id", s->project_id);
     cJSON_AddNumberToObject(o, "uptime", (double)(long)((ended >= 0 ? ended : c->now) - started));
     cJSON_AddNumberToObject(o, "vcpus", vcpus);
@@ -1329,14 +1335,13 @@ void compute_server_diagnostics(mc_req *r) {
         mc_reply_error(r, 404, NULL, "Instance %.64s could not be found.", r->params[0]);
         return;
     }
-    const cJSON *d = mc_compute_server_doc(s);
-    const char *vm = mc_json_str(d, "OS-EXT-STS:vm_state");
-    if (mc_json_str(d, "host") == NULL || mc_str_eq(vm, "building") || mc_str_eq(vm, "error")) {
+    server_info si;
+    const char *vm = compute_server_info(s, &si) ? si.vm_state : NULL;
+    if (vm == NULL || si.host == 0 || mc_str_eq(vm, "building") || mc_str_eq(vm, "error")) {
         mc_reply_error(r, 409, NULL, "Cannot 'get_diagnostics' instance %s while it is in vm_state %s", s->id, vm ? vm : "building");
         return;
     }
-    const cJSON *f = mc_json_obj(d, "flavor");
-    long vcpus = (long)jnum(f, "vcpus"), ram = (long)jnum(f, "ram");
+    long vcpus = si.vcpus, ram = si.ram;
     nic_ctx c = {cJSON_CreateObject(), cJSON_CreateArray(), 0};
     mc_net_ports_each(r->srv, s->id, nic_each, &c);
     cJSON *root;
@@ -1370,9 +1375,9 @@ void compute_server_diagnostics(mc_req *r) {
     cJSON_AddStringToObject(root, "driver", "libvirt");
     cJSON_AddStringToObject(root, "hypervisor", "kvm");
     cJSON_AddStringToObject(root, "hypervisor_os", "linux");
-    double launched = mc_time_parse(mc_json_str(d, "launched_at"));
+    double launched = to_second(si.launched_at);
     cJSON_AddNumberToObject(root, "uptime", launched >= 0 ? (double)(long)(mc_now() - launched) : 0);
-    cJSON_AddBoolToObject(root, "config_drive", mc_str_eq(mc_json_str(d, "config_drive"), "True"));
+    cJSON_AddBoolToObject(root, "config_drive", si.config_drive);
     cJSON_AddNumberToObject(root, "num_cpus", (double)vcpus);
     cJSON_AddNumberToObject(root, "num_nics", c.n);
     cJSON_AddNumberToObject(root, "num_disks", 1);
@@ -1430,8 +1435,8 @@ void compute_external_events(mc_req *r) {
         cJSON *e = cJSON_Duplicate(x, 1);
         if (!mc_json_has(e, "status")) cJSON_AddStringToObject(e, "status", "completed");
         mc_record *s = mc_store_find(&r->srv->world[MC_K_SERVER], mc_json_str(x, "server_uuid"));
-        const cJSON *d = s ? mc_compute_server_doc(s) : NULL;
-        bool found = s != NULL && mc_json_str(d, "host") != NULL;
+        server_info si;
+        bool found = s != NULL && compute_server_info(s, &si) && si.host != 0;
         cJSON_AddNumberToObject(e, "code", found ? 200 : s ? 422 : 404);
         accepted += found;
         total++;
@@ -1466,7 +1471,8 @@ static int console_url_or_reply(mc_req *r, mc_record *s, const char *protocol, c
         mc_reply_error(r, 400, NULL, "Unavailable console type %s.", type);
         return -1;
     }
-    const char *vm = mc_json_str(mc_compute_server_doc(s), "OS-EXT-STS:vm_state");
+    server_info si;
+    const char *vm = compute_server_info(s, &si) ? si.vm_state : NULL;
     if (!mc_str_eq(vm, "active") && !mc_str_eq(vm, "paused") && !mc_str_eq(vm, "rescued")) {
         mc_reply_error(r, 409, NULL, "Instance %s is not ready", s->id);
         return -1;

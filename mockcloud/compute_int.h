@@ -18,6 +18,14 @@
 
 #define COMPUTE_HOST "mockcloud-compute-1"
 #define COMPUTE_HOST2 "mockcloud-compute-2"
+#define COMPUTE_NHOSTS 2
+
+/* What the live servers on one compute host use (compute_servers.c keeps
+ * it as servers come, go, move or resize: the scheduler and the hypervisor
+ * views read it instead of walking every server). */
+typedef struct host_tally {
+    long vms, vcpus, ram, disk;   /* disk: root + ephemeral GB */
+} host_tally;
 
 /* srv->svc_state[MC_COMPUTE]. */
 typedef struct compute_state {
@@ -30,6 +38,7 @@ typedef struct compute_state {
     void **snaps;            /* compute_servers.c: flavor snapshots in use (flv_snap *) */
     size_t nsnaps, capsnaps;
     struct admin_state *admin;   /* compute_admin.c: aggregates, services, migrations */
+    host_tally hosts[COMPUTE_NHOSTS];   /* compute_servers.c: per host, index = host - 1 */
 } compute_state;
 
 typedef struct usage {
@@ -106,9 +115,24 @@ void compute_console_action(mc_req *r, mc_record *s, const cJSON *arg);
 const char *compute_host_zone(mc_server *srv, int idx);
 const char *compute_host_name(int idx);   /* 1-based; NULL for 0 */
 int compute_host_index(const char *name);  /* 0 when unknown */
-/* The live servers on each host: n[h-1] for host h = 1..nhosts, counted from
- * the compact records without printing a document for any of them. */
-void compute_host_loads(mc_server *srv, long *n, int nhosts);
+/* What the live servers on host h (1..COMPUTE_NHOSTS) use, kept up to date
+ * as servers change (O(1)); compute_host_recount walks every live server
+ * for the same figures (tests compare the two). */
+const host_tally *compute_host_tally(mc_server *srv, int h);
+void compute_host_recount(mc_server *srv, host_tally out[COMPUTE_NHOSTS]);
+/* A server's fields as the operator APIs read them, from the compact record
+ * (no document printed or kept). False for a record that is not a server. */
+typedef struct server_info {
+    const char *name;            /* "" when unset */
+    const char *vm_state;
+    const char *flavor_name;     /* the flavor's original_name, else its name ("" when none) */
+    int host;                    /* compute_host_name() index; 0: none */
+    long vcpus, ram, disk;       /* the flavor's; disk: root + ephemeral */
+    double created, launched_at, terminated_at;   /* launched/terminated < 0: null */
+    bool deleted;                /* status DELETED */
+    bool config_drive;
+} server_info;
+bool compute_server_info(mc_record *s, server_info *out);
 int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned only);
 const char *compute_zone_find(mc_server *srv, const char *zone);
 void compute_zones_each(mc_server *srv, void (*fn)(const char *zone, void *arg), void *arg);

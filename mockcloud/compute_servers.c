@@ -42,7 +42,7 @@ typedef enum {
  * booted from the same flavor state, freed with its last reference. */
 typedef struct flv_snap {
     unsigned refs;
-    long vcpus, ram;
+    long vcpus, ram, disk;    /* disk: root + ephemeral GB */
     cJSON *doc;               /* the flavor's fields, its "id" and "original_name" */
 } flv_snap;
 
@@ -88,6 +88,8 @@ typedef struct server_priv {
     int launch_index;
     bool config_drive, disk_auto, locked, resize_from_stopped;
     unsigned char host, old_host;   /* compute_host_name(): 0 = none; old_host: a migration's source */
+    unsigned char acct_host;        /* host_sync: the host whose tally counts this server (0: none) */
+    long acct_vcpus, acct_ram, acct_disk;   /* and what it counted */
     unsigned char locked_by;
     srv_action *acts;
     unsigned nacts, acap;
@@ -119,8 +121,40 @@ static void set_str(char **dst, const char *v) {
 
 static void views_drop(server_priv *sp, bool all);
 
+/* Host tallies (compute_state.hosts): a server counts on its host, with
+ * what its flavor takes, while it is live (in world[MC_K_SERVER], not
+ * deleted) and has a host. host_sync moves the server's share to what it
+ * should be now; it is idempotent and O(1), and runs on every change
+ * (changed()), after every host assignment and when a record is freed, so
+ * the scheduler never walks the servers (it did once per create: creates
+ * were O(servers)). */
+static void host_account(compute_state *st, const server_priv *sp, long sign) {
+    host_tally *t = &st->hosts[sp->acct_host - 1];
+    t->vms += sign;
+    t->vcpus += sign * sp->acct_vcpus;
+    t->ram += sign * sp->acct_ram;
+    t->disk += sign * sp->acct_disk;
+}
+
+static void host_sync(server_priv *sp) {
+    compute_state *st = cs(sp->srv);
+    if (st == NULL) return;   /* a reset freed the state before the stores: nothing to keep */
+    int h = sp->host <= COMPUTE_NHOSTS && strcmp(sp->vm_state, "deleted") != 0 ? sp->host : 0;
+    const flv_snap *f = h ? sp->flavor : NULL;
+    long vcpus = f ? f->vcpus : 0, ram = f ? f->ram : 0, disk = f ? f->disk : 0;
+    if (h == sp->acct_host && vcpus == sp->acct_vcpus && ram == sp->acct_ram && disk == sp->acct_disk) return;
+    if (sp->acct_host) host_account(st, sp, -1);
+    sp->acct_host = (unsigned char)h;
+    sp->acct_vcpus = vcpus;
+    sp->acct_ram = ram;
+    sp->acct_disk = disk;
+    if (h) host_account(st, sp, 1);
+}
+
 static void server_priv_free(void *p) {
     server_priv *sp = p;
+    compute_state *st = cs(sp->srv);
+    if (st != NULL && sp->acct_host) host_account(st, sp, -1);
     if (sp->timer) event_free(sp->timer);
     views_drop(sp, true);
     free(sp->name);
@@ -173,6 +207,7 @@ static void naive(double t, char out[32]) {
  * cached printed view): called on every change. */
 static void changed(mc_record *s) {
     mc_record_touch(s);
+    host_sync(s->priv);
     views_drop(s->priv, false);
     cJSON_Delete(s->doc);
     s->doc = NULL;
@@ -332,12 +367,41 @@ const cJSON *mc_compute_server_doc(mc_record *s) {
     return d;
 }
 
-void compute_host_loads(mc_server *srv, long *n, int nhosts) {
-    for (int h = 0; h < nhosts; h++) n[h] = 0;
+const host_tally *compute_host_tally(mc_server *srv, int h) {
+    static const host_tally none;
+    return h >= 1 && h <= COMPUTE_NHOSTS && cs(srv) != NULL ? &cs(srv)->hosts[h - 1] : &none;
+}
+
+bool compute_server_info(mc_record *s, server_info *out) {
+    if (s == NULL || s->priv == NULL || s->priv_free != server_priv_free) return false;
+    const server_priv *sp = SP(s);
+    const cJSON *fd = sp->flavor ? sp->flavor->doc : NULL;
+    const char *fname = mc_json_str(fd, "original_name");
+    out->name = S(sp->name);
+    out->vm_state = sp->vm_state;
+    out->flavor_name = fname ? fname : mc_json_str(fd, "name") ? mc_json_str(fd, "name") : "";
+    out->host = sp->host <= COMPUTE_NHOSTS ? sp->host : 0;
+    out->vcpus = sp->flavor ? sp->flavor->vcpus : 0;
+    out->ram = sp->flavor ? sp->flavor->ram : 0;
+    out->disk = sp->flavor ? sp->flavor->disk : 0;
+    out->created = sp->created;
+    out->launched_at = sp->launched_at;
+    out->terminated_at = sp->terminated_at;
+    out->deleted = server_deleted(s);
+    out->config_drive = sp->config_drive;
+    return true;
+}
+
+/* The tallies from scratch, walking every live server (for tests). */
+void compute_host_recount(mc_server *srv, host_tally out[COMPUTE_NHOSTS]) {
+    memset(out, 0, COMPUTE_NHOSTS * sizeof *out);
     for (mc_record *s = mc_store_first(&srv->world[MC_K_SERVER]); s; s = mc_store_next(s)) {
-        int h = (s->priv != NULL && s->priv_free == server_priv_free)
-                    ? SP(s)->host : compute_host_index(mc_json_str(s->doc, "host"));
-        if (h >= 1 && h <= nhosts) n[h - 1]++;
+        server_info i;
+        if (!compute_server_info(s, &i) || i.host == 0 || i.deleted) continue;
+        out[i.host - 1].vms++;
+        out[i.host - 1].vcpus += i.vcpus;
+        out[i.host - 1].ram += i.ram;
+        out[i.host - 1].disk += i.disk;
     }
 }
 
@@ -503,6 +567,7 @@ static void server_complete(server_priv *sp) {
             sp->fault = f;
             set_state(s, "error", NULL, 0);
             sp->host = 0;
+            host_sync(sp);
             mc_net_ports_set_status(srv, s->id, "DOWN");
             action_finish(s, req, false, "No valid host was found. ");
             return;
@@ -549,6 +614,7 @@ static void server_complete(server_priv *sp) {
             sp->old_flavor = NULL;
         }
         if (sp->old_host) sp->host = sp->old_host;
+        host_sync(sp);
         set_state(s, sp->resize_from_stopped ? "stopped" : "active", NULL, sp->resize_from_stopped ? 4 : 1);
         sp->resize_from_stopped = false;
         compute_migration_status(srv, s->id, "reverted");
@@ -564,11 +630,13 @@ static void server_complete(server_priv *sp) {
     case OP_SHELVE:
         set_state(s, "shelved_offloaded", NULL, 4);
         sp->host = 0;
+        host_sync(sp);
         break;
     case OP_UNSHELVE: {
         set_state(s, "active", NULL, 1);
         sp->host = (unsigned char)compute_host_pick(srv, sp->az, 0, 0);
         if (sp->host == 0) sp->host = 1;
+        host_sync(sp);
         const char *shid = sp->shelved_image_id;
         mc_record *img = shid ? mc_image_find(srv, shid, s->project_id) : NULL;
         if (img != NULL) mc_image_delete(srv, img);
@@ -1801,6 +1869,8 @@ static flv_snap *flavor_snapshot(mc_server *srv, mc_record *f) {
     n->doc = o;
     n->vcpus = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "vcpus"));
     n->ram = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "ram"));
+    const cJSON *dk = cJSON_GetObjectItemCaseSensitive(o, "disk"), *eph = cJSON_GetObjectItemCaseSensitive(o, "ephemeral");
+    n->disk = (cJSON_IsNumber(dk) ? (long)dk->valuedouble : 0) + (cJSON_IsNumber(eph) ? (long)eph->valuedouble : 0);
     n->refs = 2;
     if (st->nsnaps == st->capsnaps) {
         size_t cap = st->capsnaps ? st->capsnaps * 2 : 8;
@@ -2038,6 +2108,7 @@ static void place(mc_req *r, mc_record *s, const cJSON *in, const cJSON *hints, 
     int h = (g_only && only && both == 0) ? 0 : compute_host_pick(r->srv, z, avoid | g_avoid, both);
     if (h == 0 && soft) h = compute_host_pick(r->srv, z, avoid, only);   /* soft policies yield */
     sp->host = (unsigned char)h;
+    host_sync(sp);   /* the next server of a multiple create sees this one */
     if (h != 0) set_str(&sp->az, compute_host_zone(r->srv, h));
 }
 
@@ -2560,6 +2631,7 @@ static void act_resize(mc_req *r, mc_record *s, cJSON *arg) {
     snap_release(sp->old_flavor);
     sp->old_flavor = sp->flavor;
     sp->flavor = flavor_snapshot(r->srv, f);
+    host_sync(sp);
     if (strcmp(sp->vm_state, "stopped") == 0) sp->resize_from_stopped = true;
     set_disk_config(sp, arg);
     start_op(r, s, "resize", "resize_prep", OP_RESIZE, action_ms(r));
@@ -2615,6 +2687,7 @@ static void act_migrate(mc_req *r, mc_record *s, cJSON *arg) {
     sp->old_flavor = NULL;
     sp->old_host = sp->host;
     sp->host = (unsigned char)h;
+    host_sync(sp);
     sp->resize_from_stopped = strcmp(sp->vm_state, "stopped") == 0;
     start_op(r, s, "migrate", "resize_prep", OP_RESIZE, action_ms(r));
     mc_reply_json(r, 202, NULL);
@@ -2667,6 +2740,7 @@ static void act_live_migrate(mc_req *r, mc_record *s, cJSON *arg) {
     compute_migration_status(r->srv, s->id, "running");
     sp->old_host = sp->host;
     sp->host = (unsigned char)h;
+    host_sync(sp);
     start_op(r, s, "live-migration", "migrating", OP_LIVE, action_ms(r));
     mc_reply_json(r, 202, NULL);
 }
@@ -3577,8 +3651,11 @@ long compute_servers_clone(mc_server *srv, const char *from, long count, char *e
         sp->acts = NULL;
         sp->nacts = sp->acap = 0;
         sp->views = NULL;
+        sp->acct_host = 0;
+        sp->acct_vcpus = sp->acct_ram = sp->acct_disk = 0;
         s2->priv = sp;
         s2->priv_free = server_priv_free;
+        host_sync(sp);
     }
     return count;
 }

@@ -2022,6 +2022,139 @@ Test(compute, cold_and_live_migration_between_hosts) {
     mc_assert_no_leaks();
 }
 
+/* What each host uses as os-hypervisors/detail shows it (the tallies the
+ * scheduler reads) must equal a recount over every server the admin lists
+ * (host and embedded flavor, 2.47): checked after each kind of change. */
+static void expect_tallies_match(const char *when) {
+    long want[2][4] = {{0}};   /* per host: vms, vcpus, ram, disk */
+    mc_resp r = adm(EVHTTP_REQ_GET, C "/servers/detail?all_tenants=1&limit=1000", NULL, "2.47");
+    cr_assert(eq(int, r.status, 200), "%s: %s", when, r.body);
+    cJSON *x;
+    cJSON_ArrayForEach(x, mc_jpath(r.json, "servers")) {
+        const char *h = mc_jstr(x, "OS-EXT-SRV-ATTR:host");
+        int i = mc_str_eq(h, "mockcloud-compute-1") ? 0 : mc_str_eq(h, "mockcloud-compute-2") ? 1 : -1;
+        if (i < 0) continue;
+        want[i][0]++;
+        want[i][1] += (long)mc_jnum(x, "flavor.vcpus");
+        want[i][2] += (long)mc_jnum(x, "flavor.ram");
+        want[i][3] += (long)mc_jnum(x, "flavor.disk") + (long)mc_jnum(x, "flavor.ephemeral");
+    }
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/detail", NULL, NULL);
+    cr_assert(eq(int, r.status, 200), "%s: %s", when, r.body);
+    int seen = 0;
+    cJSON_ArrayForEach(x, mc_jpath(r.json, "hypervisors")) {
+        const char *h = mc_jstr(x, "hypervisor_hostname");
+        int i = mc_str_eq(h, "mockcloud-compute-1") ? 0 : mc_str_eq(h, "mockcloud-compute-2") ? 1 : -1;
+        cr_assert(i >= 0, "%s: %s", when, h);
+        seen++;
+        cr_expect(eq(long, (long)mc_jnum(x, "running_vms"), want[i][0]), "%s: %s running_vms", when, h);
+        cr_expect(eq(long, (long)mc_jnum(x, "vcpus_used"), want[i][1]), "%s: %s vcpus_used", when, h);
+        cr_expect(eq(long, (long)mc_jnum(x, "memory_mb_used"), 512 + want[i][2]), "%s: %s memory_mb_used", when, h);
+        cr_expect(eq(long, (long)mc_jnum(x, "local_gb_used"), want[i][3]), "%s: %s local_gb_used", when, h);
+    }
+    cr_expect(eq(int, seen, 2), "%s", when);
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/statistics", NULL, NULL);
+    cr_expect(eq(long, (long)mc_jnum(r.json, "hypervisor_statistics.running_vms"), want[0][0] + want[1][0]), "%s", when);
+    cr_expect(eq(long, (long)mc_jnum(r.json, "hypervisor_statistics.vcpus_used"), want[0][1] + want[1][1]), "%s", when);
+    mc_resp_free(&r);
+}
+
+static void act_ok(const char *id, const char *body, int status) {
+    mc_expect_status(adm(EVHTTP_REQ_POST, mc_pathf(C "/servers/%s/action", id), body, "2.56"), status);
+}
+
+Test(compute, host_tallies_follow_every_change_of_host_flavor_and_liveness) {
+    mc_expect_status(adm(EVHTTP_REQ_PUT, C "/os-quota-sets/" DEMO_PROJECT,
+                         "{\"quota_set\":{\"instances\":-1,\"cores\":-1,\"ram\":-1}}", NULL), 200);
+    expect_tallies_match("start");
+    char *a = boot("ta", NULL), *b = mc_test_server(tok, "tb", "3", NULL, NULL), *c = boot("tc", NULL);
+    expect_tallies_match("three creates, building");
+    mc_test_server_wait(tok, a, "ACTIVE");
+    mc_test_server_wait(tok, b, "ACTIVE");
+    mc_test_server_wait(tok, c, "ACTIVE");
+    expect_tallies_match("three active");
+    /* a multiple create spreads: each server sees the ones placed before it */
+    mc_resp r = post(C "/servers", "{\"server\":{\"name\":\"tm\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"2\",\"min_count\":4}}");
+    cr_expect(eq(int, r.status, 202), "%s", r.body);
+    mc_resp_free(&r);
+    expect_tallies_match("multiple create");
+    /* bulk clones (control API) */
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/bulk", mc_pathf("{\"kind\":\"servers\",\"from\":\"%s\",\"count\":5}", b),
+                             NULL, NULL), 201);
+    expect_tallies_match("bulk clones");
+    /* cold migration: the host moves at once; revert moves it back */
+    act_ok(a, "{\"migrate\":null}", 202);
+    expect_tallies_match("migrating");
+    mc_test_server_wait(tok, a, "VERIFY_RESIZE");
+    act_ok(a, "{\"revertResize\":null}", 202);
+    mc_test_server_wait(tok, a, "ACTIVE");
+    expect_tallies_match("migration reverted");
+    act_ok(a, "{\"migrate\":null}", 202);
+    mc_test_server_wait(tok, a, "VERIFY_RESIZE");
+    mc_expect_status(adm(EVHTTP_REQ_POST, mc_pathf(C "/servers/%s/action", a), "{\"confirmResize\":null}", NULL), 204);
+    expect_tallies_match("migration confirmed");
+    /* resize: the flavor (vcpus, ram, disk) changes, and back on revert */
+    act_ok(b, "{\"resize\":{\"flavorRef\":\"4\"}}", 202);
+    expect_tallies_match("resizing");
+    mc_test_server_wait(tok, b, "VERIFY_RESIZE");
+    act_ok(b, "{\"revertResize\":null}", 202);
+    mc_test_server_wait(tok, b, "ACTIVE");
+    expect_tallies_match("resize reverted");
+    act_ok(b, "{\"resize\":{\"flavorRef\":\"5\"}}", 202);
+    mc_test_server_wait(tok, b, "VERIFY_RESIZE");
+    mc_expect_status(adm(EVHTTP_REQ_POST, mc_pathf(C "/servers/%s/action", b), "{\"confirmResize\":null}", NULL), 204);
+    expect_tallies_match("resize confirmed");
+    /* live migration */
+    act_ok(c, "{\"os-migrateLive\":{\"host\":null,\"block_migration\":\"auto\"}}", 202);
+    expect_tallies_match("live migrating");
+    mc_test_server_wait(tok, c, "ACTIVE");
+    expect_tallies_match("live migrated");
+    /* shelve offloads (no host), unshelve places again */
+    act_ok(c, "{\"shelve\":null}", 202);
+    mc_test_server_wait(tok, c, "SHELVED_OFFLOADED");
+    expect_tallies_match("shelved offloaded");
+    act_ok(c, "{\"unshelve\":null}", 202);
+    mc_test_server_wait(tok, c, "ACTIVE");
+    expect_tallies_match("unshelved");
+    /* a failed build leaves its host */
+    mc_test_profile(NULL, "[\"boot-errors=100\"]");
+    char *e = boot("te", NULL);
+    mc_test_server_wait(tok, e, "ERROR");
+    mc_test_profile(NULL, NULL);
+    expect_tallies_match("build failed");
+    /* a create that fails after placement (a port on no network) leaves nothing */
+    mc_expect_status(post(C "/servers", "{\"server\":{\"name\":\"tx\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\","
+                                        "\"networks\":[{\"uuid\":\"00000000-0000-4000-8000-000000000000\"}]}}"), 400);
+    expect_tallies_match("create undone");
+    /* deletes: counted until the delete finishes, then not */
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf(C "/servers/%s", a), NULL, tok, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf(C "/servers/%s", b), NULL, tok, NULL), 204);
+    expect_tallies_match("deleting");
+    char st[32];
+    for (int i = 0; i < 100 && strcmp(status_of(b, st, sizeof st), "404") != 0; i++) mc_test_sleep_ms(20);
+    cr_expect(eq(str, st, "404"));
+    expect_tallies_match("deleted");
+    /* reset (control API): nothing left; creates count from zero */
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL), 204);
+    free(tok);
+    free(admin_tok);
+    tok = mc_test_token("demo", "demo");
+    admin_tok = mc_test_token("admin", "admin");
+    r = adm(EVHTTP_REQ_GET, C "/os-hypervisors/statistics", NULL, NULL);
+    cr_expect(eq(int, (int)mc_jnum(r.json, "hypervisor_statistics.running_vms"), 0), "%s", r.body);
+    mc_resp_free(&r);
+    char *f = boot("tf", NULL);
+    expect_tallies_match("after reset");
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+    free(f);
+    mc_assert_no_leaks();
+}
+
 Test(compute, vnc_console_urls_legacy_and_remote_consoles) {
     char *id = boot("con", NULL);
     char act[128], rc[128];
