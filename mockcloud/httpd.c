@@ -668,8 +668,7 @@ static int parse_head(char *b, size_t len, mc_hreq *q, const char **why) {
         while (v < line_end && (*v == ' ' || *v == '\t')) v++;
         char *ve = line_end;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-        for (char *x = v; x < ve; x++)
-            if (*x == '\0') return *why = "NUL in a header", 400;
+        if (ve > v && memchr(v, '\0', (size_t)(ve - v)) != NULL) return *why = "NUL in a header", 400;
         *colon = '\0';
         *ve = '\0';
         q->hdr[q->nhdr].name = p;
@@ -737,7 +736,10 @@ static size_t head_end(mc_hconn *c) {
     while (start < c->in_len && (b[start] == '\r' || b[start] == '\n')) start++;
     if (i < start) i = start;
     for (; i < c->in_len; i++) {
-        if (b[i] != '\n') continue;
+        /* memchr, not a byte loop: ~3 instructions a byte of every head */
+        const char *nl = memchr(b + i, '\n', c->in_len - i);
+        if (nl == NULL) break;
+        i = (size_t)(nl - b);
         if (i + 1 < c->in_len && b[i + 1] == '\n') return i + 2 - c->req_off;
         if (i + 2 < c->in_len && b[i + 1] == '\r' && b[i + 2] == '\n') return i + 3 - c->req_off;
     }
