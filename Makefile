@@ -18,7 +18,7 @@ HDRS    := $(wildcard mockcloud/*.h tests/support/*.h)
 
 DEPS_OK := build/.deps-ok
 
-.PHONY: all run test asan check install clean deps bench conformance profiles-readme
+.PHONY: all run test asan check install clean deps bench conformance profiles-readme clients
 all: bin/mockcloud
 
 $(DEPS_OK): scripts/install-deps
@@ -100,6 +100,11 @@ bench: bin/mockcloud
 # Debian package tempest); CONFORMANCE_ARGS="--components identity" etc.
 conformance: bin/mockcloud
 	scripts/conformance $(CONFORMANCE_ARGS)
+
+# The openstack CLI and openstacksdk, unchanged, against a fresh mockcloud
+# (scripts/client-sweep, tests/clients/sweep.py); CLIENTS_ARGS="--profile X" etc.
+clients: bin/mockcloud
+	scripts/client-sweep $(CLIENTS_ARGS)
 
 clean:
 	rm -rf build bin
