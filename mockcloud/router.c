@@ -31,6 +31,77 @@ static const mc_service_def services[] = {
     {MC_METADATA, "", metadata_routes, &metadata_nroutes, NULL},  /* /openstack, /latest */
 };
 
+/* Keystone's name for the policy of an admin-only route, as its 403 prints it
+ * ("identity:list_endpoints", "identity:create_grant"): the verb from the
+ * method and whether the pattern ends in an id, the noun from the last literal
+ * segment (singular but for lists). Grants, group membership, implied roles
+ * and domain configuration have Keystone's own names. */
+static void keystone_action(int method, const char *pattern, char *out, size_t n) {
+    const char *last = "";   /* the last literal segment */
+    size_t last_len = 0;
+    bool item = false;
+    for (const char *p = pattern; *p;) {
+        while (*p == '/') p++;
+        const char *e = p + strcspn(p, "/");
+        if (e == p) break;
+        item = (e - p == 2 && p[0] == '{');
+        if (!item) last = p, last_len = (size_t)(e - p);
+        p = e;
+    }
+    bool get = method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD;
+    bool grants = strstr(pattern, "/users/{}/roles") != NULL || strstr(pattern, "/groups/{}/roles") != NULL;
+    const char *who = strstr(pattern, "/groups/{}/roles") ? "group" : "user";
+    if (grants && strncmp(pattern, "/v3/system/", 11) == 0) {
+        if (!item) snprintf(out, n, "identity:list_system_grants_for_%s", who);
+        else snprintf(out, n, "identity:%s_system_grant_for_%s",
+                      get ? "check" : method == EVHTTP_REQ_PUT ? "create" : "revoke", who);
+    } else if (grants) {
+        bool one = item || strstr(pattern, "/roles/{}/") != NULL;
+        snprintf(out, n, "identity:%s", !one ? "list_grants" : get ? "check_grant"
+                                       : method == EVHTTP_REQ_PUT ? "create_grant" : "revoke_grant");
+    } else if (strstr(pattern, "/groups/{}/users") != NULL) {
+        snprintf(out, n, "identity:%s", !item ? "list_users_in_group" : get ? "check_user_in_group"
+                                       : method == EVHTTP_REQ_PUT ? "add_user_to_group" : "remove_user_from_group");
+    } else if (strstr(pattern, "/implies") != NULL) {
+        snprintf(out, n, "identity:%s", !item ? "list_implied_roles" : method == EVHTTP_REQ_HEAD ? "check_implied_role"
+                                       : get ? "get_implied_role" : method == EVHTTP_REQ_PUT ? "create_implied_role"
+                                       : "delete_implied_role");
+    } else if (strstr(pattern, "/config") != NULL) {
+        if (last_len == 7 && strncmp(last, "default", 7) == 0)
+            snprintf(out, n, "identity:get_domain_config_default");
+        else
+            snprintf(out, n, "identity:%s_domain_config", get ? "get" : method == EVHTTP_REQ_PUT ? "create"
+                                                         : method == EVHTTP_REQ_PATCH ? "update" : "delete");
+    } else if (last_len == 15 && strncmp(last, "role_inferences", 15) == 0) {
+        snprintf(out, n, "identity:list_role_inference_rules");
+    } else {
+        if (!item && get) {
+            snprintf(out, n, "identity:list_%.*s", (int)last_len, last);
+            return;
+        }
+        size_t k = last_len;   /* singular: policies -> policy, endpoints -> endpoint */
+        bool ies = k > 3 && strncmp(last + k - 3, "ies", 3) == 0;
+        if (ies) k -= 3;
+        else if (k > 1 && last[k - 1] == 's') k--;
+        const char *verb = get ? "get" : method == EVHTTP_REQ_PATCH ? "update" : method == EVHTTP_REQ_DELETE ? "delete"
+                                                                              : "create";
+        snprintf(out, n, "identity:%s_%.*s%s", verb, (int)k, last, ies ? "y" : "");
+    }
+}
+
+/* A member on an admin-only route: 403 in the service's words. Keystone names
+ * the policy it enforced (openstack CLI users read it); the other services get
+ * Nova's generic form. */
+static void reply_admin_only(mc_req *r, const char *pattern) {
+    if (r->svc == MC_IDENTITY) {
+        char action[96];
+        keystone_action(r->method, pattern, action, sizeof action);
+        mc_reply_error(r, 403, NULL, "You are not authorized to perform the requested action: %s.", action);
+        return;
+    }
+    mc_reply_error(r, 403, "HTTPForbidden", "Policy doesn't allow this operation to be performed.");
+}
+
 const mc_service_def *mc_router_service(const char *path, const char **rest) {
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         size_t n = strlen(services[i].prefix);
@@ -260,7 +331,7 @@ void mc_router_dispatch(struct mc_hreq *req, void *arg) {
         goto done;
     }
     if ((found->flags & MC_ADMIN) && !mc_auth_is_admin(r->tok)) {
-        mc_reply_error(r, 403, "HTTPForbidden", "Policy doesn't allow this operation to be performed.");
+        reply_admin_only(r, found->pattern);
         goto done;
     }
 

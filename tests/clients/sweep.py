@@ -704,6 +704,58 @@ def cli_more(s):
     s.c("module list", "module list", json_out=True)
 
 
+def cli_errors(s):
+    """The errors a user reads: the service's own message, as upstream words it."""
+    s.section = "cli errors"
+    print("== openstack CLI: the errors users read")
+    A = "mockcloud-admin"
+
+    def e(label, argv, pattern, cloud="mockcloud"):
+        s.step(label, expect_error, s, argv, cloud, pattern)
+    s.q("keypair create err-key")
+    e("keypair create twice: 409", "keypair create err-key", r"Key pair 'err-key' already exists\.")
+    s.q("keypair delete err-key")
+    s.q("network create err-net")
+    s.q("subnet create --network err-net --subnet-range 192.168.9.0/24 err-sub")
+    e("subnet create overlapping: 400", "subnet create --network err-net --subnet-range 192.168.9.0/25 err-sub2",
+      r"Invalid input for operation: Requested subnet with cidr: 192\.168\.9\.0/25 for network: \S+ "
+      r"overlaps with another subnet\.")
+    s.q("port create --network err-net err-port")
+    e("network delete with a port: 409", "network delete err-net",
+      r"Unable to complete operation on network \S+\. There are one or more ports still in use on the network\.")
+    s.q("security group create err-sg")
+    s.q("security group rule create --protocol tcp --dst-port 22 err-sg")
+    e("security group rule twice: 409", "security group rule create --protocol tcp --dst-port 22 err-sg",
+      r"Security group rule already exists\. Rule id is [0-9a-f-]{36}\.")
+    s.q("router create err-router")
+    s.q("router add subnet err-router err-sub")
+    e("router delete with an interface: 409", "router delete err-router", r"Router [0-9a-f-]{36} still has ports")
+    s.q("router remove subnet err-router err-sub")
+    for argv in ("router delete err-router", "port delete err-port", "subnet delete err-sub",
+                 "network delete err-net", "security group delete err-sg"):
+        s.q(argv)
+    s.q("project create err-proj", A)
+    e("project create twice: 409", "project create err-proj",
+      r"Conflict occurred attempting to store project - it is not permitted to have two projects with the same "
+      r"name in the same domain : err-proj\. \(HTTP 409\)", A)
+    s.q("project delete err-proj", A)
+    s.q("quota set --instances 0 alt_demo", A)
+    e("server create over quota: 403", ["server", "create", "--image", IMAGE, "--flavor", FLAVOR, "--network",
+                                        "private", "err-vm"],
+      r"Quota exceeded for instances: Requested 1, but already used 0 of 0 instances \(HTTP 403\)", "mockcloud-alt")
+    s.q("quota set --instances 10 alt_demo", A)
+    e("server create with an unknown flavor (the CLI's own)", ["server", "create", "--image", IMAGE, "--flavor",
+                                                               "nope", "--network", "private", "err-vm"],
+      r"No flavor with a name or ID of 'nope' exists\.")
+    e("flavor create as a member: 403", "flavor create --ram 1 err-flavor", r"HTTP 403|403: Client Error")
+    e("endpoint list as a member: 403 names Keystone's policy", "endpoint list",
+      r"You are not authorized to perform the requested action: identity:list_endpoints\. \(HTTP 403\)")
+    e("user create as a member: 403 names Keystone's policy", "user create err-user",
+      r"You are not authorized to perform the requested action: identity:create_user\. \(HTTP 403\)")
+    e("image show of a random id", "image show 0b9c3c1e-0000-4000-8000-000000000000",
+      r"No Image found for 0b9c3c1e-0000-4000-8000-000000000000")
+
+
 # =========================================================================
 # openstacksdk
 # =========================================================================
@@ -1055,7 +1107,7 @@ def main():
     ap.add_argument("--profile", default="conformant")
     ap.add_argument("--deviate", action="append", default=[])
     ap.add_argument("--only", choices=["cli", "sdk"])
-    ap.add_argument("--sections", default="identity,compute,network,image,more",
+    ap.add_argument("--sections", default="identity,compute,network,image,more,errors",
                     help="CLI sections to run (comma-separated)")
     ap.add_argument("--fork", action="store_true", help="run /usr/bin/openstack for every CLI step")
     ap.add_argument("--url", help="use a running mockcloud (control API reachable) instead of starting one")
@@ -1089,7 +1141,8 @@ def main():
         todo = []
         if args.only != "sdk":
             todo = [fn for name, fn in (("identity", cli_identity), ("compute", cli_compute),
-                                        ("network", cli_network), ("image", cli_image), ("more", cli_more))
+                                        ("network", cli_network), ("image", cli_image), ("more", cli_more),
+                                        ("errors", cli_errors))
                     if name in sections]
         if args.only != "cli":
             todo.append(sdk)

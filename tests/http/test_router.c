@@ -69,3 +69,40 @@ Test(router, bare_query_key_is_kept) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+/* A member on an admin-only Keystone route: the 403 names the policy Keystone
+ * enforces, as the openstack CLI prints it ("You are not authorized to perform
+ * the requested action: identity:list_endpoints."), not a generic sentence. */
+Test(router, admin_only_identity_403_names_keystones_policy) {
+    char *demo = mc_test_token("demo", "demo");
+    static const struct { enum evhttp_cmd_type m; const char *path, *body, *action; } cases[] = {
+        {EVHTTP_REQ_GET, "/identity/v3/endpoints", NULL, "identity:list_endpoints"},
+        {EVHTTP_REQ_POST, "/identity/v3/projects", "{\"project\": {\"name\": \"x\"}}", "identity:create_project"},
+        {EVHTTP_REQ_PATCH, "/identity/v3/users/" DEMO_ID, "{\"user\": {}}", "identity:update_user"},
+        {EVHTTP_REQ_DELETE, "/identity/v3/roles/x", NULL, "identity:delete_role"},
+        {EVHTTP_REQ_GET, "/identity/v3/policies/x", NULL, "identity:get_policy"},
+        {EVHTTP_REQ_GET, "/identity/v3/OS-EP-FILTER/endpoint_groups", NULL, "identity:list_endpoint_groups"},
+        {EVHTTP_REQ_PUT, "/identity/v3/projects/" DEMO_PROJECT "/users/" DEMO_ID "/roles/r", NULL,
+         "identity:create_grant"},
+        {EVHTTP_REQ_GET, "/identity/v3/projects/" DEMO_PROJECT "/users/" DEMO_ID "/roles", NULL, "identity:list_grants"},
+        {EVHTTP_REQ_DELETE, "/identity/v3/OS-INHERIT/domains/default/users/" DEMO_ID "/roles/r/inherited_to_projects",
+         NULL, "identity:revoke_grant"},
+        {EVHTTP_REQ_PUT, "/identity/v3/system/users/" DEMO_ID "/roles/r", NULL, "identity:create_system_grant_for_user"},
+        {EVHTTP_REQ_GET, "/identity/v3/groups/g/users", NULL, "identity:list_users_in_group"},
+        {EVHTTP_REQ_PUT, "/identity/v3/groups/g/users/" DEMO_ID, NULL, "identity:add_user_to_group"},
+        {EVHTTP_REQ_GET, "/identity/v3/roles/r/implies", NULL, "identity:list_implied_roles"},
+        {EVHTTP_REQ_GET, "/identity/v3/role_inferences", NULL, "identity:list_role_inference_rules"},
+        {EVHTTP_REQ_GET, "/identity/v3/domains/default/config", NULL, "identity:get_domain_config"},
+        {EVHTTP_REQ_GET, "/identity/v3/domains/config/default", NULL, "identity:get_domain_config_default"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "You are not authorized to perform the requested action: %s.", cases[i].action);
+        mc_expect_error(mc_call(cases[i].m, cases[i].path, cases[i].body, demo, NULL), MC_IDENTITY, 403, msg);
+    }
+    /* the other services keep their own form */
+    mc_expect_error(mc_call(EVHTTP_REQ_GET, "/compute/v2.1/os-hypervisors", NULL, demo, NULL), MC_COMPUTE, 403,
+                    "Policy doesn't allow this operation to be performed.");
+    free(demo);
+    mc_assert_no_leaks();
+}
