@@ -10,6 +10,7 @@
 #include "httpd.h"
 #include "journal.h"
 #include "profile.h"
+#include "router.h"
 #include "util.h"
 
 #include <event2/buffer.h>   /* a string builder for the HTML error pages */
@@ -57,18 +58,22 @@ const char *mc_status_phrase(int status) {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 410: return "Gone";
     case 412: return "Precondition Failed";
     case 413: return "Request Entity Too Large";
+    case 414: return "Request-URI Too Long";
     case 415: return "Unsupported Media Type";
     case 416: return "Requested Range Not Satisfiable";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
     default: return status < 400 ? "OK" : "Error";
     }
 }
@@ -100,8 +105,13 @@ static const char *neutron_type(int status) {
     case 403: return "HTTPForbidden";
     case 404: return "HTTPNotFound";
     case 405: return "HTTPMethodNotAllowed";
+    case 408: return "HTTPRequestTimeout";
     case 409: return "HTTPConflict";
     case 413: return "HTTPRequestEntityTooLarge";
+    case 414: return "HTTPRequestURITooLong";
+    case 431: return "HTTPRequestHeaderFieldsTooLarge";
+    case 501: return "HTTPNotImplemented";
+    case 505: return "HTTPVersionNotSupported";
     default: return "HTTPInternalServerError";
     }
 }
@@ -184,8 +194,9 @@ static int glance_accept(const char *accept) {
 
 /* The error 'body' (Glance's JSON) as the text or HTML page webob would
  * send for this request's Accept; NULL and *raw unset when JSON it stays. */
-static cJSON *glance_error_form(mc_req *r, int status, cJSON *body, const char **ctype, char **raw, size_t *rawlen) {
-    int form = glance_accept(mc_header(r, "Accept"));
+static cJSON *glance_error_form(const char *accept, int status, cJSON *body, const char **ctype, char **raw,
+                                size_t *rawlen) {
+    int form = glance_accept(accept);
     if (form == GLANCE_JSON) return body;
     const char *m = mc_json_str(body, "message");
     size_t ml = m ? strlen(m) : 0, bl = strlen(GLANCE_BR);
@@ -361,7 +372,7 @@ static void reply_send(mc_req *r, int status, cJSON *body, bool is_error) {
     size_t rawlen = 0;
     mc_profile_after(r, &status, &body, is_error, &ctype, &raw, &rawlen);
     if (is_error && raw == NULL && body != NULL && r->svc == MC_IMAGE)
-        body = glance_error_form(r, status, body, &ctype, &raw, &rawlen);
+        body = glance_error_form(mc_header(r, "Accept"), status, body, &ctype, &raw, &rawlen);
     r->status = status;
     char *text = NULL;
     size_t bytes = 0;
@@ -415,6 +426,39 @@ void mc_reply_error(mc_req *r, int status, const char *type, const char *fmt, ..
     va_end(ap);
     mc_log(status >= 500 ? MC_LOG_WARN : MC_LOG_DEBUG, "%d %s: %s", status, r->path, msg);
     reply_send(r, status, mc_error_body(r->svc, status, type, msg), true);
+}
+
+/* httpd.c's errors before routing (its errfn): the dialect of the service
+ * the path names; Keystone's for /mockcloud (the control API's). Plain text
+ * (NULL) when no path could be read, or for the metadata paths and any
+ * other, which no OpenStack API serves. */
+char *mc_wire_error(const mc_hreq *q, int status, const char *message, size_t *len, const char **ctype) {
+    if (q->path == NULL || q->path_len == 0) return NULL;
+    char path[256];
+    size_t pl = q->path_len < sizeof path ? q->path_len : sizeof path - 1;
+    memcpy(path, q->path, pl);
+    path[pl] = '\0';
+    const char *rest;
+    const mc_service_def *def = mc_router_service(path, &rest);
+    if (def == NULL || def->svc == MC_METADATA) return NULL;
+    cJSON *body = mc_error_body(def->svc, status, NULL, message);
+    char *raw = NULL;
+    size_t rawlen = 0;
+    *ctype = "application/json";
+    if (def->svc == MC_IMAGE) body = glance_error_form(mc_hreq_header(q, "Accept"), status, body, ctype, &raw, &rawlen);
+    if (raw != NULL) {
+        *len = rawlen;
+        return raw;
+    }
+    char *text = mc_json_print(body);
+    cJSON_Delete(body);
+    if (text == NULL) return NULL;
+    *len = strlen(text);
+    char *out = malloc(*len + 1);
+    if (out == NULL) mc_panic("out of memory");
+    memcpy(out, text, *len + 1);
+    cJSON_free(text);
+    return out;
 }
 
 const char *mc_header(const mc_req *r, const char *name) { return mc_hreq_header(r->hq, name); }

@@ -38,6 +38,11 @@ void mc_reply_error(mc_req *r, int status, const char *type, const char *fmt, ..
 /* The error body alone (used by the profile to re-render). Caller owns it. */
 cJSON *mc_error_body(mc_service svc, int status, const char *type, const char *message);
 const char *mc_status_phrase(int status);
+/* The body of an error httpd.c answers before routing (400, 408, 413, 414,
+ * 431, 501, 505), in the dialect of the service q->path names (an
+ * mc_httpd_errfn; server.c installs it). malloc'd, or NULL for plain text. */
+struct mc_hreq;
+char *mc_wire_error(const struct mc_hreq *q, int status, const char *message, size_t *len, const char **ctype);
 
 /* Headers: mc_header reads the request's, the others the reply's. */
 const char *mc_header(const mc_req *r, const char *name);

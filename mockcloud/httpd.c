@@ -9,7 +9,9 @@
  *
  * A connection is in one of these states: C_HEAD (reading a request head),
  * C_BODY (reading its body), C_BUSY (handed to the callback, not answered
- * yet), C_DONE (answered; the reply may still be queued). While a request is
+ * yet), C_DONE (answered; the reply may still be queued), C_LINGER (an
+ * error sent, our side shut, the client's late bytes dropped until it
+ * closes). While a request is
  * C_BUSY or its reply is queued, the buffer does not move (no realloc, no
  * compaction: the mc_hreq points into it); reading goes on only into free
  * room, so a client that leaves is still noticed. */
@@ -28,12 +30,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { C_HEAD = 0, C_BODY, C_BUSY, C_DONE };
+enum { C_HEAD = 0, C_BODY, C_BUSY, C_DONE, C_LINGER };
+enum { T_NONE = 0, T_IDLE, T_HEAD, T_BODY, T_LINGER };   /* what the read event's timeout is for */
+
+#define POOL_MAX 64          /* idle read buffers and request blocks kept */
+#define IN_CHUNK 16384       /* a read buffer's first size (pooled at this size only) */
+#define LINGER_MAX (16u << 20)   /* bytes dropped after an error at the most */
 enum { CK_SIZE = 0, CK_DATA, CK_DATA_END, CK_TRAILER };
 
 typedef struct oseg {
@@ -60,6 +68,9 @@ struct mc_hconn {
     size_t trailer;           /* chunked: trailer bytes so far */
     size_t req_end;           /* where the next request starts */
     int state, ck_state;
+    int tclass;               /* T_*: what rev's timeout is armed for */
+    long long t_head;         /* ms (monotonic) of a partial head's first byte, 0 = none */
+    size_t lingered;          /* C_LINGER: bytes dropped */
     bool chunked;
     bool close_after;         /* close once the reply is out */
     bool dead;                /* the socket is closed (client gone or dropped) */
@@ -68,13 +79,14 @@ struct mc_hconn {
     bool in_process;          /* conn_process is on the stack */
     bool free_later;          /* free when conn_process returns */
     bool is_head;
+    bool linger;              /* an error: shut writing, drop what still comes, then close */
     oseg *oq, *oq_tail;
     void (*closecb)(void *);
     void *closearg;
     struct sockaddr_storage peer;
     socklen_t peerlen;
     mc_hconn *prev, *next;
-    mc_hreq q;
+    mc_hreq *q;               /* from the pool while a request is read or answered */
 };
 
 struct mc_httpd {
@@ -86,12 +98,20 @@ struct mc_httpd {
     mc_httpd_cb cb;
     void *arg;
     mc_hconn *conns;
+    mc_httpd_errfn errfn;
+    mc_httpd_limits lim;
+    size_t nconns;
+    bool paused;              /* the listening event is off */
+    struct event *resume;     /* retries accepting after EMFILE and the like */
+    unsigned long accept_pauses, timeouts;
+    char *buf_pool[POOL_MAX]; /* IN_CHUNK-byte read buffers of idle connections */
+    int nbuf_pool;
+    mc_hreq *req_pool[POOL_MAX];
+    int nreq_pool;
     time_t date_t;
     char date[40];
     size_t date_len;
 };
-
-static const struct timeval idle_tv = {MC_HTTPD_IDLE_S, 0};
 
 static void conn_process(mc_hconn *c);
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -109,6 +129,47 @@ static void oq_free(mc_hconn *c) {
     c->oq_tail = NULL;
 }
 
+/* Pools: an idle connection holds neither a read buffer nor a request
+ * block (~11 KB: 100 header slots and the reply headers' text); it takes
+ * them when bytes come and gives them back once answered with nothing
+ * left to read. A pool is a stack of at most POOL_MAX. */
+static void buf_release(mc_hconn *c) {
+    mc_httpd *h = c->h;
+    if (c->in != NULL) {
+        if (c->in_cap == IN_CHUNK && h->nbuf_pool < POOL_MAX) h->buf_pool[h->nbuf_pool++] = c->in;
+        else free(c->in);   /* a large body went through: given back to malloc */
+    }
+    c->in = NULL;
+    c->in_cap = c->in_len = c->req_off = c->scan = 0;
+}
+
+static mc_hreq *req_take(mc_hconn *c) {
+    mc_httpd *h = c->h;
+    if (c->q == NULL) {
+        c->q = h->nreq_pool > 0 ? h->req_pool[--h->nreq_pool] : malloc(sizeof *c->q);
+        if (c->q == NULL) mc_panic("out of memory");
+        c->q->conn = c;
+        c->q->path = NULL;
+        c->q->nhdr = 0;
+    }
+    return c->q;
+}
+
+static void req_release(mc_hconn *c) {
+    mc_httpd *h = c->h;
+    if (c->q == NULL) return;
+    if (h->nreq_pool < POOL_MAX) h->req_pool[h->nreq_pool++] = c->q;
+    else free(c->q);
+    c->q = NULL;
+}
+
+static void accept_resume(mc_httpd *h) {
+    if (!h->paused || h->lev == NULL) return;
+    h->paused = false;
+    if (h->resume != NULL) evtimer_del(h->resume);
+    event_add(h->lev, NULL);
+}
+
 static void conn_free(mc_hconn *c) {
     mc_httpd *h = c->h;
     if (c->prev) c->prev->next = c->next;
@@ -118,8 +179,11 @@ static void conn_free(mc_hconn *c) {
     if (c->wev) event_free(c->wev);
     if (c->fd >= 0) close(c->fd);
     oq_free(c);
-    free(c->in);
+    buf_release(c);
+    req_release(c);
     free(c);
+    h->nconns--;
+    accept_resume(h);   /* a descriptor is free again */
 }
 
 /* The socket goes; the struct stays while a request is unanswered (its
@@ -151,8 +215,10 @@ static void conn_close(mc_hconn *c) {
 
 static void reading_on(mc_hconn *c) {
     if (!c->reading && !c->dead) {
-        event_add(c->rev, &idle_tv);
+        struct timeval tv = {c->h->lim.idle_ms / 1000, (c->h->lim.idle_ms % 1000) * 1000};
+        event_add(c->rev, &tv);
         c->reading = true;
+        c->tclass = T_IDLE;
     }
 }
 
@@ -168,7 +234,7 @@ static void conn_new(mc_httpd *h, int fd, const struct sockaddr *sa, socklen_t s
     if (c == NULL) mc_panic("out of memory");
     c->h = h;
     c->fd = fd;
-    c->q.conn = c;
+    h->nconns++;
     if (sa != NULL && salen <= sizeof c->peer) {
         memcpy(&c->peer, sa, salen);
         c->peerlen = salen;
@@ -316,7 +382,7 @@ static char *put_num(char *o, size_t v) {
 /* The status line and headers into 'buf' (room: out_text + 512); returns
  * the length. Sets c->close_after when the reply closes the connection. */
 static size_t build_head(mc_hconn *c, int status, const char *reason, size_t content_length, char *buf) {
-    mc_hreq *q = &c->q;
+    mc_hreq *q = c->q;
     char *o = buf;
     o = put(o, "HTTP/1.1 ", 9);
     if (status < 100 || status > 999) status = 500;
@@ -362,6 +428,33 @@ static size_t build_head(mc_hconn *c, int status, const char *reason, size_t con
     return (size_t)(o - buf);
 }
 
+static void arm(mc_hconn *c, int tclass, int ms) {
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(c->rev, &tv);
+    c->reading = true;
+    c->tclass = tclass;
+}
+
+/* An error answered, the connection is to close: shut our side, then read
+ * and drop what the client still sends (the rest of a refused body) until
+ * it closes, stays silent for linger_ms or LINGER_MAX bytes came: a close
+ * with unread bytes would send a reset, which can destroy the answer
+ * before the client reads it. */
+static void conn_linger(mc_hconn *c) {
+    c->state = C_LINGER;
+    c->lingered = 0;
+    shutdown(c->fd, SHUT_WR);
+    buf_release(c);
+    req_release(c);
+    arm(c, T_LINGER, c->h->lim.linger_ms);
+}
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The request is answered: once its reply is out, the next one (or close). */
 static void after_answer(mc_hconn *c) {
     c->state = C_DONE;
@@ -370,6 +463,10 @@ static void after_answer(mc_hconn *c) {
         return;
     }
     if (c->oq != NULL) return;   /* conn_write_cb comes back here */
+    if (c->close_after && c->linger && c->h->lim.linger_ms > 0) {
+        conn_linger(c);
+        return;
+    }
     if (c->close_after) {
         conn_close(c);
         return;
@@ -380,13 +477,13 @@ static void after_answer(mc_hconn *c) {
     c->chunked = false;
     c->close_after = false;
     c->closecb = NULL;
-    if (c->req_off == c->in_len) {
-        c->req_off = c->in_len = c->scan = 0;
-        if (c->in_cap > 256 * 1024) {   /* a big body went through: give it back */
-            free(c->in);
-            c->in = NULL;
-            c->in_cap = 0;
-        }
+    if (c->q != NULL) {   /* kept for a pipelined request: nothing of this one */
+        c->q->path = NULL;
+        c->q->nhdr = 0;
+    }
+    if (c->req_off == c->in_len) {   /* nothing pipelined: idle, holding nothing */
+        buf_release(c);
+        req_release(c);
     }
     reading_on(c);
     if (!c->in_process) conn_process(c);
@@ -460,21 +557,67 @@ void mc_httpd_set_closecb(mc_hreq *q, void (*cb)(void *arg), void *arg) {
 
 bool mc_httpd_gone(const mc_hreq *q) { return q->conn->dead; }
 
-/* An error of the server itself (bad request line, too large): JSON, and
- * the connection closes. */
+/* Where a request's path starts in the raw bytes of its head, when the
+ * request line got that far (a 414 or 431 head, a 408 head cut short):
+ * q->path and path_len point into the buffer, up to '?', a blank or the
+ * end of what came. */
+static void peek_path(mc_hconn *c, mc_hreq *q) {
+    const char *p = c->in + c->req_off, *end = c->in + c->in_len;
+    q->path = NULL;
+    q->path_len = 0;
+    if (c->in == NULL) return;
+    while (p < end && (*p == '\r' || *p == '\n')) p++;
+    while (p < end && *p >= 'A' && *p <= 'Z') p++;
+    if (p >= end || *p != ' ') return;
+    p++;
+    size_t left = (size_t)(end - p);
+    if ((left > 7 && strncasecmp(p, "http://", 7) == 0) || (left > 8 && strncasecmp(p, "https://", 8) == 0)) {
+        p = memchr(p + 7, '/', (size_t)(end - p - 7));
+        if (p == NULL) return;
+        const char *a = memchr(p + 1, '/', (size_t)(end - p - 1));
+        if (a == NULL) return;
+        p = a;
+    }
+    if (p >= end || *p != '/') return;
+    const char *e = p;
+    while (e < end && *e != '?' && *e != '#' && *e != ' ' && *e != '\r' && *e != '\n' && *e != '\0') e++;
+    q->path = p;
+    q->path_len = (size_t)(e - p);
+}
+
+/* An error of the server itself (bad request line, too large, too slow):
+ * the body in the dialect of the path's service when errfn can tell it
+ * (server.c: http.c's mc_wire_error), else plain text; then the
+ * connection closes, lingering so that the answer is read. */
 static void http_error(mc_hconn *c, int status, const char *reason, const char *message) {
-    char body[512];
-    int n = snprintf(body, sizeof body, "{\"error\": {\"code\": %d, \"title\": \"%s\", \"message\": \"%s\"}}", status,
-                     reason, message);
-    if (n < 0) n = 0;
-    if ((size_t)n >= sizeof body) n = (int)sizeof body - 1;
-    c->q.nout = 0;
-    c->q.out_used = 0;
+    mc_hreq *q = req_take(c);
+    if (q->path == NULL) peek_path(c, q);
+    if (q->nhdr < 0 || q->nhdr > MC_HTTPD_MAX_HEADERS) q->nhdr = 0;
+    char *text = NULL;
+    size_t n = 0;
+    const char *ctype = "text/plain; charset=UTF-8";
+    if (c->h->errfn != NULL) text = c->h->errfn(q, status, message, &n, &ctype);
+    if (text == NULL) {
+        char body[512];
+        int k = snprintf(body, sizeof body, "%d %s\n\n%s\n", status, reason, message);
+        if (k < 0) k = 0;
+        if ((size_t)k >= sizeof body) k = (int)sizeof body - 1;
+        n = (size_t)k;
+        text = malloc(n + 1);
+        if (text == NULL) mc_panic("out of memory");
+        memcpy(text, body, n + 1);
+        ctype = "text/plain; charset=UTF-8";
+    }
+    if (status == 408) c->h->timeouts++;
+    q->nout = 0;
+    q->out_used = 0;
+    q->keep_alive = false;
     c->is_head = false;
     c->state = C_BUSY;
     c->req_end = c->in_len;
-    mc_hreq_out_add(&c->q, "Content-Type", "application/json");
-    mc_httpd_send(&c->q, status, reason, body, (size_t)n, NULL, (size_t)n, true);
+    c->linger = true;
+    mc_hreq_out_add(q, "Content-Type", ctype);
+    mc_httpd_send(q, status, reason, text, n, free, n, true);
 }
 
 /* ------------------------------------------------------------ headers */
@@ -591,24 +734,25 @@ static int parse_head(char *b, size_t len, mc_hreq *q, const char **why) {
     char *p = b, *end = b + len;
     while (p < end && (*p == '\r' || *p == '\n')) p++;   /* stray CRLFs before a request */
     char *le = memchr(p, '\n', (size_t)(end - p));
-    if (le == NULL) return *why = "no request line", 400;
+    if (le == NULL) return *why = "No request line.", 400;
     char *line_end = le > p && le[-1] == '\r' ? le - 1 : le;
+    if (line_end - p > MC_HTTPD_MAX_LINE) return *why = "The request line is longer than 8 KB.", 414;
     /* METHOD SP target SP HTTP/1.x */
     char *sp1 = memchr(p, ' ', (size_t)(line_end - p));
-    if (sp1 == NULL || sp1 == p) return *why = "malformed request line", 400;
+    if (sp1 == NULL || sp1 == p) return *why = "Malformed request line.", 400;
     int m = method_of(p, (size_t)(sp1 - p));
-    if (m == -1) return *why = "malformed method", 400;
+    if (m == -1) return *why = "Malformed method.", 400;
     char *t = sp1 + 1;
     char *sp2 = line_end;
     while (sp2 > t && sp2[-1] != ' ') sp2--;
-    if (sp2 <= t + 1) return *why = "malformed request line", 400;
+    if (sp2 <= t + 1) return *why = "Malformed request line.", 400;
     char *ver = sp2;
     sp2--;   /* the space before the version */
     if (line_end - ver != 8 || memcmp(ver, "HTTP/1.", 7) != 0 || ver[7] < '0' || ver[7] > '9')
-        return *why = "unsupported protocol version", ver[0] == 'H' && line_end - ver == 8 ? 505 : 400;
+        return *why = "Unsupported protocol version.", ver[0] == 'H' && line_end - ver == 8 ? 505 : 400;
     q->minor = ver[7] - '0';
     for (char *x = t; x < sp2; x++)
-        if ((unsigned char)*x <= ' ' || *x == 0x7f) return *why = "malformed request target", 400;
+        if ((unsigned char)*x <= ' ' || *x == 0x7f) return *why = "Malformed request target.", 400;
     *sp2 = '\0';
     q->uri = t;
     const char *path = t;
@@ -617,7 +761,7 @@ static int parse_head(char *b, size_t len, mc_hreq *q, const char **why) {
         path = a + strcspn(a, "/?");
     }
     if (*path != '/' && !(*path == '*' && path[1] == '\0') && *path != '?' && *path != '\0')
-        return *why = "malformed request target", 400;
+        return *why = "Malformed request target.", 400;
     const char *hash = strchr(path, '#');   /* a fragment is not sent, but if it is: dropped */
     const char *qm = strchr(path, '?');
     if (qm != NULL && hash != NULL && hash < qm) qm = NULL;
@@ -632,7 +776,7 @@ static int parse_head(char *b, size_t len, mc_hreq *q, const char **why) {
         q->query = NULL;
         q->query_len = 0;
     }
-    if (m == -2) return *why = "method not implemented", 501;
+    if (m == -2) return *why = "Method not implemented.", 501;
     q->method = m;
 
     /* headers, up to the blank line */
@@ -640,13 +784,13 @@ static int parse_head(char *b, size_t len, mc_hreq *q, const char **why) {
     char *last_end = NULL;   /* the NUL after the previous value (folding) */
     p = le + 1;
     for (;;) {
-        if (p >= end) return *why = "unterminated head", 400;
+        if (p >= end) return *why = "Unterminated head.", 400;
         le = memchr(p, '\n', (size_t)(end - p));
-        if (le == NULL) return *why = "unterminated head", 400;
+        if (le == NULL) return *why = "Unterminated head.", 400;
         line_end = le > p && le[-1] == '\r' ? le - 1 : le;
         if (line_end == p) break;   /* the blank line */
         if (*p == ' ' || *p == '\t') {   /* obsolete line folding: one value */
-            if (last_end == NULL) return *why = "folded line without a header", 400;
+            if (last_end == NULL) return *why = "Folded line without a header.", 400;
             char *v = p;
             while (v < line_end && (*v == ' ' || *v == '\t')) v++;
             char *ve = line_end;
@@ -662,13 +806,13 @@ static int parse_head(char *b, size_t len, mc_hreq *q, const char **why) {
         }
         char *colon = p;
         while (colon < line_end && is_tchar((unsigned char)*colon)) colon++;
-        if (colon == p || colon == line_end || *colon != ':') return *why = "malformed header", 400;
-        if (q->nhdr >= MC_HTTPD_MAX_HEADERS) return *why = "too many headers", 431;
+        if (colon == p || colon == line_end || *colon != ':') return *why = "Malformed header.", 400;
+        if (q->nhdr >= MC_HTTPD_MAX_HEADERS) return *why = "Too many headers.", 431;
         char *v = colon + 1;
         while (v < line_end && (*v == ' ' || *v == '\t')) v++;
         char *ve = line_end;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-        if (ve > v && memchr(v, '\0', (size_t)(ve - v)) != NULL) return *why = "NUL in a header", 400;
+        if (ve > v && memchr(v, '\0', (size_t)(ve - v)) != NULL) return *why = "NUL in a header.", 400;
         *colon = '\0';
         *ve = '\0';
         q->hdr[q->nhdr].name = p;
@@ -690,6 +834,11 @@ static int parse_head(char *b, size_t len, mc_hreq *q, const char **why) {
  * no request points into it, or (C_BODY) with the head's pointers moved. */
 static void in_reserve(mc_hconn *c, size_t want) {
     if (c->in_cap - c->in_len >= want) return;
+    if (c->in == NULL && want <= IN_CHUNK && c->h->nbuf_pool > 0) {
+        c->in = c->h->buf_pool[--c->h->nbuf_pool];
+        c->in_cap = IN_CHUNK;
+        return;
+    }
     if (c->state == C_HEAD && c->req_off > 0) {   /* compact first */
         memmove(c->in, c->in + c->req_off, c->in_len - c->req_off);
         c->in_len -= c->req_off;
@@ -697,10 +846,10 @@ static void in_reserve(mc_hconn *c, size_t want) {
         c->req_off = 0;
         if (c->in_cap - c->in_len >= want) return;
     }
-    size_t cap = c->in_cap ? c->in_cap : 16384;
+    size_t cap = c->in_cap ? c->in_cap : IN_CHUNK;
     while (cap - c->in_len < want) cap *= 2;
     /* C_BODY: the head's pointers, as offsets across the move */
-    mc_hreq *q = &c->q;
+    mc_hreq *q = c->q;
     bool moving = c->state == C_BODY && c->in != NULL;
     size_t o_uri = 0, o_path = 0, o_query = 0, o_n[MC_HTTPD_MAX_HEADERS], o_v[MC_HTTPD_MAX_HEADERS];
     if (moving) {
@@ -763,7 +912,7 @@ static bool parse_size(const char *v, size_t *out) {
  * or an HTTP status for the error. */
 static int dechunk(mc_hconn *c) {
     char *b = c->in;
-    size_t *body_len = &c->q.body_len;
+    size_t *body_len = &c->q->body_len;
     for (;;) {
         switch (c->ck_state) {
         case CK_SIZE: {
@@ -840,6 +989,8 @@ static int dechunk(mc_hconn *c) {
 static const char *reason_of(int status) {
     switch (status) {
     case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 414: return "Request-URI Too Long";
     case 413: return "Request Entity Too Large";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
@@ -849,7 +1000,7 @@ static const char *reason_of(int status) {
 }
 
 static void dispatch(mc_hconn *c) {
-    mc_hreq *q = &c->q;
+    mc_hreq *q = c->q;
     q->body = (unsigned char *)c->in + c->body_off;
     q->nout = 0;
     q->out_used = 0;
@@ -862,19 +1013,42 @@ static void conn_process(mc_hconn *c) {
     c->in_process = true;
     while (!c->dead && c->oq == NULL) {
         if (c->state == C_HEAD) {
-            size_t hl = head_end(c);
+            size_t hl = c->in_len > c->req_off ? head_end(c) : 0;
             if (hl == 0) {
-                if (c->in_len - c->req_off > MC_HTTPD_MAX_HEAD) {
+                size_t have = c->in_len - c->req_off;
+                if (have == 0) {   /* idle: the idle timeout, nothing held */
+                    c->t_head = 0;
+                    if (c->tclass != T_IDLE) arm(c, T_IDLE, c->h->lim.idle_ms);
+                    break;
+                }
+                if (have > MC_HTTPD_MAX_LINE && memchr(c->in + c->req_off, '\n', MC_HTTPD_MAX_LINE) == NULL) {
+                    http_error(c, 414, reason_of(414), "The request line is longer than 8 KB.");
+                    continue;
+                }
+                if (have > MC_HTTPD_MAX_HEAD) {
                     http_error(c, 431, reason_of(431), "The request head is larger than 64 KB.");
                     continue;
                 }
+                /* a head in pieces: it must be whole within head_ms of its
+                 * first byte, however slowly it trickles (slow loris) */
+                long long now = now_ms();
+                if (c->t_head == 0) c->t_head = now;
+                long long left = c->h->lim.head_ms - (now - c->t_head);
+                if (left <= 0) {
+                    http_error(c, 408, reason_of(408), "The request head did not arrive in time.");
+                    continue;
+                }
+                arm(c, T_HEAD, (int)left);
                 break;
             }
+            c->t_head = 0;
             if (hl > MC_HTTPD_MAX_HEAD) {
                 http_error(c, 431, reason_of(431), "The request head is larger than 64 KB.");
                 continue;
             }
-            mc_hreq *q = &c->q;
+            mc_hreq *q = req_take(c);
+            q->path = NULL;
+            q->nhdr = 0;
             const char *why = "";
             int st = parse_head(c->in + c->req_off, hl, q, &why);
             c->body_off = c->req_off + hl;
@@ -930,13 +1104,13 @@ static void conn_process(mc_hconn *c) {
                 int r = dechunk(c);
                 if (r == 0) break;
                 if (r > 1) {
-                    c->q.keep_alive = false;
+                    c->q->keep_alive = false;
                     http_error(c, r, reason_of(r), r == 413 ? "The request body is too large." : "Malformed chunked body.");
                     continue;
                 }
             } else {
                 if (c->in_len - c->body_off < c->clen) break;
-                c->q.body_len = c->clen;
+                c->q->body_len = c->clen;
                 c->req_end = c->body_off + c->clen;
             }
             dispatch(c);
@@ -944,28 +1118,46 @@ static void conn_process(mc_hconn *c) {
         }
         break;   /* C_BUSY or C_DONE: the answer resumes us */
     }
+    /* a body in pieces: head_ms at the most between two reads */
+    if (!c->dead && c->state == C_BODY && c->tclass != T_BODY) arm(c, T_BODY, c->h->lim.head_ms);
     c->in_process = false;
     if (c->free_later) conn_free(c);
 }
-
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg) {
     mc_hconn *c = arg;
     (void)fd;
     if (what & EV_TIMEOUT) {
-        if (c->state != C_BUSY && c->oq == NULL) {
+        if (c->state == C_LINGER) {
+            conn_close(c);
+        } else if (c->state == C_BUSY || c->state == C_DONE || c->oq != NULL) {
+            /* answering: the client is waiting for us, not we for it */
+        } else if (c->state == C_BODY) {
+            http_error(c, 408, reason_of(408), "The request body did not arrive in time.");
+        } else if (c->in_len > c->req_off) {
+            http_error(c, 408, reason_of(408), "The request head did not arrive in time.");
+        } else {
             mc_log(MC_LOG_DEBUG, "httpd: idle connection closed");
             conn_close(c);
         }
         return;
     }
+    ssize_t n;
+    if (c->state == C_LINGER) {   /* dropped unread */
+        char junk[4096];
+        do n = read(c->fd, junk, sizeof junk);
+        while (n < 0 && errno == EINTR);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+            (n > 0 && (c->lingered += (size_t)n) > LINGER_MAX))
+            conn_close(c);
+        return;
+    }
     bool busy = c->state == C_BUSY || c->state == C_DONE || c->oq != NULL;
-    if (!busy) in_reserve(c, c->state == C_BODY && !c->chunked ? 1 : 16384);
+    if (!busy) in_reserve(c, c->state == C_BODY && !c->chunked ? 1 : IN_CHUNK);
     size_t room = c->in_cap - c->in_len;
     if (room == 0) {   /* busy with a full buffer: wait for the answer */
         reading_off(c);
         return;
     }
-    ssize_t n;
     do n = read(c->fd, c->in + c->in_len, room);
     while (n < 0 && errno == EINTR);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -973,6 +1165,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     if (n > 0) c->in_len += (size_t)n;
+    else if (!busy && c->in_len == 0) buf_release(c);   /* woken for nothing */
     if (!busy) conn_process(c);
 }
 
@@ -993,20 +1186,86 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg) {
 
 /* ------------------------------------------------------------ listening */
 
+/* Accepting stops (the listening event off, so a full fd table or the
+ * bound cannot spin the loop on a socket that stays readable); it resumes
+ * when a connection closes or, after an accept error, 100 ms later. The
+ * clients wait in the listen backlog meanwhile. */
+static void accept_pause(mc_httpd *h, bool retry, const char *why) {
+    if (!h->paused) {
+        h->paused = true;
+        h->accept_pauses++;
+        event_del(h->lev);
+        mc_log(MC_LOG_WARN, "httpd: not accepting for now (%zu connections): %s", h->nconns, why);
+    }
+    if (retry && h->resume != NULL) {
+        struct timeval tv = {0, 100 * 1000};
+        evtimer_add(h->resume, &tv);
+    }
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    mc_httpd *h = arg;
+    if (h->nconns < (size_t)h->lim.max_conns) accept_resume(h);
+}
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
     mc_httpd *h = arg;
     (void)what;
-    for (;;) {
+    for (int i = 0; i < 64; i++) {   /* then the others get a turn */
+        if (h->nconns >= (size_t)h->lim.max_conns) {
+            accept_pause(h, false, "the connection bound is reached");
+            return;
+        }
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) mc_log(MC_LOG_WARN, "httpd: accept: %s", strerror(errno));
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            accept_pause(h, true, strerror(errno));   /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
             return;
         }
         conn_new(h, fd, (struct sockaddr *)&ss, sl);
     }
+}
+
+static void limits_default(mc_httpd_limits *lim) {
+    lim->idle_ms = MC_HTTPD_IDLE_S * 1000;
+    lim->head_ms = 30 * 1000;
+    lim->linger_ms = 2000;
+    struct rlimit rl;
+    long n = 4096;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) n = (long)rl.rlim_cur - 64;
+    if (n > 65536) n = 65536;
+    if (n < 16) n = 16;
+    lim->max_conns = (int)n;
+}
+
+void mc_httpd_set_errfn(mc_httpd *h, mc_httpd_errfn fn) { h->errfn = fn; }
+
+void mc_httpd_get_limits(const mc_httpd *h, mc_httpd_limits *lim) { *lim = h->lim; }
+
+void mc_httpd_set_limits(mc_httpd *h, const mc_httpd_limits *lim) {
+    h->lim = *lim;
+    if (h->lim.idle_ms < 1) h->lim.idle_ms = 1;
+    if (h->lim.head_ms < 1) h->lim.head_ms = 1;
+    if (h->lim.linger_ms < 0) h->lim.linger_ms = 0;
+    if (h->lim.max_conns < 1) h->lim.max_conns = 1;
+    if (h->paused && h->nconns < (size_t)h->lim.max_conns) accept_resume(h);
+}
+
+void mc_httpd_get_stats(const mc_httpd *h, mc_httpd_stats *st) {
+    memset(st, 0, sizeof *st);
+    st->conns = h->nconns;
+    st->accept_pauses = h->accept_pauses;
+    st->timeouts = h->timeouts;
+    for (const mc_hconn *c = h->conns; c != NULL; c = c->next) {
+        st->bytes += sizeof *c + c->in_cap + (c->q != NULL ? sizeof *c->q : 0);
+        for (const oseg *o = c->oq; o != NULL; o = o->next) st->bytes += sizeof *o + (o->free ? 0 : o->len);
+    }
+    st->pooled = (size_t)h->nbuf_pool * IN_CHUNK + (size_t)h->nreq_pool * sizeof(mc_hreq);
 }
 
 mc_httpd *mc_httpd_new_unbound(struct event_base *base, size_t max_body, mc_httpd_cb cb, void *arg) {
@@ -1017,6 +1276,9 @@ mc_httpd *mc_httpd_new_unbound(struct event_base *base, size_t max_body, mc_http
     h->max_body = max_body;
     h->cb = cb;
     h->arg = arg;
+    limits_default(&h->lim);
+    h->resume = evtimer_new(base, resume_cb, h);
+    if (h->resume == NULL) mc_panic("cannot make a timer");
     return h;
 }
 
@@ -1084,6 +1346,9 @@ void mc_httpd_free(mc_httpd *h) {
         conn_close(c);   /* frees it: not busy any more */
     }
     if (h->lev) event_free(h->lev);
+    if (h->resume) event_free(h->resume);
     if (h->lfd >= 0) close(h->lfd);
+    while (h->nbuf_pool > 0) free(h->buf_pool[--h->nbuf_pool]);
+    while (h->nreq_pool > 0) free(h->req_pool[--h->nreq_pool]);
     free(h);
 }

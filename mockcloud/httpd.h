@@ -8,6 +8,11 @@
  * taken from the buffer once the current one is answered), HEAD, an idle
  * timeout. A reply is one sendmsg of the status line and headers (built with
  * memcpy) and the body; what does not fit waits in a queue for EV_WRITE.
+ * Its own errors (400, 408, 413, 414, 431, 501, 505) get their body from
+ * an errfn, in the dialect of the path's service; slow heads and bodies
+ * time out (408), connections are bounded (accepting pauses at the bound
+ * or on EMFILE), and an idle connection holds neither its read buffer nor
+ * its request block (both pooled).
  *
  * The callback gets an mc_hreq that stays valid, with every pointer in it,
  * until it is answered exactly once: mc_httpd_send, mc_httpd_start + _write
@@ -24,7 +29,28 @@
 #define MC_HTTPD_MAX_HEADERS 100
 #define MC_HTTPD_MAX_OUT 32
 #define MC_HTTPD_MAX_HEAD (64 * 1024)   /* request line + headers: 431 above */
+#define MC_HTTPD_MAX_LINE 8192          /* request line: 414 above (eventlet's MAX_REQUEST_LINE) */
 #define MC_HTTPD_IDLE_S 120
+
+/* Timeouts and the connection bound (mc_httpd_set_limits). */
+typedef struct mc_httpd_limits {
+    int idle_ms;      /* a kept-alive connection without a request: closed silently (120 s) */
+    int head_ms;      /* a request's first byte to its blank line, and the longest pause
+                         inside a body: 408 after it (30 s, Apache's RequestReadTimeout) */
+    int linger_ms;    /* after an error that closes: the client's late bytes are read and
+                         dropped this long, so the answer is not lost to a reset (2 s) */
+    int max_conns;    /* open connections; at the bound accepting pauses until one
+                         closes (default: the fd limit less 64) */
+} mc_httpd_limits;
+
+/* What a server holds (tests and the control API). */
+typedef struct mc_httpd_stats {
+    size_t conns;           /* open connections */
+    size_t bytes;           /* their memory: structs, read buffers, requests, queued replies */
+    size_t pooled;          /* idle read buffers and request blocks kept for reuse */
+    unsigned long accept_pauses;   /* times accepting stopped (bound reached, EMFILE) */
+    unsigned long timeouts;        /* 408s sent */
+} mc_httpd_stats;
 
 typedef struct mc_httpd mc_httpd;
 typedef struct mc_hconn mc_hconn;
@@ -58,6 +84,14 @@ typedef struct mc_hreq {
 
 typedef void (*mc_httpd_cb)(mc_hreq *q, void *arg);
 
+/* The body of an error httpd answers itself, before any route (400, 408,
+ * 413, 414, 431, 501, 505): 'q' holds what could be read: q->path is NULL
+ * when not even the start of a path could, q->nhdr the headers parsed so
+ * far. Returns malloc'd text (*len bytes) with its *ctype, or NULL for the
+ * plain text httpd writes itself. The connection closes after it. */
+typedef char *(*mc_httpd_errfn)(const mc_hreq *q, int status, const char *message, size_t *len,
+                                const char **ctype);
+
 /* Listens on host:port (port 0: ephemeral); bodies over 'max_body' get a
  * 413 before they are read. NULL with the reason in err. */
 mc_httpd *mc_httpd_new(struct event_base *base, const char *host, int port, size_t max_body, mc_httpd_cb cb,
@@ -67,6 +101,10 @@ mc_httpd *mc_httpd_new_unbound(struct event_base *base, size_t max_body, mc_http
 /* Serves an already connected socket (made nonblocking here). */
 void mc_httpd_adopt(mc_httpd *h, int fd);
 int mc_httpd_port(const mc_httpd *h);
+void mc_httpd_set_errfn(mc_httpd *h, mc_httpd_errfn fn);
+void mc_httpd_get_limits(const mc_httpd *h, mc_httpd_limits *lim);
+void mc_httpd_set_limits(mc_httpd *h, const mc_httpd_limits *lim);   /* for new timers and accepts */
+void mc_httpd_get_stats(const mc_httpd *h, mc_httpd_stats *st);
 /* Closes every connection (answers still pending are dropped) and the
  * listening socket. */
 void mc_httpd_free(mc_httpd *h);

@@ -9,6 +9,7 @@
  * turn and reset to exactly that state on demand. */
 #include "server.h"
 #include "auth.h"
+#include "http.h"
 #include "httpd.h"
 #include "journal.h"
 #include "profile.h"
@@ -112,6 +113,7 @@ mc_server *mc_server_new(struct event_base *base, const mc_config *cfg, bool lis
          * (413); below that the router answers 413 in the service's dialect. */
         srv->httpd = mc_httpd_new(base, cfg->host, cfg->port, 2 * cfg->max_upload, mc_router_dispatch, srv, err, errsz);
         if (srv->httpd == NULL) goto err;
+        mc_httpd_set_errfn(srv->httpd, mc_wire_error);   /* its own errors in the path's dialect */
         srv->port = mc_httpd_port(srv->httpd);
     }
     if (cfg->public_url[0] != '\0') {
