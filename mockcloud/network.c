@@ -3797,8 +3797,13 @@ static const char *v_string(const cJSON *v, size_t max, char *why, size_t n) {
     return NULL;
 }
 
-static const char *v_subnet_list(const cJSON *v, char *why, size_t n) {
+/* A list without duplicates whose items each pass 'item' (Neutron's
+ * _validate_subnet_list, _validate_uuid_list); null is the empty list
+ * when 'null_ok' (convert_none_to_empty_list). */
+static const char *v_unique_list(const cJSON *v, bool null_ok, const char *(*item)(const cJSON *, char *, size_t),
+                                 char *why, size_t n) {
     char d[128];
+    if (null_ok && cJSON_IsNull(v)) return NULL;
     if (!cJSON_IsArray(v)) {
         snprintf(why, n, "'%s' is not a list", pyrepr(v, d, sizeof d));
         return why;
@@ -3810,26 +3815,7 @@ static const char *v_subnet_list(const cJSON *v, char *why, size_t n) {
                 snprintf(why, n, "Duplicate items in the list: '%s'", pyrepr(x, d, sizeof d));
                 return why;
             }
-        if (v_subnet(x, why, n)) return why;
-    }
-    return NULL;
-}
-
-static const char *v_uuid_list(const cJSON *v, char *why, size_t n) {
-    char d[128];
-    if (cJSON_IsNull(v)) return NULL;   /* convert_none_to_empty_list */
-    if (!cJSON_IsArray(v)) {
-        snprintf(why, n, "'%s' is not a list", pyrepr(v, d, sizeof d));
-        return why;
-    }
-    const cJSON *x;
-    cJSON_ArrayForEach(x, v) {
-        for (const cJSON *g = v->child; g != x; g = g->next)
-            if (cJSON_Compare(g, x, true)) {
-                snprintf(why, n, "Duplicate items in the list: '%s'", pyrepr(x, d, sizeof d));
-                return why;
-            }
-        if (v_uuid(x, why, n)) return why;
+        if (item(x, why, n)) return why;
     }
     return NULL;
 }
@@ -4024,10 +4010,10 @@ static bool vrule_ok(const vrule *vr, const cJSON *v, nerr *e) {
         break;
     case V_UUID: bad = v_uuid(v, why, sizeof why); break;
     case V_UUID_OR_NONE: bad = cJSON_IsNull(v) ? NULL : v_uuid(v, why, sizeof why); break;
-    case V_UUID_LIST: bad = v_uuid_list(v, why, sizeof why); break;
+    case V_UUID_LIST: bad = v_unique_list(v, true, v_uuid, why, sizeof why); break;
     case V_IP_OR_NONE: bad = cJSON_IsNull(v) ? NULL : v_ip(v, why, sizeof why); break;
     case V_SUBNET_OR_NONE: bad = cJSON_IsNull(v) ? NULL : v_subnet(v, why, sizeof why); break;
-    case V_SUBNET_LIST: bad = v_subnet_list(v, why, sizeof why); break;
+    case V_SUBNET_LIST: bad = v_unique_list(v, false, v_subnet, why, sizeof why); break;
     case V_FIXED_IPS: bad = v_fixed_ips(v, why, sizeof why); break;
     case V_IP_POOLS: bad = v_ip_pools(v, why, sizeof why); break;
     case V_NAMESERVERS: bad = v_nameservers(v, why, sizeof why); break;
@@ -5803,68 +5789,42 @@ static void network_mrule_delete(mc_req *r) {
 #define P EVHTTP_REQ_POST
 #define U EVHTTP_REQ_PUT
 #define D EVHTTP_REQ_DELETE
+/* The routes of one resource kind: list and create on the collection
+ * "/v2.0/<coll>", show and delete (and update: CRUD) on a member
+ * "/v2.0/<coll>/{}", handled by network_<kind>_<verb>; 'flags' on every
+ * row, MC_BODY_JSON added to create and update. */
+#define CRD_ROWS(coll, kind, flags)                                                      \
+    {MC_NETWORK, G, "/v2.0/" coll, network_##kind##_list, (flags)},                      \
+    {MC_NETWORK, P, "/v2.0/" coll, network_##kind##_create, MC_BODY_JSON | (flags)},     \
+    {MC_NETWORK, G, "/v2.0/" coll "/{}", network_##kind##_show, (flags)},                \
+    {MC_NETWORK, D, "/v2.0/" coll "/{}", network_##kind##_delete, (flags)}
+#define CRUD_ROWS(coll, kind)                                                            \
+    CRD_ROWS(coll, kind, 0), {MC_NETWORK, U, "/v2.0/" coll "/{}", network_##kind##_update, MC_BODY_JSON}
 const mc_route network_routes[] = {
     {MC_NETWORK, G, "/", network_versions, MC_NO_AUTH},
     {MC_NETWORK, G, "/v2.0", network_resources, 0},
     {MC_NETWORK, G, "/v2.0/extensions", network_extension_list, 0},
     {MC_NETWORK, G, "/v2.0/extensions/{}", network_extension_show, 0},
-    {MC_NETWORK, G, "/v2.0/networks", network_network_list, 0},
-    {MC_NETWORK, P, "/v2.0/networks", network_network_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/networks/{}", network_network_show, 0},
-    {MC_NETWORK, U, "/v2.0/networks/{}", network_network_update, MC_BODY_JSON},
-    {MC_NETWORK, D, "/v2.0/networks/{}", network_network_delete, 0},
-    {MC_NETWORK, G, "/v2.0/subnets", network_subnet_list, 0},
-    {MC_NETWORK, P, "/v2.0/subnets", network_subnet_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/subnets/{}", network_subnet_show, 0},
-    {MC_NETWORK, U, "/v2.0/subnets/{}", network_subnet_update, MC_BODY_JSON},
-    {MC_NETWORK, D, "/v2.0/subnets/{}", network_subnet_delete, 0},
-    {MC_NETWORK, G, "/v2.0/subnetpools", network_pool_list, 0},
-    {MC_NETWORK, P, "/v2.0/subnetpools", network_pool_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/subnetpools/{}", network_pool_show, 0},
-    {MC_NETWORK, U, "/v2.0/subnetpools/{}", network_pool_update, MC_BODY_JSON},
-    {MC_NETWORK, D, "/v2.0/subnetpools/{}", network_pool_delete, 0},
-    {MC_NETWORK, G, "/v2.0/ports", network_port_list, 0},
-    {MC_NETWORK, P, "/v2.0/ports", network_port_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/ports/{}", network_port_show, 0},
-    {MC_NETWORK, U, "/v2.0/ports/{}", network_port_update, MC_BODY_JSON},
-    {MC_NETWORK, D, "/v2.0/ports/{}", network_port_delete, 0},
-    {MC_NETWORK, G, "/v2.0/routers", network_router_list, 0},
-    {MC_NETWORK, P, "/v2.0/routers", network_router_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/routers/{}", network_router_show, 0},
-    {MC_NETWORK, U, "/v2.0/routers/{}", network_router_update, MC_BODY_JSON},
-    {MC_NETWORK, D, "/v2.0/routers/{}", network_router_delete, 0},
+    CRUD_ROWS("networks", network),
+    CRUD_ROWS("subnets", subnet),
+    CRUD_ROWS("subnetpools", pool),
+    CRUD_ROWS("ports", port),
+    CRUD_ROWS("routers", router),
     {MC_NETWORK, U, "/v2.0/routers/{}/add_router_interface", network_router_add_iface, MC_BODY_OPT},
     {MC_NETWORK, U, "/v2.0/routers/{}/remove_router_interface", network_router_remove_iface, MC_BODY_OPT},
     {MC_NETWORK, U, "/v2.0/routers/{}/add_extraroutes", network_router_add_routes, MC_BODY_JSON},
     {MC_NETWORK, U, "/v2.0/routers/{}/remove_extraroutes", network_router_remove_routes, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/floatingips", network_fip_list, 0},
-    {MC_NETWORK, P, "/v2.0/floatingips", network_fip_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/floatingips/{}", network_fip_show, 0},
-    {MC_NETWORK, U, "/v2.0/floatingips/{}", network_fip_update, MC_BODY_JSON},
-    {MC_NETWORK, D, "/v2.0/floatingips/{}", network_fip_delete, 0},
-    {MC_NETWORK, G, "/v2.0/security-groups", network_sg_list, 0},
-    {MC_NETWORK, P, "/v2.0/security-groups", network_sg_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/security-groups/{}", network_sg_show, 0},
-    {MC_NETWORK, U, "/v2.0/security-groups/{}", network_sg_update, MC_BODY_JSON},
-    {MC_NETWORK, D, "/v2.0/security-groups/{}", network_sg_delete, 0},
-    {MC_NETWORK, G, "/v2.0/security-group-rules", network_rule_list, 0},
-    {MC_NETWORK, P, "/v2.0/security-group-rules", network_rule_create, MC_BODY_JSON},
-    {MC_NETWORK, G, "/v2.0/security-group-rules/{}", network_rule_show, 0},
-    {MC_NETWORK, D, "/v2.0/security-group-rules/{}", network_rule_delete, 0},
+    CRUD_ROWS("floatingips", fip),
+    CRUD_ROWS("security-groups", sg),
+    CRD_ROWS("security-group-rules", rule, 0),
     {MC_NETWORK, G, "/v2.0/quotas", network_quota_list, MC_ADMIN},
     {MC_NETWORK, G, "/v2.0/quotas/{}", network_quota_show, 0},
     {MC_NETWORK, U, "/v2.0/quotas/{}", network_quota_update, MC_BODY_JSON | MC_ADMIN},
     {MC_NETWORK, D, "/v2.0/quotas/{}", network_quota_delete, MC_ADMIN},
     {MC_NETWORK, G, "/v2.0/quotas/{}/default", network_quota_default, 0},
     {MC_NETWORK, G, "/v2.0/quotas/{}/details", network_quota_details, 0},
-    {MC_NETWORK, G, "/v2.0/metering/metering-labels", network_mlabel_list, MC_ADMIN},
-    {MC_NETWORK, P, "/v2.0/metering/metering-labels", network_mlabel_create, MC_BODY_JSON | MC_ADMIN},
-    {MC_NETWORK, G, "/v2.0/metering/metering-labels/{}", network_mlabel_show, MC_ADMIN},
-    {MC_NETWORK, D, "/v2.0/metering/metering-labels/{}", network_mlabel_delete, MC_ADMIN},
-    {MC_NETWORK, G, "/v2.0/metering/metering-label-rules", network_mrule_list, MC_ADMIN},
-    {MC_NETWORK, P, "/v2.0/metering/metering-label-rules", network_mrule_create, MC_BODY_JSON | MC_ADMIN},
-    {MC_NETWORK, G, "/v2.0/metering/metering-label-rules/{}", network_mrule_show, MC_ADMIN},
-    {MC_NETWORK, D, "/v2.0/metering/metering-label-rules/{}", network_mrule_delete, MC_ADMIN},
+    CRD_ROWS("metering/metering-labels", mlabel, MC_ADMIN),
+    CRD_ROWS("metering/metering-label-rules", mrule, MC_ADMIN),
     {MC_NETWORK, G, "/v2.0/agents", network_agent_list, 0},
     {MC_NETWORK, G, "/v2.0/agents/{}", network_agent_show, MC_ADMIN},
     {MC_NETWORK, G, "/v2.0/agents/{}/dhcp-networks", network_agent_dhcp_networks, MC_ADMIN},
@@ -5882,6 +5842,8 @@ const mc_route network_routes[] = {
     {MC_NETWORK, U, "/v2.0/{}/{}/tags/{}", network_tag_add, MC_BODY_OPT},
     {MC_NETWORK, D, "/v2.0/{}/{}/tags/{}", network_tag_delete, 0},
 };
+#undef CRD_ROWS
+#undef CRUD_ROWS
 #undef G
 #undef P
 #undef U

@@ -47,6 +47,32 @@ static void expect_same_world(const world_snap *a, const char *what) {
 
 static mc_resp post(const char *body) { return mc_call(EVHTTP_REQ_POST, FX, body, NULL, NULL); }
 
+/* Posts 'body', asserts 201 and what it added: 'counts' is "kind=n ..."
+ * (n = 0: "added" does not name the kind). */
+static void post_expect_added(const char *body, const char *counts) {
+    mc_resp r = post(body);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    for (const char *p = counts;;) {
+        while (*p == ' ') p++;
+        if (*p == '\0') break;
+        char kind[64], path[96];
+        int n, used = 0;
+        cr_assert(eq(int, sscanf(p, "%63[^=]=%d%n", kind, &n, &used), 2), "counts: %s", p);
+        snprintf(path, sizeof path, "added.%s", kind);
+        if (n == 0) cr_expect(mc_jpath(r.json, path) == NULL, "%s: %s", path, r.body);
+        else cr_expect(eq(int, (int)mc_jnum(r.json, path), n), "%s: %s", path, r.body);
+        p += used;
+    }
+    mc_resp_free(&r);
+}
+
+/* What a post gave demo's project stays its own: alt_demo gets 404. */
+static void expect_hidden_from_alt_demo(const char *path) {
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, path, NULL, alt, NULL), 404);
+    free(alt);
+}
+
 static const char *USER_POST =
     "{\"identity\":{"
     "\"projects\":[{\"id\":\"f1e2d3c4b5a647389a0b1c2d3e4f5a6b\",\"name\":\"teachers\",\"domain_id\":\"default\"}],"
@@ -75,18 +101,12 @@ Test(fixtures, user_and_project_then_log_in) {
     cr_expect(eq(int, st, 401));
     cr_expect(tok == NULL);
 
-    mc_resp r = post(USER_POST);
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.users"), 1));
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.projects"), 1));
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.role_assignments"), 1));
-    cr_expect(mc_jpath(r.json, "added.flavors") == NULL);
-    mc_resp_free(&r);
+    post_expect_added(USER_POST, "users=1 projects=1 role_assignments=1 flavors=0");
 
     tok = login("alice", "s3cret", "teachers", &st);
     cr_assert(eq(int, st, 201));
     /* The token is scoped to the new project, with the role given. */
-    r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/servers", NULL, tok, NULL);
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/servers", NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     mc_resp_free(&r);
     char *admin = mc_test_token("admin", "admin");
@@ -112,12 +132,10 @@ Test(fixtures, user_and_project_then_log_in) {
 
 Test(fixtures, flavor_then_boot) {
     char *tok = mc_test_token("demo", "demo");
-    mc_resp r = post("{\"compute\":{\"flavors\":[{\"id\":\"fx.1\",\"name\":\"fx.small\",\"ram\":256,\"vcpus\":1,"
-                     "\"disk\":2,\"extra_specs\":{\"hw:cpu_policy\":\"dedicated\"}}]}}");
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.flavors"), 1));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/flavors/fx.1", NULL, tok, NULL);
+    post_expect_added("{\"compute\":{\"flavors\":[{\"id\":\"fx.1\",\"name\":\"fx.small\",\"ram\":256,\"vcpus\":1,"
+                      "\"disk\":2,\"extra_specs\":{\"hw:cpu_policy\":\"dedicated\"}}]}}",
+                      "flavors=1");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/compute/v2.1/flavors/fx.1", NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "flavor.name"), "fx.small"));
     cr_expect(eq(int, (int)mc_jnum(r.json, "flavor.disk"), 2));
@@ -139,44 +157,32 @@ Test(fixtures, flavor_then_boot) {
 
 Test(fixtures, network_and_subnet_then_port) {
     char *tok = mc_test_token("demo", "demo");
-    mc_resp r = post("{\"network\":{\"networks\":[{\"id\":\"c0ffee00-1111-4222-8333-444455556666\",\"name\":\"lab\","
-                     "\"project\":\"demo\",\"subnets\":[{\"id\":\"c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff\","
-                     "\"name\":\"lab-v4\",\"cidr\":\"192.168.77.0/24\",\"gateway_ip\":\"192.168.77.1\"}]}],"
-                     "\"routers\":[{\"name\":\"lab-router\",\"project\":\"demo\",\"external_network\":\"public\","
-                     "\"interfaces\":[\"lab-v4\"]}]}}");
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.networks"), 1));
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.subnets"), 1));
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.routers"), 1));
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.ports"), 2), "%s", r.body);   /* gateway + interface */
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/ports",
+    post_expect_added("{\"network\":{\"networks\":[{\"id\":\"c0ffee00-1111-4222-8333-444455556666\",\"name\":\"lab\","
+                      "\"project\":\"demo\",\"subnets\":[{\"id\":\"c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff\","
+                      "\"name\":\"lab-v4\",\"cidr\":\"192.168.77.0/24\",\"gateway_ip\":\"192.168.77.1\"}]}],"
+                      "\"routers\":[{\"name\":\"lab-router\",\"project\":\"demo\",\"external_network\":\"public\","
+                      "\"interfaces\":[\"lab-v4\"]}]}}",
+                      "networks=1 subnets=1 routers=1 ports=2");   /* ports: gateway + interface */
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/network/v2.0/ports",
                 "{\"port\":{\"network_id\":\"c0ffee00-1111-4222-8333-444455556666\",\"name\":\"p\"}}", tok, NULL);
     cr_assert(eq(int, r.status, 201), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "port.fixed_ips.0.subnet_id"), "c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff"));
     cr_expect(eq(int, strncmp(mc_jstr(r.json, "port.fixed_ips.0.ip_address"), "192.168.77.", 11), 0), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "port.project_id"), DEMO_PROJECT));
     mc_resp_free(&r);
-    /* The new network is demo's: alt_demo does not see it. */
-    char *alt = mc_test_token("alt_demo", "alt_demo");
-    r = mc_call(EVHTTP_REQ_GET, "/network/v2.0/networks/c0ffee00-1111-4222-8333-444455556666", NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    free(alt);
+    expect_hidden_from_alt_demo("/network/v2.0/networks/c0ffee00-1111-4222-8333-444455556666");
     free(tok);
     mc_assert_no_leaks();
 }
 
 Test(fixtures, image_then_show_and_list) {
     char *tok = mc_test_token("demo", "demo");
-    mc_resp r = post("{\"image\":{\"images\":[{\"id\":\"0d15ea5e-0000-4000-8000-000000000001\",\"name\":\"lab-image\","
-                     "\"owner\":\"" DEMO_PROJECT "\",\"visibility\":\"private\",\"status\":\"active\","
-                     "\"disk_format\":\"raw\",\"container_format\":\"bare\",\"tags\":[\"lab\"],"
-                     "\"properties\":{\"os_distro\":\"debian\"}}]}}");
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.images"), 1));
-    mc_resp_free(&r);
-    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/0d15ea5e-0000-4000-8000-000000000001", NULL, tok, NULL);
+    post_expect_added("{\"image\":{\"images\":[{\"id\":\"0d15ea5e-0000-4000-8000-000000000001\",\"name\":\"lab-image\","
+                      "\"owner\":\"" DEMO_PROJECT "\",\"visibility\":\"private\",\"status\":\"active\","
+                      "\"disk_format\":\"raw\",\"container_format\":\"bare\",\"tags\":[\"lab\"],"
+                      "\"properties\":{\"os_distro\":\"debian\"}}]}}",
+                      "images=1");
+    mc_resp r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/0d15ea5e-0000-4000-8000-000000000001", NULL, tok, NULL);
     cr_expect(eq(int, r.status, 200), "%s", r.body);
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "active"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "os_distro"), "debian"));
@@ -185,12 +191,7 @@ Test(fixtures, image_then_show_and_list) {
     r = mc_call(EVHTTP_REQ_GET, "/image/v2/images?name=lab-image", NULL, tok, NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "images")), 1));
     mc_resp_free(&r);
-    /* Private to demo's project. */
-    char *alt = mc_test_token("alt_demo", "alt_demo");
-    r = mc_call(EVHTTP_REQ_GET, "/image/v2/images/0d15ea5e-0000-4000-8000-000000000001", NULL, alt, NULL);
-    cr_expect(eq(int, r.status, 404));
-    mc_resp_free(&r);
-    free(alt);
+    expect_hidden_from_alt_demo("/image/v2/images/0d15ea5e-0000-4000-8000-000000000001");   /* private */
     free(tok);
     mc_assert_no_leaks();
 }
@@ -198,16 +199,12 @@ Test(fixtures, image_then_show_and_list) {
 /* A post may name in one service what it adds in another: a network and an
  * image of a project added by the same post. */
 Test(fixtures, references_across_services_in_one_post) {
-    mc_resp r = post("{\"identity\":{\"projects\":[{\"id\":\"ab12ab12ab12ab12ab12ab12ab12ab12\",\"name\":\"x\","
-                     "\"domain_id\":\"default\"}]},"
-                     "\"network\":{\"networks\":[{\"name\":\"xnet\",\"project\":\"x\",\"subnets\":[{\"cidr\":\"10.5.0.0/16\"}]}]},"
-                     "\"image\":{\"images\":[{\"id\":\"0d15ea5e-0000-4000-8000-000000000002\",\"name\":\"x\","
-                     "\"owner\":\"ab12ab12ab12ab12ab12ab12ab12ab12\",\"visibility\":\"shared\"}]}}");
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.projects"), 1));
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.networks"), 1));
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.images"), 1));
-    mc_resp_free(&r);
+    post_expect_added("{\"identity\":{\"projects\":[{\"id\":\"ab12ab12ab12ab12ab12ab12ab12ab12\",\"name\":\"x\","
+                      "\"domain_id\":\"default\"}]},"
+                      "\"network\":{\"networks\":[{\"name\":\"xnet\",\"project\":\"x\",\"subnets\":[{\"cidr\":\"10.5.0.0/16\"}]}]},"
+                      "\"image\":{\"images\":[{\"id\":\"0d15ea5e-0000-4000-8000-000000000002\",\"name\":\"x\","
+                      "\"owner\":\"ab12ab12ab12ab12ab12ab12ab12ab12\",\"visibility\":\"shared\"}]}}",
+                      "projects=1 networks=1 images=1");
     mc_assert_no_leaks();
 }
 
@@ -351,21 +348,13 @@ Test(fixtures, failed_insert_is_rolled_back) {
 
 Test(fixtures, reset_goes_back_to_the_files) {
     world_snap files = snap();
-    mc_resp r = post(USER_POST);
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    mc_resp_free(&r);
-    r = post("{\"compute\":{\"flavors\":[{\"id\":\"fx.2\",\"name\":\"fx.two\",\"ram\":256,\"vcpus\":1,\"disk\":1}]},"
-             "\"identity\":{\"region\":\"RegionTwo\"}}");
-    cr_assert(eq(int, r.status, 201), "%s", r.body);
-    cr_expect(eq(int, (int)mc_jnum(r.json, "added.regions"), 1));
-    mc_resp_free(&r);
-    /* A region already there is not added twice. */
-    r = post("{\"identity\":{\"region\":\"RegionOne\"}}");
-    cr_expect(eq(int, r.status, 201), "%s", r.body);
-    cr_expect(mc_jpath(r.json, "added.regions") == NULL, "%s", r.body);
-    mc_resp_free(&r);
+    post_expect_added(USER_POST, "users=1");
+    post_expect_added("{\"compute\":{\"flavors\":[{\"id\":\"fx.2\",\"name\":\"fx.two\",\"ram\":256,\"vcpus\":1,\"disk\":1}]},"
+                      "\"identity\":{\"region\":\"RegionTwo\"}}",
+                      "flavors=1 regions=1");
+    post_expect_added("{\"identity\":{\"region\":\"RegionOne\"}}", "regions=0");   /* there already: not added twice */
 
-    r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL);
+    mc_resp r = mc_call(EVHTTP_REQ_POST, "/mockcloud/v1/reset", NULL, NULL, NULL);
     cr_expect(eq(int, r.status, 204));
     mc_resp_free(&r);
     int st;
