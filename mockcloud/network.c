@@ -2805,6 +2805,7 @@ static const rdef R_SG = {MC_K_SECGROUP, "security_group", "security_groups", "S
 static const rdef R_RULE = {MC_K_SECGROUP_RULE, "security_group_rule", "security_group_rules", "SecurityGroupRuleNotFound", "Security group rule ", " does not exist"};
 
 static const rdef R_MLABEL = {MC_K_METERING_LABEL, "metering_label", "metering_labels", "MeteringLabelNotFound", "Metering label '", "' does not exist."};
+static const rdef R_SCOPE = {MC_K_ADDRESS_SCOPE, "address_scope", "address_scopes", "AddressScopeNotFound", "Address scope ", " could not be found."};
 static const rdef R_MRULE = {MC_K_METERING_RULE, "metering_label_rule", "metering_label_rules", "MeteringLabelRuleNotFound", "Metering label rule '", "' does not exist."};
 
 static const rdef *const rdefs[] = {&R_NET, &R_SUBNET, &R_POOL, &R_PORT, &R_ROUTER, &R_FIP, &R_SG, &R_RULE};
@@ -2842,6 +2843,7 @@ static bool visible(mc_req *r, const rdef *d, mc_record *rec) {
         return net != NULL && owned(net, proj, false);
     }
     case MC_K_SUBNETPOOL:
+    case MC_K_ADDRESS_SCOPE:
         return owned(rec, proj, false) || jbool(rec->doc, "shared");
     default:
         return owned(rec, proj, false);
@@ -3210,6 +3212,7 @@ static void link_add(mc_req *r, cJSON *links, const rdef *d, const char *rel, lo
     }
     const char *coll = d->kind == MC_K_SECGROUP ? "security-groups" : d->kind == MC_K_SECGROUP_RULE ? "security-group-rules"
                      : d->kind == MC_K_METERING_LABEL ? "metering/metering-labels"
+                     : d->kind == MC_K_ADDRESS_SCOPE ? "address-scopes"
                      : d->kind == MC_K_METERING_RULE ? "metering/metering-label-rules" : d->plural;
     snprintf(url, sizeof url, "%s/v2.0/%s?limit=%ld&marker=%s%s%s", base, coll, limit, marker, extra,
              reverse ? "&page_reverse=True" : "");
@@ -3475,13 +3478,16 @@ static const nattr A_RULE[] = {
 static const nattr A_MLABEL[] = {
     {"id", ""}, {"name", "P"}, {"description", "P"}, {"tenant_id", "P"}, {"project_id", "P"}, {"shared", "P"},
     {NULL, NULL}};
+static const nattr A_SCOPE[] = {
+    {"id", ""}, {"name", "RU"}, {"ip_version", "R"}, {"shared", "PU"}, {"tenant_id", "P"}, {"project_id", "P"},
+    {NULL, NULL}};
 static const nattr A_MRULE[] = {
     {"id", ""}, {"direction", "P"}, {"excluded", "P"}, {"remote_ip_prefix", "R"}, {"metering_label_id", "R"},
     {"tenant_id", "P"}, {"project_id", "P"}, {NULL, NULL}};
 
 static const nattr *attr_map(const char *singular) {
     static const struct { const char *res; const nattr *map; } maps[] = {
-        {"metering_label", A_MLABEL}, {"metering_label_rule", A_MRULE},
+        {"metering_label", A_MLABEL}, {"metering_label_rule", A_MRULE}, {"address_scope", A_SCOPE},
         {"network", A_NETWORK}, {"subnet", A_SUBNET}, {"subnetpool", A_SUBNETPOOL}, {"port", A_PORT},
         {"router", A_ROUTER}, {"floatingip", A_FLOATINGIP}, {"security_group", A_SECGROUP},
         {"security_group_rule", A_RULE},
@@ -3940,6 +3946,8 @@ static const vrule vrules[] = {
     {"security_group_rule", "direction", V_DIRECTION}, {"security_group_rule", "protocol", V_PROTOCOL},
     {"security_group_rule", "port_range_min", V_PORT}, {"security_group_rule", "port_range_max", V_PORT},
     {"security_group_rule", "ethertype", V_ETHERTYPE}, {"security_group_rule", "remote_ip_prefix", V_IP_PREFIX},
+    {"address_scope", "name", V_NAME}, {"address_scope", "ip_version", V_IP_VERSION},
+    {"address_scope", "shared", V_BOOL},
     {"metering_label", "name", V_NAME}, {"metering_label", "description", V_STR1024},
     {"metering_label", "shared", V_BOOL}, {"metering_label_rule", "direction", V_DIRECTION},
     {"metering_label_rule", "excluded", V_BOOL}, {"metering_label_rule", "remote_ip_prefix", V_SUBNET},
@@ -4101,6 +4109,7 @@ static int item_ok_or_reply(mc_req *r, const char *singular, const cJSON *in) {
         {"floatingip", "floating_network_id=u|port_id=U|fixed_ip_address=S45|floating_ip_address=S45|description=s255|"
                        "subnet_id=U|dns_name=s|dns_domain=s"},
         {"security_group", "name=s255|description=s255|stateful=b"},
+        {"address_scope", "name=s255|ip_version=n|shared=b"},
         /* protocol: a name or a number, checked by the handler; remote_group_id: any
          * string, an unknown one is Neutron's 404 SecurityGroupNotFound */
         {"security_group_rule", "security_group_id=u|direction=s|port_range_min=N|port_range_max=N|"
@@ -5028,6 +5037,8 @@ static int pool_prefixlen(const cJSON *in, const char *key, long dflt, long max,
     return 0;
 }
 
+static int scope_version(const cJSON *doc);
+
 static mc_record *mk_pool(mc_req *r, const char *owner, const cJSON *in, nerr *e) {
     mc_server *srv = r->srv;
     if (check_len(in, "name", 255, e) || check_len(in, "description", 255, e)) return NULL;
@@ -5084,7 +5095,23 @@ static mc_record *mk_pool(mc_req *r, const char *owner, const cJSON *in, nerr *e
     cJSON_AddNumberToObject(d, "default_prefixlen", (double)dflt);
     cJSON_AddBoolToObject(d, "shared", shared);
     cJSON_AddBoolToObject(d, "is_default", is_default);
-    cJSON_AddNullToObject(d, "address_scope_id");
+    const char *scope_id = mc_json_str(in, "address_scope_id");
+    if (scope_id != NULL) {
+        mc_record *scope = mc_store_find(W(srv, MC_K_ADDRESS_SCOPE), scope_id);
+        if (scope == NULL || !(owned(scope, ctx_project(r), ctx_admin(r)) || jbool(scope->doc, "shared"))) {
+            cJSON_Delete(d);
+            return fail(e, 404, "AddressScopeNotFound", "Address scope %.64s could not be found.", scope_id);
+        }
+        if (scope_version(scope->doc) != v) {
+            cJSON_Delete(d);
+            return fail(e, 400, "IllegalSubnetPoolIpVersionAssociationWithAddressScope",
+                        "Illegal subnetpool association: subnetpool %s cannot associate with address scope %s "
+                        "because subnetpool ip_version is not %d.", id, scope->id, scope_version(scope->doc));
+        }
+        cJSON_AddStringToObject(d, "address_scope_id", scope->id);
+    } else {
+        cJSON_AddNullToObject(d, "address_scope_id");
+    }
     cJSON_AddNullToObject(d, "default_quota");
     return new_record(srv, MC_K_SUBNETPOOL, id, owner, d);
 }
@@ -5101,7 +5128,7 @@ static void network_pool_show(mc_req *r) {
 
 static void network_pool_update(mc_req *r) {
     static const char *const allowed[] = {"name", "description", "prefixes", "min_prefixlen", "max_prefixlen",
-                                          "default_prefixlen", "is_default", "default_quota", NULL};
+                                          "default_prefixlen", "is_default", "default_quota", "address_scope_id", NULL};
     mc_record *x = find_or_reply(r, &R_POOL, r->params[0]);
     if (x == NULL) return;
     cJSON *in = body_obj_or_reply(r, "subnetpool");
@@ -5144,7 +5171,8 @@ static void network_pool_update(mc_req *r) {
         reply_nerr(r, &e);
         return;
     }
-    static const char *const keys[] = {"name", "description", "prefixes", "min_prefixlen", "max_prefixlen", "default_prefixlen", "is_default"};
+    static const char *const keys[] = {"name", "description", "prefixes", "min_prefixlen", "max_prefixlen", "default_prefixlen", "is_default",
+                                       "address_scope_id"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         mc_json_set(x->doc, keys[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(tmp->doc, keys[i]), 1));
     del_record(r->srv, MC_K_SUBNETPOOL, tmp);
@@ -5456,6 +5484,7 @@ static const char *const extensions[][3] = {
     {"ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering when listing ports"},
     {"multi-provider", "Multi Provider Network", "Expose mapping of virtual networks to multiple physical networks"},
     {"metering", "Neutron Metering", "Neutron Metering extension."},
+    {"address-scope", "Address scope", "Address scopes extension."},
     {"agent", "agent", "The agent management extension."},
     {"dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"},
     {"dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual Routers."},
@@ -5695,6 +5724,91 @@ static void network_az_list(mc_req *r) {
     mc_reply_json(r, 200, b);
 }
 
+/* ================================================================ REST: address scopes */
+
+static int scope_version(const cJSON *doc) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "ip_version");
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+}
+
+/* neutron/db/address_scope_db.py: a name, an IP version, shared set by an
+ * admin and never unset; subnet pools of the same version join one through
+ * their address_scope_id, and a scope with pools cannot be deleted. */
+static mc_record *mk_scope(mc_req *r, const char *owner, const cJSON *in, nerr *e) {
+    bool shared = false;
+    if (!body_bool(in, "shared", false, &shared, e)) return NULL;
+    if (shared && !ctx_admin(r))
+        return fail(e, 403, "PolicyNotAuthorized", "(rule:create_address_scope and rule:create_address_scope:shared) "
+                    "is disallowed by policy");
+    char id[37];
+    mc_uuid(r->srv, id);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "id", id);
+    cJSON_AddStringToObject(d, "name", jstr0(in, "name"));
+    cJSON_AddNumberToObject(d, "ip_version", scope_version(in));
+    cJSON_AddBoolToObject(d, "shared", shared);
+    cJSON_AddStringToObject(d, "project_id", owner);
+    cJSON_AddStringToObject(d, "tenant_id", owner);
+    return new_record(r->srv, MC_K_ADDRESS_SCOPE, id, owner, d);
+}
+
+static void scope_undo(mc_server *srv, mc_record *x) { del_record(srv, MC_K_ADDRESS_SCOPE, x); }
+
+static void network_scope_list(mc_req *r) { list_generic(r, &R_SCOPE); }
+static void network_scope_create(mc_req *r) { create_generic(r, &R_SCOPE, mk_scope, scope_undo); }
+static void network_scope_show(mc_req *r) {
+    mc_record *x = find_or_reply(r, &R_SCOPE, r->params[0]);
+    if (x) reply_one(r, &R_SCOPE, x, 200);
+}
+
+static void network_scope_update(mc_req *r) {
+    mc_record *x = find_or_reply(r, &R_SCOPE, r->params[0]);
+    if (x == NULL) return;
+    cJSON *in = body_obj_or_reply(r, "address_scope");
+    if (in == NULL) return;
+    if (!owned(x, ctx_project(r), ctx_admin(r))) {
+        mc_reply_error(r, 403, "PolicyNotAuthorized", "(rule:update_address_scope) is disallowed by policy");
+        return;
+    }
+    nerr e = {0};
+    bool shared = jbool(x->doc, "shared");
+    if (!body_bool(in, "shared", shared, &shared, &e)) {
+        reply_nerr(r, &e);
+        return;
+    }
+    if (shared && !jbool(x->doc, "shared") && !ctx_admin(r)) {
+        mc_reply_error(r, 403, "PolicyNotAuthorized", "(rule:update_address_scope and rule:update_address_scope:shared) "
+                       "is disallowed by policy");
+        return;
+    }
+    if (!shared && jbool(x->doc, "shared")) {
+        mc_reply_error(r, 400, "AddressScopeUpdateError", "Unable to update address scope %s : Shared address scope "
+                       "can't be unshared.", x->id);
+        return;
+    }
+    if (mc_json_str(in, "name") != NULL) mc_json_set_str(x->doc, "name", mc_json_str(in, "name"));
+    mc_json_set(x->doc, "shared", cJSON_CreateBool(shared));
+    touch(x);
+    reply_one(r, &R_SCOPE, x, 200);
+}
+
+static void network_scope_delete(mc_req *r) {
+    mc_record *x = find_or_reply(r, &R_SCOPE, r->params[0]);
+    if (x == NULL) return;
+    if (!owned(x, ctx_project(r), ctx_admin(r))) {
+        mc_reply_error(r, 403, "PolicyNotAuthorized", "(rule:delete_address_scope) is disallowed by policy");
+        return;
+    }
+    for (mc_record *p = mc_store_first(W(r->srv, MC_K_SUBNETPOOL)); p; p = mc_store_next(p))
+        if (mc_str_eq(mc_json_str(p->doc, "address_scope_id"), x->id)) {
+            mc_reply_error(r, 409, "AddressScopeInUse", "Unable to complete operation on address scope %s. There "
+                           "are one or more subnet pools in use on the address scope.", x->id);
+            return;
+        }
+    del_record(r->srv, MC_K_ADDRESS_SCOPE, x);
+    mc_reply_json(r, 204, NULL);
+}
+
 /* ================================================================ REST: metering (admin only) */
 
 /* neutron/db/metering/metering_db.py: labels own rules; a rule may not
@@ -5807,6 +5921,7 @@ const mc_route network_routes[] = {
     {MC_NETWORK, G, "/v2.0/extensions/{}", network_extension_show, 0},
     CRUD_ROWS("networks", network),
     CRUD_ROWS("subnets", subnet),
+    CRUD_ROWS("address-scopes", scope),
     CRUD_ROWS("subnetpools", pool),
     CRUD_ROWS("ports", port),
     CRUD_ROWS("routers", router),

@@ -545,6 +545,13 @@ def cli_network(s):
         s.c("address scope list", "address scope list", json_out=True)
         s.c("address scope show", "address scope show sweep-scope", json_out=True)
         s.c("address scope set", "address scope set --name sweep-scope2 sweep-scope")
+        s.c("subnet pool create --address-scope", "subnet pool create --pool-prefix 10.30.0.0/16 "
+            "--address-scope sweep-scope2 sweep-pool2", json_out=True,
+            check=lambda p: need(p.get("address_scope_id"), "address_scope_id %r" % p.get("address_scope_id")))
+        s.step("address scope delete in use: 409", expect_error, s, "address scope delete sweep-scope2", "mockcloud",
+               r"Unable to complete operation on address scope \S+\. There are one or more subnet pools in use")
+        s.c("subnet pool set --no-address-scope", "subnet pool set --no-address-scope sweep-pool2")
+        s.c("subnet pool delete (scoped)", "subnet pool delete sweep-pool2")
         s.c("address scope delete", "address scope delete sweep-scope2")
     else:
         s.skip("address scope create/list/show/set/delete", "extension address-scope not advertised")
@@ -854,6 +861,7 @@ def sdk(s):
         t("network: delete everything", lambda: _network_delete(conn, st))
     t("network: subnet pools", lambda: conn.network.delete_subnet_pool(conn.network.create_subnet_pool(
         name="sdk-pool", prefixes=["10.20.0.0/16"], default_prefixlen=24)))
+    t("network: address scopes and a scoped subnet pool", lambda: _scopes(conn))
     t("network: agents (admin)", lambda: list(adm.network.agents()))
     t("network: get_quota", lambda: conn.network.get_quota(conn.current_project_id))
     t("network: extensions", lambda: need_(any(e.alias == "router" for e in conn.network.extensions())))
@@ -1054,6 +1062,17 @@ def _secgroup(conn):
     need_(any(x.id == r.id for x in conn.network.security_group_rules(security_group_id=g.id)))
     conn.network.delete_security_group_rule(r)
     conn.network.delete_security_group(g)
+
+
+def _scopes(conn):
+    sc = conn.network.create_address_scope(name="sdk-scope", ip_version=4)
+    need_(conn.network.find_address_scope("sdk-scope").id == sc.id)
+    p = conn.network.create_subnet_pool(name="sdk-pool2", prefixes=["10.40.0.0/16"], address_scope_id=sc.id)
+    need_(p.address_scope_id == sc.id, "address_scope_id %r" % p.address_scope_id)
+    conn.network.delete_subnet_pool(p)
+    conn.network.update_address_scope(sc, name="sdk-scope2")
+    need_(any(x.name == "sdk-scope2" for x in conn.network.address_scopes()))
+    conn.network.delete_address_scope(sc)
 
 
 def _network_delete(conn, st):

@@ -1127,3 +1127,82 @@ Test(network, port_mac_is_sanitized) {
     mc_resp_free(&r);
     mc_assert_no_leaks();
 }
+
+/* Address scopes as the openstack CLI drives them (`address scope create
+ * --ip-version 4`, `subnet pool create --address-scope`, `subnet pool set
+ * --no-address-scope`, `address scope set --name`, delete): Neutron's
+ * address-scope extension, its 403/400/404/409s. */
+Test(network, address_scopes_as_the_cli_uses_them) {
+    mc_resp r = get("/network/v2.0/extensions/address-scope", tok);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "extension.name"), "Address scope"));
+    mc_resp_free(&r);
+    r = post("/network/v2.0/address-scopes", "{\"address_scope\": {\"name\": \"s4\", \"ip_version\": 4}}", tok);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    char *scope = strdup(mc_jstr(r.json, "address_scope.id"));
+    cr_expect(eq(dbl, mc_jpath(r.json, "address_scope.ip_version")->valuedouble, 4));
+    cr_expect(cJSON_IsFalse(mc_jpath(r.json, "address_scope.shared")));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "address_scope.project_id"), DEMO_PROJECT));
+    mc_resp_free(&r);
+    mc_expect_error(post("/network/v2.0/address-scopes", "{\"address_scope\": {\"name\": \"x\", \"ip_version\": 4, "
+                         "\"shared\": true}}", tok), MC_NETWORK, 403,
+                    "(rule:create_address_scope and rule:create_address_scope:shared) is disallowed by policy");
+    mc_expect_status(post("/network/v2.0/address-scopes", "{\"address_scope\": {\"name\": \"x\", \"ip_version\": 5}}", tok), 400);
+    mc_expect_error(post("/network/v2.0/address-scopes", "{\"address_scope\": {\"name\": \"x\"}}", tok), MC_NETWORK, 400,
+                    "Failed to parse request. Required attribute 'ip_version' not specified");
+    /* the owner lists it, another project does not see it */
+    r = get("/network/v2.0/address-scopes?name=s4", tok);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "address_scopes")), 1));
+    mc_resp_free(&r);
+    r = get("/network/v2.0/address-scopes", alt);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "address_scopes")), 0));
+    mc_resp_free(&r);
+    char path[200], body[400];
+    snprintf(path, sizeof path, "/network/v2.0/address-scopes/%s", scope);
+    char msg[200];
+    snprintf(msg, sizeof msg, "Address scope %s could not be found.", scope);
+    mc_expect_error(get(path, alt), MC_NETWORK, 404, msg);
+    /* a pool joins it; a v6 pool cannot */
+    snprintf(body, sizeof body, "{\"subnetpool\": {\"name\": \"p\", \"prefixes\": [\"10.30.0.0/16\"], "
+             "\"address_scope_id\": \"%s\"}}", scope);
+    r = post("/network/v2.0/subnetpools", body, tok);
+    cr_assert(eq(int, r.status, 201), "%s", r.body);
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "subnetpool.address_scope_id"), scope));
+    char *pool = strdup(mc_jstr(r.json, "subnetpool.id"));
+    mc_resp_free(&r);
+    snprintf(body, sizeof body, "{\"subnetpool\": {\"name\": \"p6\", \"prefixes\": [\"fd00::/48\"], "
+             "\"address_scope_id\": \"%s\"}}", scope);
+    mc_expect_status(post("/network/v2.0/subnetpools", body, tok), 400);
+    snprintf(body, sizeof body, "{\"subnetpool\": {\"name\": \"p\", \"prefixes\": [\"10.31.0.0/16\"], "
+             "\"address_scope_id\": \"%s\"}}", scope);
+    mc_expect_status(post("/network/v2.0/subnetpools", body, alt), 404);
+    /* in use: 409; free again after the pool leaves */
+    snprintf(msg, sizeof msg, "Unable to complete operation on address scope %s. There are one or more subnet pools "
+             "in use on the address scope.", scope);
+    mc_expect_error(del(path, tok), MC_NETWORK, 409, msg);
+    char ppath[200];
+    snprintf(ppath, sizeof ppath, "/network/v2.0/subnetpools/%s", pool);
+    r = put(ppath, "{\"subnetpool\": {\"address_scope_id\": null}}", tok);
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "subnetpool.address_scope_id")));
+    mc_resp_free(&r);
+    r = put(path, "{\"address_scope\": {\"name\": \"s4b\"}}", tok);
+    cr_expect(eq(int, r.status, 200));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "address_scope.name"), "s4b"));
+    mc_resp_free(&r);
+    mc_expect_status(put(path, "{\"address_scope\": {\"ip_version\": 6}}", tok), 400);
+    mc_expect_status(put(path, "{\"address_scope\": {\"name\": \"z\"}}", alt), 404);
+    /* shared by the admin, never unshared */
+    mc_expect_status(put(path, "{\"address_scope\": {\"shared\": true}}", adm), 200);
+    r = get(path, alt);
+    cr_expect(eq(int, r.status, 200));
+    mc_resp_free(&r);
+    mc_expect_status(put(path, "{\"address_scope\": {\"shared\": false}}", adm), 400);
+    mc_expect_status(del(path, alt), 403);
+    mc_expect_status(del(ppath, tok), 204);
+    mc_expect_status(del(path, tok), 204);
+    mc_expect_status(get(path, tok), 404);
+    free(pool);
+    free(scope);
+    mc_assert_no_leaks();
+}
