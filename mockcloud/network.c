@@ -3289,6 +3289,12 @@ static long port_index_page(mc_req *r, listctx *lc, const char *marker, long lim
     return n;
 }
 
+/* GET on a member: 404 in Neutron's words, else the record as its kind shows it. */
+static void show_generic(mc_req *r, const rdef *d) {
+    mc_record *x = find_or_reply(r, d, r->params[0]);
+    if (x) reply_one(r, d, x, 200);
+}
+
 static void list_generic(mc_req *r, const rdef *d) {
     mc_server *srv = r->srv;
     long limit;
@@ -4290,10 +4296,7 @@ static void network_destroy(mc_server *srv, mc_record *net);
 static void network_network_list(mc_req *r) { list_generic(r, &R_NET); }
 static void network_network_create(mc_req *r) { create_generic(r, &R_NET, mk_network, network_destroy); }
 
-static void network_network_show(mc_req *r) {
-    mc_record *net = find_or_reply(r, &R_NET, r->params[0]);
-    if (net) reply_one(r, &R_NET, net, 200);
-}
+static void network_network_show(mc_req *r) { show_generic(r, &R_NET); }
 
 static void network_network_update(mc_req *r) {
     static const char *const allowed[] = {"name", "description", "admin_state_up", "shared", "router:external",
@@ -4403,10 +4406,7 @@ static void subnet_remove(mc_server *srv, mc_record *s) {
 static void network_subnet_list(mc_req *r) { list_generic(r, &R_SUBNET); }
 static void network_subnet_create(mc_req *r) { create_generic(r, &R_SUBNET, mk_subnet, subnet_remove); }
 
-static void network_subnet_show(mc_req *r) {
-    mc_record *s = find_or_reply(r, &R_SUBNET, r->params[0]);
-    if (s) reply_one(r, &R_SUBNET, s, 200);
-}
+static void network_subnet_show(mc_req *r) { show_generic(r, &R_SUBNET); }
 
 static void network_subnet_update(mc_req *r) {
     static const char *const allowed[] = {"name", "description", "gateway_ip", "enable_dhcp", "dns_nameservers",
@@ -4572,10 +4572,7 @@ static mc_record *mk_port(mc_req *r, const char *owner, const cJSON *in, nerr *e
 static void network_port_list(mc_req *r) { list_generic(r, &R_PORT); }
 static void network_port_create(mc_req *r) { create_generic(r, &R_PORT, mk_port, port_destroy); }
 
-static void network_port_show(mc_req *r) {
-    mc_record *p = find_or_reply(r, &R_PORT, r->params[0]);
-    if (p) reply_one(r, &R_PORT, p, 200);
-}
+static void network_port_show(mc_req *r) { show_generic(r, &R_PORT); }
 
 static void network_port_update(mc_req *r) {
     static const char *const allowed[] = {"name", "description", "admin_state_up", "device_id", "device_owner", "fixed_ips",
@@ -4711,10 +4708,7 @@ static void router_undo(mc_server *srv, mc_record *router) {
 static void network_router_list(mc_req *r) { list_generic(r, &R_ROUTER); }
 static void network_router_create(mc_req *r) { create_generic(r, &R_ROUTER, mk_router, router_undo); }
 
-static void network_router_show(mc_req *r) {
-    mc_record *x = find_or_reply(r, &R_ROUTER, r->params[0]);
-    if (x) reply_one(r, &R_ROUTER, x, 200);
-}
+static void network_router_show(mc_req *r) { show_generic(r, &R_ROUTER); }
 
 static cJSON *routes_validate(mc_server *srv, mc_record *router, const cJSON *in, nerr *e) {
     if (!cJSON_IsArray(in)) return fail(e, 400, "InvalidInput", "Invalid input for routes. Reason: must be a list.");
@@ -4897,10 +4891,7 @@ static mc_record *mk_fip(mc_req *r, const char *owner, const cJSON *in, nerr *e)
 static void network_fip_list(mc_req *r) { list_generic(r, &R_FIP); }
 static void network_fip_create(mc_req *r) { create_generic(r, &R_FIP, mk_fip, fip_destroy); }
 
-static void network_fip_show(mc_req *r) {
-    mc_record *f = find_or_reply(r, &R_FIP, r->params[0]);
-    if (f) reply_one(r, &R_FIP, f, 200);
-}
+static void network_fip_show(mc_req *r) { show_generic(r, &R_FIP); }
 
 static void network_fip_update(mc_req *r) {
     static const char *const allowed[] = {"port_id", "fixed_ip_address", "description", "qos_policy_id", NULL};
@@ -4951,10 +4942,7 @@ static void sg_undo(mc_server *srv, mc_record *sg) {
 static void network_sg_list(mc_req *r) { list_generic(r, &R_SG); }
 static void network_sg_create(mc_req *r) { create_generic(r, &R_SG, mk_sg, sg_undo); }
 
-static void network_sg_show(mc_req *r) {
-    mc_record *x = find_or_reply(r, &R_SG, r->params[0]);
-    if (x) reply_one(r, &R_SG, x, 200);
-}
+static void network_sg_show(mc_req *r) { show_generic(r, &R_SG); }
 
 static void network_sg_update(mc_req *r) {
     static const char *const allowed[] = {"name", "description", "stateful", NULL};
@@ -5008,10 +4996,7 @@ static void network_rule_list(mc_req *r) {
 }
 static void network_rule_create(mc_req *r) { create_generic(r, &R_RULE, mk_rule, rule_undo); }
 
-static void network_rule_show(mc_req *r) {
-    mc_record *x = find_or_reply(r, &R_RULE, r->params[0]);
-    if (x) reply_one(r, &R_RULE, x, 200);
-}
+static void network_rule_show(mc_req *r) { show_generic(r, &R_RULE); }
 
 static void network_rule_delete(mc_req *r) {
     mc_record *x = find_or_reply(r, &R_RULE, r->params[0]);
@@ -5121,10 +5106,7 @@ static void pool_undo(mc_server *srv, mc_record *p) { del_record(srv, MC_K_SUBNE
 static void network_pool_list(mc_req *r) { list_generic(r, &R_POOL); }
 static void network_pool_create(mc_req *r) { create_generic(r, &R_POOL, mk_pool, pool_undo); }
 
-static void network_pool_show(mc_req *r) {
-    mc_record *x = find_or_reply(r, &R_POOL, r->params[0]);
-    if (x) reply_one(r, &R_POOL, x, 200);
-}
+static void network_pool_show(mc_req *r) { show_generic(r, &R_POOL); }
 
 static void network_pool_update(mc_req *r) {
     static const char *const allowed[] = {"name", "description", "prefixes", "min_prefixlen", "max_prefixlen",
@@ -5874,10 +5856,7 @@ static mc_record *mk_mrule(mc_req *r, const char *owner, const cJSON *in, nerr *
 
 static void network_mlabel_list(mc_req *r) { list_generic(r, &R_MLABEL); }
 static void network_mlabel_create(mc_req *r) { create_generic(r, &R_MLABEL, mk_mlabel, mlabel_undo); }
-static void network_mlabel_show(mc_req *r) {
-    mc_record *x = find_or_reply(r, &R_MLABEL, r->params[0]);
-    if (x) reply_one(r, &R_MLABEL, x, 200);
-}
+static void network_mlabel_show(mc_req *r) { show_generic(r, &R_MLABEL); }
 static void network_mlabel_delete(mc_req *r) {
     mc_record *x = find_or_reply(r, &R_MLABEL, r->params[0]);
     if (x == NULL) return;
@@ -5886,10 +5865,7 @@ static void network_mlabel_delete(mc_req *r) {
 }
 static void network_mrule_list(mc_req *r) { list_generic(r, &R_MRULE); }
 static void network_mrule_create(mc_req *r) { create_generic(r, &R_MRULE, mk_mrule, mrule_undo); }
-static void network_mrule_show(mc_req *r) {
-    mc_record *x = find_or_reply(r, &R_MRULE, r->params[0]);
-    if (x) reply_one(r, &R_MRULE, x, 200);
-}
+static void network_mrule_show(mc_req *r) { show_generic(r, &R_MRULE); }
 static void network_mrule_delete(mc_req *r) {
     mc_record *x = find_or_reply(r, &R_MRULE, r->params[0]);
     if (x == NULL) return;
