@@ -5738,10 +5738,7 @@ static void scope_undo(mc_server *srv, mc_record *x) { del_record(srv, MC_K_ADDR
 
 static void network_scope_list(mc_req *r) { list_generic(r, &R_SCOPE); }
 static void network_scope_create(mc_req *r) { create_generic(r, &R_SCOPE, mk_scope, scope_undo); }
-static void network_scope_show(mc_req *r) {
-    mc_record *x = find_or_reply(r, &R_SCOPE, r->params[0]);
-    if (x) reply_one(r, &R_SCOPE, x, 200);
-}
+static void network_scope_show(mc_req *r) { show_generic(r, &R_SCOPE); }
 
 static void network_scope_update(mc_req *r) {
     mc_record *x = find_or_reply(r, &R_SCOPE, r->params[0]);
