@@ -138,6 +138,11 @@ const char *compute_zone_find(mc_server *srv, const char *zone);
 void compute_zones_each(mc_server *srv, void (*fn)(const char *zone, void *arg), void *arg);
 void compute_migration_add(mc_req *r, mc_record *s, const char *type, long old_flavor, long new_flavor, int src, int dst);
 void compute_migration_status(mc_server *srv, const char *server_id, const char *status);
+/* compute_fip.c: the floating-IP proxy (os-floating-ips, pools, actions) */
+void compute_floating_ips(mc_req *r);
+void compute_floating_ip(mc_req *r);
+void compute_floating_ip_pools(mc_req *r);
+void compute_floating_ip_action(mc_req *r, mc_record *s, const cJSON *arg);
 /* compute.c: the Nova shape of a Neutron security group */
 cJSON *secgroup_nova_view(mc_server *srv, mc_record *sg);
 

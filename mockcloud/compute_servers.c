@@ -2973,14 +2973,6 @@ static void act_password(mc_req *r, mc_record *s, cJSON *arg) {
     mc_reply_json(r, 202, NULL);
 }
 
-static void act_add_floating_ip(mc_req *r, mc_record *s, cJSON *arg) {
-    /* Deprecated since 2.44: associates through the network service. */
-    (void)s;
-    (void)arg;
-    mc_reply_error(r, mv_ge(r, 44) ? 404 : 400, NULL, mv_ge(r, 44) ? "The resource could not be found."
-                                                                  : "Use the network API to associate floating IPs.");
-}
-
 /* Shelving snapshots the server into "<name>-shelved" (Nova keeps it in
  * Glance until unshelve). */
 static void act_shelve(mc_req *r, mc_record *s) {
@@ -3156,7 +3148,7 @@ void compute_server_action(mc_req *r) {
              strcmp(a, "os-getSerialConsole") == 0)
         compute_console_action(r, s, first);
     else if (strcmp(a, "changePassword") == 0) act_password(r, s, first);
-    else if (strcmp(a, "addFloatingIp") == 0 || strcmp(a, "removeFloatingIp") == 0) act_add_floating_ip(r, s, first);
+    else if (strcmp(a, "addFloatingIp") == 0 || strcmp(a, "removeFloatingIp") == 0) compute_floating_ip_action(r, s, first);
     else if (strcmp(a, "forceDelete") == 0 || strcmp(a, "restore") == 0)
         mc_reply_error(r, 409, NULL, "Cannot '%s' instance %s while it is in vm_state %s", a, s->id, SP(s)->vm_state);
     else

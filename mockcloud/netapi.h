@@ -41,6 +41,19 @@ void mc_net_ports_read(mc_server *srv, const char *device_id, void (*fn)(mc_reco
 /* Calls fn for each floating IP associated with a port. */
 void mc_net_floatingips_each(mc_server *srv, const char *port_id, void (*fn)(mc_record *fip, void *arg), void *arg);
 
+/* Nova's floating-IP proxy (os-floating-ips, addFloatingIp): Neutron's
+ * create on external network 'network_id' (NULL with *status 404 unknown
+ * or exhausted, 400 not external, 409 over quota), association of a port's
+ * fixed address (NULL = its only IPv4 one; 404 no router to the network,
+ * 409 that address has a floating IP already, 400 bad address), and
+ * disassociation and delete (the floating IP's own port goes with it). */
+mc_record *mc_net_fip_create(mc_server *srv, const char *project_id, const char *network_id, int *status, char *err,
+                             size_t errsz);
+int mc_net_fip_associate(mc_server *srv, mc_record *fip, const char *port_id, const char *fixed_ip,
+                         const char *project_id, bool admin, int *status, char *err, size_t errsz);
+void mc_net_fip_disassociate(mc_server *srv, mc_record *fip);
+void mc_net_fip_delete(mc_server *srv, mc_record *fip);
+
 /* A network the project may use (own, shared or external), or NULL. */
 mc_record *mc_net_network_find(mc_server *srv, const char *id, const char *project_id);
 /* The network "networks: auto" picks for a project (its own or a shared

@@ -2538,6 +2538,35 @@ static mc_record *fip_create(mc_server *srv, const char *project, bool admin, co
     return rec;
 }
 
+/* Nova's floating-IP proxy (netapi.h): the same create, association and
+ * delete as POST/PUT/DELETE /v2.0/floatingips. */
+mc_record *mc_net_fip_create(mc_server *srv, const char *project_id, const char *network_id, int *status, char *err,
+                             size_t errsz) {
+    nerr e = {0};
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "floating_network_id", network_id);
+    mc_record *f = fip_create(srv, project_id, false, body, &e);
+    cJSON_Delete(body);
+    if (f == NULL) nerr_copy(&e, status, err, errsz);
+    return f;
+}
+
+int mc_net_fip_associate(mc_server *srv, mc_record *fip, const char *port_id, const char *fixed_ip,
+                         const char *project_id, bool admin, int *status, char *err, size_t errsz) {
+    nerr e = {0};
+    cJSON *port = cJSON_CreateString(port_id);
+    cJSON *fixed = fixed_ip != NULL ? cJSON_CreateString(fixed_ip) : NULL;
+    int rc = fip_associate(srv, fip, port, fixed, project_id, admin, &e);
+    cJSON_Delete(port);
+    cJSON_Delete(fixed);
+    if (rc != 0) nerr_copy(&e, status, err, errsz);
+    return rc;
+}
+
+void mc_net_fip_disassociate(mc_server *srv, mc_record *fip) { fip_disassociate(srv, fip); }
+
+void mc_net_fip_delete(mc_server *srv, mc_record *fip) { fip_destroy(srv, fip); }
+
 /* ================================================================ seed */
 
 static const char *project_ref(mc_server *srv, const char *ref) {
