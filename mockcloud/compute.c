@@ -1086,7 +1086,7 @@ static bool keypair_name_ok(mc_req *r, const char *n) {
     for (const char *p = n; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c < 0x20 || c == 0x7f) return false;
-        if (!mv_ge(r, 92) && !(isalnum(c) || c == '_' || c == '-' || c == ' ')) return false;
+        if (!(isalnum(c) || c == '_' || c == '-' || c == ' ' || (mv_ge(r, 92) && (c == '@' || c == '.')))) return false;
     }
     return !isspace((unsigned char)n[0]) && !isspace((unsigned char)n[l - 1]);
 }
@@ -2091,6 +2091,15 @@ static void compute_networks(mc_req *r) {
     mc_reply_json(r, 200, root);
 }
 
+/* APIs Nova removed (its removed.py controller: 410 for every method and
+ * caller, before any lookup): os-agents, os-cells, os-cloudpipe, os-fping,
+ * os-certificates, os-fixed-ips, os-floating-ip-dns, os-floating-ips-bulk,
+ * os-security-group-default-rules (the server actions resetNetwork and
+ * injectNetworkInfo answer the same in compute_servers.c). */
+static void compute_removed(mc_req *r) {
+    mc_reply_error(r, 410, NULL, "This resource is no longer available.  No forwarding address is given.");
+}
+
 static void compute_tenant_networks(mc_req *r) {
     if (proxy_gone_or_reply(r, 35)) return;
     if (r->nparams == 1) {
@@ -2246,6 +2255,24 @@ const mc_route compute_routes[] = {
     {MC_COMPUTE, GET | PUT | DEL, "/v2.1/images/{}/metadata/{}", compute_image_metadata_item, MC_BODY_OPT},
     {MC_COMPUTE, GET, "/v2.1/extensions", compute_extensions, 0},
     {MC_COMPUTE, GET, "/v2.1/extensions/{}", compute_extensions, 0},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-agents", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-agents/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-cells", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-cells/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-cloudpipe", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-cloudpipe/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-fping", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-fping/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-certificates", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-certificates/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-fixed-ips", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-fixed-ips/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-floating-ip-dns", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-floating-ip-dns/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-floating-ips-bulk", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-floating-ips-bulk/{}", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-security-group-default-rules", compute_removed, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | PUT | DEL, "/v2.1/os-security-group-default-rules/{}", compute_removed, MC_BODY_OPT},
     {MC_COMPUTE, GET | POST, "/v2.1/os-floating-ips", compute_floating_ips, MC_BODY_OPT},
     {MC_COMPUTE, GET | DEL, "/v2.1/os-floating-ips/{}", compute_floating_ip, 0},
     {MC_COMPUTE, GET, "/v2.1/os-floating-ip-pools", compute_floating_ip_pools, 0},

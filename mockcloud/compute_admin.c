@@ -99,6 +99,30 @@ const char *compute_host_name(int idx) { return idx >= 1 && idx <= NHOSTS ? host
 
 int compute_host_index(const char *name) { return host_index(name) + 1; }
 
+/* Nova's host_status (2.16) of a server on host 'idx' (1-based): "" with
+ * no host or a deleted compute service, DOWN when forced down, MAINTENANCE
+ * when disabled, else UP (the services here always heartbeat, so never
+ * UNKNOWN). */
+const char *compute_host_status(mc_server *srv, int idx) {
+    if (!hyp_present(srv, idx - 1)) return "";
+    cJSON *st = svc_state(srv, COMPUTE_SVC + idx - 1);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "forced_down"))) return "DOWN";
+    if (!mc_str_eq(mc_json_str(st, "status"), "enabled")) return "MAINTENANCE";
+    return "UP";
+}
+
+/* Two bits per host of what compute_host_status says, for the keys of the
+ * servers' cached views: a service change makes the admin views miss. */
+unsigned compute_host_status_sig(mc_server *srv) {
+    unsigned sig = 0;
+    for (int h = 0; h < NHOSTS; h++) {
+        const char *hs = compute_host_status(srv, h + 1);
+        unsigned v = hs[0] == '\0' ? 0 : hs[0] == 'U' ? 1 : hs[0] == 'D' ? 2 : 3;
+        sig |= v << (2 * h);
+    }
+    return sig;
+}
+
 /* Every server record, live and soft-deleted, with its fields read from
  * the compact record (a document per server would be printed and kept on
  * every record: an admin listing usage grew every server by ~2 KB). */

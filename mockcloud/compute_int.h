@@ -133,6 +133,10 @@ typedef struct server_info {
     bool config_drive;
 } server_info;
 bool compute_server_info(mc_record *s, server_info *out);
+/* Nova's host_status of a server on host idx (1-based): "", UP, DOWN or
+ * MAINTENANCE; and a signature of all hosts' that changes with any of them. */
+const char *compute_host_status(mc_server *srv, int idx);
+unsigned compute_host_status_sig(mc_server *srv);
 int compute_host_pick(mc_server *srv, const char *zone, unsigned avoid, unsigned only);
 const char *compute_zone_find(mc_server *srv, const char *zone);
 void compute_zones_each(mc_server *srv, void (*fn)(const char *zone, void *arg), void *arg);

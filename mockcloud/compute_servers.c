@@ -74,6 +74,7 @@ typedef struct server_priv {
     /* the record's fields (NULL strings: null, or "" where the API shows "") */
     char *name, *description, *key_name, *hostname, *user_data, *admin_pass, *locked_reason;
     char *access_v4, *access_v6, *az, *server_group, *shelved_image_id;
+    char *pinned_az;         /* the zone asked for (create, 2.77/2.91 unshelve); NULL: none */
     char user_id[40];
     char image_id[40];       /* "" = booted from a volume */
     char reservation_id[16];
@@ -91,6 +92,7 @@ typedef struct server_priv {
     unsigned char acct_host;        /* host_sync: the host whose tally counts this server (0: none) */
     long acct_vcpus, acct_ram, acct_disk;   /* and what it counted */
     unsigned char locked_by;
+    unsigned char unshelve_host;   /* 2.91 unshelve to a host: where OP_UNSHELVE lands (0: the scheduler's) */
     srv_action *acts;
     unsigned nacts, acap;
     struct srv_views *views; /* printed views, made on the first read (NULL: none) */
@@ -167,6 +169,7 @@ static void server_priv_free(void *p) {
     free(sp->access_v4);
     free(sp->access_v6);
     free(sp->az);
+    free(sp->pinned_az);
     free(sp->server_group);
     free(sp->shelved_image_id);
     snap_release(sp->flavor);
@@ -634,9 +637,12 @@ static void server_complete(server_priv *sp) {
         break;
     case OP_UNSHELVE: {
         set_state(s, "active", NULL, 1);
-        sp->host = (unsigned char)compute_host_pick(srv, sp->az, 0, 0);
+        /* 2.91's host, else the scheduler within the pinned zone */
+        sp->host = sp->unshelve_host ? sp->unshelve_host : (unsigned char)compute_host_pick(srv, sp->pinned_az, 0, 0);
+        sp->unshelve_host = 0;
         if (sp->host == 0) sp->host = 1;
         host_sync(sp);
+        set_str(&sp->az, compute_host_zone(srv, sp->host));
         const char *shid = sp->shelved_image_id;
         mc_record *img = shid ? mc_image_find(srv, shid, s->project_id) : NULL;
         if (img != NULL) mc_image_delete(srv, img);
@@ -880,7 +886,7 @@ static cJSON *server_view_ex(mc_req *r, mc_record *s, int mode, bool addr_mark) 
                 cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:root_device_name", "/dev/vda");
                 mc_json_set_str(o, "OS-EXT-SRV-ATTR:user_data", sp->user_data);
             }
-            if (mv_ge(r, 16)) cJSON_AddStringToObject(o, "host_status", host ? "UP" : "");
+            if (mv_ge(r, 16)) cJSON_AddStringToObject(o, "host_status", compute_host_status(r->srv, sp->host));
         }
         if ((admin && mv_ge(r, 3)) || mv_ge(r, 90))
             cJSON_AddStringToObject(o, "OS-EXT-SRV-ATTR:hostname", S(sp->hostname));
@@ -958,7 +964,10 @@ static uint64_t view_key(mc_req *r, int mode) {
     if (mode == V_LIST) return h;           /* id, name and links only */
     uint64_t bucket = 0;
     for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) bucket += mv_ge(r, bounds[i]);
-    return h | bucket << 4 | (is_admin(r) ? 1 : 0);
+    if (!is_admin(r)) return h | bucket << 4;
+    /* an admin's host_status (2.16) follows the compute services */
+    uint64_t sig = mv_ge(r, 16) ? compute_host_status_sig(r->srv) : 0;
+    return (h ^ sig << 12) | bucket << 4 | 1;
 }
 
 /* An entry of the plain list. */
@@ -1605,6 +1614,33 @@ static void reply_state_conflict(mc_req *r, mc_record *s, const char *method) {
 
 /* vm_states: NULL-terminated list the action needs; task_state must be
  * null unless any_task. Locked servers refuse non-admins. */
+/* A "hostname" of create, update and rebuild: from 2.90 one label (up to
+ * 63 letters, digits and '-', not starting or ending in '-'); from 2.94 a
+ * fully qualified domain name of up to 255 (such labels joined by dots).
+ * Non-NULL 'v' that fails: 400, -1. */
+static int hostname_or_reply(mc_req *r, const cJSON *v) {
+    bool ok = mv_ge(r, 90) && cJSON_IsString(v) && v->valuestring[0] != '\0';
+    if (ok) {
+        const char *h = v->valuestring;
+        size_t n = strlen(h), label = 0;
+        ok = n <= (mv_ge(r, 94) ? 255u : 63u);
+        for (size_t i = 0; ok && i <= n; i++) {
+            char c = h[i];
+            if ((c == '.' && mv_ge(r, 94)) || c == '\0') {
+                ok = label > 0 && label <= 63 && h[i - 1] != '-';
+                label = 0;
+            } else if (isalnum((unsigned char)c) || c == '-') {
+                ok = !(label == 0 && c == '-');
+                label++;
+            } else {
+                ok = false;
+            }
+        }
+    }
+    if (!ok) mc_reply_error(r, 400, NULL, "Invalid input for field/attribute hostname.");
+    return ok ? 0 : -1;
+}
+
 static int state_or_reply(mc_req *r, mc_record *s, const char *method, const char *const *vm_states, bool any_task,
                           bool check_lock) {
     server_priv *sp = SP(s);
@@ -1639,6 +1675,7 @@ typedef struct create_req {
     cJSON *sg_names;          /* owned: names to show */
     const char *key_name;
     const char *az;
+    const char *pinned_az;    /* the zone asked for, NULL: none */
     const char *user_data;
     const char *admin_pass;
     const char *description;
@@ -1955,18 +1992,20 @@ static mc_record *server_new(mc_req *r, const char *name, const create_req *cr, 
     sp->config_drive = cr->config_drive != NULL;
     sp->disk_auto = cr->disk_config != NULL && strcmp(cr->disk_config, "AUTO") == 0;
     sp->az = xdup(cr->az);
+    sp->pinned_az = xdup(cr->pinned_az);
     if (!sg_is_default(cr->sg_names)) sp->sg_names = cJSON_Duplicate(cr->sg_names, 1);
     mc_strlcpy(sp->reservation_id, resv, sizeof sp->reservation_id);
     sp->launch_index = index;
     char hn[64];
     size_t k = 0;
-    for (const char *p = cr->hostname ? cr->hostname : name; *p && k < sizeof hn - 1; p++) {
+    for (const char *p = name; *p && k < sizeof hn - 1; p++) {
         unsigned char c = (unsigned char)*p;
         if (isalnum(c) || c == '-') hn[k++] = (char)tolower(c);
         else if (c == ' ' || c == '_' || c == '.') hn[k++] = '-';
     }
     hn[k] = '\0';
-    sp->hostname = xdup(k ? hn : "server");
+    /* a hostname asked for (2.90) is kept as given, else made from the name */
+    sp->hostname = xdup(cr->hostname != NULL ? cr->hostname : k ? hn : "server");
     sp->user_data = xdup(cr->user_data);
     sp->launched_at = sp->terminated_at = -1;
     sp->admin_pass = xdup(admin_pass);
@@ -2165,8 +2204,7 @@ void compute_server_create(mc_req *r) {
     }
     if (mv_ge(r, 90) && mc_json_has(in, "hostname")) {
         cr.hostname = mc_json_str(in, "hostname");
-        if (cr.hostname == NULL || cr.hostname[0] == '\0' || strlen(cr.hostname) > 63) {
-            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute hostname.");
+        if (hostname_or_reply(r, cJSON_GetObjectItemCaseSensitive(in, "hostname")) != 0) {
             return;
         }
     }
@@ -2184,7 +2222,7 @@ void compute_server_create(mc_req *r) {
         char *colon = strchr(zone, ':');
         if (colon) *colon = '\0';
         const char *known = compute_zone_find(r->srv, zone);
-        if (known != NULL) cr.az = known;
+        if (known != NULL) cr.az = cr.pinned_az = known;
         else {
             mc_reply_error(r, 400, NULL, "The requested availability zone is not available");
             return;
@@ -2421,10 +2459,7 @@ void compute_server_update(mc_req *r) {
         }
     }
     const cJSON *hv = cJSON_GetObjectItemCaseSensitive(in, "hostname");
-    if (hv != NULL && (!mv_ge(r, 90) || !cJSON_IsString(hv) || hv->valuestring[0] == '\0' || strlen(hv->valuestring) > 63)) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute hostname.");
-        return;
-    }
+    if (hv != NULL && hostname_or_reply(r, hv) != 0) return;
     server_priv *sp = SP(s);
     if (n != NULL) set_str(&sp->name, n->valuestring);
     if (dv != NULL) set_str(&sp->description, cJSON_IsString(dv) ? dv->valuestring : NULL);
@@ -2546,6 +2581,12 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
     }
     mc_record *img;
     if (rebuild_image_or_reply(r, arg, &img) != 0) return;
+    bool volume_backed = SP(s)->image_id[0] == '\0';
+    if (volume_backed && !mv_ge(r, 93)) {   /* 2.93 reimages the root volume */
+        mc_reply_error(r, 400, NULL, "Image %s is unacceptable: Unable to rebuild with a different image for a "
+                                     "volume-backed server.", img->id);
+        return;
+    }
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(arg, "name");
     if (n != NULL && name_or_reply(r, n) != 0) return;
     if (access_ip_or_reply(r, arg, "accessIPv4", AF_INET) != 0) return;
@@ -2567,11 +2608,13 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute description.");
         return;
     }
+    const cJSON *hv = mv_ge(r, 90) ? cJSON_GetObjectItemCaseSensitive(arg, "hostname") : NULL;
+    if (hv != NULL && hostname_or_reply(r, hv) != 0) return;
     mc_record *flv = mc_store_find(&r->srv->world[MC_K_FLAVOR], flavor_id(SP(s)));
     if (flv != NULL && image_fits_or_reply(r, img, flv) != 0) return;
     if (state_or_reply(r, s, "rebuild", ST_REBUILD, false, true) != 0) return;
     server_priv *sp = SP(s);
-    mc_strlcpy(sp->image_id, img->id, sizeof sp->image_id);
+    if (!volume_backed) mc_strlcpy(sp->image_id, img->id, sizeof sp->image_id);
     if (n) set_str(&sp->name, n->valuestring);
     if (md) {
         cJSON_Delete(sp->metadata);
@@ -2581,6 +2624,7 @@ static void act_rebuild(mc_req *r, mc_record *s, cJSON *arg) {
     set_disk_config(sp, arg);
     if (kn) set_str(&sp->key_name, cJSON_IsString(kn) ? kn->valuestring : NULL);
     if (dv) set_str(&sp->description, cJSON_IsString(dv) ? dv->valuestring : NULL);
+    if (hv) set_str(&sp->hostname, hv->valuestring);
     if (mv_ge(r, 57) && mc_json_has(arg, "user_data")) set_str(&sp->user_data, mc_json_str(arg, "user_data"));
     char pass[16];
     random_password(r->srv, pass, 13);
@@ -2973,6 +3017,57 @@ static void act_password(mc_req *r, mc_record *s, cJSON *arg) {
     mc_reply_json(r, 202, NULL);
 }
 
+/* unshelve: from 2.77 an "availability_zone" for a SHELVED_OFFLOADED
+ * server, from 2.91 also null (unpins the server from its zone) and an
+ * admin's "host" (Nova's compute API unshelve: lock and state first, then
+ * the policy, the state the options need, the host, the zone, the host in
+ * the zone). */
+static void act_unshelve(mc_req *r, mc_record *s, const cJSON *arg) {
+    server_priv *sp = SP(s);
+    bool az_passed = false;
+    const char *new_az = NULL, *host = NULL;
+    if (mv_ge(r, 77) && arg != NULL && !cJSON_IsNull(arg)) {
+        if (!cJSON_IsObject(arg)) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field/attribute unshelve. Value: %s. is not valid under any of "
+                                         "the given schemas", cJSON_IsString(arg) ? arg->valuestring : "(not an object)");
+            return;
+        }
+        if (mc_check_or_reply(r, arg, mv_ge(r, 91) ? "!availability_zone=S255|host=s255" : "!availability_zone=s255") != 0)
+            return;
+        az_passed = mc_json_has(arg, "availability_zone");
+        new_az = mc_json_str(arg, "availability_zone");
+        host = mv_ge(r, 91) ? mc_json_str(arg, "host") : NULL;
+    }
+    if (state_or_reply(r, s, "unshelve", ST_SHELVED, false, true) != 0) return;
+    if (host != NULL && !is_admin(r)) {
+        mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:os-shelve:unshelve_to_host to be performed.");
+        return;
+    }
+    if (strcmp(sp->vm_state, "shelved") == 0 && (az_passed || host != NULL)) {
+        mc_reply_error(r, 409, NULL, "Specifying an availability zone or a host when unshelving server \"%s\" with status "
+                                     "\"SHELVED\" is not supported. The server status must be SHELVED_OFFLOADED.", s->id);
+        return;
+    }
+    int h = host != NULL ? compute_host_index(host) : 0;
+    if (host != NULL && (h == 0 || compute_host_status(r->srv, h)[0] == '\0')) {
+        mc_reply_error(r, 400, NULL, "Compute host %.255s could not be found.", host);
+        return;
+    }
+    const char *zone = az_passed ? new_az : sp->pinned_az;
+    if (new_az != NULL && (zone = compute_zone_find(r->srv, new_az)) == NULL) {
+        mc_reply_error(r, 400, NULL, "The requested availability zone is not available");
+        return;
+    }
+    if (h != 0 && zone != NULL && strcmp(compute_host_zone(r->srv, h), zone) != 0) {
+        mc_reply_error(r, 409, NULL, "Host \"%s\" is not in the availability zone \"%s\".", host, zone);
+        return;
+    }
+    if (az_passed) set_str(&sp->pinned_az, zone);
+    sp->unshelve_host = (unsigned char)h;
+    start_op(r, s, "unshelve", "unshelving", OP_UNSHELVE, action_ms(r));
+    mc_reply_json(r, 202, NULL);
+}
+
 /* Shelving snapshots the server into "<name>-shelved" (Nova keeps it in
  * Glance until unshelve). */
 static void act_shelve(mc_req *r, mc_record *s) {
@@ -3098,6 +3193,13 @@ static int action_schema_or_reply(mc_req *r, const cJSON *arg) {
 }
 
 void compute_server_action(mc_req *r) {
+    const cJSON *gone = r->body != NULL ? r->body->child : NULL;
+    if (gone != NULL && gone->string != NULL &&
+        (strcmp(gone->string, "resetNetwork") == 0 || strcmp(gone->string, "injectNetworkInfo") == 0)) {
+        /* removed with the XenAPI driver: Nova's 410, before any lookup */
+        mc_reply_error(r, 410, NULL, "This resource is no longer available.  No forwarding address is given.");
+        return;
+    }
     mc_record *s = server_or_reply(r);
     if (s == NULL) return;
     cJSON *first = r->body->child;
@@ -3120,7 +3222,7 @@ void compute_server_action(mc_req *r) {
         if (state_or_reply(r, s, "shelveOffload", shelved, false, true) != 0) return;
         start_op(r, s, "shelveOffload", "shelving_offloading", OP_SHELVE, action_ms(r));
         mc_reply_json(r, 202, NULL);
-    } else if (strcmp(a, "unshelve") == 0) act_simple(r, s, "unshelve", "unshelve", ST_SHELVED, "unshelving", OP_UNSHELVE);
+    } else if (strcmp(a, "unshelve") == 0) act_unshelve(r, s, first);
     else if (strcmp(a, "createBackup") == 0) act_create_backup(r, s, first);
     else if (strcmp(a, "os-resetState") == 0) act_reset_state(r, s, first);
     else if (strcmp(a, "rescue") == 0) {
@@ -3653,6 +3755,7 @@ long compute_servers_clone(mc_server *srv, const char *from, long count, char *e
         sp->access_v4 = xdup(tp->access_v4);
         sp->access_v6 = xdup(tp->access_v6);
         sp->az = xdup(tp->az);
+        sp->pinned_az = xdup(tp->pinned_az);
         sp->server_group = xdup(tp->server_group);
         sp->shelved_image_id = xdup(tp->shelved_image_id);
         sp->flavor->refs++;
