@@ -35,7 +35,7 @@
 typedef enum {
     OP_NONE = 0, OP_BUILD, OP_REBOOT, OP_STOP, OP_START, OP_PAUSE, OP_UNPAUSE, OP_SUSPEND, OP_RESUME,
     OP_REBUILD, OP_RESIZE, OP_REVERT, OP_SNAPSHOT, OP_DELETE, OP_SHELVE, OP_UNSHELVE, OP_RESCUE, OP_UNRESCUE,
-    OP_LIVE,
+    OP_LIVE, OP_EVACUATE,
 } server_op;
 
 /* A flavor as a server saw it at boot (or resize): shared by every server
@@ -88,6 +88,7 @@ typedef struct server_priv {
     uint64_t num;
     int launch_index;
     bool config_drive, disk_auto, locked, resize_from_stopped;
+    bool evacuate_stop;      /* an evacuation ends STOPPED (2.95, or the server was) */
     unsigned char host, old_host;   /* compute_host_name(): 0 = none; old_host: a migration's source */
     unsigned char acct_host;        /* host_sync: the host whose tally counts this server (0: none) */
     long acct_vcpus, acct_ram, acct_disk;   /* and what it counted */
@@ -656,6 +657,12 @@ static void server_complete(server_priv *sp) {
         set_state(s, NULL, NULL, -1);
         compute_migration_status(srv, s->id, "completed");
         break;
+    case OP_EVACUATE:
+        set_state(s, sp->evacuate_stop ? "stopped" : "active", NULL, sp->evacuate_stop ? 4 : 1);
+        set_str(&sp->az, compute_host_zone(srv, sp->host));
+        sp->evacuate_stop = false;
+        compute_migration_status(srv, s->id, "done");
+        break;
     }
     action_finish(s, req, true, NULL);
 }
@@ -850,6 +857,7 @@ static cJSON *server_view_ex(mc_req *r, mc_record *s, int mode, bool addr_mark) 
     }
     if (full) {
         cJSON_AddStringToObject(o, "OS-EXT-AZ:availability_zone", S(sp->az));
+        if (mv_ge(r, 96)) mc_json_set_str(o, "pinned_availability_zone", sp->pinned_az);
         cJSON_AddStringToObject(o, "config_drive", sp->config_drive ? "True" : "");
         mc_json_set_str(o, "key_name", sp->key_name);
         naive(sp->launched_at, ts);
@@ -957,7 +965,7 @@ static void views_drop(server_priv *sp, bool all) {
 }
 
 static uint64_t view_key(mc_req *r, int mode) {
-    static const int bounds[] = {3, 9, 16, 19, 26, 47, 63, 71, 73, 90};
+    static const int bounds[] = {3, 9, 16, 19, 26, 47, 63, 71, 73, 90, 96};
     uint64_t h = 1469598103934665603ULL;   /* FNV-1a of the public URL */
     for (const char *p = r->srv->public_url; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     h = (h & ~0xfffULL) | 0x800 | (uint64_t)mode << 1;
@@ -2811,6 +2819,86 @@ static void act_live_migrate(mc_req *r, mc_record *s, cJSON *arg) {
     mc_reply_json(r, 202, NULL);
 }
 
+/* Admin evacuate (Nova's os-evacuate): rebuilds a server whose host's
+ * nova-compute is down (forced down here; a host that is up is 400) on
+ * another host, the one named or the scheduler's. Nova's schema per range
+ * (onSharedStorage before 2.14, force 2.29-2.67); the reply is 200 with
+ * the adminPass before 2.14 and empty after; the server ends ACTIVE (or
+ * STOPPED when it was), and from 2.95 always STOPPED. No host to go to:
+ * the migration is "error" and the server ERROR, as Nova's conductor. */
+static void act_evacuate(mc_req *r, mc_record *s, cJSON *arg) {
+    if (!is_admin(r)) {
+        mc_reply_error(r, 403, NULL, "Policy doesn't allow os_compute_api:os-evacuate to be performed.");
+        return;
+    }
+    if (!cJSON_IsObject(arg)) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute evacuate. Value: not an object.");
+        return;
+    }
+    const char *spec = mv_ge(r, 68) ? "!host=s255|adminPass=s" : mv_ge(r, 29) ? "!host=s255|adminPass=s|force=b"
+                       : mv_ge(r, 14) ? "!host=s255|adminPass=s" : "!host=s255|onSharedStorage=b|adminPass=s";
+    if (mc_check_or_reply(r, arg, spec) != 0) return;
+    if (!mv_ge(r, 14) && !mc_json_has(arg, "onSharedStorage")) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute evacuate. Value: {}. 'onSharedStorage' is a "
+                                     "required property");
+        return;
+    }
+    const char *host = mc_json_str(arg, "host");
+    bool flag;
+    const cJSON *force = cJSON_GetObjectItemCaseSensitive(arg, "force");
+    if (mv_ge(r, 29) && force != NULL && (cJSON_IsTrue(force) || (cJSON_IsString(force) && mc_str_bool(force->valuestring, &flag) && flag)) &&
+        host == NULL) {
+        mc_reply_error(r, 400, NULL, "Can't force to a non-provided destination");
+        return;
+    }
+    const cJSON *shared = cJSON_GetObjectItemCaseSensitive(arg, "onSharedStorage");
+    bool on_shared = cJSON_IsTrue(shared) || (cJSON_IsString(shared) && mc_str_bool(shared->valuestring, &flag) && flag);
+    if (!mv_ge(r, 14) && on_shared && mc_json_has(arg, "adminPass")) {
+        mc_reply_error(r, 400, NULL, "admin password can't be changed on existing disk");
+        return;
+    }
+    server_priv *sp = SP(s);
+    int h = host != NULL ? compute_host_index(host) : 0;
+    if (host != NULL && (h == 0 || compute_host_status(r->srv, h)[0] == '\0')) {
+        mc_reply_error(r, 404, NULL, "Compute host %.255s not found.", host);
+        return;
+    }
+    if (h != 0 && h == sp->host) {
+        mc_reply_error(r, 400, NULL, "The target host can't be the same one.");
+        return;
+    }
+    if (state_or_reply(r, s, "evacuate", ST_REBUILD, false, true) != 0) return;
+    const char *src = sp->host ? compute_host_status(r->srv, sp->host) : "";
+    if (strcmp(src, "UP") == 0 || strcmp(src, "MAINTENANCE") == 0) {
+        mc_reply_error(r, 400, NULL, "Compute service of %s is still in use.", compute_host_name(sp->host));
+        return;
+    }
+    if (h != 0 && compute_host_pick(r->srv, NULL, 0, 1u << (h - 1)) != h) h = 0;   /* the scheduler refuses it */
+    if (host == NULL) h = compute_host_pick(r->srv, sp->pinned_az, sp->host ? 1u << (sp->host - 1) : 0, 0);
+    char pass[16];
+    random_password(r->srv, pass, 13);
+    compute_migration_add(r, s, "evacuation", -1, -1, sp->host, h);
+    if (h == 0) {
+        compute_migration_status(r->srv, s->id, "error");
+        action_add(r, s, "evacuate");
+        action_finish(s, r->req_id, false, "No valid host was found.");
+        set_state(s, "error", NULL, -1);
+    } else {
+        sp->evacuate_stop = mv_ge(r, 95) || strcmp(sp->vm_state, "stopped") == 0;
+        sp->old_host = sp->host;
+        sp->host = (unsigned char)h;
+        start_op(r, s, "evacuate", "rebuilding", OP_EVACUATE, action_ms(r));
+    }
+    if (mv_ge(r, 14)) {
+        mc_reply_json(r, 200, NULL);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    const char *ap = mc_json_str(arg, "adminPass");
+    cJSON_AddStringToObject(root, "adminPass", ap ? ap : pass);
+    mc_reply_json(r, 200, root);
+}
+
 static void act_confirm_resize(mc_req *r, mc_record *s) {
     if (state_or_reply(r, s, "confirmResize", ST_RESIZED, false, true) != 0) return;
     server_priv *sp = SP(s);
@@ -3239,6 +3327,7 @@ void compute_server_action(mc_req *r) {
     else if (strcmp(a, "confirmResize") == 0) act_confirm_resize(r, s);
     else if (strcmp(a, "migrate") == 0) act_migrate(r, s, first);
     else if (strcmp(a, "os-migrateLive") == 0) act_live_migrate(r, s, first);
+    else if (strcmp(a, "evacuate") == 0) act_evacuate(r, s, first);
     else if (strcmp(a, "revertResize") == 0) act_simple(r, s, "revertResize", "revertResize", ST_RESIZED, "resize_reverting", OP_REVERT);
     else if (strcmp(a, "createImage") == 0) act_create_image(r, s, first);
     else if (strcmp(a, "lock") == 0) act_lock(r, s, first, true);

@@ -119,7 +119,7 @@ Test(compute, versions_documents) {
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.0.id"), "v2.0"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.id"), "v2.1"));
-    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.version"), "2.94"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.version"), "2.96"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "versions.1.min_version"), "2.1"));
     cr_expect(mc_resp_header(&r, "OpenStack-API-Version") == NULL);
     mc_resp_free(&r);
@@ -147,13 +147,13 @@ Test(compute, microversion_headers_echoed_and_enforced) {
     cr_expect(eq(str, (char *)mc_resp_header(&r, "X-OpenStack-Nova-API-Version"), "2.47"));
     mc_resp_free(&r);
     r = getv(C "/flavors", "latest");
-    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-OpenStack-Nova-API-Version"), "2.94"));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "X-OpenStack-Nova-API-Version"), "2.96"));
     mc_resp_free(&r);
-    r = getv(C "/flavors", "2.95");
+    r = getv(C "/flavors", "2.97");
     cr_expect(eq(int, r.status, 406));
     cr_expect(eq(int, (int)mc_jnum(r.json, "notAcceptable.code"), 406));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "notAcceptable.message"),
-                 "Version 2.95 is not supported by the API. Minimum is 2.1 and maximum is 2.94."));
+                 "Version 2.97 is not supported by the API. Minimum is 2.1 and maximum is 2.96."));
     mc_resp_free(&r);
     r = getv(C "/flavors", "2.x");
     cr_expect(eq(int, r.status, 400));

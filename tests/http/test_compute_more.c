@@ -213,3 +213,87 @@ Test(compute_more, hostnames_2_90_and_fqdn_2_94) {
     free(id);
     mc_assert_no_leaks();
 }
+
+/* Forces host's nova-compute down (or up again) through 2.53's PUT. */
+static void force_down(const char *host, bool down) {
+    char svc[64];
+    service_id(host, svc, sizeof svc);
+    mc_expect_status(call(EVHTTP_REQ_PUT, mc_pathf(C "/os-services/%s", svc),
+                          down ? "{\"forced_down\": true}" : "{\"forced_down\": false}", admin_tok, "2.53"), 200);
+}
+
+Test(compute_more, evacuate_from_a_down_host) {
+    char *id = mc_test_server(tok, "ev", NULL, NULL, NULL);
+    mc_test_server_wait(tok, id, "ACTIVE");
+    char host[64], buf[64];
+    field(admin_tok, id, "2.1", "server.OS-EXT-SRV-ATTR:host", host, sizeof host);
+    const char *other = strcmp(host, "mockcloud-compute-1") == 0 ? "mockcloud-compute-2" : "mockcloud-compute-1";
+    mc_expect_error(act(tok, id, "{\"evacuate\": {}}", "2.68"), MC_COMPUTE, 403, NULL);
+    /* its host is up */
+    mc_expect_error(act(admin_tok, id, "{\"evacuate\": {}}", "2.68"), MC_COMPUTE, 400,
+                    mc_pathf("Compute service of %s is still in use.", host));
+    force_down(host, true);
+    /* the schema of each range, the host named */
+    mc_expect_status(act(admin_tok, id, "{\"evacuate\": {}}", "2.13"), 400);   /* onSharedStorage required */
+    mc_expect_status(act(admin_tok, id, "{\"evacuate\": {\"force\": true}}", "2.68"), 400);
+    mc_expect_error(act(admin_tok, id, "{\"evacuate\": {\"force\": true}}", "2.29"), MC_COMPUTE, 400,
+                    "Can't force to a non-provided destination");
+    mc_expect_error(act(admin_tok, id, "{\"evacuate\": {\"host\": \"nohost\"}}", "2.68"), MC_COMPUTE, 404,
+                    "Compute host nohost not found.");
+    mc_expect_error(act(admin_tok, id, mc_pathf("{\"evacuate\": {\"host\": \"%s\"}}", host), "2.68"), MC_COMPUTE, 400,
+                    "The target host can't be the same one.");
+    /* before 2.14 the reply has the admin password */
+    mc_resp r = act(admin_tok, id, "{\"evacuate\": {\"onSharedStorage\": false, \"adminPass\": \"pw\"}}", "2.13");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "adminPass") ? mc_jstr(r.json, "adminPass") : ""), "pw"));
+    mc_resp_free(&r);
+    mc_test_server_wait(tok, id, "ACTIVE");   /* ACTIVE before 2.95 */
+    cr_expect(eq(str, (char *)field(admin_tok, id, "2.1", "server.OS-EXT-SRV-ATTR:host", buf, sizeof buf), (char *)other));
+    r = call(EVHTTP_REQ_GET, mc_pathf(C "/os-migrations?instance_uuid=%s", id), NULL, admin_tok, "2.23");
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "migrations.0.migration_type") ? mc_jstr(r.json, "migrations.0.migration_type") : ""),
+                 "evacuation"), "%s", r.body);
+    cr_expect(eq(str, (char *)(mc_jstr(r.json, "migrations.0.status") ? mc_jstr(r.json, "migrations.0.status") : ""), "done"));
+    mc_resp_free(&r);
+    /* back, from 2.95 it ends STOPPED */
+    force_down(host, false);
+    force_down(other, true);
+    r = act(admin_tok, id, mc_pathf("{\"evacuate\": {\"host\": \"%s\"}}", host), "2.95");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(int, (int)r.len, 0));
+    mc_resp_free(&r);
+    mc_test_server_wait(tok, id, "SHUTOFF");
+    cr_expect(eq(str, (char *)field(admin_tok, id, "2.1", "server.OS-EXT-SRV-ATTR:host", buf, sizeof buf), host));
+    /* nowhere to go: ERROR, the migration "error" */
+    force_down(host, true);
+    mc_expect_status(act(admin_tok, id, "{\"evacuate\": {}}", "2.95"), 200);
+    char st[32];
+    cr_expect(eq(str, (char *)mc_test_server_status(tok, id, st, sizeof st), "ERROR"));
+    free(id);
+    mc_assert_no_leaks();
+}
+
+Test(compute_more, pinned_availability_zone_2_96) {
+    char *plain = mc_test_server(tok, "p0", NULL, NULL, NULL);
+    char *pinned = mc_test_server(tok, "p1", NULL, NULL, "\"availability_zone\": \"nova\"");
+    mc_resp r = call(EVHTTP_REQ_GET, mc_pathf(C "/servers/%s", plain), NULL, tok, "2.96");
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "server.pinned_availability_zone")), "%s", r.body);
+    mc_resp_free(&r);
+    char buf[64];
+    cr_expect(eq(str, (char *)field(tok, pinned, "2.96", "server.pinned_availability_zone", buf, sizeof buf), "nova"));
+    cr_expect(eq(str, (char *)field(tok, pinned, "2.95", "server.pinned_availability_zone", buf, sizeof buf), "(null)"));
+    r = call(EVHTTP_REQ_GET, C "/servers/detail", NULL, tok, "2.96");
+    cr_expect(mc_not(strstr(r.body, "\"pinned_availability_zone\":\"nova\"") == NULL), "%s", r.body);
+    cr_expect(mc_not(strstr(r.body, "\"pinned_availability_zone\":null") == NULL), "%s", r.body);
+    mc_resp_free(&r);
+    /* 2.91's unshelve with a null zone unpins it */
+    mc_test_server_wait(tok, pinned, "ACTIVE");
+    mc_expect_status(act(tok, pinned, "{\"shelve\": null}", NULL), 202);
+    mc_test_server_wait(tok, pinned, "SHELVED_OFFLOADED");
+    mc_expect_status(act(tok, pinned, "{\"unshelve\": {\"availability_zone\": null}}", "2.96"), 202);
+    r = call(EVHTTP_REQ_GET, mc_pathf(C "/servers/%s", pinned), NULL, tok, "2.96");
+    cr_expect(cJSON_IsNull(mc_jpath(r.json, "server.pinned_availability_zone")), "%s", r.body);
+    mc_resp_free(&r);
+    free(plain);
+    free(pinned);
+    mc_assert_no_leaks();
+}
