@@ -2887,6 +2887,7 @@ static void act_evacuate(mc_req *r, mc_record *s, cJSON *arg) {
         sp->evacuate_stop = mv_ge(r, 95) || strcmp(sp->vm_state, "stopped") == 0;
         sp->old_host = sp->host;
         sp->host = (unsigned char)h;
+        host_sync(sp);
         start_op(r, s, "evacuate", "rebuilding", OP_EVACUATE, action_ms(r));
     }
     if (mv_ge(r, 14)) {
