@@ -14,7 +14,8 @@
  * MC_TOKEN_RETIRED dropped tokens (still allocated, so a pointer a request
  * holds stays valid while a handler issues or validates others), and the
  * revocation events: one per revoked token until it would have expired, one
- * per user and per application credential whose tokens were revoked.
+ * per user, application credential, project, domain or trust whose tokens
+ * were revoked, until every token it could match has expired.
  *
  * Issue times are whole microseconds and strictly increasing, so "every
  * token of this user issued until now" is a number: a token issued in the
@@ -27,7 +28,7 @@
 #include <string.h>
 
 typedef struct revoke_ev {
-    char key[48];            /* audit id, user id or application credential id */
+    char key[48];            /* audit id, or the id of what mc_revoke_by names */
     uint64_t until_us;       /* tokens issued at or before this are revoked */
     uint64_t expires_us;     /* audit events: when the token expires anyway */
     UT_hash_handle hh;
@@ -40,7 +41,10 @@ typedef struct mc_auth_state {
     size_t cap;
     mc_token *retired[MC_TOKEN_RETIRED];
     size_t rnext;            /* next slot of the retired ring */
-    revoke_ev *audit, *users, *appcreds;
+    revoke_ev *audit;
+    revoke_ev *by[MC_REVOKE_KINDS];   /* user, appcred, project, domain, trust */
+    uint64_t max_life_us;    /* the longest lifetime of a token issued */
+    size_t prune_at;         /* events held when the next pruning pass runs */
     uint64_t rebuilds;
 } mc_auth_state;
 
@@ -49,6 +53,7 @@ static mc_auth_state *state(mc_server *srv) {
         srv->auth = calloc(1, sizeof(mc_auth_state));
         if (srv->auth == NULL) mc_panic("out of memory");
         srv->auth->cap = MC_TOKEN_CACHE;
+        srv->auth->prune_at = 256;
     }
     return srv->auth;
 }
@@ -117,9 +122,10 @@ static void siphash128(const uint64_t k[2], const unsigned char *in, size_t n, u
 
 /* ---------------------------------------------------------------- payload
  *
- * version 1; flags (1 catalog, 2 project scope, 4 domain scope); issued and
- * expiry in microseconds, 8 bytes big-endian each; then six strings: audit
- * id, audit parent, user id, scope id, application credential id, methods.
+ * version 1; flags (1 catalog, 2 project scope, 4 domain scope, 8 system
+ * scope); issued and expiry in microseconds, 8 bytes big-endian each; then
+ * seven strings: audit id, audit parent, user id, scope id, application
+ * credential id, trust id (Keystone's TrustScopedPayload), methods.
  * A string of 32 lowercase hex digits (Keystone's ids) is 0x80 and its 16
  * bytes, any other a length byte (< 0x80) and its bytes. */
 
@@ -193,7 +199,8 @@ static void encode_id(mc_server *srv, mc_token *t) {
     unsigned char buf[PAYLOAD_MAX + MAC_LEN];
     size_t n = 0;
     buf[n++] = 1;
-    buf[n++] = (unsigned char)((t->catalog ? 1 : 0) | (t->project_id[0] ? 2 : 0) | (t->domain_id[0] ? 4 : 0));
+    buf[n++] = (unsigned char)((t->catalog ? 1 : 0) | (t->project_id[0] ? 2 : 0) | (t->domain_id[0] ? 4 : 0) |
+                               (t->system ? 8 : 0));
     put_u64(buf + n, to_us(t->issued));
     put_u64(buf + n + 8, to_us(t->expires));
     n += 16;
@@ -202,6 +209,7 @@ static void encode_id(mc_server *srv, mc_token *t) {
     n += put_str(buf + n, t->user_id);
     n += put_str(buf + n, t->project_id[0] ? t->project_id : t->domain_id);
     n += put_str(buf + n, t->appcred_id);
+    n += put_str(buf + n, t->trust_id);
     n += put_str(buf + n, t->methods);
     siphash128(srv->auth->key, buf, n, buf + n);
     memcpy(t->id, "gAAAAA", 6);
@@ -238,7 +246,7 @@ static mc_token *decode_id(mc_server *srv, const char *id) {
         }
     }
     /* one spelling per token: no stray low bits in the last character */
-    if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0 || n < 18 + 6 + MAC_LEN) return NULL;
+    if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0 || n < 18 + 7 + MAC_LEN) return NULL;
     unsigned char mac[MAC_LEN];
     siphash128(st->key, buf, n - MAC_LEN, mac);
     unsigned char diff = 0;
@@ -261,9 +269,12 @@ static mc_token *decode_id(mc_server *srv, const char *id) {
     o += k;
     if ((k = get_str(buf + o, end - o, t->appcred_id, sizeof t->appcred_id)) == 0) goto bad;
     o += k;
+    if ((k = get_str(buf + o, end - o, t->trust_id, sizeof t->trust_id)) == 0) goto bad;
+    o += k;
     if ((k = get_str(buf + o, end - o, t->methods, sizeof t->methods)) == 0 || o + k != end) goto bad;
     if (buf[1] & 2) mc_strlcpy(t->project_id, scope, sizeof t->project_id);
     else if (buf[1] & 4) mc_strlcpy(t->domain_id, scope, sizeof t->domain_id);
+    t->system = (buf[1] & 8) != 0;
     mc_strlcpy(t->id, id, sizeof t->id);
     return t;
 bad:
@@ -304,6 +315,9 @@ static void cache_put(mc_server *srv, mc_token *t) {
 }
 
 void mc_auth_add(mc_server *srv, mc_token *tok) {
+    mc_auth_state *st = state(srv);
+    uint64_t life = to_us(tok->expires) - to_us(tok->issued);
+    if (to_us(tok->expires) > to_us(tok->issued) && life > st->max_life_us) st->max_life_us = life;
     encode_id(srv, tok);
     cache_put(srv, tok);
 }
@@ -314,25 +328,74 @@ static revoke_ev *revoke_event_find(revoke_ev *head, const char *key) {
     return e;
 }
 
+/* The ids of 't' that events of kind 'by' match (up to three; NULL ends). */
+static void token_keys(const mc_token *t, mc_revoke_by by, const char *keys[4]) {
+    keys[1] = keys[2] = keys[3] = NULL;
+    switch (by) {
+    case MC_REVOKE_USER: keys[0] = t->user_id; break;
+    case MC_REVOKE_APPCRED: keys[0] = t->appcred_id; break;
+    case MC_REVOKE_PROJECT: keys[0] = t->project_id; break;
+    case MC_REVOKE_DOMAIN:   /* Keystone: identity or assignment domain */
+        keys[0] = t->user_domain_id;
+        keys[1] = t->domain_id;
+        keys[2] = t->scope_domain_id;
+        break;
+    default: keys[0] = t->trust_id; break;
+    }
+}
+
 static bool revoked(mc_auth_state *st, const mc_token *t) {
     uint64_t issued = to_us(t->issued);
-    revoke_ev *e = revoke_event_find(st->audit, t->audit_id);
-    if (e != NULL) return true;
-    if ((e = revoke_event_find(st->users, t->user_id)) != NULL && issued <= e->until_us) return true;
-    if ((e = revoke_event_find(st->appcreds, t->appcred_id)) != NULL && issued <= e->until_us) return true;
+    if (revoke_event_find(st->audit, t->audit_id) != NULL) return true;
+    for (int by = 0; by < MC_REVOKE_KINDS; by++) {
+        const char *keys[4];
+        token_keys(t, (mc_revoke_by)by, keys);
+        for (int i = 0; keys[i] != NULL; i++) {
+            revoke_ev *e = revoke_event_find(st->by[by], keys[i]);
+            if (e != NULL && issued <= e->until_us) return true;
+        }
+    }
     return false;
 }
 
-/* Adds (or moves forward) an event; audit events past their token's expiry
- * are purged from the head (they are added in time order, nearly). */
-static void revoke_event_add(revoke_ev **head, const char *key, uint64_t until_us, uint64_t expires_us) {
-    if (key == NULL || key[0] == '\0' || strlen(key) >= sizeof((revoke_ev *)0)->key) return;
+static size_t events_held(const mc_auth_state *st) {
+    size_t n = HASH_COUNT(st->audit);
+    for (int by = 0; by < MC_REVOKE_KINDS; by++) n += HASH_COUNT(st->by[by]);
+    return n;
+}
+
+/* Drops the events no live token can match any more: an audit event once
+ * its token expired, any other once the longest token lifetime issued has
+ * passed since its moment. A full pass when the count has doubled since the
+ * last one, so adding an event stays O(1) amortized and the events held are
+ * at most twice those that can still match (and never below 256 passes). */
+static void events_prune(mc_auth_state *st) {
+    if (events_held(st) < st->prune_at) return;
     uint64_t now = to_us(mc_now());
-    while (expires_us > 0 && *head != NULL && (*head)->expires_us > 0 && (*head)->expires_us <= now) {
-        revoke_ev *old = *head;
-        HASH_DEL(*head, old);
-        free(old);
+    revoke_ev *e, *tmp;
+    HASH_ITER(hh, st->audit, e, tmp) {
+        if (e->expires_us <= now) {
+            HASH_DEL(st->audit, e);
+            free(e);
+        }
     }
+    for (int by = 0; by < MC_REVOKE_KINDS; by++) {
+        HASH_ITER(hh, st->by[by], e, tmp) {
+            if (e->until_us + st->max_life_us < now) {
+                HASH_DEL(st->by[by], e);
+                free(e);
+            }
+        }
+    }
+    size_t held = events_held(st);
+    st->prune_at = held * 2 > 256 ? held * 2 : 256;
+}
+
+/* Adds (or moves forward) an event, after a pruning pass when due. */
+static void revoke_event_add(mc_auth_state *st, revoke_ev **head, const char *key, uint64_t until_us,
+                             uint64_t expires_us) {
+    if (key == NULL || key[0] == '\0' || strlen(key) >= sizeof((revoke_ev *)0)->key) return;
+    events_prune(st);
     revoke_ev *e = revoke_event_find(*head, key);
     if (e == NULL) {
         e = calloc(1, sizeof *e);
@@ -346,7 +409,8 @@ static void revoke_event_add(revoke_ev **head, const char *key, uint64_t until_u
 
 /* A token revoked for good: its audit id, until it expires. */
 static void revoke_token(mc_server *srv, mc_token *t) {
-    revoke_event_add(&state(srv)->audit, t->audit_id, to_us(t->issued), to_us(t->expires));
+    mc_auth_state *st = state(srv);
+    revoke_event_add(st, &st->audit, t->audit_id, to_us(t->issued), to_us(t->expires));
     token_drop(srv, t);
 }
 
@@ -366,7 +430,8 @@ const mc_token *mc_auth_lookup(mc_server *srv, const char *id) {
     mc_auth_state *st = state(srv);
     t = decode_id(srv, id);
     if (t == NULL) return NULL;
-    if (t->expires <= now || revoked(st, t) || !identity_token_rebuild(srv, t)) {
+    /* the events by domain need the domains the rebuild fills in */
+    if (t->expires <= now || revoked(st, t) || !identity_token_rebuild(srv, t) || revoked(st, t)) {
         token_free(t);
         return NULL;
     }
@@ -393,26 +458,29 @@ void mc_auth_revoke(mc_server *srv, const char *id) {
         return;
     }
     t = decode_id(srv, id);
-    if (t != NULL) revoke_event_add(&state(srv)->audit, t->audit_id, to_us(t->issued), to_us(t->expires));
+    mc_auth_state *st = state(srv);
+    if (t != NULL) revoke_event_add(st, &st->audit, t->audit_id, to_us(t->issued), to_us(t->expires));
     token_free(t);
 }
 
-void mc_auth_revoke_user(mc_server *srv, const char *user_id) {
+void mc_auth_revoke_by(mc_server *srv, mc_revoke_by by, const char *id) {
     mc_auth_state *st = state(srv);
-    revoke_event_add(&st->users, user_id, st->last_us, 0);
+    if (id == NULL || id[0] == '\0' || by < 0 || by >= MC_REVOKE_KINDS) return;
+    revoke_event_add(st, &st->by[by], id, st->last_us, 0);
     mc_token *t, *tmp;
     HASH_ITER(hh, srv->tokens, t, tmp) {
-        if (strcmp(t->user_id, user_id) == 0) token_drop(srv, t);
+        const char *keys[4];
+        token_keys(t, by, keys);
+        bool hit = false;
+        for (int i = 0; keys[i] != NULL; i++) hit |= strcmp(keys[i], id) == 0;
+        if (hit) token_drop(srv, t);
     }
 }
 
+void mc_auth_revoke_user(mc_server *srv, const char *user_id) { mc_auth_revoke_by(srv, MC_REVOKE_USER, user_id); }
+
 void mc_auth_revoke_appcred(mc_server *srv, const char *appcred_id) {
-    mc_auth_state *st = state(srv);
-    revoke_event_add(&st->appcreds, appcred_id, st->last_us, 0);
-    mc_token *t, *tmp;
-    HASH_ITER(hh, srv->tokens, t, tmp) {
-        if (strcmp(t->appcred_id, appcred_id) == 0) token_drop(srv, t);
-    }
+    mc_auth_revoke_by(srv, MC_REVOKE_APPCRED, appcred_id);
 }
 
 static void events_free(revoke_ev **head) {
@@ -435,8 +503,7 @@ void mc_auth_clear(mc_server *srv) {
     srv->token_drops += MC_TOKEN_RETIRED;   /* the retired ones go too */
     for (size_t i = 0; i < MC_TOKEN_RETIRED; i++) token_free(st->retired[i]);
     events_free(&st->audit);
-    events_free(&st->users);
-    events_free(&st->appcreds);
+    for (int by = 0; by < MC_REVOKE_KINDS; by++) events_free(&st->by[by]);
     free(st);
     srv->auth = NULL;
 }
@@ -445,7 +512,7 @@ size_t mc_auth_count(const mc_server *srv) { return HASH_COUNT(srv->tokens); }
 
 size_t mc_auth_events(const mc_server *srv) {
     const mc_auth_state *st = srv->auth;
-    return st ? HASH_COUNT(st->audit) + HASH_COUNT(st->users) + HASH_COUNT(st->appcreds) : 0;
+    return st ? events_held(st) : 0;
 }
 
 uint64_t mc_auth_rebuilds(const mc_server *srv) { return srv->auth ? srv->auth->rebuilds : 0; }
@@ -453,5 +520,14 @@ uint64_t mc_auth_rebuilds(const mc_server *srv) { return srv->auth ? srv->auth->
 void mc_auth_set_cache(mc_server *srv, size_t n) { state(srv)->cap = n > 0 ? n : 1; }
 
 bool mc_auth_is_admin(const mc_token *tok) { return tok != NULL && tok->admin; }
+
+bool mc_auth_system_reader(const mc_token *tok) {
+    return tok != NULL && tok->system && (tok->reader || tok->member || tok->admin);
+}
+
+bool mc_auth_may_admin(const mc_token *tok, int method) {
+    return mc_auth_is_admin(tok) ||
+           (mc_auth_system_reader(tok) && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD));
+}
 
 const char *mc_auth_project(const mc_req *r) { return r->tok ? r->tok->project_id : ""; }

@@ -23,6 +23,13 @@ struct mc_token {
     char project_id[40];     /* "" unless project-scoped */
     char domain_id[40];      /* "" unless domain-scoped */
     char appcred_id[40];     /* "" unless issued for an application credential */
+    char trust_id[40];       /* "" unless trust-scoped (OS-TRUST:trust) */
+    bool system;             /* system-scoped ({"system": {"all": true}}) */
+    /* Not in the id, filled at issue and rebuild from the world: the user's
+     * domain and the domain of the scope (the project's, or the domain
+     * scoped to), for revocation events by domain. */
+    char user_domain_id[40];
+    char scope_domain_id[40];
     bool admin, member, reader;
     double issued, expires;  /* whole microseconds */
     char *body_text;         /* {"token": {...}} as issued, printed, without the
@@ -41,7 +48,7 @@ mc_token *mc_auth_token_new(mc_server *srv);
 cJSON *mc_auth_token_json(const mc_token *tok);
 /* Gives 'tok' its id (its fields encoded and signed) and keeps it among the
  * recent tokens (ownership moves). The fields must fit: user, project,
- * domain and application credential ids < 40 bytes, methods < 128. */
+ * domain, application credential and trust ids < 40 bytes, methods < 128. */
 void mc_auth_add(mc_server *srv, mc_token *tok);
 /* The live token with this id, or NULL (unknown, forged, expired or
  * revoked). A token that is not among the recent ones is decoded and its
@@ -56,8 +63,17 @@ const mc_token *mc_auth_lookup(mc_server *srv, const char *id);
 bool mc_auth_recheck(mc_req *r);
 /* Revokes one token (a revocation event on its audit id). */
 void mc_auth_revoke(mc_server *srv, const char *id);
-/* Revokes every token of a user (password change, user disabled or deleted)
- * or of an application credential (deleted) issued until now. */
+/* Revocation events, as Keystone's revoke API emits them: every token
+ * issued until now of a user (password change, user disabled or deleted),
+ * of an application credential (deleted), scoped to a project (disabled or
+ * deleted), of a domain (disabled: its users' tokens and those scoped to it
+ * or to one of its projects) or issued through a trust (deleted). An event
+ * is one record per id, dropped once every token it could match has expired
+ * (the longest lifetime issued so far), so a token rebuilt from its id after
+ * the entity is enabled again stays revoked. */
+typedef enum { MC_REVOKE_USER, MC_REVOKE_APPCRED, MC_REVOKE_PROJECT, MC_REVOKE_DOMAIN, MC_REVOKE_TRUST,
+               MC_REVOKE_KINDS } mc_revoke_by;
+void mc_auth_revoke_by(mc_server *srv, mc_revoke_by by, const char *id);
 void mc_auth_revoke_user(mc_server *srv, const char *user_id);
 void mc_auth_revoke_appcred(mc_server *srv, const char *appcred_id);
 /* Forgets every token and event and changes the key: no token issued before
@@ -77,6 +93,12 @@ void mc_auth_set_cache(mc_server *srv, size_t n);
 bool identity_token_rebuild(mc_server *srv, mc_token *tok);
 
 bool mc_auth_is_admin(const mc_token *tok);
+/* Whether a token may use an admin-only route: admin, or a system-scoped
+ * reader reading (Keystone's default policies: "role:reader and
+ * system_scope:all" for the GETs). */
+bool mc_auth_may_admin(const mc_token *tok, int method);
+/* A system-scoped token with the reader role (admin and member imply it). */
+bool mc_auth_system_reader(const mc_token *tok);
 /* The project a request acts in: the token's scope. */
 const char *mc_auth_project(const mc_req *r);
 

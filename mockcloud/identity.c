@@ -317,13 +317,19 @@ static void set_role_flags(mc_token *t, const cJSON *roles) {
 }
 
 /* The token's body as Keystone prints it, without the catalog: methods,
- * user, audit ids, expiry, issue time, scope, roles (consumed; NULL when
- * unscoped) and the application credential. The same function builds it at
- * issue and when a token is validated again from its id alone
- * (identity_token_rebuild), so both print the same bytes. */
+ * user, audit ids, expiry, issue time, scope (project, domain or system),
+ * roles (consumed; NULL when unscoped), the application credential and the
+ * trust ('trust', consumed). The same function builds it at issue and when a
+ * token is validated again from its id alone (identity_token_rebuild), so
+ * both print the same bytes; it also notes the token's domains for the
+ * revocation events by domain. */
 static cJSON *token_body(mc_server *srv, mc_token *t, cJSON *methods, mc_record *user, mc_record *project,
-                         mc_record *domain, cJSON *roles, const mc_record *cred) {
+                         mc_record *domain, cJSON *roles, const mc_record *cred, cJSON *trust) {
     char ts[40];
+    mc_strlcpy(t->user_domain_id, mc_json_str(user->doc, "domain_id") ? mc_json_str(user->doc, "domain_id") : "",
+               sizeof t->user_domain_id);
+    const char *sd = project ? mc_json_str(project->doc, "domain_id") : domain ? domain->id : NULL;
+    mc_strlcpy(t->scope_domain_id, sd ? sd : "", sizeof t->scope_domain_id);
     cJSON *root = cJSON_CreateObject();
     cJSON *tok = cJSON_AddObjectToObject(root, "token");
     cJSON_AddItemToObject(tok, "methods", methods);
@@ -345,6 +351,8 @@ static cJSON *token_body(mc_server *srv, mc_token *t, cJSON *methods, mc_record 
         cJSON *d = cJSON_AddObjectToObject(tok, "domain");
         cJSON_AddStringToObject(d, "id", domain->id);
         cJSON_AddStringToObject(d, "name", mc_json_str(domain->doc, "name"));
+    } else if (t->system) {
+        cJSON_AddBoolToObject(cJSON_AddObjectToObject(tok, "system"), "all", true);
     }
     if (roles != NULL) {
         set_role_flags(t, roles);
@@ -356,6 +364,7 @@ static cJSON *token_body(mc_server *srv, mc_token *t, cJSON *methods, mc_record 
         cJSON_AddStringToObject(acj, "name", mc_json_str(cred->doc, "name"));
         cJSON_AddBoolToObject(acj, "restricted", !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cred->doc, "unrestricted")));
     }
+    if (trust != NULL) cJSON_AddItemToObject(tok, "OS-TRUST:trust", trust);
     return root;
 }
 
@@ -372,17 +381,26 @@ static cJSON *appcred_roles(mc_server *srv, const mc_record *cred) {
  * and 'roles' are consumed (roles NULL when unscoped). token_reply() stores
  * and sends it. NULL (nothing built) when the methods do not fit a token:
  * Keystone knows no such methods either. */
+/* The scope of a token to issue besides a project or domain: the system,
+ * or a trust (its "OS-TRUST:trust" object, consumed). */
+typedef struct {
+    bool system;
+    cJSON *trust;
+} tok_extra;
+
 static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_record *project,
                              mc_record *domain, cJSON *roles, bool nocatalog, const char *audit_parent,
-                             double expires_cap, const mc_record *cred, cJSON **body_out) {
+                             double expires_cap, const mc_record *cred, tok_extra extra, cJSON **body_out) {
     mc_server *srv = r->srv;
     char *mtext = cJSON_PrintUnformatted(methods);
+    const char *trust_id = extra.trust ? mc_json_str(extra.trust, "id") : "";
     if (mtext == NULL || strlen(mtext) >= sizeof((mc_token *)0)->methods || strlen(user->id) >= 40 ||
         (project != NULL && strlen(project->id) >= 40) || (domain != NULL && strlen(domain->id) >= 40) ||
-        (cred != NULL && strlen(cred->id) >= 40)) {
+        (cred != NULL && strlen(cred->id) >= 40) || trust_id == NULL || strlen(trust_id) >= 40) {
         cJSON_free(mtext);
         cJSON_Delete(methods);
         cJSON_Delete(roles);
+        cJSON_Delete(extra.trust);
         return NULL;
     }
     mc_token *t = mc_auth_token_new(srv);
@@ -401,8 +419,10 @@ static mc_token *issue_token(mc_req *r, mc_record *user, cJSON *methods, mc_reco
     if (project != NULL) mc_strlcpy(t->project_id, project->id, sizeof t->project_id);
     else if (domain != NULL) mc_strlcpy(t->domain_id, domain->id, sizeof t->domain_id);
     if (cred != NULL) mc_strlcpy(t->appcred_id, cred->id, sizeof t->appcred_id);
+    mc_strlcpy(t->trust_id, trust_id, sizeof t->trust_id);
+    t->system = extra.system;
     t->catalog = roles != NULL && !nocatalog;
-    *body_out = token_body(srv, t, methods, user, project, domain, roles, cred);
+    *body_out = token_body(srv, t, methods, user, project, domain, roles, cred, extra.trust);
     return t;
 }
 
@@ -412,8 +432,18 @@ bool identity_token_rebuild(mc_server *srv, mc_token *t) {
         !idadm_domain_enabled(srv, mc_json_str(user->doc, "domain_id")))
         return false;
     mc_record *project = NULL, *domain = NULL, *cred = NULL;
-    cJSON *roles = NULL;
-    if (t->appcred_id[0] != '\0') {
+    cJSON *roles = NULL, *trust = NULL;
+    if (t->trust_id[0] != '\0') {
+        /* the trust as now: gone (deleted, used up, expired) ends the token */
+        trust = identity_trust_token_parts(srv, t->trust_id, t->user_id, &project, &roles);
+        if (trust == NULL) return false;
+    } else if (t->system) {
+        roles = idadm_system_roles(srv, user->id);
+        if (cJSON_GetArraySize(roles) == 0) {
+            cJSON_Delete(roles);
+            return false;
+        }
+    } else if (t->appcred_id[0] != '\0') {
         cred = mc_store_find(&srv->world[MC_K_APPCRED], t->appcred_id);
         if (cred == NULL) return false;
         project = mc_store_find(&srv->world[MC_K_PROJECT], mc_json_str(cred->doc, "project_id"));
@@ -437,9 +467,10 @@ bool identity_token_rebuild(mc_server *srv, mc_token *t) {
     cJSON *methods = cJSON_ParseWithLengthOpts(t->methods, strlen(t->methods) + 1, NULL, 1);
     if (methods == NULL) {
         cJSON_Delete(roles);
+        cJSON_Delete(trust);
         return false;
     }
-    cJSON *body = token_body(srv, t, methods, user, project, domain, roles, cred);
+    cJSON *body = token_body(srv, t, methods, user, project, domain, roles, cred, trust);
     t->body_text = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
     return t->body_text != NULL;
@@ -463,12 +494,13 @@ static void token_reply(mc_req *r, mc_token *t, cJSON *body, int status) {
     mc_reply_json(r, status, body);
 }
 
-/* Resolves "scope"; returns 0 with project/domain set (both NULL =
- * unscoped) or -1 after replying. */
+/* Resolves "scope"; returns 0 with project/domain set (both NULL and
+ * *system false = unscoped) or -1 after replying. */
 static int scope_or_reply(mc_req *r, const cJSON *scope, mc_record *user, mc_record **project,
-                          mc_record **domain) {
+                          mc_record **domain, bool *system) {
     *project = NULL;
     *domain = NULL;
+    *system = false;
     if (scope == NULL || cJSON_IsString(scope)) {
         const char *dp = mc_json_str(user->doc, "default_project_id");
         if (scope == NULL && dp != NULL) {
@@ -501,9 +533,15 @@ static int scope_or_reply(mc_req *r, const cJSON *scope, mc_record *user, mc_rec
         }
         return 0;
     }
-    if (cJSON_GetObjectItemCaseSensitive(scope, "system") != NULL) {
-        mc_reply_error(r, 401, NULL, "System scope is not supported by mockcloud.");
-        return -1;
+    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(scope, "system");
+    if (sys != NULL) {
+        /* Keystone's schema: {"system": {"all": true}}, the only system */
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sys, "all"))) {
+            mc_reply_error(r, 400, NULL, "Invalid input for field 'scope/system': {\"all\": true} is the only system scope.");
+            return -1;
+        }
+        *system = true;
+        return 0;
     }
     mc_reply_error(r, 400, NULL, "Invalid input for field 'scope'.");
     return -1;
@@ -520,6 +558,7 @@ static int auth_schema_or_reply(mc_req *r, const cJSON *auth) {
         mc_check_or_reply(r, mc_json_obj(pw, "user"), "id=s|name=s|password=s4096|domain=o") != 0 ||
         mc_check_or_reply(r, mc_json_obj(mc_json_obj(pw, "user"), "domain"), "id=s|name=s") != 0 ||
         mc_check_or_reply(r, scope, "project=o|domain=o|system=o") != 0 ||
+        mc_check_or_reply(r, mc_json_obj(scope, "system"), "all=B") != 0 ||
         mc_check_or_reply(r, mc_json_obj(scope, "project"), "id=s|name=s|domain=o") != 0)
         return -1;
     return 0;
@@ -611,7 +650,7 @@ static void identity_token_issue(mc_req *r) {
         }
         cJSON *body;
         mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, appcred_roles(r->srv, cred),
-                                  nocatalog, NULL, expires_cap, cred, &body);
+                                  nocatalog, NULL, expires_cap, cred, (tok_extra){0}, &body);
         if (t == NULL) {
             mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
             return;
@@ -629,21 +668,20 @@ static void identity_token_issue(mc_req *r) {
         double trust_expires = 0;
         if (identity_trust_scope_or_reply(r, trust_ref, &user, &project, &roles, &trust_expires, &info) != 0) return;
         if (trust_expires > 0 && (expires_cap <= 0 || trust_expires < expires_cap)) expires_cap = trust_expires;
+        char trust_id[64];
+        mc_strlcpy(trust_id, mc_json_str(info, "id"), sizeof trust_id);
         mc_token *t = issue_token(r, user, cJSON_Duplicate(methods, 1), project, NULL, roles, nocatalog,
-                                  audit_parent, expires_cap, NULL, &body);
+                                  audit_parent, expires_cap, NULL, (tok_extra){.trust = info}, &body);
         if (t == NULL) {
-            cJSON_Delete(info);
             mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
             return;
         }
-        char trust_id[64];
-        mc_strlcpy(trust_id, mc_json_str(info, "id"), sizeof trust_id);
-        cJSON_AddItemToObject(mc_json_obj(body, "token"), "OS-TRUST:trust", info);
-        token_reply(r, t, body, 201);   /* gives the token its id */
-        identity_trust_used(r->srv, trust_id, t->id);
+        token_reply(r, t, body, 201);
+        identity_trust_used(r->srv, trust_id);
         return;
     }
-    if (scope_or_reply(r, scope, user, &project, &domain) != 0) return;
+    bool system;
+    if (scope_or_reply(r, scope, user, &project, &domain, &system) != 0) return;
     if ((project != NULL && !idadm_domain_enabled(r->srv, mc_json_str(project->doc, "domain_id"))) ||
         (domain != NULL && !idadm_domain_enabled(r->srv, domain->id)) ||
         !idadm_domain_enabled(r->srv, mc_json_str(user->doc, "domain_id"))) {
@@ -651,7 +689,14 @@ static void identity_token_issue(mc_req *r) {
         return;
     }
     cJSON *roles = NULL;
-    if (project != NULL || domain != NULL) {
+    if (system) {
+        roles = idadm_system_roles(r->srv, user->id);
+        if (cJSON_GetArraySize(roles) == 0) {
+            cJSON_Delete(roles);
+            reply_401(r, "User has no access to the system.");
+            return;
+        }
+    } else if (project != NULL || domain != NULL) {
         roles = effective_roles(r->srv, user->id, project ? project->id : domain->id);
         if (cJSON_GetArraySize(roles) == 0) {
             cJSON_Delete(roles);
@@ -666,7 +711,7 @@ static void identity_token_issue(mc_req *r) {
     }
     cJSON *body;
     mc_token *t = issue_token(r, user, token_methods(methods, rescoped), project, domain, roles, nocatalog,
-                              audit_parent, expires_cap, NULL, &body);
+                              audit_parent, expires_cap, NULL, (tok_extra){.system = system}, &body);
     if (t == NULL) {
         mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
         return;
@@ -683,7 +728,8 @@ void identity_token_for_project(mc_req *r, mc_record *user, mc_record *project, 
     }
     cJSON *methods = cJSON_CreateArray(), *body;
     cJSON_AddItemToArray(methods, cJSON_CreateString(method));
-    mc_token *t = issue_token(r, user, methods, project, NULL, roles, mc_query(r, "nocatalog") != NULL, NULL, 0, NULL, &body);
+    mc_token *t = issue_token(r, user, methods, project, NULL, roles, mc_query(r, "nocatalog") != NULL, NULL, 0, NULL,
+                              (tok_extra){0}, &body);
     if (t == NULL) {
         mc_reply_error(r, 401, NULL, "Attempted to authenticate with an unsupported method.");
         return;
@@ -1040,12 +1086,17 @@ static void identity_project_update(mc_req *r) {
         mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store project - duplicate name: %.64s.", name);
         return;
     }
+    bool was_enabled = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p->doc, "enabled"));
     merge_fields(p->doc, in, project_fields);
     idadm_project_domain_sync(r->srv, p);
+    /* Keystone: a revocation event by project id when it is disabled */
+    if (was_enabled && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p->doc, "enabled")))
+        mc_auth_revoke_by(r->srv, MC_REVOKE_PROJECT, p->id);
     show_one(r, 200, "project", "projects", p);
 }
 
 void project_remove(mc_server *srv, mc_record *p) {
+    mc_auth_revoke_by(srv, MC_REVOKE_PROJECT, p->id);
     idadm_forget(srv, p->id);
     identity_catalog_forget(srv, p->id);
     credentials_delete_where(srv, "project_id", p->id);
@@ -1892,13 +1943,16 @@ int identity_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz)
     cJSON_ArrayForEach(x, mc_json_arr(fx, "assignments")) {
         const char *un = mc_json_str(x, "user"), *pn = mc_json_str(x, "project"), *rn = mc_json_str(x, "role");
         const char *dn = mc_json_str(x, "domain"), *gn = mc_json_str(x, "group");
+        bool sys = mc_json_str(x, "system") != NULL;
         cJSON *uref = cJSON_CreateObject(), *dref = cJSON_CreateObject();
         cJSON_AddStringToObject(dref, "id", "default");
         cJSON_AddStringToObject(uref, "name", un ? un : gn ? gn : "");
         cJSON_AddItemToObject(uref, "domain", dref);
         mc_record *u = find_by_name_in_domain(srv, un ? MC_K_USER : MC_K_GROUP, uref);
         mc_record *t = NULL;
-        if (pn) {
+        if (sys) {
+            t = NULL;
+        } else if (pn) {
             cJSON_ReplaceItemInObjectCaseSensitive(uref, "name", cJSON_CreateString(pn));
             t = find_by_name_in_domain(srv, MC_K_PROJECT, uref);
         } else if (dn) {
@@ -1908,11 +1962,12 @@ int identity_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz)
         }
         cJSON_Delete(uref);
         mc_record *role = rn ? find_role_by_name(srv, rn) : NULL;
-        if (u == NULL || t == NULL || role == NULL) {
+        if (u == NULL || (t == NULL && !sys) || role == NULL) {
             snprintf(err, errsz, "an assignment names an unknown user or group, project/domain or role");
             return -1;
         }
-        idadm_assignment_add(srv, un == NULL, u->id, pn ? "project" : "domain", t->id, role->id, false);
+        idadm_assignment_add(srv, un == NULL, u->id, sys ? "system" : pn ? "project" : "domain", sys ? "all" : t->id,
+                             role->id, false);
     }
     return 0;
 }
@@ -2073,7 +2128,7 @@ int identity_fixtures_check(mc_fx *fx, const cJSON *t) {
     i = 0;
     cJSON_ArrayForEach(x, mc_json_arr(t, "assignments")) {
         snprintf(w, sizeof w, "identity.assignments[%d]", i++);
-        if (mc_fx_keys(fx, w, x, (const char *const[]){"user", "group", "project", "domain", "role", NULL}) ||
+        if (mc_fx_keys(fx, w, x, (const char *const[]){"user", "group", "project", "domain", "system", "role", NULL}) ||
             mc_fx_str(fx, w, x, "user", false, 255) || mc_fx_str(fx, w, x, "group", false, 255) ||
             mc_fx_str(fx, w, x, "role", true, 255) ||
             mc_fx_str(fx, w, x, "project", false, 64) || mc_fx_str(fx, w, x, "domain", false, 64))
@@ -2081,7 +2136,10 @@ int identity_fixtures_check(mc_fx *fx, const cJSON *t) {
         const char *un = mc_json_str(x, "user"), *pn = mc_json_str(x, "project"), *dn = mc_json_str(x, "domain");
         const char *gn = mc_json_str(x, "group");
         const char *rn = mc_json_str(x, "role");
-        if ((pn == NULL) == (dn == NULL)) return mc_fx_fail(fx, "%s: give either 'project' or 'domain' (a name)", w);
+        const char *sn = mc_json_str(x, "system");
+        if (sn != NULL && !mc_str_eq(sn, "all")) return mc_fx_fail(fx, "%s: 'system' must be \"all\"", w);
+        if ((pn != NULL) + (dn != NULL) + (sn != NULL) != 1)
+            return mc_fx_fail(fx, "%s: give one of 'project' or 'domain' (a name), or 'system': \"all\"", w);
         if ((un == NULL) == (gn == NULL)) return mc_fx_fail(fx, "%s: give either 'user' or 'group' (a name)", w);
         if (gn != NULL && !fx_named_in_domain(fx, MC_K_GROUP, "groups", gn, "default"))
             return mc_fx_fail(fx, "%s: 'group' names no group of domain 'default': '%s'", w, gn);

@@ -203,6 +203,16 @@ cJSON *idadm_effective_roles(mc_server *srv, const char *user_id, const char *ta
     return roles;
 }
 
+cJSON *idadm_system_roles(mc_server *srv, const char *user_id) {
+    cJSON *roles = cJSON_CreateArray();
+    for (mc_record *a = mc_store_first(ST(srv, MC_K_ASSIGNMENT)); a; a = mc_store_next(a))
+        if (mc_str_eq(a_scope(a), "system") && assignment_for_user(srv, a, user_id))
+            add_implied_top(srv, roles, mc_store_find(ST(srv, MC_K_ROLE), a_role(a)));
+    cJSON *x;
+    cJSON_ArrayForEach(x, roles) cJSON_DeleteItemFromObjectCaseSensitive(x, "_prior");
+    return roles;
+}
+
 /* Revokes the tokens of a group's members (a role of theirs went away). */
 static void revoke_members(mc_server *srv, mc_record *g) {
     const cJSON *m;
@@ -273,19 +283,6 @@ void identity_domain_create(mc_req *r) {
     show_one(r, 201, "domain", "domains", mc_store_add(ST(r->srv, MC_K_DOMAIN), id, "", doc));
 }
 
-/* Revokes every token of the domain: its users', and those scoped to it or
- * to one of its projects. */
-static void revoke_domain_tokens(mc_server *srv, const mc_record *d) {
-    for (mc_record *u = mc_store_first(ST(srv, MC_K_USER)); u; u = mc_store_next(u))
-        if (mc_str_eq(mc_json_str(u->doc, "domain_id"), d->id)) mc_auth_revoke_user(srv, u->id);
-    mc_token *t, *tmp;
-    HASH_ITER(hh, srv->tokens, t, tmp) {
-        mc_record *p = t->project_id[0] ? mc_store_find(ST(srv, MC_K_PROJECT), t->project_id) : NULL;
-        if (mc_str_eq(t->domain_id, d->id) || (p != NULL && mc_str_eq(mc_json_str(p->doc, "domain_id"), d->id)))
-            mc_auth_revoke(srv, t->id);
-    }
-}
-
 void identity_domain_update(mc_req *r) {
     mc_record *d = find_or_reply(r, MC_K_DOMAIN, "domain", r->params[0]);
     if (d == NULL) return;
@@ -305,7 +302,11 @@ void identity_domain_update(mc_req *r) {
     merge_fields(d->doc, in, domain_fields);
     if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d->doc, "description")))
         mc_json_set_str(d->doc, "description", "");
-    if (was_enabled && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(d->doc, "enabled"))) revoke_domain_tokens(r->srv, d);
+    /* Keystone: disabling a domain is a revocation event by domain id: its
+     * users' tokens and those scoped to it or to one of its projects, which
+     * stay revoked when the domain is enabled again */
+    if (was_enabled && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(d->doc, "enabled")))
+        mc_auth_revoke_by(r->srv, MC_REVOKE_DOMAIN, d->id);
     show_one(r, 200, "domain", "domains", d);
 }
 

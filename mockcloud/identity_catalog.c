@@ -839,8 +839,8 @@ void identity_epgroup_delete(mc_req *r) {
 
 /* A trust: doc {id, trustor_user_id, trustee_user_id, project_id,
  * impersonation, expires_at, remaining_uses, allow_redelegation,
- * redelegation_count, "_roles": [role ids]}, and "_tokens": the ids of the
- * tokens issued through it, revoked with it. */
+ * redelegation_count, "_roles": [role ids]}. The tokens issued through it
+ * carry its id (auth.h) and are revoked with it by one event. */
 static bool trust_expired(const mc_record *t) {
     const char *exp = mc_json_str(t->doc, "expires_at");
     return exp != NULL && mc_time_parse(exp) <= mc_now();
@@ -880,9 +880,7 @@ static cJSON *trust_view(mc_req *r, const mc_record *t, bool with_roles) {
 }
 
 static void trust_drop(mc_server *srv, mc_record *t) {
-    const cJSON *x;
-    cJSON_ArrayForEach(x, mc_json_arr(t->doc, "_tokens"))
-        if (cJSON_IsString(x)) mc_auth_revoke(srv, x->valuestring);
+    mc_auth_revoke_by(srv, MC_REVOKE_TRUST, t->id);
     mc_store_delete(&srv->world[MC_K_TRUST], t);
 }
 
@@ -972,7 +970,6 @@ void identity_trust_create(mc_req *r) {
     cJSON_AddBoolToObject(doc, "allow_redelegation", false);
     cJSON_AddNumberToObject(doc, "redelegation_count", 0);
     cJSON_AddItemToObject(doc, "_roles", ids);
-    cJSON_AddItemToObject(doc, "_tokens", cJSON_CreateArray());
     mc_record *t = mc_store_add(W(r, MC_K_TRUST), id, "", doc);
     if (t == NULL) mc_panic("trust add");
     reply_one(r, 201, "trust", trust_view(r, t, true));
@@ -1058,6 +1055,26 @@ void identity_trust_roles(mc_req *r) {
     reply_one(r, 200, "role", found);
 }
 
+/* What a token scoped to trust 't' carries: *project, *roles (the trust's,
+ * with what they imply; owned) and its "OS-TRUST:trust" object (returned,
+ * owned), at issue and when the token is rebuilt from its id. */
+static cJSON *trust_token_info(mc_server *srv, const mc_record *t, mc_record **project, cJSON **roles) {
+    const char *pid = mc_json_str(t->doc, "project_id");
+    *project = pid ? mc_store_find(&srv->world[MC_K_PROJECT], pid) : NULL;
+    *roles = cJSON_CreateArray();
+    const cJSON *x;
+    cJSON_ArrayForEach(x, mc_json_arr(t->doc, "_roles")) {
+        mc_record *role = cJSON_IsString(x) ? mc_store_find(&srv->world[MC_K_ROLE], x->valuestring) : NULL;
+        if (role != NULL) idadm_add_role_implied(srv, *roles, role);
+    }
+    cJSON *info = cJSON_CreateObject();
+    cJSON_AddStringToObject(info, "id", t->id);
+    cJSON_AddBoolToObject(info, "impersonation", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->doc, "impersonation")));
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(info, "trustee_user"), "id", mc_json_str(t->doc, "trustee_user_id"));
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(info, "trustor_user"), "id", mc_json_str(t->doc, "trustor_user_id"));
+    return info;
+}
+
 /* A token scoped to a trust ({"OS-TRUST:trust": {"id": ...}}): the caller
  * must be the trustee; the token acts as the trustor when the trust
  * impersonates, on the trust's project, with the trust's roles (and what
@@ -1080,33 +1097,37 @@ int identity_trust_scope_or_reply(mc_req *r, const cJSON *ref, mc_record **user,
         mc_reply_error(r, 403, NULL, "You are not authorized to perform the requested action: Trustor is disabled.");
         return -1;
     }
-    const char *pid = mc_json_str(t->doc, "project_id");
-    *project = pid ? mc_store_find(W(r, MC_K_PROJECT), pid) : NULL;
-    *roles = cJSON_CreateArray();
-    const cJSON *x;
-    cJSON_ArrayForEach(x, mc_json_arr(t->doc, "_roles")) {
-        mc_record *role = cJSON_IsString(x) ? mc_store_find(W(r, MC_K_ROLE), x->valuestring) : NULL;
-        if (role != NULL) idadm_add_role_implied(r->srv, *roles, role);
-    }
     const char *exp = mc_json_str(t->doc, "expires_at");
     *expires = exp != NULL ? mc_time_parse(exp) : 0;
-    *info = cJSON_CreateObject();
-    cJSON_AddStringToObject(*info, "id", t->id);
-    bool imp = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->doc, "impersonation"));
-    cJSON_AddBoolToObject(*info, "impersonation", imp);
-    cJSON_AddItemToObject(*info, "trustee_user", cJSON_CreateObject());
-    cJSON_AddStringToObject(mc_json_obj(*info, "trustee_user"), "id", (*user)->id);
-    cJSON_AddItemToObject(*info, "trustor_user", cJSON_CreateObject());
-    cJSON_AddStringToObject(mc_json_obj(*info, "trustor_user"), "id", trustor->id);
-    if (imp) *user = trustor;
+    *info = trust_token_info(r->srv, t, project, roles);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->doc, "impersonation"))) *user = trustor;
     return 0;
 }
 
-/* After the token is made: it is revoked with the trust; a counted use. */
-void identity_trust_used(mc_server *srv, const char *trust_id, const char *token_id) {
+cJSON *identity_trust_token_parts(mc_server *srv, const char *trust_id, const char *user_id, mc_record **project,
+                                  cJSON **roles) {
+    mc_record *t = trust_find(srv, trust_id);
+    if (t == NULL) return NULL;
+    bool imp = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->doc, "impersonation"));
+    mc_record *trustor = mc_store_find(&srv->world[MC_K_USER], mc_json_str(t->doc, "trustor_user_id"));
+    if (trustor == NULL || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(trustor->doc, "enabled")) ||
+        !mc_str_eq(user_id, mc_json_str(t->doc, imp ? "trustor_user_id" : "trustee_user_id")))
+        return NULL;
+    cJSON *info = trust_token_info(srv, t, project, roles);
+    if ((*project == NULL && mc_json_str(t->doc, "project_id") != NULL) ||
+        (*project != NULL && cJSON_GetArraySize(*roles) == 0)) {
+        cJSON_Delete(info);
+        cJSON_Delete(*roles);
+        *roles = NULL;
+        return NULL;
+    }
+    return info;
+}
+
+/* A counted use (the last one removes the trust). */
+void identity_trust_used(mc_server *srv, const char *trust_id) {
     mc_record *t = trust_find(srv, trust_id);
     if (t == NULL) return;
-    cJSON_AddItemToArray(mc_json_arr(t->doc, "_tokens"), cJSON_CreateString(token_id));
     cJSON *uses = cJSON_GetObjectItemCaseSensitive(t->doc, "remaining_uses");
     if (cJSON_IsNumber(uses)) {
         cJSON_SetNumberValue(uses, uses->valuedouble - 1);

@@ -48,6 +48,9 @@ void idadm_forget(mc_server *srv, const char *id);
  * direct, through groups, inherited from the domain or parent projects,
  * with implied roles and without domain-specific roles. */
 cJSON *idadm_effective_roles(mc_server *srv, const char *user_id, const char *target);
+/* The effective roles of a user on the system (system grants, direct and
+ * through groups, with implied roles). */
+cJSON *idadm_system_roles(mc_server *srv, const char *user_id);
 /* Adds 'role' and the roles it implies (transitively) to 'roles'. */
 void idadm_add_role_implied(mc_server *srv, cJSON *roles, const mc_record *role);
 /* A global role (domain_id null) by name. */
@@ -159,9 +162,16 @@ void identity_catalog_forget(mc_server *srv, const char *id);
  * *info (the token's "OS-TRUST:trust", owned); -1 after replying. */
 int identity_trust_scope_or_reply(mc_req *r, const cJSON *ref, mc_record **user, mc_record **project,
                                   cJSON **roles, double *expires, cJSON **info);
-/* Records token 'token_id' as issued through the trust (revoked with it)
- * and counts the use. */
-void identity_trust_used(mc_server *srv, const char *trust_id, const char *token_id);
+/* Counts a use of the trust (a token was issued through it); tokens issued
+ * through a trust are revoked with it (mc_auth_revoke_by trust). */
+void identity_trust_used(mc_server *srv, const char *trust_id);
+/* A trust-scoped token rebuilt from its id: the live trust 'trust_id' whose
+ * token acts as 'user_id' (the trustor when it impersonates, the trustee
+ * otherwise) gives *project, *roles (owned) and returns the token's
+ * "OS-TRUST:trust" (owned); NULL when the trust is gone or the user no
+ * longer fits it. */
+cJSON *identity_trust_token_parts(mc_server *srv, const char *trust_id, const char *user_id, mc_record **project,
+                                  cJSON **roles);
 void identity_trust_list(mc_req *r);
 void identity_trust_create(mc_req *r);
 void identity_trust_show(mc_req *r);

@@ -330,7 +330,7 @@ void mc_router_dispatch(struct mc_hreq *req, void *arg) {
                                             "The request you have made requires authentication."));
         goto done;
     }
-    if ((found->flags & MC_ADMIN) && !mc_auth_is_admin(r->tok)) {
+    if ((found->flags & MC_ADMIN) && !mc_auth_may_admin(r->tok, (int)r->method)) {
         reply_admin_only(r, found->pattern);
         goto done;
     }
