@@ -1233,8 +1233,11 @@ static void identity_user_update(mc_req *r) {
     show_one(r, 200, "user", "users", u);
 }
 
+static void access_rules_forget(mc_server *srv, const char *user_id);
+
 void user_remove(mc_server *srv, mc_record *u) {
     mc_auth_revoke_user(srv, u->id);
+    access_rules_forget(srv, u->id);
     idadm_forget(srv, u->id);
     identity_catalog_forget(srv, u->id);
     credentials_delete_where(srv, "user_id", u->id);
@@ -1300,6 +1303,135 @@ static cJSON *appcred_view(mc_req *r, const mc_record *c) {
     return o;
 }
 
+/* ---- access rules: records {id, service, path, method, "_user_id"}, one
+ * per user and (service, path, method), as Keystone's access_rule table:
+ * an application credential names them by id in its "access_rules"
+ * ([{id, service, path, method}]), a second credential with the same rule
+ * shares the record, and a rule stays when its credentials go (deleted
+ * through /v3/users/{id}/access_rules/{id}, refused while in use). */
+
+static const char *const access_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", NULL};
+
+static mc_record *access_rule_of(mc_server *srv, const char *user_id, const char *service, const char *path,
+                                 const char *method) {
+    for (mc_record *x = mc_store_first(&srv->world[MC_K_ACCESS_RULE]); x; x = mc_store_next(x))
+        if (mc_str_eq(mc_json_str(x->doc, "_user_id"), user_id) && mc_str_eq(mc_json_str(x->doc, "service"), service) &&
+            mc_str_eq(mc_json_str(x->doc, "path"), path) && mc_str_eq(mc_json_str(x->doc, "method"), method))
+            return x;
+    return NULL;
+}
+
+/* The credential's "access_rules" from the request's (Keystone's schema:
+ * {service, path, method} or {id} of one of the user's rules), records
+ * made as needed; NULL after a 400 or 404. */
+static cJSON *access_rules_or_reply(mc_req *r, const cJSON *in) {
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *x;
+    cJSON_ArrayForEach(x, in) {
+        if (mc_check_or_reply(r, x, "!service=s|path=s|method=s|id=s") != 0) goto fail;
+        const char *id = mc_json_str(x, "id"), *svc = mc_json_str(x, "service");
+        const char *path = mc_json_str(x, "path"), *method = mc_json_str(x, "method");
+        mc_record *rule = NULL;
+        if (id != NULL) {
+            rule = mc_store_find(&r->srv->world[MC_K_ACCESS_RULE], id);
+            if (rule == NULL || !mc_str_eq(mc_json_str(rule->doc, "_user_id"), r->tok->user_id)) {
+                mc_reply_error(r, 404, NULL, "Could not find access rule: %.64s.", id);
+                goto fail;
+            }
+        } else {
+            bool known = false;
+            for (int i = 0; method != NULL && access_methods[i] != NULL; i++) known |= strcmp(method, access_methods[i]) == 0;
+            if (svc == NULL || path == NULL || !known) {
+                mc_reply_error(r, 400, NULL, "Invalid input for field 'access_rules': a rule needs 'service', 'path' and "
+                                             "'method' (one of GET, HEAD, POST, PUT, PATCH, DELETE), or the 'id' of one.");
+                goto fail;
+            }
+            rule = access_rule_of(r->srv, r->tok->user_id, svc, path, method);
+            if (rule == NULL) {
+                char rid[33];
+                mc_uuid_hex(r->srv, rid);
+                cJSON *doc = cJSON_CreateObject();
+                cJSON_AddStringToObject(doc, "id", rid);
+                cJSON_AddStringToObject(doc, "service", svc);
+                cJSON_AddStringToObject(doc, "path", path);
+                cJSON_AddStringToObject(doc, "method", method);
+                cJSON_AddStringToObject(doc, "_user_id", r->tok->user_id);
+                rule = mc_store_add(&r->srv->world[MC_K_ACCESS_RULE], rid, "", doc);
+            }
+        }
+        cJSON *o = cJSON_CreateObject();
+        static const char *const keys[] = {"id", "path", "method", "service", NULL};
+        for (int i = 0; keys[i] != NULL; i++) cJSON_AddStringToObject(o, keys[i], mc_json_str(rule->doc, keys[i]));
+        cJSON_AddItemToArray(out, o);
+    }
+    return out;
+fail:
+    cJSON_Delete(out);
+    return NULL;
+}
+
+static bool access_rule_in_use(mc_server *srv, const mc_record *rule) {
+    for (mc_record *c = mc_store_first(&srv->world[MC_K_APPCRED]); c; c = mc_store_next(c)) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, mc_json_arr(c->doc, "access_rules")) if (mc_str_eq(mc_json_str(x, "id"), rule->id)) return true;
+    }
+    return false;
+}
+
+static void access_rules_forget(mc_server *srv, const char *user_id) {
+    mc_store *st = &srv->world[MC_K_ACCESS_RULE];
+    for (mc_record *x = mc_store_first(st), *next; x != NULL; x = next) {
+        next = mc_store_next(x);
+        if (mc_str_eq(mc_json_str(x->doc, "_user_id"), user_id)) mc_store_delete(st, x);
+    }
+}
+
+static cJSON *access_rule_view(mc_req *r, const mc_record *x) {
+    char path[300];
+    snprintf(path, sizeof path, "users/%s/access_rules", mc_json_str(x->doc, "_user_id"));
+    return public_view(r, x, path);
+}
+
+/* GET /v3/users/{u}/access_rules (?service, ?path, ?method): the user's own, or any for an admin. */
+static void identity_access_rule_list(mc_req *r) {
+    if (!appcred_owner_or_reply(r)) return;
+    static const char *const filters[] = {"service", "path", "method", NULL};
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "access_rules");
+    for (mc_record *x = mc_store_first(&r->srv->world[MC_K_ACCESS_RULE]); x; x = mc_store_next(x)) {
+        bool ok = mc_str_eq(mc_json_str(x->doc, "_user_id"), r->params[0]);
+        for (int i = 0; ok && filters[i] != NULL; i++)
+            ok = mc_query(r, filters[i]) == NULL || mc_str_eq(mc_query(r, filters[i]), mc_json_str(x->doc, filters[i]));
+        if (ok) cJSON_AddItemToArray(arr, access_rule_view(r, x));
+    }
+    char path[200];
+    snprintf(path, sizeof path, "/v3/users/%s/access_rules", r->params[0]);
+    cJSON_AddItemToObject(root, "links", links_self(r, path));
+    mc_reply_json(r, 200, root);
+}
+
+/* GET, DELETE /v3/users/{u}/access_rules/{id}: a rule in use is 403. */
+static void identity_access_rule(mc_req *r) {
+    if (!appcred_owner_or_reply(r)) return;
+    mc_record *x = mc_store_find(&r->srv->world[MC_K_ACCESS_RULE], r->params[1]);
+    if (x == NULL || !mc_str_eq(mc_json_str(x->doc, "_user_id"), r->params[0])) {
+        mc_reply_error(r, 404, NULL, "Could not find access rule: %.64s.", r->params[1]);
+        return;
+    }
+    if (r->method == EVHTTP_REQ_GET) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddItemToObject(root, "access_rule", access_rule_view(r, x));
+        mc_reply_json(r, 200, root);
+        return;
+    }
+    if (access_rule_in_use(r->srv, x)) {
+        mc_reply_error(r, 403, NULL, "Cannot delete access rule %s: it is used by an application credential.", x->id);
+        return;
+    }
+    mc_store_delete(&r->srv->world[MC_K_ACCESS_RULE], x);
+    mc_reply_json(r, 204, NULL);
+}
+
 static void identity_appcred_create(mc_req *r) {
     if (!mc_str_eq(r->tok->user_id, r->params[0])) {
         reply_forbidden(r, "identity:create_application_credential");
@@ -1363,6 +1495,11 @@ static void identity_appcred_create(mc_req *r) {
         }
     }
     cJSON_Delete(tokj);
+    cJSON *rules = access_rules_or_reply(r, mc_json_arr(in, "access_rules"));
+    if (rules == NULL) {
+        cJSON_Delete(roles);
+        return;
+    }
     char id[33], secret[90];
     mc_uuid_hex(r->srv, id);
     const char *given = mc_json_str(in, "secret");
@@ -1389,7 +1526,7 @@ static void identity_appcred_create(mc_req *r) {
     cJSON_AddStringToObject(doc, "project_id", r->tok->project_id);
     cJSON_AddItemToObject(doc, "roles", roles);
     cJSON_AddBoolToObject(doc, "unrestricted", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "unrestricted")));
-    cJSON_AddItemToObject(doc, "access_rules", cJSON_CreateArray());
+    cJSON_AddItemToObject(doc, "access_rules", rules);
     cJSON_AddStringToObject(doc, "user_id", r->tok->user_id);
     mc_record *c = mc_store_add(&r->srv->world[MC_K_APPCRED], id, r->tok->project_id, doc);
     c->priv = strdup(secret);
@@ -1840,6 +1977,8 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, POST, "/v3/users/{}/application_credentials", identity_appcred_create, MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/users/{}/application_credentials/{}", identity_appcred_show, 0},
     {MC_IDENTITY, DEL, "/v3/users/{}/application_credentials/{}", identity_appcred_delete, 0},
+    {MC_IDENTITY, GET, "/v3/users/{}/access_rules", identity_access_rule_list, 0},
+    {MC_IDENTITY, GET | DEL, "/v3/users/{}/access_rules/{}", identity_access_rule, 0},
     {MC_IDENTITY, GET, "/v3/users/{}/credentials/OS-EC2", identity_ec2_list, 0},
     {MC_IDENTITY, POST, "/v3/users/{}/credentials/OS-EC2", identity_ec2_create, MC_BODY_OPT},
     {MC_IDENTITY, GET, "/v3/users/{}/credentials/OS-EC2/{}", identity_ec2_show, 0},

@@ -2,7 +2,8 @@
  * out of the table of recent tokens (auth.c): trust-scoped tokens rebuilt
  * with their trust, revocation events by project, domain and trust that
  * outlive a disable/enable, the events' pruning, and system-scoped tokens
- * ({"system": {"all": true}}) with what a system admin or reader may do. */
+ * ({"system": {"all": true}}) with what a system admin or reader may do;
+ * application credential access rules. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <stdio.h>
@@ -302,5 +303,75 @@ Test(ktokens, system_reader_reads_but_does_not_write) {
     mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/users", NULL, demo, NULL), 403);
     free(demo);
     free(sys);
+    mc_assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- access rules */
+
+static mc_resp appcred(const char *tok, const char *name, const char *rules) {
+    return mc_call(EVHTTP_REQ_POST, V3 "/users/" DEMO_ID "/application_credentials",
+                   mc_pathf("{\"application_credential\":{\"name\":\"%s\",\"access_rules\":%s}}", name, rules), tok, NULL);
+}
+
+/* As Keystone's: one record per user and rule, shared by the credentials
+ * that name it, kept when they go, deleted only when unused. */
+Test(ktokens, application_credential_access_rules) {
+    char *demo = mc_test_token("demo", "demo");
+    const char *rule = "[{\"path\":\"/v2.1/servers/*/ips\",\"method\":\"GET\",\"service\":\"compute\"}]";
+    mc_resp a = appcred(demo, "ac1", rule);
+    cr_assert(eq(int, a.status, 201), "%s", a.body);
+    cJSON *ar = mc_jpath(a.json, "application_credential.access_rules.0");
+    cr_expect(eq(int, cJSON_GetArraySize(ar), 4));   /* id, path, method, service */
+    cr_expect(eq(str, (char *)mc_jstr(ar, "path"), "/v2.1/servers/*/ips"));
+    cr_expect(eq(str, (char *)mc_jstr(ar, "service"), "compute"));
+    char rid[64], ac1[64];
+    snprintf(rid, sizeof rid, "%s", mc_jstr(ar, "id"));
+    snprintf(ac1, sizeof ac1, "%s", mc_jstr(a.json, "application_credential.id"));
+    mc_resp_free(&a);
+    /* the same rule again: the same record; by id too */
+    a = appcred(demo, "ac2", rule);
+    cr_assert(eq(int, a.status, 201), "%s", a.body);
+    cr_expect(eq(str, (char *)mc_jstr(a.json, "application_credential.access_rules.0.id"), rid));
+    char ac2[64];
+    snprintf(ac2, sizeof ac2, "%s", mc_jstr(a.json, "application_credential.id"));
+    mc_resp_free(&a);
+    a = appcred(demo, "ac3", mc_pathf("[{\"id\":\"%s\"}]", rid));
+    cr_expect(eq(int, a.status, 201), "%s", a.body);
+    cr_expect(eq(str, (char *)mc_jstr(a.json, "application_credential.access_rules.0.method"), "GET"));
+    char ac3[64];
+    snprintf(ac3, sizeof ac3, "%s", mc_jstr(a.json, "application_credential.id"));
+    mc_resp_free(&a);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/users/" DEMO_ID "/access_rules", NULL, demo, NULL), "access_rules", 1);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/users/" DEMO_ID "/access_rules?service=network", NULL, demo, NULL),
+                    "access_rules", 0);
+    mc_resp s = mc_call(EVHTTP_REQ_GET, mc_pathf(V3 "/users/" DEMO_ID "/access_rules/%s", rid), NULL, demo, NULL);
+    cr_expect(eq(int, s.status, 200), "%s", s.body);
+    cr_expect(eq(str, (char *)mc_jstr(s.json, "access_rule.service"), "compute"));
+    cr_expect(mc_jpath(s.json, "access_rule._user_id") == NULL);
+    mc_resp_free(&s);
+    /* bad rules: 400; an unknown id: 404 */
+    mc_expect_status(appcred(demo, "bad1", "[{\"path\":\"/x\",\"method\":\"FETCH\",\"service\":\"compute\"}]"), 400);
+    mc_expect_status(appcred(demo, "bad2", "[{\"path\":\"/x\",\"method\":\"GET\"}]"), 400);
+    mc_expect_status(appcred(demo, "bad3", "[{\"path\":\"/x\",\"method\":\"GET\",\"service\":\"compute\",\"x\":1}]"), 400);
+    mc_expect_status(appcred(demo, "bad4", "[{\"id\":\"nope\"}]"), 404);
+    mc_expect_status(appcred(demo, "bad5", "[\"GET\"]"), 400);
+    /* another user: 403 */
+    char *alt = mc_test_token("alt_demo", "alt_demo");
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/users/" DEMO_ID "/access_rules", NULL, alt, NULL), 403);
+    /* in use: 403; unused after the credentials go, then deleted */
+    const char *one = mc_pathf(V3 "/users/" DEMO_ID "/access_rules/%s", rid);
+    char onep[300];
+    snprintf(onep, sizeof onep, "%s", one);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, onep, NULL, demo, NULL), 403);
+    const char *creds[] = {ac1, ac2, ac3};
+    for (int i = 0; i < 3; i++)
+        mc_expect_status(mc_call(EVHTTP_REQ_DELETE, mc_pathf(V3 "/users/" DEMO_ID "/application_credentials/%s", creds[i]),
+                                 NULL, demo, NULL), 204);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/users/" DEMO_ID "/access_rules", NULL, demo, NULL), "access_rules", 1);
+    mc_expect_status(mc_call(EVHTTP_REQ_DELETE, onep, NULL, demo, NULL), 204);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, onep, NULL, demo, NULL), 404);
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/users/" DEMO_ID "/access_rules", NULL, demo, NULL), "access_rules", 0);
+    free(alt);
+    free(demo);
     mc_assert_no_leaks();
 }
