@@ -837,26 +837,32 @@ cJSON *public_view(mc_req *r, const mc_record *rec, const char *collection) {
 
 /* Lists a kind, filtered by the query keys 'filters' (exact match on doc
  * fields) and by 'pred'. */
+bool query_matches(mc_req *r, const mc_record *x, const char *const *filters, bool bool_by_initial) {
+    for (int i = 0; filters[i] != NULL; i++) {
+        const char *want = mc_query(r, filters[i]);
+        if (want == NULL) continue;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->doc, filters[i]);
+        bool ok;
+        if (cJSON_IsString(v))
+            ok = strcmp(v->valuestring, want) == 0;
+        else if (cJSON_IsBool(v) && bool_by_initial)
+            ok = (cJSON_IsTrue(v) ? "true" : "false")[0] == (want[0] | 0x20);
+        else if (cJSON_IsBool(v))
+            ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", want) == 0 || strcmp(cJSON_IsTrue(v) ? "True" : "False", want) == 0;
+        else
+            ok = false;
+        if (!ok) return false;
+    }
+    return true;
+}
+
 void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred) {
-    static const char *filters[] = {"name", "domain_id", "enabled", "parent_id", "is_domain", "user_id", NULL};
+    static const char *const filters[] = {"name", "domain_id", "enabled", "parent_id", "is_domain", "user_id", NULL};
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, collection);
-    for (mc_record *x = mc_store_first(&r->srv->world[kind]); x; x = mc_store_next(x)) {
-        if (pred != NULL && !pred(r, x)) continue;
-        bool ok = true;
-        for (int i = 0; filters[i] && ok; i++) {
-            const char *want = mc_query(r, filters[i]);
-            if (want == NULL) continue;
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->doc, filters[i]);
-            if (cJSON_IsString(v))
-                ok = strcmp(v->valuestring, want) == 0;
-            else if (cJSON_IsBool(v))
-                ok = (cJSON_IsTrue(v) ? "true" : "false")[0] == (want[0] | 0x20);
-            else
-                ok = false;
-        }
-        if (ok) cJSON_AddItemToArray(arr, public_view(r, x, collection));
-    }
+    for (mc_record *x = mc_store_first(&r->srv->world[kind]); x; x = mc_store_next(x))
+        if ((pred == NULL || pred(r, x)) && query_matches(r, x, filters, true))
+            cJSON_AddItemToArray(arr, public_view(r, x, collection));
     char path[100];
     snprintf(path, sizeof path, "/v3/%s", collection);
     cJSON_AddItemToObject(root, "links", links_self(r, path));
@@ -1014,6 +1020,73 @@ bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *doma
     return false;
 }
 
+cJSON *body_obj_or_reply(mc_req *r, const char *single) {
+    cJSON *in = mc_json_obj(r->body, single);
+    if (in == NULL) mc_reply_error(r, 400, NULL, "Invalid input for field '%s': '%s' is a required property", single, single);
+    return in;
+}
+
+cJSON *new_doc(mc_req *r, char id[33]) {
+    mc_uuid_hex(r->srv, id);
+    cJSON *doc = cJSON_CreateObject();
+    if (doc == NULL) mc_panic("out of memory");
+    cJSON_AddStringToObject(doc, "id", id);
+    return doc;
+}
+
+/* ---- identity kinds named in a domain (projects, users, groups, roles):
+ * the checks their create and update share, in Keystone's order and words. */
+
+const cJSON *idkind_body_or_reply(mc_req *r, const id_kind *k, const char **name) {
+    cJSON *in = k->require_body ? body_obj_or_reply(r, k->single) : mc_json_obj(r->body, k->single);
+    if ((k->require_body && in == NULL) || mc_check_or_reply(r, in, k->spec) != 0) return NULL;
+    *name = mc_json_str(in, "name");
+    if (in == NULL || *name == NULL || (*name)[0] == '\0' || strlen(*name) > k->name_max) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to %zu characters is required.", k->name_max);
+        return NULL;
+    }
+    return in;
+}
+
+static int name_free_or_reply(mc_req *r, const id_kind *k, const char *name, const char *domain_id,
+                              const mc_record *except) {
+    if (!name_taken(r->srv, k->kind, name, domain_id, except)) return 0;
+    bool at = k->taken_at_domain && except == NULL;   /* Keystone names the domain on create only */
+    mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store %s - %s%.64s%s%.64s.", k->single, k->taken_lead, name,
+                   at ? " at domain ID " : "", at && domain_id ? domain_id : "");
+    return -1;
+}
+
+int idkind_domain_or_reply(mc_req *r, const id_kind *k, const char *name, const char *domain_id) {
+    if (domain_id != NULL && mc_store_find(&r->srv->world[MC_K_DOMAIN], domain_id) == NULL) {
+        mc_reply_error(r, k->no_domain_status, NULL, "Could not find domain: %.64s.", domain_id);
+        return -1;
+    }
+    return name_free_or_reply(r, k, name, domain_id, NULL);
+}
+
+const cJSON *idkind_update_or_reply(mc_req *r, const id_kind *k, const char *spec, mc_record **x) {
+    *x = find_or_reply(r, k->kind, k->single, r->params[0]);
+    if (*x == NULL) return NULL;
+    cJSON *in = body_obj_or_reply(r, k->single);
+    if (in == NULL || mc_check_or_reply(r, in, spec) != 0) return NULL;
+    const char *dom = mc_json_str((*x)->doc, "domain_id");
+    /* a kind that may be global (roles): null asks for a global record too */
+    bool changes = k->global_ok ? mc_json_has(in, "domain_id") && !mc_str_eq(mc_json_str(in, "domain_id"), dom)
+                                : mc_json_str(in, "domain_id") != NULL && !mc_str_eq(mc_json_str(in, "domain_id"), dom);
+    if (changes) {
+        mc_reply_error(r, 400, NULL, "Cannot change Domain ID");
+        return NULL;
+    }
+    const char *name = mc_json_str(in, "name");
+    if (name != NULL && name[0] == '\0') {
+        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to %zu characters is required.", k->name_max);
+        return NULL;
+    }
+    if (name != NULL && name_free_or_reply(r, k, name, dom, *x) != 0) return NULL;
+    return in;
+}
+
 /* Copies the allowed keys of 'in' onto 'doc' (create and PATCH alike). */
 void merge_fields(cJSON *doc, const cJSON *in, const char *const *allowed) {
     for (int i = 0; allowed[i]; i++) {
@@ -1024,16 +1097,14 @@ void merge_fields(cJSON *doc, const cJSON *in, const char *const *allowed) {
 
 static const char *const project_fields[] = {"name", "description", "enabled", "tags", "options", NULL};
 
+static const id_kind K_PROJECT = {
+    MC_K_PROJECT, "project", "name=s|description=S|enabled=B|domain_id=S64|parent_id=S64|is_domain=B|tags=r|options=o",
+    64, false, false, 400, "it is not permitted to have two projects with the same name in the same domain : ", false};
+
 static void identity_project_create(mc_req *r) {
-    cJSON *in = mc_json_obj(r->body, "project");
-    if (mc_check_or_reply(r, in, "name=s|description=S|enabled=B|domain_id=S64|parent_id=S64|is_domain=B|tags=r|options=o") != 0)
-        return;
-    const char *name = mc_json_str(in, "name");
-    if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 64) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 64 characters is required.");
-        return;
-    }
-    if (opt_string_or_reply(r, in, "description", "description") || opt_bool_or_reply(r, in, "enabled")) return;
+    const char *name;
+    const cJSON *in = idkind_body_or_reply(r, &K_PROJECT, &name);
+    if (in == NULL) return;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "is_domain"))) {
         idadm_project_domain_create(r, in);   /* a project acting as a domain */
         return;
@@ -1050,18 +1121,9 @@ static void identity_project_create(mc_req *r) {
         return;
     }
     if (domain_id == NULL) domain_id = parent ? mc_json_str(parent->doc, "domain_id") : parent_id ? parent_id : "default";
-    if (mc_store_find(&r->srv->world[MC_K_DOMAIN], domain_id) == NULL) {
-        mc_reply_error(r, 400, NULL, "Could not find domain: %.64s.", domain_id);
-        return;
-    }
-    if (name_taken(r->srv, MC_K_PROJECT, name, domain_id, NULL)) {
-        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : %.64s.", name);
-        return;
-    }
+    if (idkind_domain_or_reply(r, &K_PROJECT, name, domain_id) != 0) return;
     char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     cJSON_AddStringToObject(doc, "name", name);
     cJSON_AddStringToObject(doc, "domain_id", domain_id);
     cJSON_AddStringToObject(doc, "description", "");
@@ -1186,29 +1248,18 @@ static void set_password(mc_record *u, const char *pw) {
     up->password_changed = mc_now();
 }
 
+static const id_kind K_USER = {
+    MC_K_USER, "user", "name=s|password=S4096|enabled=B|domain_id=S64|default_project_id=S64|description=S|options=o|"
+                       "email=S|project_id=S64",
+    255, false, false, 404 /* Keystone: DomainNotFound */, "Duplicate entry found with name ", true};
+
 static void identity_user_create(mc_req *r) {
-    cJSON *in = mc_json_obj(r->body, "user");
-    if (mc_check_or_reply(r, in, "name=s|password=S4096|enabled=B|domain_id=S64|default_project_id=S64|description=S|"
-                                 "options=o|email=S|project_id=S64") != 0)
-        return;
-    const char *name = mc_json_str(in, "name");
-    if (in == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 255 characters is required.");
-        return;
-    }
-    if (opt_string_or_reply(r, in, "password", "password") || opt_string_or_reply(r, in, "email", "email") ||
-        opt_bool_or_reply(r, in, "enabled"))
-        return;
+    const char *name;
+    const cJSON *in = idkind_body_or_reply(r, &K_USER, &name);
+    if (in == NULL) return;
     const char *domain_id = mc_json_str(in, "domain_id");
     if (domain_id == NULL) domain_id = "default";
-    if (mc_store_find(&r->srv->world[MC_K_DOMAIN], domain_id) == NULL) {
-        mc_reply_error(r, 404, NULL, "Could not find domain: %.64s.", domain_id);   /* Keystone: DomainNotFound */
-        return;
-    }
-    if (name_taken(r->srv, MC_K_USER, name, domain_id, NULL)) {
-        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store user - Duplicate entry found with name %.64s at domain ID %s.", name, domain_id);
-        return;
-    }
+    if (idkind_domain_or_reply(r, &K_USER, name, domain_id) != 0) return;
     char id[33];
     mc_uuid_hex(r->srv, id);
     mc_record *u = user_add(r->srv, id, in, domain_id, mc_json_str(in, "password"));
@@ -1869,6 +1920,22 @@ static void identity_ec2_delete(mc_req *r) {
 #define PATCH EVHTTP_REQ_PATCH
 #define DEL EVHTTP_REQ_DELETE
 
+/* The rows of one resource kind, by the handlers' names (identity_<k>_list,
+ * _create, _show, _update, _delete): list and create on the collection,
+ * show, PATCH and DELETE on one; reads need 'rd' (0 or MC_ADMIN), writes are
+ * the admin's (Keystone's default policy). */
+#define ROW(m, path, h, fl) {MC_IDENTITY, m, "/v3/" path, h, fl}
+#define CRUD(coll, k, rd)                                                                                      \
+    ROW(GET, coll, identity_##k##_list, rd), ROW(POST, coll, identity_##k##_create, MC_ADMIN | MC_BODY_JSON), \
+    ROW(GET, coll "/{}", identity_##k##_show, rd), ROW(PATCH, coll "/{}", identity_##k##_update, MC_ADMIN | MC_BODY_JSON), \
+    ROW(DEL, coll "/{}", identity_##k##_delete, MC_ADMIN)
+/* A grant kind (identity_admin.c): the list of an actor's roles on a target
+ * and one grant (PUT, DELETE, HEAD/GET), admin only. */
+#define GRANTS(base, k)                                                                                        \
+    ROW(GET, base "/roles", identity_grants_##k, MC_ADMIN),                                                    \
+    ROW(PUT | DEL | HEAD | GET, base "/roles/{}", identity_grant_##k, MC_ADMIN)
+#define INHERITED(base, k) ROW(PUT | DEL | HEAD | GET, base "/roles/{}/inherited_to_projects", identity_grant_##k, MC_ADMIN)
+
 const mc_route identity_routes[] = {
     {MC_IDENTITY, GET, "/", identity_versions, MC_NO_AUTH},
     {MC_IDENTITY, GET, "/v3", identity_v3, MC_NO_AUTH},
@@ -1879,32 +1946,13 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, GET, "/v3/auth/projects", identity_auth_projects, 0},
     {MC_IDENTITY, GET, "/v3/auth/domains", identity_auth_domains, 0},
     /* identity_catalog.c: regions, services, endpoints, policies, OS-EP-FILTER */
-    {MC_IDENTITY, GET, "/v3/regions", identity_region_list, 0},
-    {MC_IDENTITY, POST, "/v3/regions", identity_region_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/regions/{}", identity_region_show, 0},
-    {MC_IDENTITY, PUT, "/v3/regions/{}", identity_region_put, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, PATCH, "/v3/regions/{}", identity_region_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/regions/{}", identity_region_delete, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/services", identity_service_list, MC_ADMIN},
-    {MC_IDENTITY, POST, "/v3/services", identity_service_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/services/{}", identity_service_show, MC_ADMIN},
-    {MC_IDENTITY, PATCH, "/v3/services/{}", identity_service_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/services/{}", identity_service_delete, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/endpoints", identity_endpoint_list, MC_ADMIN},
-    {MC_IDENTITY, POST, "/v3/endpoints", identity_endpoint_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/endpoints/{}", identity_endpoint_show, MC_ADMIN},
-    {MC_IDENTITY, PATCH, "/v3/endpoints/{}", identity_endpoint_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/endpoints/{}", identity_endpoint_delete, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/policies", identity_policy_list, MC_ADMIN},
-    {MC_IDENTITY, POST, "/v3/policies", identity_policy_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/policies/{}", identity_policy_show, MC_ADMIN},
-    {MC_IDENTITY, PATCH, "/v3/policies/{}", identity_policy_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/policies/{}", identity_policy_delete, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/OS-EP-FILTER/endpoint_groups", identity_epgroup_list, MC_ADMIN},
-    {MC_IDENTITY, POST, "/v3/OS-EP-FILTER/endpoint_groups", identity_epgroup_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET | HEAD, "/v3/OS-EP-FILTER/endpoint_groups/{}", identity_epgroup_show, MC_ADMIN},
-    {MC_IDENTITY, PATCH, "/v3/OS-EP-FILTER/endpoint_groups/{}", identity_epgroup_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/OS-EP-FILTER/endpoint_groups/{}", identity_epgroup_delete, MC_ADMIN},
+    CRUD("regions", region, 0),
+    ROW(PUT, "regions/{}", identity_region_put, MC_ADMIN | MC_BODY_JSON),
+    CRUD("services", service, MC_ADMIN),
+    CRUD("endpoints", endpoint, MC_ADMIN),
+    CRUD("policies", policy, MC_ADMIN),
+    ROW(HEAD, "OS-EP-FILTER/endpoint_groups/{}", identity_epgroup_show, MC_ADMIN),
+    CRUD("OS-EP-FILTER/endpoint_groups", epgroup, MC_ADMIN),
     {MC_IDENTITY, POST, "/v3/ec2tokens", identity_ec2tokens, MC_NO_AUTH | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/OS-TRUST/trusts", identity_trust_list, 0},
     {MC_IDENTITY, POST, "/v3/OS-TRUST/trusts", identity_trust_create, MC_BODY_JSON},
@@ -1912,44 +1960,27 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, DEL, "/v3/OS-TRUST/trusts/{}", identity_trust_delete, 0},
     {MC_IDENTITY, GET, "/v3/OS-TRUST/trusts/{}/roles", identity_trust_roles, 0},
     {MC_IDENTITY, GET | HEAD, "/v3/OS-TRUST/trusts/{}/roles/{}", identity_trust_roles, 0},
-    {MC_IDENTITY, GET, "/v3/OS-OAUTH1/consumers", identity_consumer_list, MC_ADMIN},
-    {MC_IDENTITY, POST, "/v3/OS-OAUTH1/consumers", identity_consumer_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/OS-OAUTH1/consumers/{}", identity_consumer_show, MC_ADMIN},
-    {MC_IDENTITY, PATCH, "/v3/OS-OAUTH1/consumers/{}", identity_consumer_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/OS-OAUTH1/consumers/{}", identity_consumer_delete, MC_ADMIN},
+    CRUD("OS-OAUTH1/consumers", consumer, MC_ADMIN),
     {MC_IDENTITY, GET, "/v3/domains/config/default", identity_domain_config_default, MC_ADMIN},
     {MC_IDENTITY, GET, "/v3/domains/config/{}/default", identity_domain_config_default, MC_ADMIN},
     {MC_IDENTITY, GET, "/v3/domains/config/{}/{}/default", identity_domain_config_default, MC_ADMIN},
     {MC_IDENTITY, GET | PUT | PATCH | DEL, "/v3/domains/{}/config", identity_domain_config, MC_ADMIN | MC_BODY_OPT},
     {MC_IDENTITY, GET | PATCH | DEL, "/v3/domains/{}/config/{}", identity_domain_config, MC_ADMIN | MC_BODY_OPT},
     {MC_IDENTITY, GET | PATCH | DEL, "/v3/domains/{}/config/{}/{}", identity_domain_config, MC_ADMIN | MC_BODY_OPT},
-    {MC_IDENTITY, GET, "/v3/domains", identity_domain_list, 0},
-    {MC_IDENTITY, POST, "/v3/domains", identity_domain_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/domains/{}", identity_domain_show, 0},
-    {MC_IDENTITY, PATCH, "/v3/domains/{}", identity_domain_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/domains/{}", identity_domain_delete, MC_ADMIN},
+    CRUD("domains", domain, 0),
     /* identity_admin.c: groups, grants of every kind, implied roles */
-    {MC_IDENTITY, GET, "/v3/domains/{}/users/{}/roles", identity_grants_du, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/domains/{}/users/{}/roles/{}", identity_grant_du, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/domains/{}/groups/{}/roles", identity_grants_dg, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/domains/{}/groups/{}/roles/{}", identity_grant_dg, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/projects/{}/groups/{}/roles", identity_grants_pg, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/projects/{}/groups/{}/roles/{}", identity_grant_pg, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/system/users/{}/roles", identity_grants_su, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/system/users/{}/roles/{}", identity_grant_su, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/system/groups/{}/roles", identity_grants_sg, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/system/groups/{}/roles/{}", identity_grant_sg, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/OS-INHERIT/domains/{}/users/{}/roles/inherited_to_projects", identity_grants_idu, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/domains/{}/users/{}/roles/{}/inherited_to_projects", identity_grant_idu, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/OS-INHERIT/domains/{}/groups/{}/roles/inherited_to_projects", identity_grants_idg, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/domains/{}/groups/{}/roles/{}/inherited_to_projects", identity_grant_idg, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/projects/{}/users/{}/roles/{}/inherited_to_projects", identity_grant_ipu, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/OS-INHERIT/projects/{}/groups/{}/roles/{}/inherited_to_projects", identity_grant_ipg, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/groups", identity_group_list, MC_ADMIN},
-    {MC_IDENTITY, POST, "/v3/groups", identity_group_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/groups/{}", identity_group_show, MC_ADMIN},
-    {MC_IDENTITY, PATCH, "/v3/groups/{}", identity_group_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/groups/{}", identity_group_delete, MC_ADMIN},
+    GRANTS("domains/{}/users/{}", du),
+    GRANTS("domains/{}/groups/{}", dg),
+    GRANTS("projects/{}/groups/{}", pg),
+    GRANTS("system/users/{}", su),
+    GRANTS("system/groups/{}", sg),
+    ROW(GET, "OS-INHERIT/domains/{}/users/{}/roles/inherited_to_projects", identity_grants_idu, MC_ADMIN),
+    INHERITED("OS-INHERIT/domains/{}/users/{}", idu),
+    ROW(GET, "OS-INHERIT/domains/{}/groups/{}/roles/inherited_to_projects", identity_grants_idg, MC_ADMIN),
+    INHERITED("OS-INHERIT/domains/{}/groups/{}", idg),
+    INHERITED("OS-INHERIT/projects/{}/users/{}", ipu),
+    INHERITED("OS-INHERIT/projects/{}/groups/{}", ipg),
+    CRUD("groups", group, MC_ADMIN),
     {MC_IDENTITY, GET, "/v3/groups/{}/users", identity_group_users, MC_ADMIN},
     {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/groups/{}/users/{}", identity_group_member, MC_ADMIN},
     {MC_IDENTITY, GET, "/v3/users/{}/groups", identity_user_groups, 0},
@@ -1957,20 +1988,15 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/roles/{}/implies/{}", identity_role_implies, MC_ADMIN},
     {MC_IDENTITY, GET, "/v3/role_inferences", identity_role_inferences, MC_ADMIN},
     {MC_IDENTITY, PATCH, "/v3/roles/{}", identity_role_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/projects", identity_project_list, 0},
-    {MC_IDENTITY, POST, "/v3/projects", identity_project_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/projects/{}", identity_project_show, 0},
-    {MC_IDENTITY, PATCH, "/v3/projects/{}", identity_project_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/projects/{}", identity_project_delete, MC_ADMIN},
+    CRUD("projects", project, 0),
     {MC_IDENTITY, GET | PUT | DEL, "/v3/projects/{}/tags", identity_project_tags, MC_BODY_OPT},
     {MC_IDENTITY, GET | HEAD | PUT | DEL, "/v3/projects/{}/tags/{}", identity_project_tag, MC_BODY_OPT},
-    {MC_IDENTITY, GET, "/v3/projects/{}/users/{}/roles", identity_grants_pu, MC_ADMIN},
-    {MC_IDENTITY, PUT | DEL | HEAD | GET, "/v3/projects/{}/users/{}/roles/{}", identity_grant_pu, MC_ADMIN},
-    {MC_IDENTITY, GET, "/v3/users", identity_user_list, MC_ADMIN},
-    {MC_IDENTITY, POST, "/v3/users", identity_user_create, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/users/{}", identity_user_show, 0},
-    {MC_IDENTITY, PATCH, "/v3/users/{}", identity_user_update, MC_ADMIN | MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/users/{}", identity_user_delete, MC_ADMIN},
+    GRANTS("projects/{}/users/{}", pu),
+    ROW(GET, "users", identity_user_list, MC_ADMIN),   /* a user shows themself: not CRUD's flags */
+    ROW(POST, "users", identity_user_create, MC_ADMIN | MC_BODY_JSON),
+    ROW(GET, "users/{}", identity_user_show, 0),
+    ROW(PATCH, "users/{}", identity_user_update, MC_ADMIN | MC_BODY_JSON),
+    ROW(DEL, "users/{}", identity_user_delete, MC_ADMIN),
     {MC_IDENTITY, POST, "/v3/users/{}/password", identity_user_password, MC_NO_AUTH | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/users/{}/projects", identity_user_projects, 0},
     {MC_IDENTITY, GET, "/v3/users/{}/application_credentials", identity_appcred_list, 0},
@@ -1983,11 +2009,12 @@ const mc_route identity_routes[] = {
     {MC_IDENTITY, POST, "/v3/users/{}/credentials/OS-EC2", identity_ec2_create, MC_BODY_OPT},
     {MC_IDENTITY, GET, "/v3/users/{}/credentials/OS-EC2/{}", identity_ec2_show, 0},
     {MC_IDENTITY, DEL, "/v3/users/{}/credentials/OS-EC2/{}", identity_ec2_delete, 0},
-    {MC_IDENTITY, GET, "/v3/credentials", identity_credential_list, 0},
-    {MC_IDENTITY, POST, "/v3/credentials", identity_credential_create, MC_BODY_JSON},
-    {MC_IDENTITY, GET, "/v3/credentials/{}", identity_credential_show, 0},
-    {MC_IDENTITY, PATCH, "/v3/credentials/{}", identity_credential_update, MC_BODY_JSON},
-    {MC_IDENTITY, DEL, "/v3/credentials/{}", identity_credential_delete, 0},
+    /* credentials: each user their own (the handlers check), so no MC_ADMIN */
+    ROW(GET, "credentials", identity_credential_list, 0),
+    ROW(POST, "credentials", identity_credential_create, MC_BODY_JSON),
+    ROW(GET, "credentials/{}", identity_credential_show, 0),
+    ROW(PATCH, "credentials/{}", identity_credential_update, MC_BODY_JSON),
+    ROW(DEL, "credentials/{}", identity_credential_delete, 0),
     {MC_IDENTITY, GET, "/v3/roles", identity_role_list, MC_ADMIN},
     {MC_IDENTITY, POST, "/v3/roles", identity_role_create, MC_ADMIN | MC_BODY_JSON},
     {MC_IDENTITY, GET, "/v3/roles/{}", identity_role_show, MC_ADMIN},

@@ -256,11 +256,8 @@ static int domain_name_or_reply(mc_req *r, const char *name, const mc_record *ex
 }
 
 void identity_domain_create(mc_req *r) {
-    cJSON *in = mc_json_obj(r->body, "domain");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'domain': 'domain' is a required property");
-        return;
-    }
+    cJSON *in = body_obj_or_reply(r, "domain");
+    if (in == NULL) return;
     if (mc_check_or_reply(r, in, "name=s|description=S|enabled=B|tags=r|options=o|explicit_domain_id=S64") != 0) return;
     if (domain_name_or_reply(r, mc_json_str(in, "name"), NULL) != 0) return;
     char id[40];
@@ -286,11 +283,8 @@ void identity_domain_create(mc_req *r) {
 void identity_domain_update(mc_req *r) {
     mc_record *d = find_or_reply(r, MC_K_DOMAIN, "domain", r->params[0]);
     if (d == NULL) return;
-    cJSON *in = mc_json_obj(r->body, "domain");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'domain': 'domain' is a required property");
-        return;
-    }
+    cJSON *in = body_obj_or_reply(r, "domain");
+    if (in == NULL) return;
     if (mc_check_or_reply(r, in, "name=s|description=S|enabled=B|tags=r|options=o|id=s") != 0) return;
     const char *nid = mc_json_str(in, "id");
     if (nid != NULL && !mc_str_eq(nid, d->id)) {
@@ -412,29 +406,18 @@ static const char *const group_fields[] = {"name", "description", NULL};
 
 void identity_group_list(mc_req *r) { list_kind(r, MC_K_GROUP, "groups", NULL); }
 
+static const id_kind K_GROUP = {MC_K_GROUP, "group", "name=s|description=S|domain_id=S64", 255, true, false, 404,
+                                "Duplicate entry found with name ", true};
+
 void identity_group_create(mc_req *r) {
-    cJSON *in = mc_json_obj(r->body, "group");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'group': 'group' is a required property");
-        return;
-    }
-    if (mc_check_or_reply(r, in, "name=s|description=S|domain_id=S64") != 0) return;
-    const char *name = mc_json_str(in, "name");
-    if (name == NULL || name[0] == '\0' || strlen(name) > 255) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 255 characters is required.");
-        return;
-    }
+    const char *name;
+    const cJSON *in = idkind_body_or_reply(r, &K_GROUP, &name);
+    if (in == NULL) return;
     const char *domain_id = mc_json_str(in, "domain_id");
     if (domain_id == NULL) domain_id = r->tok->domain_id[0] ? r->tok->domain_id : "default";
-    if (find_or_reply(r, MC_K_DOMAIN, "domain", domain_id) == NULL) return;
-    if (name_taken(r->srv, MC_K_GROUP, name, domain_id, NULL)) {
-        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store group - Duplicate entry found with name %.64s at domain ID %.64s.", name, domain_id);
-        return;
-    }
+    if (idkind_domain_or_reply(r, &K_GROUP, name, domain_id) != 0) return;
     char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     cJSON_AddStringToObject(doc, "name", name);
     cJSON_AddStringToObject(doc, "description", "");
     cJSON_AddStringToObject(doc, "domain_id", domain_id);
@@ -448,28 +431,9 @@ void identity_group_show(mc_req *r) {
 }
 
 void identity_group_update(mc_req *r) {
-    mc_record *g = find_or_reply(r, MC_K_GROUP, "group", r->params[0]);
-    if (g == NULL) return;
-    cJSON *in = mc_json_obj(r->body, "group");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'group': 'group' is a required property");
-        return;
-    }
-    if (mc_check_or_reply(r, in, "name=s255|description=S|domain_id=S64") != 0) return;
-    const char *dom = mc_json_str(in, "domain_id");
-    if (dom != NULL && !mc_str_eq(dom, mc_json_str(g->doc, "domain_id"))) {
-        mc_reply_error(r, 400, NULL, "Cannot change Domain ID");
-        return;
-    }
-    const char *name = mc_json_str(in, "name");
-    if (name != NULL && name[0] == '\0') {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 255 characters is required.");
-        return;
-    }
-    if (name != NULL && name_taken(r->srv, MC_K_GROUP, name, mc_json_str(g->doc, "domain_id"), g)) {
-        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store group - Duplicate entry found with name %.64s.", name);
-        return;
-    }
+    mc_record *g;
+    const cJSON *in = idkind_update_or_reply(r, &K_GROUP, "name=s255|description=S|domain_id=S64", &g);
+    if (in == NULL) return;
     merge_fields(g->doc, in, group_fields);
     show_one(r, 200, "group", "groups", g);
 }
@@ -534,36 +498,17 @@ static bool role_in_listed_domain(mc_req *r, const mc_record *x) {
 
 void identity_role_list(mc_req *r) { list_kind(r, MC_K_ROLE, "roles", role_in_listed_domain); }
 
-static bool role_name_taken(mc_server *srv, const char *name, const char *domain_id, const mc_record *except) {
-    for (mc_record *x = mc_store_first(ST(srv, MC_K_ROLE)); x; x = mc_store_next(x))
-        if (x != except && mc_str_eq(mc_json_str(x->doc, "name"), name) &&
-            mc_str_eq(mc_json_str(x->doc, "domain_id"), domain_id))
-            return true;
-    return false;
-}
+static const id_kind K_ROLE = {MC_K_ROLE, "role", "name=s|description=S|domain_id=S64|options=o", 255, true, true, 404,
+                               "Duplicate entry found with name ", false};
 
 void identity_role_create(mc_req *r) {
-    cJSON *in = mc_json_obj(r->body, "role");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'role': 'role' is a required property");
-        return;
-    }
-    if (mc_check_or_reply(r, in, "name=s|description=S|domain_id=S64|options=o") != 0) return;
-    const char *name = mc_json_str(in, "name");
-    if (name == NULL || name[0] == '\0' || strlen(name) > 255) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 255 characters is required.");
-        return;
-    }
-    const char *domain_id = mc_json_str(in, "domain_id");
-    if (domain_id != NULL && find_or_reply(r, MC_K_DOMAIN, "domain", domain_id) == NULL) return;
-    if (role_name_taken(r->srv, name, domain_id, NULL)) {
-        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store role - Duplicate entry found with name %.64s.", name);
-        return;
-    }
+    const char *name;
+    const cJSON *in = idkind_body_or_reply(r, &K_ROLE, &name);
+    if (in == NULL) return;
+    const char *domain_id = mc_json_str(in, "domain_id");   /* none: a global role */
+    if (idkind_domain_or_reply(r, &K_ROLE, name, domain_id) != 0) return;
     char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     cJSON_AddStringToObject(doc, "name", name);
     if (domain_id) cJSON_AddStringToObject(doc, "domain_id", domain_id); else cJSON_AddNullToObject(doc, "domain_id");
     cJSON_AddNullToObject(doc, "description");
@@ -573,27 +518,9 @@ void identity_role_create(mc_req *r) {
 }
 
 void identity_role_update(mc_req *r) {
-    mc_record *x = find_or_reply(r, MC_K_ROLE, "role", r->params[0]);
-    if (x == NULL) return;
-    cJSON *in = mc_json_obj(r->body, "role");
-    if (in == NULL) {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'role': 'role' is a required property");
-        return;
-    }
-    if (mc_check_or_reply(r, in, "name=s255|description=S|domain_id=S|options=o") != 0) return;
-    if (mc_json_has(in, "domain_id") && !mc_str_eq(mc_json_str(in, "domain_id"), mc_json_str(x->doc, "domain_id"))) {
-        mc_reply_error(r, 400, NULL, "Cannot change Domain ID");
-        return;
-    }
-    const char *name = mc_json_str(in, "name");
-    if (name != NULL && name[0] == '\0') {
-        mc_reply_error(r, 400, NULL, "Invalid input for field 'name': a name of 1 to 255 characters is required.");
-        return;
-    }
-    if (name != NULL && role_name_taken(r->srv, name, mc_json_str(x->doc, "domain_id"), x)) {
-        mc_reply_error(r, 409, NULL, "Conflict occurred attempting to store role - Duplicate entry found with name %.64s.", name);
-        return;
-    }
+    mc_record *x;
+    const cJSON *in = idkind_update_or_reply(r, &K_ROLE, "name=s255|description=S|domain_id=S|options=o", &x);
+    if (in == NULL) return;
     merge_fields(x->doc, in, role_fields);
     show_one(r, 200, "role", "roles", x);
 }

@@ -319,22 +319,9 @@ typedef cJSON *(*view_fn)(mc_req *r, const mc_record *x);
 static void list_filtered(mc_req *r, mc_kind kind, const char *collection, const char *const *filters, view_fn view) {
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, collection);
-    for (mc_record *x = mc_store_first(&r->srv->world[kind]); x; x = mc_store_next(x)) {
-        bool ok = true;
-        for (int i = 0; filters[i] != NULL && ok; i++) {
-            const char *want = mc_query(r, filters[i]);
-            if (want == NULL) continue;
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->doc, filters[i]);
-            if (cJSON_IsString(v))
-                ok = strcmp(v->valuestring, want) == 0;
-            else if (cJSON_IsBool(v))
-                ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", want) == 0 ||
-                     strcmp(cJSON_IsTrue(v) ? "True" : "False", want) == 0;
-            else
-                ok = false;
-        }
-        if (ok) cJSON_AddItemToArray(arr, view ? view(r, x) : public_view(r, x, collection));
-    }
+    for (mc_record *x = mc_store_first(&r->srv->world[kind]); x; x = mc_store_next(x))
+        if (query_matches(r, x, filters, false))
+            cJSON_AddItemToArray(arr, view ? view(r, x) : public_view(r, x, collection));
     char path[100];
     snprintf(path, sizeof path, "/v3/%s", collection);
     cJSON_AddItemToObject(root, "links", links_self(r, path));
@@ -348,12 +335,6 @@ static void reply_one(mc_req *r, int status, const char *single, cJSON *view) {
 }
 
 /* The body's object 'single' (400 when missing or not an object). */
-static cJSON *body_obj_or_reply(mc_req *r, const char *single) {
-    cJSON *in = mc_json_obj(r->body, single);
-    if (in == NULL) mc_reply_error(r, 400, NULL, "Invalid input for field '%s': '%s' is a required property", single, single);
-    return in;
-}
-
 /* An update's body must not name another id (Keystone's _require_matching_id). */
 static int matching_id_or_reply(mc_req *r, const cJSON *in, const char *id) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "id");
@@ -538,9 +519,7 @@ void identity_service_create(mc_req *r) {
         return;
     }
     char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     cJSON_AddBoolToObject(doc, "enabled", true);
     cJSON_AddStringToObject(doc, "name", "");
     merge_all(doc, in);
@@ -678,9 +657,7 @@ void identity_endpoint_create(mc_req *r) {
         }
     if (endpoint_fields_or_reply(r, in) != 0) return;
     char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     cJSON_AddBoolToObject(doc, "enabled", true);
     cJSON_AddNullToObject(doc, "region_id");
     endpoint_apply(r, doc, in);
@@ -729,9 +706,7 @@ void identity_policy_create(mc_req *r) {
             return;
         }
     char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     merge_all(doc, in);
     mc_record *x = mc_store_add(W(r, MC_K_POLICY), id, "", doc);
     if (x == NULL) mc_panic("policy add");
@@ -807,9 +782,7 @@ void identity_epgroup_create(mc_req *r) {
     cJSON *in = body_obj_or_reply(r, "endpoint_group");
     if (in == NULL || epgroup_fields_or_reply(r, in, true) != 0) return;
     char id[33];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     cJSON_AddNullToObject(doc, "description");
     merge_all(doc, in);
     mc_record *x = mc_store_add(W(r, MC_K_EP_GROUP), id, "", doc);
@@ -954,9 +927,7 @@ void identity_trust_create(mc_req *r) {
     }
     cJSON_Delete(have);
     char id[33], ts[40];
-    mc_uuid_hex(r->srv, id);
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
+    cJSON *doc = new_doc(r, id);
     cJSON_AddStringToObject(doc, "trustor_user_id", trustor);
     cJSON_AddStringToObject(doc, "trustee_user_id", trustee);
     mc_json_set_str(doc, "project_id", project != NULL && project[0] != '\0' ? project : NULL);

@@ -21,6 +21,11 @@ cJSON *links_self(mc_req *r, const char *path);
 /* A record's public view: doc without private "_" keys, plus links.self. */
 cJSON *public_view(mc_req *r, const mc_record *rec, const char *collection);
 typedef bool (*rec_pred)(mc_req *r, const mc_record *rec);
+/* Whether each query key of 'filters' (NULL-ended) present in the request
+ * equals the record's doc field: a string exactly; a boolean "true"/"True"
+ * or "false"/"False", or by the value's initial when 'bool_by_initial'
+ * (list_kind's ?enabled=t). */
+bool query_matches(mc_req *r, const mc_record *x, const char *const *filters, bool bool_by_initial);
 /* Lists a kind filtered by ?name, ?domain_id, ?enabled... and 'pred'. */
 void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred);
 void reply_forbidden(mc_req *r, const char *action);
@@ -28,6 +33,35 @@ mc_record *find_or_reply(mc_req *r, mc_kind kind, const char *what, const char *
 void show_one(mc_req *r, int status, const char *single, const char *collection, const mc_record *x);
 bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *domain_id, const mc_record *except);
 void merge_fields(cJSON *doc, const cJSON *in, const char *const *allowed);
+/* The body's object 'single', or NULL after a 400 "'single' is a required property". */
+cJSON *body_obj_or_reply(mc_req *r, const char *single);
+/* A new record's doc: {"id": a new id (written to 'id')}; the caller adds the rest. */
+cJSON *new_doc(mc_req *r, char id[33]);
+
+/* A kind of identity record with a name unique in its domain (projects,
+ * users, groups, roles): what its create and update check, in Keystone's
+ * order and words, as data. */
+typedef struct id_kind {
+    mc_kind kind;
+    const char *single;          /* "group": the body's object, the 404's noun */
+    const char *spec;            /* the create body's members (validate.h) */
+    size_t name_max;             /* a name has 1 to name_max characters */
+    bool require_body;           /* no body object: "'group' is a required property" (else the name's 400) */
+    bool global_ok;              /* domain_id may be null: a global record (roles) */
+    int no_domain_status;        /* an unknown domain: 400 (projects) or 404 */
+    const char *taken_lead;      /* the 409: "... store <single> - <taken_lead><name>[ at domain ID <id>]." */
+    bool taken_at_domain;
+} id_kind;
+/* Create, first step: the body object, its members and the name (into
+ * *name); the body object, or NULL after a 400. */
+const cJSON *idkind_body_or_reply(mc_req *r, const id_kind *k, const char **name);
+/* Create, second step: the domain exists (when not NULL) and has no record
+ * of the kind named so; 0, or -1 after a 400/404 or 409. */
+int idkind_domain_or_reply(mc_req *r, const id_kind *k, const char *name, const char *domain_id);
+/* Update (PATCH /v3/<kind>s/{id}): the record (*x, 404), the body object and
+ * its members ('spec'), no change of domain, a non-empty name free in the
+ * domain; the body object, or NULL after replying. */
+const cJSON *idkind_update_or_reply(mc_req *r, const id_kind *k, const char *spec, mc_record **x);
 void credentials_delete_where(mc_server *srv, const char *key, const char *value);
 /* Removes a project or a user with everything hanging off it (assignments,
  * credentials, group memberships, tokens), as their DELETE does. */
