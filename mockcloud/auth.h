@@ -92,6 +92,12 @@ void mc_auth_set_cache(mc_server *srv, size_t n);
  * any more (user, project, domain or credential gone, no role left). */
 bool identity_token_rebuild(mc_server *srv, mc_token *tok);
 
+/* Implemented by identity.c, called by the router once the token is known:
+ * a token of an application credential with access rules may only make the
+ * requests they list (keystonemiddleware's check in each service; Keystone's
+ * own API is not limited). False after a 401 when the request is not one. */
+bool identity_access_rules_ok_or_reply(mc_req *r);
+
 bool mc_auth_is_admin(const mc_token *tok);
 /* Whether a token may use an admin-only route: admin, or a system-scoped
  * reader reading (Keystone's default policies: "role:reader and

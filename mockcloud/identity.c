@@ -11,6 +11,7 @@
  * single source of every URL mockcloud hands out. */
 #include "fixtures.h"
 #include "identity_int.h"
+#include "journal.h"
 #include "profile.h"
 
 #include <stdio.h>
@@ -1441,6 +1442,64 @@ static cJSON *access_rule_view(mc_req *r, const mc_record *x) {
     char path[300];
     snprintf(path, sizeof path, "users/%s/access_rules", mc_json_str(x->doc, "_user_id"));
     return public_view(r, x, path);
+}
+
+/* keystonemiddleware's match of a rule's path against a request's, segment
+ * by segment ('/'-separated): "*" is any one segment, "**" any number of
+ * them (none included), anything else itself. */
+static bool access_segs_match(char **pat, int np, char **path, int ns) {
+    if (np == 0) return ns == 0;
+    if (strcmp(pat[0], "**") == 0) {
+        for (int k = 0; k <= ns; k++)
+            if (access_segs_match(pat + 1, np - 1, path + k, ns - k)) return true;
+        return false;
+    }
+    if (ns == 0 || (strcmp(pat[0], "*") != 0 && strcmp(pat[0], path[0]) != 0)) return false;
+    return access_segs_match(pat + 1, np - 1, path + 1, ns - 1);
+}
+
+/* Splits 's' (copied into buf) at '/' into at most 32 non-empty segments; -1 when more. */
+static int split_segs(const char *s, char *buf, size_t bufsz, char **segs) {
+    mc_strlcpy(buf, s, bufsz);
+    int n = 0;
+    for (char *p = buf; *p != '\0';) {
+        char *e = p + strcspn(p, "/");
+        bool last = *e == '\0';
+        *e = '\0';
+        if (*p != '\0') {
+            if (n == 32) return -1;
+            segs[n++] = p;
+        }
+        if (last) break;
+        p = e + 1;
+    }
+    return n;
+}
+
+static bool access_path_match(const char *pat, const char *path) {
+    char pb[512], sb[512];
+    char *ps[32], *ss[32];
+    if (strlen(pat) >= sizeof pb || strlen(path) >= sizeof sb) return false;
+    int np = split_segs(pat, pb, sizeof pb, ps), ns = split_segs(path, sb, sizeof sb, ss);
+    return np >= 0 && ns >= 0 && access_segs_match(ps, np, ss, ns);
+}
+
+bool identity_access_rules_ok_or_reply(mc_req *r) {
+    static const char *const types[MC_SVC_COUNT] = {[MC_COMPUTE] = "compute", [MC_NETWORK] = "network",
+                                                    [MC_IMAGE] = "image"};
+    const char *type = r->svc > MC_SVC_NONE && r->svc < MC_SVC_COUNT ? types[r->svc] : NULL;
+    if (type == NULL) return true;   /* Keystone, the metadata and control APIs */
+    mc_record *c = mc_store_find(&r->srv->world[MC_K_APPCRED], r->tok->appcred_id);
+    const cJSON *rules = c ? mc_json_arr(c->doc, "access_rules") : NULL;
+    if (cJSON_GetArraySize(rules) == 0) return true;
+    const char *method = mc_method_name(r->method);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, rules)
+        if (mc_str_eq(mc_json_str(x, "service"), type) && mc_str_eq(mc_json_str(x, "method"), method) &&
+            access_path_match(mc_json_str(x, "path") ? mc_json_str(x, "path") : "", r->path))
+            return true;
+    mc_reply_json(r, 401, mc_error_body(MC_IDENTITY, 401, NULL, "The request you have made requires authentication."));
+    return false;
 }
 
 /* GET /v3/users/{u}/access_rules (?service, ?path, ?method): the user's own, or any for an admin. */

@@ -330,6 +330,7 @@ void mc_router_dispatch(struct mc_hreq *req, void *arg) {
                                             "The request you have made requires authentication."));
         goto done;
     }
+    if (r->tok != NULL && r->tok->appcred_id[0] != '\0' && !identity_access_rules_ok_or_reply(r)) goto done;
     if ((found->flags & MC_ADMIN) && !mc_auth_may_admin(r->tok, (int)r->method)) {
         reply_admin_only(r, found->pattern);
         goto done;

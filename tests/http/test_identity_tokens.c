@@ -375,3 +375,36 @@ Test(ktokens, application_credential_access_rules) {
     free(demo);
     mc_assert_no_leaks();
 }
+
+/* keystonemiddleware's check: a token of a credential with access rules
+ * makes only the requests they list ("*" one segment, "**" any), in every
+ * service but Keystone; 401 otherwise. */
+Test(ktokens, access_rules_limit_what_the_credential_token_may_do) {
+    char *demo = mc_test_token("demo", "demo");
+    mc_resp a = mc_call(EVHTTP_REQ_POST, V3 "/users/" DEMO_ID "/application_credentials",
+                        "{\"application_credential\":{\"name\":\"limited\",\"secret\":\"s3cret\",\"access_rules\":["
+                        "{\"path\":\"/v2.1/servers\",\"method\":\"GET\",\"service\":\"compute\"},"
+                        "{\"path\":\"/v2.0/**\",\"method\":\"GET\",\"service\":\"network\"},"
+                        "{\"path\":\"/v2/images/*\",\"method\":\"GET\",\"service\":\"image\"}]}}",
+                        demo, NULL);
+    cr_assert(eq(int, a.status, 201), "%s", a.body);
+    char *tok = subject_of(post_token(mc_pathf("{\"auth\":{\"identity\":{\"methods\":[\"application_credential\"],"
+                                               "\"application_credential\":{\"id\":\"%s\",\"secret\":\"s3cret\"}}}}",
+                                               mc_jstr(a.json, "application_credential.id"))));
+    mc_resp_free(&a);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/compute/v2.1/servers", NULL, tok, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/compute/v2.1/flavors", NULL, tok, NULL), 401);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/compute/v2.1/servers/detail", NULL, tok, NULL), 401);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/network/v2.0/networks", NULL, tok, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/network/v2.0/security-groups", NULL, tok, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, "/network/v2.0/networks", "{\"network\":{\"name\":\"n\"}}", tok, NULL), 401);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/images", NULL, tok, NULL), 401);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/image/v2/images/nope", NULL, tok, NULL), 404);   /* allowed, absent */
+    /* Keystone itself is not limited */
+    mc_expect_status(validate(tok, tok), 200);
+    /* a credential without rules: anything its roles allow */
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, "/compute/v2.1/flavors", NULL, demo, NULL), 200);
+    free(tok);
+    free(demo);
+    mc_assert_no_leaks();
+}
