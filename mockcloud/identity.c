@@ -753,7 +753,7 @@ static const mc_token *subject_or_reply(mc_req *r) {
 }
 
 static bool may_see_token(const mc_req *r, const mc_token *t) {
-    return mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->user_id, t->user_id);
+    return may_admin(r) || mc_str_eq(r->tok->user_id, t->user_id);
 }
 
 static void identity_token_validate(mc_req *r) {
@@ -870,6 +870,8 @@ void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred) {
     mc_reply_json(r, 200, root);
 }
 
+bool may_admin(const mc_req *r) { return mc_auth_may_admin(r->tok, (int)r->method); }
+
 void reply_forbidden(mc_req *r, const char *action) {
     mc_reply_error(r, 403, NULL, "You are not authorized to perform the requested action: %s.", action);
 }
@@ -890,7 +892,7 @@ void show_one(mc_req *r, int status, const char *single, const char *collection,
 /* ---------------------------------------------------------------- domains */
 
 static bool domain_visible(mc_req *r, const mc_record *d) {
-    if (mc_auth_is_admin(r->tok)) return true;
+    if (may_admin(r)) return true;
     if (mc_str_eq(r->tok->domain_id, d->id)) return true;
     mc_record *p = mc_store_find(&r->srv->world[MC_K_PROJECT], r->tok->project_id);
     return p != NULL && mc_str_eq(mc_json_str(p->doc, "domain_id"), d->id);
@@ -932,11 +934,11 @@ static bool has_any_role(mc_req *r, const char *user_id, const char *target) {
 }
 
 static bool project_visible(mc_req *r, const mc_record *p) {
-    return mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->project_id, p->id);
+    return may_admin(r) || mc_str_eq(r->tok->project_id, p->id);
 }
 
 static void identity_project_list(mc_req *r) {
-    if (!mc_auth_is_admin(r->tok)) {
+    if (!may_admin(r)) {
         reply_forbidden(r, "identity:list_projects");
         return;
     }
@@ -945,7 +947,7 @@ static void identity_project_list(mc_req *r) {
 
 static void identity_project_show(mc_req *r) {
     mc_record *p = mc_store_find(&r->srv->world[MC_K_PROJECT], r->params[0]);
-    if (p == NULL && !mc_auth_is_admin(r->tok)) {
+    if (p == NULL && !may_admin(r)) {
         reply_forbidden(r, "identity:get_project");
         return;
     }
@@ -973,7 +975,7 @@ static void identity_auth_projects(mc_req *r) {
 }
 
 static void identity_user_projects(mc_req *r) {
-    if (!mc_auth_is_admin(r->tok) && !mc_str_eq(r->tok->user_id, r->params[0])) {
+    if (!may_admin(r) && !mc_str_eq(r->tok->user_id, r->params[0])) {
         reply_forbidden(r, "identity:list_user_projects");
         return;
     }
@@ -1153,8 +1155,11 @@ static void identity_project_update(mc_req *r) {
     merge_fields(p->doc, in, project_fields);
     idadm_project_domain_sync(r->srv, p);
     /* Keystone: a revocation event by project id when it is disabled */
-    if (was_enabled && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p->doc, "enabled")))
+    if (was_enabled && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p->doc, "enabled"))) {
         mc_auth_revoke_by(r->srv, MC_REVOKE_PROJECT, p->id);
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p->doc, "is_domain")))   /* acting as a domain: both */
+            mc_auth_revoke_by(r->srv, MC_REVOKE_DOMAIN, p->id);
+    }
     show_one(r, 200, "project", "projects", p);
 }
 
@@ -1182,7 +1187,7 @@ static void identity_user_list(mc_req *r) {
 }
 
 static void identity_user_show(mc_req *r) {
-    if (!mc_auth_is_admin(r->tok) && !mc_str_eq(r->tok->user_id, r->params[0])) {
+    if (!may_admin(r) && !mc_str_eq(r->tok->user_id, r->params[0])) {
         reply_forbidden(r, "identity:get_user");
         return;
     }
@@ -1338,7 +1343,7 @@ static void identity_role_show(mc_req *r) {
 
 static bool appcred_owner_or_reply(mc_req *r) {
     if (mc_str_eq(r->tok->user_id, r->params[0])) return true;
-    if (r->method == EVHTTP_REQ_GET && mc_auth_is_admin(r->tok)) return true;
+    if (r->method == EVHTTP_REQ_GET && may_admin(r)) return true;
     reply_forbidden(r, "identity:application_credential");
     return false;
 }
@@ -1715,7 +1720,7 @@ static cJSON *blob_parse(const char *blob) {
 }
 
 static bool credential_owner(mc_req *r, const mc_record *c) {
-    return mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->user_id, mc_json_str(c->doc, "user_id"));
+    return may_admin(r) || mc_str_eq(r->tok->user_id, mc_json_str(c->doc, "user_id"));
 }
 
 /* GET/PATCH/DELETE /v3/credentials/{id}: the record, or a reply (403 for a
@@ -1723,7 +1728,7 @@ static bool credential_owner(mc_req *r, const mc_record *c) {
 static mc_record *credential_find_or_reply(mc_req *r, const char *action) {
     mc_record *c = mc_store_find(&r->srv->world[MC_K_CREDENTIAL], r->params[0]);
     if (c != NULL && credential_owner(r, c)) return c;
-    if (c == NULL && mc_auth_is_admin(r->tok))
+    if (c == NULL && may_admin(r))
         mc_reply_error(r, 404, NULL, "Could not find credential: %.64s.", r->params[0]);
     else
         reply_forbidden(r, action);
@@ -1767,7 +1772,7 @@ static int credential_fields_or_reply(mc_req *r, const cJSON *in) {
 static void identity_credential_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "credential");
     const char *user_id = mc_json_str(in, "user_id");
-    if (!mc_auth_is_admin(r->tok) && !mc_str_eq(user_id, r->tok->user_id)) {
+    if (!may_admin(r) && !mc_str_eq(user_id, r->tok->user_id)) {
         reply_forbidden(r, "identity:create_credential");
         return;
     }
@@ -1886,7 +1891,7 @@ static cJSON *ec2_view(mc_req *r, const mc_record *c) {
 }
 
 static bool ec2_owner_or_reply(mc_req *r, const char *user_id, const char *action) {
-    if (mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->user_id, user_id)) return true;
+    if (may_admin(r) || mc_str_eq(r->tok->user_id, user_id)) return true;
     reply_forbidden(r, action);
     return false;
 }

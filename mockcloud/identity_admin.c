@@ -479,7 +479,7 @@ static bool group_has_param_user(mc_req *r, const mc_record *g) { return group_h
 
 /* GET /v3/users/{u}/groups: the admin, or the user themself. */
 void identity_user_groups(mc_req *r) {
-    if (!mc_auth_is_admin(r->tok) && !mc_str_eq(r->tok->user_id, r->params[0])) {
+    if (!may_admin(r) && !mc_str_eq(r->tok->user_id, r->params[0])) {
         reply_forbidden(r, "identity:list_groups_for_user");
         return;
     }
@@ -867,7 +867,7 @@ void identity_role_assignments(mc_req *r) {
     q.names = query_flag(r, "include_names");
     q.subtree = query_flag(r, "include_subtree");
     q.inherited_only = mc_query(r, "scope.OS-INHERIT:inherited_to") != NULL;
-    if (!mc_auth_is_admin(r->tok) && !(q.user != NULL && mc_str_eq(q.user, r->tok->user_id))) {
+    if (!may_admin(r) && !(q.user != NULL && mc_str_eq(q.user, r->tok->user_id))) {
         reply_forbidden(r, "identity:list_role_assignments");
         return;
     }
@@ -926,7 +926,7 @@ static mc_record *tags_project_or_reply(mc_req *r) {
     mc_record *p = find_or_reply(r, MC_K_PROJECT, "project", r->params[0]);
     if (p == NULL) return NULL;
     bool write = r->method == EVHTTP_REQ_PUT || r->method == EVHTTP_REQ_DELETE;
-    if (!mc_auth_is_admin(r->tok) && (write || !mc_str_eq(r->tok->project_id, p->id))) {
+    if (!may_admin(r) && (write || !mc_str_eq(r->tok->project_id, p->id))) {
         reply_forbidden(r, write ? "identity:update_project_tags" : "identity:get_project_tag");
         return NULL;
     }

@@ -833,7 +833,7 @@ static mc_record *trust_find_or_reply(mc_req *r) {
 }
 
 static bool trust_party(const mc_req *r, const mc_record *t, bool trustee_too) {
-    return mc_auth_is_admin(r->tok) || mc_str_eq(r->tok->user_id, mc_json_str(t->doc, "trustor_user_id")) ||
+    return may_admin(r) || mc_str_eq(r->tok->user_id, mc_json_str(t->doc, "trustor_user_id")) ||
            (trustee_too && mc_str_eq(r->tok->user_id, mc_json_str(t->doc, "trustee_user_id")));
 }
 
@@ -948,7 +948,7 @@ void identity_trust_create(mc_req *r) {
 
 void identity_trust_list(mc_req *r) {
     const char *trustor = mc_query(r, "trustor_user_id"), *trustee = mc_query(r, "trustee_user_id");
-    bool admin = mc_auth_is_admin(r->tok);
+    bool admin = may_admin(r);
     if ((trustor != NULL && !admin && !mc_str_eq(trustor, r->tok->user_id)) ||
         (trustee != NULL && !admin && !mc_str_eq(trustee, r->tok->user_id)) ||
         (trustor == NULL && trustee == NULL && !admin)) {

@@ -29,6 +29,10 @@ bool query_matches(mc_req *r, const mc_record *x, const char *const *filters, bo
 /* Lists a kind filtered by ?name, ?domain_id, ?enabled... and 'pred'. */
 void list_kind(mc_req *r, mc_kind kind, const char *collection, rec_pred pred);
 void reply_forbidden(mc_req *r, const char *action);
+/* What Keystone's default policies give "admin" or, for a read (GET/HEAD),
+ * a system-scoped reader (mc_auth_may_admin): every check of the identity
+ * handlers that lets an admin through. */
+bool may_admin(const mc_req *r);
 mc_record *find_or_reply(mc_req *r, mc_kind kind, const char *what, const char *id);
 void show_one(mc_req *r, int status, const char *single, const char *collection, const mc_record *x);
 bool name_taken(mc_server *srv, mc_kind kind, const char *name, const char *domain_id, const mc_record *except);

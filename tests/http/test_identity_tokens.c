@@ -296,6 +296,12 @@ Test(ktokens, system_reader_reads_but_does_not_write) {
     char *sys = subject_of(password_token("demo", "secret", "{\"system\":{\"all\":true}}"));
     mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/users", NULL, sys, NULL), 200);
     mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/role_inferences", NULL, sys, NULL), 200);
+    /* the handlers' own checks too: every project, another user, all assignments */
+    mc_expect_count(mc_call(EVHTTP_REQ_GET, V3 "/projects", NULL, sys, NULL), "projects", 3);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/users/" ALT_ID, NULL, sys, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_GET, V3 "/role_assignments", NULL, sys, NULL), 200);
+    mc_expect_status(mc_call(EVHTTP_REQ_PATCH, V3 "/projects/" DEMO_PROJECT, "{\"project\":{\"description\":\"x\"}}", sys, NULL),
+                     403);
     mc_expect_status(mc_call(EVHTTP_REQ_POST, V3 "/roles", "{\"role\":{\"name\":\"nope\"}}", sys, NULL), 403);
     mc_expect_status(mc_call(EVHTTP_REQ_DELETE, V3 "/users/" ALT_ID, NULL, sys, NULL), 403);
     /* a project member is no system reader */
