@@ -1,11 +1,12 @@
 /* auth.h -- tokens: issue, O(1) lookup, expiry, revocation.
  *
  * Tokens are not stored to be valid. As Keystone's Fernet tokens, a token id
- * carries what the token is (user, scope, application credential, methods,
- * issue and expiry time, audit ids) under a keyed MAC; validation decodes it
- * and checks the MAC, the expiry and the revocation events (one token by
- * audit id, every token of a user or of an application credential issued up
- * to a moment). The body is built again from the current world when a token
+ * carries what the token is (user, project, domain or system scope,
+ * application credential, trust, methods, issue and expiry time, audit ids)
+ * under a keyed MAC; validation decodes it and checks the MAC, the expiry and
+ * the revocation events (one token by audit id, every token of a user, an
+ * application credential, a project, a domain or a trust issued up to a
+ * moment). The body is built again from the current world when a token
  * is not in the table of recent tokens, a bounded cache: memory does not
  * grow with the tokens issued (README, identity section). */
 #ifndef MC_AUTH_H
