@@ -1159,6 +1159,10 @@ typedef struct usage_ctx {
     const char *only;         /* one project, or NULL */
     bool detailed;
     cJSON *tenants;           /* {project: tenant_usage} */
+    const char *marker;       /* 2.40: the page starts after this server */
+    bool marker_seen;
+    long limit, count;        /* 2.40: servers on the page (-1: no limit) */
+    const char *last;         /* the page's last server */
 } usage_ctx;
 
 static void naive_at(double t, char out[32]) {
@@ -1180,11 +1184,18 @@ static double to_second(double t) { return t < 0 ? -1 : (double)(time_t)t; }
 
 static void usage_add(mc_record *s, const server_info *i, void *arg) {
     usage_ctx *c = arg;
+    if (c->marker != NULL && !c->marker_seen) {   /* Nova pages over the servers, in one order */
+        if (strcmp(s->id, c->marker) == 0) c->marker_seen = true;
+        return;
+    }
     if (c->only && strcmp(c->only, s->project_id) != 0) return;
     double started = to_second(i->launched_at);
     if (started < 0) started = to_second(i->created);
     double ended = to_second(i->terminated_at);
     if (started < 0 || started > c->stop || (ended >= 0 && ended < c->start)) return;
+    if (c->limit >= 0 && c->count >= c->limit) return;
+    c->count++;
+    c->last = s->id;
     double a = started > c->start ? started : c->start;
     double b = ended >= 0 && ended < c->stop ? ended : c->stop;   /* as Nova: not capped at now */
     double hours = b > a ? (b - a) / 3600.0 : 0;
@@ -1237,6 +1248,12 @@ static void usage_add(mc_record *s, const server_info *i, void *arg) {
 
 static int usage_period_or_reply(mc_req *r, usage_ctx *c) {
     c->now = mc_now();
+    c->limit = -1;
+    if (mv_ge(r, 40)) {   /* limit (max_limit 1000) and marker: the CLI pages until a page is empty */
+        if (mc_query(r, "limit") && mc_query_long_or_reply(r, "limit", 0, 1L << 30, -1, &c->limit) != 0) return -1;
+        if (c->limit < 0 || c->limit > 1000) c->limit = 1000;
+        c->marker = mc_query(r, "marker");
+    }
     const char *s = mc_query(r, "start"), *e = mc_query(r, "end");
     c->start = s ? mc_time_parse(s) : c->now;
     c->stop = e ? mc_time_parse(e) : c->now;
@@ -1249,6 +1266,14 @@ static int usage_period_or_reply(mc_req *r, usage_ctx *c) {
         return -1;
     }
     return 0;
+}
+
+/* A marker no server has: Nova's 400 (MarkerNotFound). */
+static bool usage_marker_missing_or_reply(mc_req *r, usage_ctx *c) {
+    if (c->marker == NULL || c->marker_seen) return false;
+    cJSON_Delete(c->tenants);
+    mc_reply_error(r, 400, NULL, "Marker %.64s could not be found.", c->marker);
+    return true;
 }
 
 void compute_tenant_usage_list(mc_req *r) {
@@ -1266,10 +1291,12 @@ void compute_tenant_usage_list(mc_req *r) {
     c.detailed = detailed == 1;
     c.tenants = cJSON_CreateObject();
     servers_each(r->srv, usage_add, &c);
+    if (usage_marker_missing_or_reply(r, &c)) return;
     cJSON *root = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(root, "tenant_usages");
     while (c.tenants->child) cJSON_AddItemToArray(a, cJSON_DetachItemViaPointer(c.tenants, c.tenants->child));
     cJSON_Delete(c.tenants);
+    if (c.limit > 0 && c.count == c.limit) add_collection_next(r, root, "tenant_usages_links", "os-simple-tenant-usage", c.last);
     mc_reply_json(r, 200, root);
 }
 
@@ -1282,6 +1309,7 @@ void compute_tenant_usage_show(mc_req *r) {
     if (usage_period_or_reply(r, &c) != 0) return;
     c.tenants = cJSON_CreateObject();
     servers_each(r->srv, usage_add, &c);
+    if (usage_marker_missing_or_reply(r, &c)) return;
     cJSON *root = cJSON_CreateObject();
     cJSON *t = c.tenants->child ? cJSON_DetachItemViaPointer(c.tenants, c.tenants->child) : cJSON_CreateObject();
     cJSON_Delete(c.tenants);

@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,17 @@ def _short_sleep(s):
 
 class StepFailed(Exception):
     pass
+
+
+class StepTimeout(BaseException):   # not an Exception: the clients' "except Exception" must not swallow it
+    pass
+
+
+STEP_TIMEOUT = 180
+
+
+def _step_timeout(signum, frame):
+    raise StepTimeout()
 
 
 class Sweep:
@@ -98,19 +110,30 @@ class Sweep:
         if self.args.fork or not cloud:
             env = dict(os.environ, OS_CLIENT_CONFIG_FILE=self.clouds,
                        PYTHONPATH=self.shim + os.pathsep + os.environ.get("PYTHONPATH", ""))
-            p = subprocess.run(["openstack"] + full, capture_output=True, text=True,
-                               env=env, timeout=300)
+            try:
+                p = subprocess.run(["openstack"] + full, capture_output=True, text=True,
+                                   env=env, timeout=STEP_TIMEOUT * 2)
+            except subprocess.TimeoutExpired:
+                return 1, "", "the command did not finish in %d s" % (STEP_TIMEOUT * 2)
             return p.returncode, p.stdout, p.stderr
         from openstackclient import shell as osc_shell
         _forget_clients()
         out, err = io.StringIO(), io.StringIO()
         root = logging.getLogger()
         handlers = list(root.handlers)
+        old = signal.signal(signal.SIGALRM, _step_timeout)
+        signal.alarm(STEP_TIMEOUT)   # a client that loops (a page repeated forever) fails the step
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 rc = osc_shell.main(full)
             except SystemExit as e:
                 rc = e.code if isinstance(e.code, int) else 1
+            except StepTimeout:
+                rc = 1
+                print("the command did not finish in %d s" % STEP_TIMEOUT, file=sys.stderr)
+            finally:
+                signal.alarm(0)
+                signal.signal(signal.SIGALRM, old)
         for h in list(root.handlers):
             if h not in handlers:
                 root.removeHandler(h)
@@ -704,6 +727,8 @@ def cli_more(s):
     s.c("compute agent / hypervisor stats show (admin)", "hypervisor stats show", A, json_out=True)
     s.c("availability zone list --long (admin)", "availability zone list --long", A, json_out=True)
     s.c("usage show --project demo (admin)", "usage show --project demo", A, json_out=True)
+    s.c("usage list at 2.40 (pages until one is empty) (admin)", "--os-compute-api-version 2.40 usage list", A,
+        json_out=True, check=lambda r: need(any(x.get("Project") for x in r), "usage %s" % r))
     s.c("extension list --compute", "extension list --compute", json_out=True)
     s.c("versions show", "versions show", json_out=True,
         check=lambda r: need({"compute", "identity", "image", "network"} <= {x.get("Service Type") for x in r},

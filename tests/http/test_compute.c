@@ -2184,3 +2184,38 @@ Test(compute, vnc_console_urls_legacy_and_remote_consoles) {
     free(id);
     mc_assert_no_leaks();
 }
+
+/* 2.40: os-simple-tenant-usage pages over the servers with limit/marker, as
+ * `openstack usage list` at 2.40+ walks it: the marker of the last server
+ * seen until a page is empty (the marker was ignored: the CLI looped on the
+ * same page forever). */
+Test(compute, simple_tenant_usage_pages_with_marker_from_2_40) {
+    char *a = boot("u1", NULL), *b = boot("u2", NULL);
+    mc_test_server_wait(tok, a, "ACTIVE");
+    mc_test_server_wait(tok, b, "ACTIVE");
+#define U40 C "/os-simple-tenant-usage?start=2000-01-01T00:00:00&end=2100-01-01T00:00:00&detailed=1"
+    mc_resp r = adm(EVHTTP_REQ_GET, U40 "&limit=1", NULL, "2.40");
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tenant_usages.0.server_usages")), 1), "%s", r.body);
+    char *first = strdup(mc_jstr(r.json, "tenant_usages.0.server_usages.0.instance_id"));
+    cr_expect(strstr(mc_jstr(r.json, "tenant_usages_links.0.href"), first) != NULL, "%s", r.body);
+    mc_resp_free(&r);
+    r = adm(EVHTTP_REQ_GET, mc_pathf(U40 "&marker=%s", first), NULL, "2.40");
+    cr_expect(eq(int, r.status, 200), "%s", r.body);
+    const char *second = mc_jstr(r.json, "tenant_usages.0.server_usages.0.instance_id");
+    cr_expect(second != NULL && strcmp(second, first) != 0, "%s", r.body);
+    char *last = strdup(second ? second : "");
+    mc_resp_free(&r);
+    mc_expect_count(adm(EVHTTP_REQ_GET, mc_pathf(U40 "&marker=%s", last), NULL, "2.40"), "tenant_usages", 0);
+    mc_expect_error(adm(EVHTTP_REQ_GET, U40 "&marker=nope", NULL, "2.40"), MC_COMPUTE, 400, "Marker nope could not be found.");
+    /* before 2.40 both are ignored: everything on one page */
+    r = adm(EVHTTP_REQ_GET, mc_pathf(U40 "&limit=1&marker=%s", last), NULL, "2.39");
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "tenant_usages.0.server_usages")), 2), "%s", r.body);
+    mc_resp_free(&r);
+#undef U40
+    free(first);
+    free(last);
+    free(a);
+    free(b);
+    mc_assert_no_leaks();
+}
