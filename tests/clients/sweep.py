@@ -772,8 +772,9 @@ def cli_errors(s):
       r"name in the same domain : err-proj\. \(HTTP 409\)", A)
     s.q("project delete err-proj", A)
     s.q("quota set --instances 0 alt_demo", A)
+    altnet = (s.q("network list --internal -f value -c ID", "mockcloud-alt").split() or ["private"])[0]
     e("server create over quota: 403", ["server", "create", "--image", IMAGE, "--flavor", FLAVOR, "--network",
-                                        "private", "err-vm"],
+                                        altnet, "err-vm"],
       r"Quota exceeded for instances: Requested 1, but already used 0 of 0 instances \(HTTP 403\)", "mockcloud-alt")
     s.q("quota set --instances 10 alt_demo", A)
     e("server create with an unknown flavor (the CLI's own)", ["server", "create", "--image", IMAGE, "--flavor",
