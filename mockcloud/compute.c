@@ -86,20 +86,46 @@ cJSON *bookmark_links(mc_req *r, const char *coll, const char *id) {
     return a;
 }
 
-/* The "next" link of a page: the request's own query with marker replaced. */
+/* Appends 's' to buf[n] percent-encoded as evhttp_encode_uri does (bytes
+ * other than ALPHA, DIGIT and "-._~" as %XX), or as is when 'raw'; stops
+ * at 'cap' without splitting an escape. Returns the new length. */
+static size_t uri_put(char *buf, size_t n, size_t cap, const char *s, bool raw) {
+    static const char hexd[] = "0123456789ABCDEF";
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool keep = raw || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '.' || c == '_' || c == '~';
+        if (n + (keep ? 1 : 3) >= cap) break;
+        if (keep) {
+            buf[n++] = (char)c;
+        } else {
+            buf[n++] = '%';
+            buf[n++] = hexd[c >> 4];
+            buf[n++] = hexd[c & 15];
+        }
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* The "next" link of a page: the request's own query with marker replaced.
+ * Built by copies (evhttp_encode_uri's two allocations a parameter and the
+ * snprintfs were ~11k instructions a 100-server page). */
 void add_collection_next(mc_req *r, cJSON *root, const char *key, const char *coll, const char *last_id) {
     char buf[2048];
-    int n = snprintf(buf, sizeof buf, "%s/compute/v2.1/%s?", r->srv->public_url, coll);
+    size_t n = uri_put(buf, 0, sizeof buf, r->srv->public_url, true);
+    n = uri_put(buf, n, sizeof buf, "/compute/v2.1/", true);
+    n = uri_put(buf, n, sizeof buf, coll, true);
+    n = uri_put(buf, n, sizeof buf, "?", true);
     for (const mc_kv *kv = r->query; kv < r->query + r->nquery; kv++) {
         if (strcmp(kv->key, "marker") == 0) continue;
-        char *ek = evhttp_encode_uri(kv->key), *ev = evhttp_encode_uri(kv->value);
-        if (n > 0 && (size_t)n < sizeof buf) n += snprintf(buf + n, sizeof buf - (size_t)n, "%s=%s&", ek, ev);
-        free(ek);
-        free(ev);
+        n = uri_put(buf, n, sizeof buf, kv->key, false);
+        n = uri_put(buf, n, sizeof buf, "=", true);
+        n = uri_put(buf, n, sizeof buf, kv->value, false);
+        n = uri_put(buf, n, sizeof buf, "&", true);
     }
-    char *em = evhttp_encode_uri(last_id);
-    if (n > 0 && (size_t)n < sizeof buf) snprintf(buf + n, sizeof buf - (size_t)n, "marker=%s", em);
-    free(em);
+    n = uri_put(buf, n, sizeof buf, "marker=", true);
+    uri_put(buf, n, sizeof buf, last_id, false);
     cJSON *a = cJSON_AddArrayToObject(root, key);
     cJSON *l = cJSON_CreateObject();
     cJSON_AddStringToObject(l, "rel", "next");

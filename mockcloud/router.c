@@ -102,6 +102,40 @@ static void reply_admin_only(mc_req *r, const char *pattern) {
     mc_reply_error(r, 403, "HTTPForbidden", "Policy doesn't allow this operation to be performed.");
 }
 
+/* The first 16 bytes of each route's literal prefix (up to its first "{}")
+ * and a mask of the bytes that are literal: a path can match a route only
+ * if its own first 16 bytes agree under the mask, two 64-bit tests a route
+ * before anything else. (The routes of a service share most of their
+ * prefix, "/v2.1/" in compute: comparing bytes went ~8 deep into each of
+ * ~80 routes, ~4k instructions a request.) Built on a table's first use;
+ * kept for the process. */
+typedef struct route_key {
+    uint64_t k[2], m[2];
+} route_key;
+
+#define NSERVICES (sizeof services / sizeof services[0])
+
+static void key16(const char *s, bool literal, uint64_t k[2], uint64_t m[2]) {
+    unsigned char kb[16] = {0}, mb[16] = {0};
+    for (int i = 0; i < 16 && s[i] != '\0' && !(literal && s[i] == '{'); i++) {
+        kb[i] = (unsigned char)s[i];
+        mb[i] = 0xff;
+    }
+    memcpy(k, kb, sizeof kb);
+    memcpy(m, mb, sizeof mb);
+}
+
+static const route_key *route_keys(const mc_service_def *svc) {
+    static route_key *keys[NSERVICES];
+    size_t i = (size_t)(svc - services);
+    if (keys[i] == NULL) {
+        keys[i] = calloc(*svc->nroutes ? *svc->nroutes : 1, sizeof *keys[i]);
+        if (keys[i] == NULL) mc_panic("out of memory");
+        for (size_t j = 0; j < *svc->nroutes; j++) key16(svc->routes[j].pattern, true, keys[i][j].k, keys[i][j].m);
+    }
+    return keys[i];
+}
+
 const mc_service_def *mc_router_service(const char *path, const char **rest) {
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         size_t n = strlen(services[i].prefix);
@@ -287,8 +321,12 @@ void mc_router_dispatch(struct mc_hreq *req, void *arg) {
     bool path_known = false;
     if (svc != NULL) {
         int m = r->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : r->method;
+        const route_key *keys = route_keys(svc);
+        uint64_t pk[2], unused[2];
+        key16(r->path, false, pk, unused);
         for (size_t i = 0; i < *svc->nroutes && found == NULL; i++) {
             const mc_route *rt = &svc->routes[i];
+            if ((((pk[0] ^ keys[i].k[0]) & keys[i].m[0]) | ((pk[1] ^ keys[i].k[1]) & keys[i].m[1])) != 0) continue;
             /* a match needs the path to start with the pattern's literal
              * part (up to its first "{}"): a cheap test before the matcher,
              * stopping at the first byte that differs (strcspn and strncmp

@@ -569,6 +569,12 @@ Test(compute, server_list_filters_and_pagination) {
     cr_assert(next != NULL);
     cr_expect(strstr(next, "/servers/detail?limit=2&marker=") != NULL);
     mc_resp_free(&r);
+    /* the next link keeps the query, percent-encoded as libevent's evhttp_encode_uri */
+    r = get(C "/servers/detail?limit=2&name=%5E%5B%5E~%5D");
+    next = mc_jstr(r.json, "servers_links.0.href");
+    cr_assert(next != NULL, "%s", r.body);
+    cr_expect(strstr(next, "/compute/v2.1/servers/detail?limit=2&name=%5E%5B%5E~%5D&marker=") != NULL, "%s", next);
+    mc_resp_free(&r);
     char path[200];
     snprintf(path, sizeof path, C "/servers?limit=2&marker=%s", b);
     r = get(path);
