@@ -1080,7 +1080,7 @@ static void append(char **out, const char *s, size_t n) {
 
 /* The body of a detail or plain list page as one text (the buffer sized
  * once): the views joined, the next link printed as the tree would. */
-static char *servers_page_text(mc_req *r, mc_record **page, long n, bool detail, bool links) {
+static char *servers_page_text(mc_req *r, mc_record **page, long n, bool detail, bool links, size_t *len) {
     int mode = detail ? V_DETAIL : V_LIST;
     uint64_t key = view_key(r, mode);
     piece *ps = malloc((size_t)(n > 0 ? n : 1) * sizeof *ps);
@@ -1120,6 +1120,7 @@ static char *servers_page_text(mc_req *r, mc_record **page, long n, bool detail,
     }
     *o = '\0';
     free(ps);
+    if (len != NULL) *len = (size_t)(o - text);
     return text;
 }
 
@@ -1459,9 +1460,10 @@ static void server_list_common(mc_req *r, bool detail) {
     bool links = n > 0 && n == limit && (mc_query(r, "limit") != NULL || more);
     if (!mc_profile_rewrites_bodies(r->srv)) {
         /* the whole body as text, sent without a copy */
-        char *text = servers_page_text(r, page, n, detail, links);
+        size_t len;
+        char *text = servers_page_text(r, page, n, detail, links, &len);
         free(page);
-        mc_reply_json(r, 200, mc_json_raw_take(text));
+        mc_reply_json(r, 200, mc_json_raw_take_len(text, len));
         goto out;
     }
     cJSON *root = cJSON_CreateObject();

@@ -321,6 +321,12 @@ cJSON *mc_json_raw_take(char *text) {
     return n;
 }
 
+cJSON *mc_json_raw_take_len(char *text, size_t len) {
+    cJSON *n = mc_json_raw_take(text);
+    n->valuedouble = (double)len;
+    return n;
+}
+
 char *mc_json_print(cJSON *body) {
     if (body == NULL) return NULL;
     integers_to_raw(body);
@@ -385,7 +391,8 @@ static void reply_send(mc_req *r, int status, cJSON *body, bool is_error) {
         /* Printed already (a token reply, mc_json_raw_*): the text itself,
          * borrowed (sent before this returns) or taken over. */
         text = body->valuestring;
-        bytes = strlen(text);
+        size_t known = body->valuedouble > 0 ? (size_t)body->valuedouble : 0;
+        bytes = known > 0 && text[known] == '\0' ? known : strlen(text);
         if (!(body->type & cJSON_IsReference)) {
             free_fn = cJSON_free;
             body->valuestring = NULL;

@@ -25,6 +25,10 @@ char *mc_json_print(cJSON *body);
 cJSON *mc_json_raw_ref(const char *text);
 /* The same, owning 'text' (allocated with cJSON_malloc; cJSON_Delete frees it). */
 cJSON *mc_json_raw_take(char *text);
+/* mc_json_raw_take of a text whose length is known: mc_reply_json sends it
+ * without a strlen (~10k instructions a 100-server page, ~100k the 1.3 MB
+ * one). The length is kept in the node's valuedouble. */
+cJSON *mc_json_raw_take_len(char *text, size_t len);
 /* Renders 'body' and sends it with 'status'. Takes ownership of 'body' (NULL
  * for an empty reply). After the call the request is answered. */
 void mc_reply_json(mc_req *r, int status, cJSON *body);
