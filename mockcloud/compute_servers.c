@@ -2177,6 +2177,93 @@ static void place(mc_req *r, mc_record *s, const cJSON *in, const cJSON *hints, 
     if (h != 0) set_str(&sp->az, compute_host_zone(r->srv, h));
 }
 
+/* Appends 's' to the buffer as a JSON string, escaped as cJSON prints it
+ * (", \\, \\b \\f \\n \\r \\t, other bytes below 0x20 as \\u00xx, the rest as is). */
+typedef struct tbuf {
+    char *p;
+    size_t n, cap;
+} tbuf;
+
+static void tb_raw(tbuf *b, const char *s, size_t l) {
+    if (b->n + l + 1 > b->cap) {
+        size_t cap = (b->n + l + 1) * 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) mc_panic("out of memory");
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, l);
+    b->n += l;
+    b->p[b->n] = '\0';
+}
+
+#define TB_LIT(b, lit) tb_raw((b), (lit), sizeof(lit) - 1)
+
+static void tb_str(tbuf *b, const char *s) {
+    static const char hexd[] = "0123456789abcdef";
+    tb_raw(b, "\"", 1);
+    for (const char *run = s;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        tb_raw(b, run, (size_t)(s - run));
+        if (c == '\0') break;
+        char e[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t el = 2;
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default: e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hexd[c >> 4], e[5] = hexd[c & 15], el = 6; break;
+        }
+        tb_raw(b, e, el);
+        run = s + 1;
+    }
+    tb_raw(b, "\"", 1);
+}
+
+/* The 202 body of a create, {"server": {id, links, OS-DCF:diskConfig,
+ * security_groups, adminPass}}, as text: the bytes cJSON prints for the
+ * tree (test create_reply_text_is_what_cjson_prints), without building,
+ * printing and freeing ~15 nodes (~12k instructions a create). */
+static char *create_reply_text(mc_req *r, mc_record *first, const cJSON *sg_names, const char *admin_pass, size_t *len) {
+    tbuf b = {malloc(512), 0, 512};   /* a reply is ~370 bytes */
+    if (b.p == NULL) mc_panic("out of memory");
+    TB_LIT(&b, "{\"server\":{\"id\":");
+    tb_str(&b, first->id);
+    char url[600];
+    size_t n = spec_put(url, 0, sizeof url, r->srv->public_url);
+    n = spec_put(url, n, sizeof url, "/compute/v2.1/servers/");
+    spec_put(url, n, sizeof url, first->id);
+    TB_LIT(&b, ",\"links\":[{\"rel\":\"self\",\"href\":");
+    tb_str(&b, url);
+    n = spec_put(url, 0, sizeof url, r->srv->public_url);
+    n = spec_put(url, n, sizeof url, "/compute/servers/");
+    spec_put(url, n, sizeof url, first->id);
+    TB_LIT(&b, "},{\"rel\":\"bookmark\",\"href\":");
+    tb_str(&b, url);
+    TB_LIT(&b, "}],\"OS-DCF:diskConfig\":");
+    tb_str(&b, SP(first)->disk_auto ? "AUTO" : "MANUAL");
+    TB_LIT(&b, ",\"security_groups\":[");
+    const cJSON *x;
+    bool comma = false;
+    cJSON_ArrayForEach(x, sg_names) {
+        if (comma) TB_LIT(&b, ",");
+        TB_LIT(&b, "{\"name\":");
+        tb_str(&b, x->valuestring);
+        TB_LIT(&b, "}");
+        comma = true;
+    }
+    TB_LIT(&b, "],\"adminPass\":");
+    tb_str(&b, admin_pass);
+    TB_LIT(&b, "}}");
+    *len = b.n;
+    return b.p;
+}
+
 void compute_server_create(mc_req *r) {
     cJSON *in = mc_json_obj(r->body, "server");
     if (in == NULL) {
@@ -2416,6 +2503,17 @@ void compute_server_create(mc_req *r) {
     const cJSON *rr = cJSON_GetObjectItemCaseSensitive(in, "return_reservation_id");
     if (cJSON_IsTrue(rr) || (cJSON_IsString(rr) && strcasecmp(rr->valuestring, "true") == 0)) {
         cJSON_AddStringToObject(root, "reservation_id", resv);
+    } else if (!mc_profile_rewrites_bodies(r->srv)) {
+        size_t len;
+        char *text = create_reply_text(r, first, cr.sg_names, admin_pass, &len);
+        char loc[600];
+        size_t n = spec_put(loc, 0, sizeof loc, r->srv->public_url);
+        n = spec_put(loc, n, sizeof loc, "/compute/v2.1/servers/");
+        spec_put(loc, n, sizeof loc, first->id);
+        mc_header_set(r, "Location", loc);
+        cJSON_Delete(root);
+        mc_reply_json(r, 202, mc_json_raw_take_len(text, len));
+        goto out;
     } else {
         cJSON *o = cJSON_AddObjectToObject(root, "server");
         cJSON_AddStringToObject(o, "id", first->id);

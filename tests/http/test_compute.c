@@ -848,6 +848,39 @@ Test(compute, metadata_and_tags) {
     mc_assert_no_leaks();
 }
 
+/* The create reply is assembled as text: it must be the bytes cJSON prints
+ * for the same tree (escapes in adminPass and group names included). */
+Test(compute, create_reply_text_is_what_cjson_prints) {
+    mc_resp r = post(C "/os-security-groups", "{\"security_group\":{\"name\":\"q\\\"b\\\\\\u00e9/x\",\"description\":\"d\"}}");
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    mc_resp_free(&r);
+    const char *bodies[] = {
+        "{\"server\":{\"name\":\"t1\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\"}}",
+        "{\"server\":{\"name\":\"t2\",\"imageRef\":\"" CIRROS "\",\"flavorRef\":\"42\",\"OS-DCF:diskConfig\":\"AUTO\","
+        "\"adminPass\":\"a\\\"\\\\\\n\\t\\r\\b\\f\\u0001\\u001f\\u00e9/\\u007f\","
+        "\"security_groups\":[{\"name\":\"default\"},{\"name\":\"q\\\"b\\\\\\u00e9/x\"}]}}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        r = post(C "/servers", bodies[i]);
+        cr_assert(eq(int, r.status, 202), "%s", r.body);
+        cr_assert(r.json != NULL, "%s", r.body);
+        char *again = cJSON_PrintUnformatted(r.json);
+        cr_expect(eq(str, r.body, again));
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "server.links.0.rel"), "self"));
+        const char *loc = mc_resp_header(&r, "Location");
+        cr_assert(loc != NULL);
+        cr_expect(eq(str, (char *)mc_jstr(r.json, "server.links.0.href"), (char *)loc));
+        if (i == 1) {
+            cr_expect(eq(str, (char *)mc_jstr(r.json, "server.adminPass"), "a\"\\\n\t\r\b\f\x01\x1f\xc3\xa9/\x7f"));
+            cr_expect(eq(str, (char *)mc_jstr(r.json, "server.security_groups.1.name"), "q\"b\\\xc3\xa9/x"));
+            cr_expect(eq(str, (char *)mc_jstr(r.json, "server.OS-DCF:diskConfig"), "AUTO"));
+        }
+        free(again);
+        mc_resp_free(&r);
+    }
+    mc_assert_no_leaks();
+}
+
 Test(compute, create_image_and_images_proxy) {
     char *id = boot("snap", NULL);
     mc_test_sleep_ms(400);
