@@ -3,7 +3,7 @@
 # through sudo), or the exact command to run is printed.
 
 CC      ?= cc
-PKGS    := libevent libcjson libcrypto
+PKGS    := libevent libcjson libcrypto libssh
 PREFIX  ?= /usr/local
 LISTEN  ?= 127.0.0.1:8080
 PROFILE ?= conformant

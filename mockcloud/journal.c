@@ -49,6 +49,7 @@ const char *mc_method_name(int method) {
     case EVHTTP_REQ_TRACE: return "TRACE";
     case EVHTTP_REQ_CONNECT: return "CONNECT";
     case EVHTTP_REQ_PATCH: return "PATCH";
+    case 0: return "SSH";   /* mc_journal_event: a command run in a guest */
     default: return "?";
     }
 }
@@ -87,6 +88,22 @@ void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes)
     mc_strlcpy(e->req_id, r->req_id, sizeof e->req_id);
     mc_strlcpy(e->profile, mc_profile_name(r->srv->profile), sizeof e->profile);
     mc_strlcpy(e->deviations, r->deviations, sizeof e->deviations);
+}
+
+void mc_journal_event(mc_server *srv, mc_service svc, const char *what, int status, const char *project,
+                      const char *deviations) {
+    mc_journal *j = srv->journal;
+    if (j == NULL) return;
+    mc_journal_entry *e = &j->ring[j->next % j->cap];
+    memset(e, 0, sizeof *e);
+    e->seq = j->next++;
+    e->time = mc_now();
+    e->status = status;
+    e->svc = svc;
+    mc_strlcpy(e->project, project ? project : "", sizeof e->project);
+    mc_strlcpy(e->path, what, sizeof e->path);
+    mc_strlcpy(e->profile, mc_profile_name(srv->profile), sizeof e->profile);
+    mc_strlcpy(e->deviations, deviations ? deviations : "", sizeof e->deviations);
 }
 
 static bool has_id(const char *list, const char *id) {

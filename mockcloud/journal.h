@@ -23,6 +23,10 @@ mc_journal *mc_journal_new(size_t capacity);
 void mc_journal_free(mc_journal *j);
 void mc_journal_clear(mc_journal *j);
 void mc_journal_record(mc_journal *j, const mc_req *r, int status, size_t bytes);
+/* An exchange that is not an HTTP request (guest.c: an SSH command; method
+ * 0, shown as "SSH"): 'what' goes in the path column, 'status' is its exit status. */
+void mc_journal_event(mc_server *srv, mc_service svc, const char *what, int status, const char *project,
+                      const char *deviations);
 /* Which entries mc_journal_json returns (NULL / 0 = any). */
 typedef struct mc_journal_filter {
     const char *service;      /* service name */

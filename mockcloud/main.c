@@ -33,6 +33,8 @@ static void usage(FILE *f) {
             "  --max-body BYTES       JSON body cap, 413 above it (default 1048576)\n"
             "  --log-level LEVEL      debug, info, warn, error (default info)\n"
             "  --print-clouds-yaml    same as the clouds-yaml command\n"
+            "  --guest-ssh[=PORT]     servers get guests that answer SSH on their floating\n"
+            "                         IPs (moved into 127.H.L.0/24), port 22 by default\n"
             "  --control-token TOKEN  allow the control API from other hosts with\n"
             "                         X-Mockcloud-Token: TOKEN (default: loopback only)\n"
             "  --help, --version\n");
@@ -75,7 +77,7 @@ int main(int argc, char **argv) {
         argc--;
     }
     bool markdown = false;
-    enum { O_DEVIATE = 100, O_MARKDOWN, O_CONTROL_TOKEN };
+    enum { O_DEVIATE = 100, O_MARKDOWN, O_CONTROL_TOKEN, O_GUEST_SSH };
     enum { O_LISTEN = 1, O_PUBLIC, O_PROFILE, O_PROFILES, O_FIXTURES, O_SEED, O_TTL, O_BODY, O_LOG, O_YAML, O_HELP, O_VERSION };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},   {"public-url", required_argument, NULL, O_PUBLIC},
@@ -84,6 +86,7 @@ int main(int argc, char **argv) {
         {"token-ttl", required_argument, NULL, O_TTL},   {"max-body", required_argument, NULL, O_BODY},
         {"log-level", required_argument, NULL, O_LOG},   {"print-clouds-yaml", no_argument, NULL, O_YAML},
         {"control-token", required_argument, NULL, O_CONTROL_TOKEN},
+        {"guest-ssh", optional_argument, NULL, O_GUEST_SSH},
         {"deviate", required_argument, NULL, O_DEVIATE}, {"markdown", no_argument, NULL, O_MARKDOWN},
         {"help", no_argument, NULL, O_HELP},             {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -138,6 +141,15 @@ int main(int argc, char **argv) {
             mc_strlcpy(cfg.deviate[cfg.ndeviate++], optarg, sizeof cfg.deviate[0]);
             break;
         case O_MARKDOWN: markdown = true; break;
+        case O_GUEST_SSH: {
+            long gp = 22;
+            if (optarg != NULL && !mc_parse_long(optarg, 1, 65535, &gp)) {
+                fprintf(stderr, "mockcloud: --guest-ssh wants a port 1..65535, got '%s'\n", optarg);
+                return 2;
+            }
+            cfg.guest_port = (int)gp;
+            break;
+        }
         case O_CONTROL_TOKEN:
             if (strlen(optarg) < 8 || strlen(optarg) >= sizeof cfg.control_token) {
                 fprintf(stderr, "mockcloud: --control-token wants 8 to 127 characters\n");

@@ -20,6 +20,7 @@
  * Deviation knobs: the metadata section of profile.h. */
 #include "auth.h"
 #include "compute.h"
+#include "guest.h"
 #include "http.h"
 #include "iso9660.h"
 #include "netapi.h"
@@ -899,4 +900,18 @@ void metadata_reset(mc_server *srv) {
     cJSON_Delete(s->passwords);
     free(s);
     srv->svc_state[MC_METADATA] = NULL;
+}
+
+/* ---------------------------------------------------------------- guest.h */
+
+void mc_metadata_hostname(mc_server *srv, mc_record *server, char *out, size_t outsz) {
+    md_ctx c = {.srv = srv, .server = server};
+    s_fqdn(&c, out, outsz);
+}
+
+const char *mc_metadata_public_key(mc_server *srv, mc_record *server) {
+    md_ctx c = {.srv = srv, .server = server};
+    mc_record *kp = s_keypair(&c);
+    if (kp == NULL || !knob(&c, MC_KNOB_METADATA_PUBLIC_KEYS)) return NULL;
+    return mc_json_str(kp->doc, "public_key");
 }

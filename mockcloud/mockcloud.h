@@ -119,6 +119,7 @@ typedef struct mc_config {
     size_t max_body;          /* JSON body cap */
     size_t max_upload;        /* raw body cap (image data) */
     char control_token[128];  /* "" = control API on loopback only */
+    int guest_port;           /* guest.h: SSH port of the guests (0 = no guests) */
 } mc_config;
 
 struct mc_req {
@@ -166,6 +167,7 @@ struct mc_server {
     uint64_t token_drops;     /* auth.c: tokens freed so far (a held mc_token * is
                                  still live while this has not moved) */
     struct mc_auth_state *auth;  /* auth.c: token key, revocation events */
+    struct mc_guest *guest;   /* guest.c: SSH listeners and sessions (NULL = mode off) */
 };
 
 #endif

@@ -22,6 +22,7 @@
  * exception types. */
 #include "auth.h"
 #include "fixtures.h"
+#include "guest.h"
 #include "http.h"
 #include "netapi.h"
 #include "profile.h"
@@ -2648,6 +2649,7 @@ int network_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
     snprintf(path, sizeof path, "%s/network.json", dir);
     cJSON *fx = mc_json_load_file(path, err, errsz);
     if (fx == NULL) return -1;
+    mc_guest_fixtures(srv, fx);   /* guest.h: external subnets into 127/8 in the SSH mode */
     int rc = network_seed_tree(srv, fx, why, sizeof why);
     if (rc != 0) snprintf(err, errsz, "%s: %s", path, why);
     cJSON_Delete(fx);

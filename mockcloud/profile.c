@@ -147,6 +147,11 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                        "Config drive: 0 = when the server asked for one, 1 = always, 2 = never."},
     [MC_KNOB_METADATA_DHCP_DOMAIN] = {"metadata.dhcp_domain", MC_KNOB_STR, 0, 0, 0, "novalocal",
                                       "Domain appended to the instance hostname (Nova's dhcp_domain); \"\" = bare hostname."},
+    [MC_KNOB_GUEST_HOSTNAME] = {"guest.hostname", MC_KNOB_INT, 0, 0, 2, NULL,
+                                "The hostname the guest sets (--guest-ssh): 0 = the metadata's hostname (the server name), "
+                                "1 = the libvirt instance name instance-XXXXXXXX, 2 = host-<fixed IP with dashes>."},
+    [MC_KNOB_GUEST_VCPUS_DELTA] = {"guest.vcpus_delta", MC_KNOB_INT, 0, -64, 64, NULL,
+                                   "The guest sees the flavor's vcpus plus N processors (--guest-ssh); at least 1."},
 };
 
 const mc_knob_def *mc_knob_defs(void) { return knobs; }

@@ -86,6 +86,10 @@ typedef enum {
     MC_KNOB_METADATA_CONFIG_DRIVE,      /* 0 as asked, 1 forced, 2 absent */
     MC_KNOB_METADATA_DHCP_DOMAIN,       /* hostname suffix ("" = bare hostname) */
 
+    /* ---- guests (guest.c, --guest-ssh) ---- */
+    MC_KNOB_GUEST_HOSTNAME,             /* 0 from metadata, 1 instance-%08x, 2 host-<fixed ip> */
+    MC_KNOB_GUEST_VCPUS_DELTA,          /* the guest sees flavor vcpus + N */
+
 
     MC_KNOB_COUNT
 } mc_knob_id;

@@ -10,6 +10,7 @@
  * exactly once. Every error is rendered in the service's own dialect. */
 #include "router.h"
 #include "auth.h"
+#include "guest.h"
 #include "http.h"
 #include "journal.h"
 #include "prof.h"
@@ -263,6 +264,7 @@ void mc_router_free_req(mc_req *r) { req_free(r); }
 void mc_router_run(mc_req *r) {
     if (mc_auth_recheck(r)) r->route->fn(r);   /* a deferred request's token may be gone */
     mc_profile_done(r);
+    mc_guest_sync(r->srv);   /* guest.h: listeners follow servers and floating IPs */
     if (!r->replied) {
         mc_log(MC_LOG_ERROR, "handler for %s did not reply", r->path);
         mc_reply_error(r, 500, NULL, "The server has either erred or is incapable of performing the requested operation.");

@@ -9,6 +9,7 @@
  * turn and reset to exactly that state on demand. */
 #include "server.h"
 #include "auth.h"
+#include "guest.h"
 #include "http.h"
 #include "httpd.h"
 #include "journal.h"
@@ -124,6 +125,7 @@ mc_server *mc_server_new(struct event_base *base, const mc_config *cfg, bool lis
         snprintf(srv->public_url, sizeof srv->public_url, "http://%s%s%s:%d",
                  strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "", srv->port);
     }
+    if (mc_guest_start(srv, err, errsz) != 0) goto err;
     if (world_seed(srv, err, errsz) != 0) goto err;
     return srv;
 err:
@@ -134,6 +136,7 @@ err:
 void mc_server_free(mc_server *srv) {
     if (srv == NULL) return;
     mc_profile_server_free(srv);   /* before mc_httpd_free: deferred replies */
+    mc_guest_free(srv);
     world_clear(srv);
     mc_auth_clear(srv);
     mc_httpd_free(srv->httpd);
