@@ -22,6 +22,9 @@ const char *mc_compute_status(const char *vm_state, const char *task_state);
  * "DELETED", ...), or NULL for a record compute did not make. The metadata
  * service uses it to answer 404 for deleted servers. */
 const char *mc_compute_server_status(const mc_record *server);
+/* When the server's guest last booted (build, reboot, start, rebuild,
+ * resize, rescue...; not pause or suspend): 0 when never. guest.c's uptime. */
+double mc_compute_server_booted(const mc_record *server);
 
 /* A server record's fields as a tree of Nova's names (name, tenant_id,
  * user_id, key_name, availability_zone, launch_index, reservation_id,

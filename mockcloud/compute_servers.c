@@ -85,6 +85,7 @@ typedef struct server_priv {
     cJSON *fault;            /* NULL = none */
     double created, updated;
     double launched_at, terminated_at;   /* < 0: null */
+    double booted;            /* when the guest last (re)booted: guest.c uptime */
     uint64_t num;
     int launch_index;
     bool config_drive, disk_auto, locked, resize_from_stopped;
@@ -290,6 +291,11 @@ static const char *s_image(const server_priv *sp) { return sp->image_id; }
 static const char *flavor_id(const server_priv *sp) { return mc_json_str(sp->flavor->doc, "id"); }
 
 static bool server_deleted(mc_record *s) { return strcmp(SP(s)->vm_state, "deleted") == 0; }
+
+double mc_compute_server_booted(const mc_record *server) {
+    if (server == NULL || server->priv == NULL || server->priv_free != server_priv_free) return 0;
+    return ((const server_priv *)server->priv)->booted;
+}
 
 const char *mc_compute_server_status(const mc_record *server) {
     if (server == NULL || server->priv == NULL || server->priv_free != server_priv_free) return NULL;
@@ -551,6 +557,10 @@ static void server_complete(server_priv *sp) {
     if (s == NULL) return;
     server_op op = sp->op;
     sp->op = OP_NONE;
+    /* the operations after which the guest has just booted (its uptime restarts) */
+    if (op == OP_BUILD || op == OP_REBOOT || op == OP_START || op == OP_UNRESCUE || op == OP_RESCUE ||
+        op == OP_REBUILD || op == OP_RESIZE || op == OP_REVERT || op == OP_UNSHELVE)
+        sp->booted = mc_now();
     char req[48];
     mc_strlcpy(req, sp->action_req, sizeof req);
     changed(s);

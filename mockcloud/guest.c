@@ -240,8 +240,9 @@ static void facts_of(mc_server *srv, mc_record *server, const char *user, mc_gue
         const char *src = srv->profile->src[MC_KNOB_GUEST_VCPUS_DELTA];
         if (src) snprintf(devs + strlen(devs), devsz - strlen(devs), "%s%s", *devs ? "," : "", src);
     }
-    double created = mc_time_parse(mc_json_str(d, "created"));
-    f->uptime_s = created > 0 && mc_now() > created ? (long)(mc_now() - created) : 0;
+    double booted = mc_compute_server_booted(server);
+    if (booted <= 0) booted = mc_time_parse(mc_json_str(d, "created"));   /* seeded: booted when created */
+    f->uptime_s = booted > 0 && mc_now() > booted ? (long)(mc_now() - booted) : 0;
 
 
     /* disks: the root disk, ephemeral, swap, then attached volumes */

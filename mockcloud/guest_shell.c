@@ -355,9 +355,22 @@ static int c_whoami(sh *s, int argc, char **argv, io *x) {
 }
 
 static int c_id(sh *s, int argc, char **argv, io *x) {
-    (void)argc; (void)argv;
-    if (s->root || strcmp(s->f->user, "root") == 0) sb_puts(x->out, "uid=0(root) gid=0(root) groups=0(root)\n");
-    else sb_printf(x->out, "uid=1000(%s) gid=1000(%s) groups=1000(%s)\n", s->f->user, s->f->user, s->f->user);
+    bool root = s->root || strcmp(s->f->user, "root") == 0;
+    const char *name = root ? "root" : s->f->user;
+    int uid = root ? 0 : 1000;
+    bool u = false, n = false;
+    for (int i = 1; i < argc; i++)
+        for (const char *p = argv[i][0] == '-' ? argv[i] + 1 : ""; *p; p++) {
+            if (*p == 'u' || *p == 'g') u = true;
+            else if (*p == 'n') n = true;
+            else {
+                sb_printf(x->err, "id: invalid option -- '%c'\n", *p);
+                return 1;
+            }
+        }
+    if (u && n) sb_printf(x->out, "%s\n", name);
+    else if (u) sb_printf(x->out, "%d\n", uid);
+    else sb_printf(x->out, "uid=%d(%s) gid=%d(%s) groups=%d(%s)\n", uid, name, uid, name, uid, name);
     return 0;
 }
 
