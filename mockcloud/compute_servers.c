@@ -19,6 +19,7 @@
  * vm_state "deleted" (hidden except to changes-since listings and instance
  * actions), as Nova soft-deletes rows. */
 #include "compute_int.h"
+#include "guest.h"
 #include "prof.h"
 
 #include <arpa/inet.h>
@@ -675,6 +676,7 @@ static void server_complete(server_priv *sp) {
         break;
     }
     action_finish(s, req, true, NULL);
+    mc_guest_sync(srv);   /* guest.h: the guest answers SSH once it is up (timers run this too) */
 }
 
 /* ---------------------------------------------------------------- lookups and usage */

@@ -23,8 +23,9 @@
  *     a while, so the client times out, as it would;
  *   - the user is the image's login user (cloud-init's default user of its
  *     os_distro, or its os_admin_user) authenticating with the key pair's
- *     public key as the metadata service serves it, or the image's
- *     built-in password (CirrOS: gocubsgo).
+ *     public key as the metadata service serves it, or, on an image that
+ *     takes passwords (CirrOS), its built-in one (gocubsgo) or the server's
+ *     adminPass.
  *
  * Deviations: guest.hostname (hostname-not-server-name), guest.vcpus_delta
  * (vcpus-differ); each session that runs a command is journaled as
@@ -409,8 +410,11 @@ static int auth_password(ssh_session session, const char *user, const char *pass
     mc_record *server = sess_server(s, NULL);
     if (server == NULL) return SSH_AUTH_DENIED;
     const char *pw;
-    if (strcmp(user, login_user(s->g->srv, mc_compute_server_doc(server), &pw)) != 0 || pw == NULL ||
-        strcmp(password, pw) != 0)
+    const cJSON *d = mc_compute_server_doc(server);
+    if (strcmp(user, login_user(s->g->srv, d, &pw)) != 0 || pw == NULL) return SSH_AUTH_DENIED;
+    /* an image that takes passwords: its own, or the adminPass Nova set (create, rebuild) */
+    const char *admin = mc_json_str(d, "admin_pass");
+    if (strcmp(password, pw) != 0 && (admin == NULL || *admin == '\0' || strcmp(password, admin) != 0))
         return SSH_AUTH_DENIED;
     s->authed = true;
     mc_strlcpy(s->user, user, sizeof s->user);

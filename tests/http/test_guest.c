@@ -269,6 +269,9 @@ Test(guest, only_the_key_pair_and_the_login_user_get_in) {
     cr_expect(eq(int, ssh_run(fip, "cirros", NULL, "secret", "true", 10).rc, -2));
     cr_expect(eq(int, ssh_run(fip, "cirros", NULL, "gocubsgo", "true", 10).rc, 0));   /* CirrOS's own password */
     cr_expect(eq(int, ssh_run(fip, "cirros", key, NULL, "true", 10).rc, 0));
+    /* the adminPass Nova set is taken by an image that takes passwords */
+    action(id, "{\"changePassword\":{\"adminPass\":\"N3w-Passw0rd\"}}");
+    cr_expect(eq(int, ssh_run(fip, "cirros", NULL, "N3w-Passw0rd", "true", 10).rc, 0));
     free(id);
     free(key);
     free(other);
