@@ -560,7 +560,7 @@ static void server_complete(server_priv *sp) {
     sp->op = OP_NONE;
     /* the operations after which the guest has just booted (its uptime restarts) */
     if (op == OP_BUILD || op == OP_REBOOT || op == OP_START || op == OP_UNRESCUE || op == OP_RESCUE ||
-        op == OP_REBUILD || op == OP_RESIZE || op == OP_REVERT || op == OP_UNSHELVE)
+        op == OP_REBUILD || op == OP_RESIZE || op == OP_REVERT || op == OP_UNSHELVE || op == OP_EVACUATE)
         sp->booted = mc_now();
     char req[48];
     mc_strlcpy(req, sp->action_req, sizeof req);
