@@ -21,6 +21,7 @@
 #include "fixtures.h"
 #include "http.h"
 #include "imageapi.h"
+#include "image_int.h"
 #include "profile.h"
 #include "router.h"
 #include "services.h"
@@ -382,6 +383,7 @@ int image_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
     cJSON *fx = mc_json_load_file(path, err, errsz);
     if (fx == NULL) return -1;
     int rc = image_seed_tree(srv, fx, why, sizeof why);
+    if (rc == 0) rc = image_metadefs_seed(srv, mc_json_obj(fx, "metadefs"), why, sizeof why);
     if (rc != 0) snprintf(err, errsz, "%s: %s", path, why);
     cJSON_Delete(fx);
     return rc;
@@ -2504,6 +2506,35 @@ const mc_route image_routes[] = {
     {MC_IMAGE, GET,   "/v2/schemas/member",                   image_schema_member,    0},
     {MC_IMAGE, GET,   "/v2/schemas/members",                  image_schema_members,   0},
     {MC_IMAGE, GET,   "/v2/schemas/metadefs/{}",              image_schema_metadef,   0},
+    /* image_metadefs.c: the metadata definitions catalogue */
+    {MC_IMAGE, GET,   "/v2/metadefs/resource_types",          image_md_resource_type_list, 0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces",              image_md_namespace_list, 0},
+    {MC_IMAGE, POST,  "/v2/metadefs/namespaces",              image_md_namespace_create, MC_BODY_JSON},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}",           image_md_namespace_show, 0},
+    {MC_IMAGE, PUT,   "/v2/metadefs/namespaces/{}",           image_md_namespace_update, MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}",           image_md_namespace_delete, 0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}/objects",   image_md_object_list,   0},
+    {MC_IMAGE, POST,  "/v2/metadefs/namespaces/{}/objects",   image_md_object_create, MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}/objects",   image_md_object_delete_all, 0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}/objects/{}", image_md_object_show,  0},
+    {MC_IMAGE, PUT,   "/v2/metadefs/namespaces/{}/objects/{}", image_md_object_update, MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}/objects/{}", image_md_object_delete, 0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}/properties", image_md_property_list, 0},
+    {MC_IMAGE, POST,  "/v2/metadefs/namespaces/{}/properties", image_md_property_create, MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}/properties", image_md_property_delete_all, 0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}/properties/{}", image_md_property_show, 0},
+    {MC_IMAGE, PUT,   "/v2/metadefs/namespaces/{}/properties/{}", image_md_property_update, MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}/properties/{}", image_md_property_delete, 0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}/tags",      image_md_tag_list,      0},
+    {MC_IMAGE, POST,  "/v2/metadefs/namespaces/{}/tags",      image_md_tags_create,   MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}/tags",      image_md_tag_delete_all, 0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}/tags/{}",   image_md_tag_show,      0},
+    {MC_IMAGE, POST,  "/v2/metadefs/namespaces/{}/tags/{}",   image_md_tag_create,    0},
+    {MC_IMAGE, PUT,   "/v2/metadefs/namespaces/{}/tags/{}",   image_md_tag_update,    MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}/tags/{}",   image_md_tag_delete,    0},
+    {MC_IMAGE, GET,   "/v2/metadefs/namespaces/{}/resource_types", image_md_rt_assoc_list, 0},
+    {MC_IMAGE, POST,  "/v2/metadefs/namespaces/{}/resource_types", image_md_rt_assoc_create, MC_BODY_JSON},
+    {MC_IMAGE, DEL,   "/v2/metadefs/namespaces/{}/resource_types/{}", image_md_rt_assoc_delete, 0},
     {MC_IMAGE, GET,   "/v2/cache",                            image_cache_list,       MC_ADMIN},
     {MC_IMAGE, DEL,   "/v2/cache",                            image_cache_clear,      MC_ADMIN},
     {MC_IMAGE, PUT,   "/v2/cache/{}",                         image_cache_queue,      MC_ADMIN},

@@ -46,6 +46,7 @@ typedef enum {
     MC_K_POLICY, MC_K_EP_GROUP, MC_K_TRUST, MC_K_CONSUMER, MC_K_DOMAIN_CONFIG,   /* identity_catalog.c */
     MC_K_METERING_LABEL, MC_K_METERING_RULE, MC_K_ADDRESS_SCOPE,  /* network.c */
     MC_K_ACCESS_RULE,                          /* identity.c: application credential access rules */
+    MC_K_METADEF_NS, MC_K_METADEF_RT,         /* image_metadefs.c */
     MC_K_COUNT
 } mc_kind;
 
