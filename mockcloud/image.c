@@ -52,12 +52,24 @@ typedef struct image_priv {
     cJSON *tasks;            /* import tasks (GET .../tasks) */
     int cache;               /* image cache (API 2.14): 0 none, 1 queued, 2 cached */
     double cache_t;          /* when queued, then when cached */
+    cJSON *locations;        /* [{url, metadata}], one per store holding the data */
+    cJSON *pending;          /* the import under way: {method, stores, uri, must_succeed, ...} */
 } image_priv;
+
+/* srv->svc_state[MC_IMAGE]: the deployment's configuration from
+ * fixtures/image.json ("stores": Glance's enabled_backends, each {id,
+ * description, type, default, read-only}; "show_multiple_locations"). */
+typedef struct image_state {
+    cJSON *stores;           /* array; empty = a single-store Glance */
+    bool show_locations;
+} image_state;
 
 static void image_priv_free(void *p) {
     image_priv *ip = p;
     if (ip->saving != NULL) event_free(ip->saving);
     cJSON_Delete(ip->tasks);
+    cJSON_Delete(ip->locations);
+    cJSON_Delete(ip->pending);
     free(ip->data);
     free(ip);
 }
@@ -79,6 +91,40 @@ static bool in_list(const char *const *list, const char *s) {
         if (strcmp(list[i], s) == 0) return true;
     return false;
 }
+
+/* ---------------------------------------------------------------- stores */
+
+static image_state *istate(mc_server *srv) { return srv->svc_state[MC_IMAGE]; }
+
+static const cJSON *stores_cfg(mc_server *srv) {
+    image_state *st = istate(srv);
+    return st ? st->stores : NULL;
+}
+
+/* Multi-store (enabled_backends) is configured. */
+static bool multi_store(mc_server *srv) { return cJSON_GetArraySize(stores_cfg(srv)) > 0; }
+
+static const cJSON *store_find(mc_server *srv, const char *id) {
+    const cJSON *s;
+    cJSON_ArrayForEach(s, stores_cfg(srv)) if (id != NULL && mc_str_eq(mc_json_str(s, "id"), id)) return s;
+    return NULL;
+}
+
+static bool store_read_only(const cJSON *s) { return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "read-only")); }
+
+static const char *default_store(mc_server *srv) {
+    const cJSON *s;
+    cJSON_ArrayForEach(s, stores_cfg(srv)) if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "default"))) return mc_json_str(s, "id");
+    return mc_json_str(cJSON_GetArrayItem(stores_cfg(srv), 0), "id");
+}
+
+static bool show_locations(mc_server *srv) { return istate(srv) != NULL && istate(srv)->show_locations; }
+
+/* "glance-direct,web-download[,copy-image]" */
+static void import_methods_text(mc_server *srv, char *out, size_t outsz) {
+    snprintf(out, outsz, "glance-direct,web-download%s", multi_store(srv) ? ",copy-image" : "");
+}
+
 
 /* ---------------------------------------------------------------- records */
 
@@ -220,6 +266,50 @@ static void set_hashes(mc_record *img, size_t len, mc_md5 *md5, mc_sha512 *sha) 
     mc_json_set_str(img->doc, "os_hash_value", sh);
 }
 
+/* The store a location is in ("" when none: a single-store Glance, or a
+ * location added by URL). */
+static const char *location_store(const cJSON *loc) {
+    const char *s = mc_json_str(mc_json_obj(loc, "metadata"), "store");
+    return s ? s : "";
+}
+
+static const cJSON *location_in(const image_priv *ip, const char *store) {
+    const cJSON *l;
+    cJSON_ArrayForEach(l, ip->locations) if (strcmp(location_store(l), store) == 0) return l;
+    return NULL;
+}
+
+/* The image's "stores" (multi-store only): the stores of its locations, in
+ * the configuration's order, comma-separated ("" without any). Computed for
+ * each view, so a new configuration shows at once. */
+static void stores_text(mc_server *srv, const image_priv *ip, char *buf, size_t bufsz) {
+    buf[0] = '\0';
+    const cJSON *s;
+    cJSON_ArrayForEach(s, stores_cfg(srv)) {
+        const char *id = mc_json_str(s, "id");
+        if (location_in(ip, id) == NULL) continue;
+        size_t n = strlen(buf);
+        snprintf(buf + n, bufsz - n, "%s%s", n ? "," : "", id);
+    }
+}
+
+/* The image's data now lives in 'store' too (NULL: the default store, or
+ * the only one): one location for it, as glance_store's file driver names it. */
+static void location_add_store(mc_server *srv, mc_record *img, const char *store) {
+    image_priv *ip = img->priv;
+    if (ip->locations == NULL) ip->locations = cJSON_CreateArray();
+    bool multi = multi_store(srv);
+    if (multi && store == NULL) store = default_store(srv);
+    if (location_in(ip, multi ? store : "") != NULL) return;
+    char url[300];
+    snprintf(url, sizeof url, "file:///var/lib/glance/%s/%s", multi ? store : "images", img->id);
+    cJSON *loc = cJSON_CreateObject();
+    cJSON_AddStringToObject(loc, "url", url);
+    cJSON *md = cJSON_AddObjectToObject(loc, "metadata");
+    if (multi) cJSON_AddStringToObject(md, "store", store);
+    cJSON_AddItemToArray(ip->locations, loc);
+}
+
 /* ---------------------------------------------------------------- imageapi.h */
 
 mc_record *mc_image_find(mc_server *srv, const char *id, const char *project_id) {
@@ -268,6 +358,8 @@ void mc_image_set_status(mc_server *srv, mc_record *image, const char *status) {
         mc_sha512_init(&sha);
         set_hashes(image, 0, &md5, &sha);
     }
+    if (strcmp(status, "active") == 0 && cJSON_GetArraySize(((image_priv *)image->priv)->locations) == 0)
+        location_add_store(srv, image, NULL);
     touch(image);
 }
 
@@ -295,8 +387,22 @@ static int owner_or_reply(mc_req *r, const mc_record *img, const char *what) {
     return -1;
 }
 
+/* An image as the API shows it: the doc, plus its locations where the
+ * deployment shows them (show_multiple_locations). */
+static cJSON *image_view(mc_server *srv, const mc_record *img) {
+    cJSON *v = cJSON_Duplicate(img->doc, 1);
+    const image_priv *ip = img->priv;
+    char stores[512];
+    stores_text(srv, ip, stores, sizeof stores);
+    if (stores[0] != '\0') cJSON_AddStringToObject(v, "stores", stores);
+    if (show_locations(srv)) {
+        cJSON_AddItemToObject(v, "locations", ip->locations ? cJSON_Duplicate(ip->locations, 1) : cJSON_CreateArray());
+    }
+    return v;
+}
+
 static void reply_image(mc_req *r, int status, const mc_record *img) {
-    mc_reply_json(r, status, cJSON_Duplicate(img->doc, 1));
+    mc_reply_json(r, status, image_view(r->srv, img));
 }
 
 /* ---------------------------------------------------------------- versions */
@@ -305,13 +411,19 @@ static void reply_image(mc_req *r, int status, const mc_record *img) {
  * with only the v1 API lists v1.1 and v1.0 at /image/v1/ (with api.hide on
  * /v2*, the v2 API is not there either). */
 static cJSON *versions_doc(mc_req *r) {
+    /* Glance's own list (api/versions.py): 2.14 to 2.16 with the cache API
+     * (served), 2.8 to 2.13 only with enabled_backends (several stores),
+     * else 2.9 alone; then 2.7 down to 2.0. */
     static const char *const v2[] = {"v2.16", "v2.15", "v2.14", "v2.13", "v2.12", "v2.11", "v2.10",
                                      "v2.9", "v2.8", "v2.7", "v2.6", "v2.5", "v2.4", "v2.3",
                                      "v2.2", "v2.1", "v2.0"};
+    static const char *const v2_single[] = {"v2.16", "v2.15", "v2.14", "v2.9", "v2.7", "v2.6", "v2.5", "v2.4",
+                                            "v2.3", "v2.2", "v2.1", "v2.0"};
     static const char *const v1[] = {"v1.1", "v1.0"};
     bool only_v1 = mc_knob(r, MC_KNOB_IMAGE_VERSIONS_V1) != 0;
-    const char *const *ids = only_v1 ? v1 : v2;
-    size_t n = only_v1 ? sizeof v1 / sizeof v1[0] : sizeof v2 / sizeof v2[0];
+    bool multi = multi_store(r->srv);
+    const char *const *ids = only_v1 ? v1 : multi ? v2 : v2_single;
+    size_t n = only_v1 ? sizeof v1 / sizeof v1[0] : multi ? sizeof v2 / sizeof v2[0] : sizeof v2_single / sizeof v2_single[0];
     char url[300], href[320];
     mc_service_url(r->srv, "/image", url, sizeof url);
     snprintf(href, sizeof href, "%s/%s/", url, only_v1 ? "v1" : "v2");
@@ -373,6 +485,39 @@ int image_seed_tree(mc_server *srv, const cJSON *fx, char *err, size_t errsz) {
             ip->gen_seed = (uint64_t)seed->valuedouble;
             ip->gen_len = (size_t)size->valuedouble;
         }
+        if (mc_str_eq(mc_json_str(doc, "status"), "active") || mc_str_eq(mc_json_str(doc, "status"), "deactivated"))
+            location_add_store(srv, img, NULL);
+    }
+    return 0;
+}
+
+/* The deployment's stores (fixtures "stores": Glance's enabled_backends) and
+ * show_multiple_locations. 0, or -1 with the reason. */
+static int image_config(mc_server *srv, const cJSON *fx, char *err, size_t errsz) {
+    image_state *st = calloc(1, sizeof *st);
+    if (st == NULL) mc_panic("out of memory");
+    srv->svc_state[MC_IMAGE] = st;
+    st->stores = cJSON_CreateArray();
+    st->show_locations = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fx, "show_multiple_locations"));
+    const cJSON *s;
+    int defaults = 0;
+    cJSON_ArrayForEach(s, mc_json_arr(fx, "stores")) {
+        const char *id = mc_json_str(s, "id");
+        if (id == NULL || id[0] == '\0' || strlen(id) > 64 || strchr(id, ',') != NULL || strchr(id, '/') != NULL ||
+            store_find(srv, id) != NULL) {
+            snprintf(err, errsz, "every store needs a unique 'id' of 1 to 64 characters without ',' or '/'");
+            return -1;
+        }
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "default"))) defaults++;
+        cJSON_AddItemToArray(st->stores, cJSON_Duplicate(s, 1));
+    }
+    if (cJSON_GetArraySize(st->stores) > 0 && defaults != 1) {
+        snprintf(err, errsz, "exactly one store must be the 'default'");
+        return -1;
+    }
+    if (cJSON_GetArraySize(st->stores) > 0 && store_read_only(store_find(srv, default_store(srv)))) {
+        snprintf(err, errsz, "the default store cannot be read-only");
+        return -1;
     }
     return 0;
 }
@@ -382,7 +527,8 @@ int image_seed(mc_server *srv, const char *dir, char *err, size_t errsz) {
     snprintf(path, sizeof path, "%s/image.json", dir);
     cJSON *fx = mc_json_load_file(path, err, errsz);
     if (fx == NULL) return -1;
-    int rc = image_seed_tree(srv, fx, why, sizeof why);
+    int rc = image_config(srv, fx, why, sizeof why);
+    if (rc == 0) rc = image_seed_tree(srv, fx, why, sizeof why);
     if (rc == 0) rc = image_metadefs_seed(srv, mc_json_obj(fx, "metadefs"), why, sizeof why);
     if (rc != 0) snprintf(err, errsz, "%s: %s", path, why);
     cJSON_Delete(fx);
@@ -436,7 +582,24 @@ int image_fixtures_check(mc_fx *fx, const cJSON *t) {
     return 0;
 }
 
-void image_reset(mc_server *srv) { (void)srv; }
+int mc_image_configure(mc_server *srv, const cJSON *cfg, char *err, size_t errsz) {
+    image_reset(srv);
+    if (image_config(srv, cfg, err, errsz) == 0) return 0;
+    image_reset(srv);
+    cJSON *none = cJSON_CreateObject();
+    char why[8];
+    image_config(srv, none, why, sizeof why);
+    cJSON_Delete(none);
+    return -1;
+}
+
+void image_reset(mc_server *srv) {
+    image_state *st = istate(srv);
+    if (st == NULL) return;
+    cJSON_Delete(st->stores);
+    free(st);
+    srv->svc_state[MC_IMAGE] = NULL;
+}
 
 /* Exposed for tests (tests/unit/test_digest.c checks the fixture hashes). */
 void mc_image_gen_bytes(uint64_t seed, unsigned char *out, size_t len);
@@ -603,7 +766,18 @@ static void image_image_create(mc_req *r) {
     mc_service_url(r->srv, "/image", url, sizeof url);
     snprintf(loc, sizeof loc, "%s/v2/images/%s", url, id);
     mc_header_set(r, "Location", loc);
-    mc_header_set(r, "OpenStack-image-import-methods", "glance-direct");
+    char methods[128];
+    import_methods_text(r->srv, methods, sizeof methods);
+    mc_header_set(r, "OpenStack-image-import-methods", methods);
+    if (multi_store(r->srv)) {
+        char stores[512] = "";
+        const cJSON *x;
+        cJSON_ArrayForEach(x, stores_cfg(r->srv)) {
+            size_t n = strlen(stores);
+            if (!store_read_only(x)) snprintf(stores + n, sizeof stores - n, "%s%s", n ? "," : "", mc_json_str(x, "id"));
+        }
+        mc_header_set(r, "OpenStack-image-store-ids", stores);
+    }
     reply_image(r, 201, img);
 }
 
@@ -695,6 +869,140 @@ static int patch_apply(mc_req *r, const mc_record *img, cJSON *doc, const char *
     return 0;
 }
 
+/* ---- locations (show_multiple_locations): "/locations/-" or "/locations/N"
+ * to add, "/locations" to replace (same URLs, new metadata only, or any
+ * list on an image without locations), "/locations/N" to remove (never the
+ * last). Adding to a queued image makes it active without reading any data;
+ * validation_data sets the checksum and hash once and must match after. */
+
+static bool location_url_ok(const char *url) {
+    static const char *const schemes[] = {"file://", "http://", "https://", "swift://", "swift+http://",
+                                          "swift+https://", "rbd://", "cinder://", "s3://", "s3+https://", NULL};
+    if (url == NULL) return false;
+    for (size_t i = 0; schemes[i] != NULL; i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncmp(url, schemes[i], n) == 0 && url[n] != '\0') return true;
+    }
+    return false;
+}
+
+/* A location value: {"url", "metadata", "validation_data"?}. 0 or a status. */
+static int location_check(const cJSON *v, char *err, size_t errsz) {
+    char field[64], why[160];
+    if (!cJSON_IsObject(v) || !mc_check(v, "!url=s|metadata=o|validation_data=o", field, sizeof field, why, sizeof why) ||
+        !mc_json_has(v, "metadata") || !location_url_ok(mc_json_str(v, "url"))) {
+        snprintf(err, errsz, "Invalid location");
+        return 400;
+    }
+    return 0;
+}
+
+/* validation_data against the image (doc): sets what the image lacks, 409
+ * on a mismatch. */
+static int location_validate(cJSON *doc, const cJSON *vd, char *err, size_t errsz) {
+    if (vd == NULL) return 0;
+    char field[64], why[160];
+    if (!mc_check(vd, "!checksum=s|os_hash_algo=s|os_hash_value=s", field, sizeof field, why, sizeof why)) {
+        snprintf(err, errsz, "Invalid validation_data: %s", why);
+        return 400;
+    }
+    static const char *const keys[] = {"checksum", "os_hash_algo", "os_hash_value"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *want = mc_json_str(vd, keys[i]), *have = mc_json_str(doc, keys[i]);
+        if (want != NULL && have != NULL && strcmp(want, have) != 0) {
+            snprintf(err, errsz, "%s of the location's validation data does not match the image's %s", keys[i], keys[i]);
+            return 409;
+        }
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (mc_json_str(vd, keys[i]) != NULL && mc_json_str(doc, keys[i]) == NULL)
+            mc_json_set_str(doc, keys[i], mc_json_str(vd, keys[i]));
+    return 0;
+}
+
+static cJSON *location_copy(const cJSON *v) {
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "url", mc_json_str(v, "url"));
+    cJSON_AddItemToObject(l, "metadata", cJSON_Duplicate(mc_json_obj(v, "metadata"), 1));
+    return l;
+}
+
+static int locations_apply(mc_req *r, cJSON *doc, cJSON *locs, const char *op, const char *path, const cJSON *value,
+                           char *err, size_t errsz) {
+    if (!show_locations(r->srv)) {
+        snprintf(err, errsz, "It's not allowed to %s locations if locations are invisible.",
+                 strcmp(op, "add") == 0 ? "add" : strcmp(op, "replace") == 0 ? "update" : "remove");
+        return 403;
+    }
+    const char *status = mc_json_str(doc, "status");
+    if (!mc_str_eq(status, "queued") && !mc_str_eq(status, "active")) {
+        snprintf(err, errsz, "It's not allowed to %s locations if image status is %s.", op, status ? status : "?");
+        return 409;
+    }
+    int n = cJSON_GetArraySize(locs), st;
+    long idx = -1;
+    const char *sub = path + 10;   /* after "/locations" */
+    if (sub[0] == '/') {
+        if (strcmp(sub + 1, "-") == 0 && strcmp(op, "add") == 0) {
+            idx = n;
+        } else if (!mc_parse_long(sub + 1, 0, 100000, &idx) || idx > n || (idx == n && strcmp(op, "add") != 0)) {
+            snprintf(err, errsz, "Invalid JSON pointer for this resource: '%.64s'", path);
+            return 400;
+        }
+    } else if (sub[0] != '\0' || strcmp(op, "replace") != 0) {
+        snprintf(err, errsz, "Invalid JSON pointer for this resource: '%.64s'", path);
+        return 400;
+    }
+    if (strcmp(op, "remove") == 0) {
+        if (n <= 1) {
+            snprintf(err, errsz, "Cannot remove last location in the image.");
+            return 403;
+        }
+        cJSON_DeleteItemFromArray(locs, (int)idx);
+        return 0;
+    }
+    if (strcmp(op, "add") == 0) {
+        if ((st = location_check(value, err, errsz)) != 0) return st;
+        const cJSON *l;
+        cJSON_ArrayForEach(l, locs) if (mc_str_eq(mc_json_str(l, "url"), mc_json_str(value, "url"))) {
+            snprintf(err, errsz, "Invalid location: the image has it already");
+            return 400;
+        }
+        if ((st = location_validate(doc, mc_json_obj(value, "validation_data"), err, errsz)) != 0) return st;
+        cJSON_InsertItemInArray(locs, (int)idx, location_copy(value));
+        if (mc_str_eq(status, "queued")) mc_json_set_str(doc, "status", "active");
+        return 0;
+    }
+    /* replace "/locations" */
+    if (!cJSON_IsArray(value)) {
+        snprintf(err, errsz, "Invalid locations: a list is expected");
+        return 400;
+    }
+    const cJSON *v;
+    cJSON_ArrayForEach(v, value) if ((st = location_check(v, err, errsz)) != 0) return st;
+    if (n > 0) {
+        /* only the metadata of the same locations may change */
+        if (cJSON_GetArraySize(value) != n) {
+            snprintf(err, errsz, "Cannot replace locations from a non-empty list to a non-empty list.");
+            return 400;
+        }
+        int i = 0;
+        cJSON_ArrayForEach(v, value) {
+            if (!mc_str_eq(mc_json_str(cJSON_GetArrayItem(locs, i++), "url"), mc_json_str(v, "url"))) {
+                snprintf(err, errsz, "Cannot replace locations from a non-empty list to a non-empty list.");
+                return 400;
+            }
+        }
+    }
+    while (cJSON_GetArraySize(locs) > 0) cJSON_DeleteItemFromArray(locs, 0);
+    cJSON_ArrayForEach(v, value) {
+        if ((st = location_validate(doc, mc_json_obj(v, "validation_data"), err, errsz)) != 0) return st;
+        cJSON_AddItemToArray(locs, location_copy(v));
+    }
+    if (mc_str_eq(status, "queued") && cJSON_GetArraySize(locs) > 0) mc_json_set_str(doc, "status", "active");
+    return 0;
+}
+
 static void image_image_update(mc_req *r) {
     mc_record *img = image_or_reply(r);
     if (img == NULL) return;
@@ -729,6 +1037,9 @@ static void image_image_update(mc_req *r) {
         return;
     }
     cJSON *doc = cJSON_Duplicate(img->doc, 1);
+    image_priv *ip = img->priv;
+    cJSON *locs = ip->locations ? cJSON_Duplicate(ip->locations, 1) : cJSON_CreateArray();
+    bool locs_touched = false;
     char err[512];
     int st = 0;
     const cJSON *o;
@@ -749,6 +1060,9 @@ static void image_image_update(mc_req *r) {
         } else if (strcmp(op, "add") != 0 && strcmp(op, "replace") != 0 && strcmp(op, "remove") != 0) {
             snprintf(err, sizeof err, "Invalid operation: `%.32s`: operations are add, replace and remove.", op);
             st = 400;
+        } else if (strncmp(path, "/locations", 10) == 0 && (path[10] == '\0' || path[10] == '/')) {
+            locs_touched = true;
+            st = locations_apply(r, doc, locs, op, path, cJSON_GetObjectItemCaseSensitive(o, "value"), err, sizeof err);
         } else if (!patch_key(path, key, sizeof key)) {
             snprintf(err, sizeof err, "Invalid JSON pointer for this resource: '%.64s'", path);
             st = 400;
@@ -760,12 +1074,19 @@ static void image_image_update(mc_req *r) {
     cJSON_Delete(ops);
     if (st != 0) {
         cJSON_Delete(doc);
+        cJSON_Delete(locs);
         mc_reply_error(r, st, NULL, "%s", err);
         return;
     }
     const char *owner = mc_json_str(doc, "owner");
     cJSON_Delete(img->doc);
     img->doc = doc;
+    if (locs_touched) {
+        cJSON_Delete(ip->locations);
+        ip->locations = locs;
+    } else {
+        cJSON_Delete(locs);
+    }
     if (owner != NULL) mc_strlcpy(img->project_id, owner, sizeof img->project_id);
     touch(img);
     reply_image(r, 200, img);
@@ -1150,7 +1471,7 @@ static void image_image_list(mc_req *r) {
     }
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, "images");
-    for (long i = 0; i < n; i++) cJSON_AddItemToArray(arr, cJSON_Duplicate(page[i]->doc, 1));
+    for (long i = 0; i < n; i++) cJSON_AddItemToArray(arr, image_view(r->srv, page[i]));
     char *first = list_link(r, NULL);
     cJSON_AddStringToObject(root, "first", first);
     free(first);
@@ -1167,6 +1488,8 @@ static void image_image_list(mc_req *r) {
 
 /* ---------------------------------------------------------------- data */
 
+static void import_finish(mc_server *srv, mc_record *img);
+
 /* image.saving_ms, and imports: the data has been "processed". */
 static void saving_done(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
@@ -1174,22 +1497,11 @@ static void saving_done(evutil_socket_t fd, short what, void *arg) {
     image_priv *ip = arg;
     mc_record *img = mc_store_find(IMAGES(ip->srv), ip->id);
     if (img == NULL || img->priv != ip) return;
-    const char *st = mc_json_str(img->doc, "status");
-    if (mc_str_eq(st, "importing")) {
-        mc_json_set(img->doc, "size", cJSON_CreateNumber((double)ip->len));
-        mc_json_set_str(img->doc, "checksum", ip->md5hex);
-        mc_json_set_str(img->doc, "os_hash_algo", "sha512");
-        mc_json_set_str(img->doc, "os_hash_value", ip->shahex);
-        cJSON *t = cJSON_GetArrayItem(ip->tasks, cJSON_GetArraySize(ip->tasks) - 1);
-        if (t != NULL) {
-            char ts[32];
-            mc_time_iso(mc_now(), ts);
-            mc_json_set_str(t, "status", "success");
-            mc_json_set_str(t, "message", "Import complete");
-            mc_json_set_str(t, "updated_at", ts);
-        }
+    if (ip->pending != NULL) {
+        import_finish(ip->srv, img);
+        return;
     }
-    if (mc_str_eq(st, "saving") || mc_str_eq(st, "importing")) {
+    if (mc_str_eq(mc_json_str(img->doc, "status"), "saving")) {
         mc_json_set_str(img->doc, "status", "active");
         touch(img);
     }
@@ -1252,6 +1564,23 @@ static int take_data_or_reply(mc_req *r, mc_record *img, const char *to_status) 
     return 0;
 }
 
+/* X-Image-Meta-Store on an upload (multi-store only): a known, writable
+ * store, or 400. Returns the store (NULL: the default), or "" after a reply. */
+static const char *upload_store_or_reply(mc_req *r) {
+    const char *h = mc_header(r, "X-Image-Meta-Store");
+    if (h == NULL || !multi_store(r->srv)) return NULL;
+    const cJSON *st = store_find(r->srv, h);
+    if (st == NULL) {
+        mc_reply_error(r, 400, NULL, "Store for identifier %.64s not found", h);
+        return "";
+    }
+    if (store_read_only(st)) {
+        mc_reply_error(r, 400, NULL, "Store %.64s is read-only", h);
+        return "";
+    }
+    return mc_json_str(st, "id");
+}
+
 static void image_file_upload(mc_req *r) {
     mc_record *img = image_or_reply(r);
     if (img == NULL || owner_or_reply(r, img, "upload data to") != 0) return;
@@ -1259,12 +1588,15 @@ static void image_file_upload(mc_req *r) {
         mc_reply_error(r, 403, NULL, "You are not authorized to complete upload_image action.");
         return;
     }
+    const char *store = upload_store_or_reply(r);
+    if (store != NULL && store[0] == '\0') return;
     if (take_data_or_reply(r, img, "saving") != 0) return;
     image_priv *ip = img->priv;
     mc_json_set(img->doc, "size", cJSON_CreateNumber((double)ip->len));
     mc_json_set_str(img->doc, "checksum", ip->md5hex);
     mc_json_set_str(img->doc, "os_hash_algo", "sha512");
     mc_json_set_str(img->doc, "os_hash_value", ip->shahex);
+    location_add_store(r->srv, img, store);
     long long saving = mc_knob_srv(r->srv, MC_KNOB_IMAGE_SAVING_MS) > 0 ? mc_knob(r, MC_KNOB_IMAGE_SAVING_MS) : 0;
     if (saving > 0) {
         mc_json_set_str(img->doc, "status", "saving");
@@ -1276,17 +1608,37 @@ static void image_file_upload(mc_req *r) {
     mc_reply_json(r, 204, NULL);
 }
 
-/* ---- interoperable image import (glance-direct), Glance 2.6+ */
+/* ---- interoperable image import (2.6+): glance-direct, web-download and,
+ * with several stores, copy-image (Glance's default enabled_import_methods).
+ *
+ * The import runs a little later (saving_done -> import_finish), as Glance's
+ * task does: the image is "importing" (copy-image leaves it "active"), with
+ * os_glance_import_task, os_glance_importing_to_stores (what is left) and
+ * os_glance_failed_import (what failed) set, and a task in GET .../tasks.
+ * web-download cannot reach the network: the only URLs it can fetch are
+ * those of mockcloud's own public images (PUBLIC_URL/image/v2/images/ID/file);
+ * any other fails as an unreachable URL fails on Glance (the image goes back
+ * to "queued", the stores into os_glance_failed_import, the task "failure"). */
 
-static const char *const import_methods[] = {"glance-direct", NULL};
+static bool method_served(mc_server *srv, const char *m) {
+    return mc_str_eq(m, "glance-direct") || mc_str_eq(m, "web-download") ||
+           (mc_str_eq(m, "copy-image") && multi_store(srv));
+}
 
 static void image_info_import(mc_req *r) {
+    char list[128];
+    import_methods_text(r->srv, list, sizeof list);
     cJSON *root = cJSON_CreateObject();
     cJSON *m = cJSON_AddObjectToObject(root, "import-methods");
     cJSON_AddStringToObject(m, "description", "Import methods available.");
     cJSON_AddStringToObject(m, "type", "array");
     cJSON *v = cJSON_AddArrayToObject(m, "value");
-    for (size_t i = 0; import_methods[i] != NULL; i++) cJSON_AddItemToArray(v, cJSON_CreateString(import_methods[i]));
+    for (char *p = list; p != NULL && *p;) {
+        char *e = strchr(p, ',');
+        if (e != NULL) *e = '\0';
+        cJSON_AddItemToArray(v, cJSON_CreateString(p));
+        p = e ? e + 1 : NULL;
+    }
     mc_reply_json(r, 200, root);
 }
 
@@ -1300,24 +1652,230 @@ static void image_file_stage(mc_req *r) {
     mc_reply_json(r, 204, NULL);
 }
 
-/* POST /v2/images/{id}/import {"method": {"name": "glance-direct"}}: 202,
- * "importing", then "active" with a task (GET .../tasks) that succeeded. */
+/* One of mockcloud's own public active images named by a web-download URL
+ * (PUBLIC_URL/image/v2/images/ID/file), or NULL. */
+static mc_record *own_image_at(mc_server *srv, const char *uri) {
+    char base[400];
+    mc_service_url(srv, "/image", base, sizeof base);
+    size_t bl = strlen(base);
+    static const char mid[] = "/v2/images/";
+    if (uri == NULL || strncmp(uri, base, bl) != 0 || strncmp(uri + bl, mid, sizeof mid - 1) != 0) return NULL;
+    const char *id = uri + bl + sizeof mid - 1;
+    if (strlen(id) != 36 + 5 || strcmp(id + 36, "/file") != 0) return NULL;
+    char idbuf[37];
+    memcpy(idbuf, id, 36);
+    idbuf[36] = '\0';
+    mc_record *img = mc_store_find(IMAGES(srv), idbuf);
+    if (img == NULL || !mc_str_eq(mc_json_str(img->doc, "status"), "active")) return NULL;
+    const char *vis = visibility_of(img);
+    return strcmp(vis, "public") == 0 || strcmp(vis, "community") == 0 ? img : NULL;
+}
+
+/* The bytes of 'src' become 'img''s (generated fixture bytes stay a seed). */
+static void data_copy(mc_record *img, const mc_record *src) {
+    image_priv *ip = img->priv;
+    const image_priv *sp = src->priv;
+    free(ip->data);
+    ip->data = NULL;
+    ip->len = 0;
+    ip->gen_seed = sp->gen_seed;
+    ip->gen_len = sp->gen_len;
+    if (sp->data != NULL) {
+        ip->data = malloc(sp->len ? sp->len : 1);
+        if (ip->data == NULL) mc_panic("out of memory");
+        memcpy(ip->data, sp->data, sp->len);
+        ip->len = sp->len;
+    }
+    static const char *const keys[] = {"size", "checksum", "os_hash_algo", "os_hash_value", NULL};
+    for (size_t i = 0; keys[i] != NULL; i++)
+        mc_json_set(img->doc, keys[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(src->doc, keys[i]), 1));
+}
+
+static void join_stores(const cJSON *arr, char *out, size_t outsz) {
+    out[0] = '\0';
+    const cJSON *x;
+    cJSON_ArrayForEach(x, arr) {
+        size_t n = strlen(out);
+        snprintf(out + n, outsz - n, "%s%s", n ? "," : "", x->valuestring);
+    }
+}
+
+static void import_finish(mc_server *srv, mc_record *img) {
+    image_priv *ip = img->priv;
+    cJSON *p = ip->pending;
+    ip->pending = NULL;
+    const char *method = mc_json_str(p, "method");
+    const cJSON *stores = mc_json_arr(p, "stores"), *x;
+    bool ok = true;
+    char msg[512] = "Import complete";
+    if (mc_str_eq(method, "web-download")) {
+        const mc_record *src = own_image_at(srv, mc_json_str(p, "uri"));
+        if (src != NULL) {
+            data_copy(img, src);
+        } else {
+            ok = false;
+            snprintf(msg, sizeof msg, "<urlopen error [Errno -2] Name or service not known> (%.300s: mockcloud has no "
+                     "network; web-download fetches only its own public images' /file URLs)", mc_json_str(p, "uri"));
+        }
+    } else if (mc_str_eq(method, "glance-direct")) {
+        mc_json_set(img->doc, "size", cJSON_CreateNumber((double)ip->len));
+        mc_json_set_str(img->doc, "checksum", ip->md5hex);
+        mc_json_set_str(img->doc, "os_hash_algo", "sha512");
+        mc_json_set_str(img->doc, "os_hash_value", ip->shahex);
+    }
+    char list[512];
+    join_stores(stores, list, sizeof list);
+    if (ok) {
+        if (cJSON_GetArraySize(stores) == 0) location_add_store(srv, img, NULL);
+        cJSON_ArrayForEach(x, stores) location_add_store(srv, img, x->valuestring);
+        mc_json_set_str(img->doc, "status", "active");
+        mc_json_set_str(img->doc, "os_glance_failed_import", "");
+    } else {
+        /* Glance reverts a failed import: the image is queued again */
+        mc_json_set_str(img->doc, "status", mc_str_eq(method, "copy-image") ? "active" : "queued");
+        mc_json_set_str(img->doc, "os_glance_failed_import", list);
+    }
+    mc_json_set_str(img->doc, "os_glance_importing_to_stores", "");
+    cJSON *t = cJSON_GetArrayItem(ip->tasks, cJSON_GetArraySize(ip->tasks) - 1);
+    if (t != NULL) {
+        char ts[32];
+        mc_time_iso(mc_now(), ts);
+        mc_json_set_str(t, "status", ok ? "success" : "failure");
+        mc_json_set_str(t, "message", msg);
+        mc_json_set_str(t, "updated_at", ts);
+    }
+    cJSON_Delete(p);
+    touch(img);
+}
+
+/* The stores an import goes to (multi-store only; an empty array otherwise):
+ * "stores", "all_stores" (the writable ones) or X-Image-Meta-Store, else the
+ * default. copy-image leaves out those holding the image already (with
+ * all_stores; named ones are a 409). NULL after a reply. */
+static cJSON *import_stores_or_reply(mc_req *r, const mc_record *img, bool copy) {
+    cJSON *out = cJSON_CreateArray();
+    if (!multi_store(r->srv)) return out;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(r->body, "stores"), *x;
+    if (cJSON_IsNull(list)) list = NULL;
+    bool all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->body, "all_stores"));
+    const char *hdr = mc_header(r, "X-Image-Meta-Store");
+    if (all && (list != NULL || hdr != NULL)) {
+        mc_reply_error(r, 400, NULL, "All_stores parameter can't be used with x-image-meta-store header or stores parameter");
+        goto fail;
+    }
+    if (list != NULL && hdr != NULL) {
+        mc_reply_error(r, 400, NULL, "Stores parameter and x-image-meta-store header can't be both specified");
+        goto fail;
+    }
+    if (all) {
+        cJSON_ArrayForEach(x, stores_cfg(r->srv)) if (!store_read_only(x)) cJSON_AddItemToArray(out, cJSON_CreateString(mc_json_str(x, "id")));
+    } else if (list != NULL) {
+        cJSON_ArrayForEach(x, list) {
+            const cJSON *st = cJSON_IsString(x) ? store_find(r->srv, x->valuestring) : NULL;
+            if (st == NULL) {
+                mc_reply_error(r, 400, NULL, "Unknown scheme '%.64s' found in URI", cJSON_IsString(x) ? x->valuestring : "?");
+                goto fail;
+            }
+            if (store_read_only(st)) {
+                mc_reply_error(r, 400, NULL, "Store %.64s is read-only", x->valuestring);
+                goto fail;
+            }
+            bool dup = false;
+            const cJSON *y;
+            cJSON_ArrayForEach(y, out) dup = dup || strcmp(y->valuestring, x->valuestring) == 0;
+            if (!dup) cJSON_AddItemToArray(out, cJSON_CreateString(x->valuestring));
+        }
+        if (cJSON_GetArraySize(out) == 0) {
+            mc_reply_error(r, 400, NULL, "Provided stores list is empty");
+            goto fail;
+        }
+    } else {
+        const char *s = hdr ? hdr : default_store(r->srv);
+        const cJSON *st = store_find(r->srv, s);
+        if (st == NULL || store_read_only(st)) {
+            mc_reply_error(r, 400, NULL, "Store for identifier %.64s not found", s);
+            goto fail;
+        }
+        cJSON_AddItemToArray(out, cJSON_CreateString(s));
+    }
+    if (copy) {
+        const image_priv *ip = img->priv;
+        cJSON *keep = cJSON_CreateArray();
+        cJSON_ArrayForEach(x, out) {
+            if (location_in(ip, x->valuestring) == NULL) {
+                cJSON_AddItemToArray(keep, cJSON_CreateString(x->valuestring));
+            } else if (!all) {
+                mc_reply_error(r, 409, NULL, "Image is already present at store '%s'", x->valuestring);
+                cJSON_Delete(keep);
+                goto fail;
+            }
+        }
+        cJSON_Delete(out);
+        out = keep;
+    }
+    return out;
+fail:
+    cJSON_Delete(out);
+    return NULL;
+}
+
+/* POST /v2/images/{id}/import {"method": {"name", "uri"}, "stores",
+ * "all_stores", "all_stores_must_succeed"}: 202, then the import. */
 static void image_image_import(mc_req *r) {
     mc_record *img = image_or_reply(r);
-    if (img == NULL || owner_or_reply(r, img, "import") != 0) return;
-    if (mc_check_or_reply(r, mc_json_obj(r->body, "method"), "name=s|uri=s") != 0) return;
+    if (img == NULL) return;
+    if (mc_check_or_reply(r, r->body, "method=o|stores=A|all_stores=B|all_stores_must_succeed=B") != 0 ||
+        mc_check_or_reply(r, mc_json_obj(r->body, "method"), "name=s|uri=s") != 0)
+        return;
     const char *name = mc_json_str(mc_json_obj(r->body, "method"), "name");
-    if (!in_list(import_methods, name)) {
+    if (!method_served(r->srv, name)) {
         mc_reply_error(r, 400, NULL, "Import method %.64s is not valid: use one of /v2/info/import.",
                        name ? name : "(missing)");
         return;
     }
-    if (!mc_str_eq(mc_json_str(img->doc, "status"), "uploading")) {
-        mc_reply_error(r, 409, NULL, "Image needs to be staged before 'glance-direct' method can be used");
+    bool copy = strcmp(name, "copy-image") == 0;
+    if (copy) {
+        /* policy copy_image: admin only */
+        if (!req_admin(r)) {
+            mc_reply_error(r, 403, NULL, "You are not authorized to complete copy_image action.");
+            return;
+        }
+    } else if (owner_or_reply(r, img, "import") != 0) {
         return;
     }
     image_priv *ip = img->priv;
-    char tid[37], ts[32];
+    const char *status = mc_json_str(img->doc, "status");
+    if (ip->pending != NULL) {
+        mc_reply_error(r, 409, NULL, "Image has active task");
+        return;
+    }
+    if (strcmp(name, "glance-direct") == 0 && !mc_str_eq(status, "uploading")) {
+        mc_reply_error(r, 409, NULL, "Image needs to be staged before 'glance-direct' method can be used");
+        return;
+    }
+    if (strcmp(name, "web-download") == 0 && !mc_str_eq(status, "queued")) {
+        mc_reply_error(r, 409, NULL, "Image needs to be in 'queued' state to use 'web-download' method");
+        return;
+    }
+    if (copy && !mc_str_eq(status, "active")) {
+        mc_reply_error(r, 409, NULL, "Image needs to be in 'active' state to use 'copy-image' method");
+        return;
+    }
+    const char *uri = mc_json_str(mc_json_obj(r->body, "method"), "uri");
+    if (strcmp(name, "web-download") == 0 &&
+        (uri == NULL || (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0))) {
+        mc_reply_error(r, 400, NULL, "URI for web-download does not pass filtering: %.200s", uri ? uri : "(missing)");
+        return;
+    }
+    cJSON *stores = import_stores_or_reply(r, img, copy);
+    if (stores == NULL) return;
+    if (copy && cJSON_GetArraySize(stores) == 0) {
+        /* Glance: the image is in every store already, nothing to copy */
+        cJSON_Delete(stores);
+        mc_reply_json(r, 202, NULL);
+        return;
+    }
+    char tid[37], ts[32], list[512];
     mc_uuid(r->srv, tid);
     mc_time_iso(mc_now(), ts);
     cJSON *t = cJSON_CreateObject();
@@ -1328,7 +1886,7 @@ static void image_image_import(mc_req *r) {
     cJSON *input = cJSON_AddObjectToObject(t, "input");
     cJSON_AddStringToObject(input, "image_id", img->id);
     cJSON_AddItemToObject(input, "import_req", cJSON_Duplicate(r->body, 1));
-    cJSON_AddItemToObject(input, "backend", cJSON_CreateNull());
+    cJSON_AddItemToObject(input, "backend", cJSON_GetArraySize(stores) ? cJSON_Duplicate(stores, 1) : cJSON_CreateNull());
     cJSON_AddNullToObject(t, "result");
     cJSON_AddStringToObject(t, "message", "");
     cJSON_AddStringToObject(t, "image_id", img->id);
@@ -1339,12 +1897,147 @@ static void image_image_import(mc_req *r) {
     cJSON_AddStringToObject(t, "expires_at", ts);
     if (ip->tasks == NULL) ip->tasks = cJSON_CreateArray();
     cJSON_AddItemToArray(ip->tasks, t);
-    mc_json_set_str(img->doc, "status", "importing");
+    ip->pending = cJSON_CreateObject();
+    cJSON_AddStringToObject(ip->pending, "method", name);
+    if (uri != NULL) cJSON_AddStringToObject(ip->pending, "uri", uri);
+    join_stores(stores, list, sizeof list);
+    cJSON_AddItemToObject(ip->pending, "stores", stores);
+    if (!copy) mc_json_set_str(img->doc, "status", "importing");
     mc_json_set_str(img->doc, "os_glance_import_task", tid);
+    mc_json_set_str(img->doc, "os_glance_importing_to_stores", list);
+    mc_json_set_str(img->doc, "os_glance_failed_import", "");
     touch(img);
     long long ms = mc_knob_srv(r->srv, MC_KNOB_IMAGE_SAVING_MS) > 0 ? mc_knob(r, MC_KNOB_IMAGE_SAVING_MS) : 100;
     schedule_done(r->srv, ip, ms);
     mc_reply_json(r, 202, NULL);
+}
+
+/* ---- stores (multi-store: 2.8+) and usage (2.13) */
+
+static int multi_or_reply(mc_req *r) {
+    if (multi_store(r->srv)) return 0;
+    mc_reply_error(r, 404, NULL, "Multi backend is not supported at this site.");
+    return -1;
+}
+
+/* GET /v2/info/stores */
+static void image_info_stores(mc_req *r) {
+    if (multi_or_reply(r) != 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(root, "stores");
+    const cJSON *s;
+    const char *dflt = default_store(r->srv);
+    cJSON_ArrayForEach(s, stores_cfg(r->srv)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", mc_json_str(s, "id"));
+        const char *d = mc_json_str(s, "description");
+        cJSON_AddStringToObject(o, "description", d ? d : "");
+        if (mc_str_eq(dflt, mc_json_str(s, "id"))) cJSON_AddStringToObject(o, "default", "true");
+        if (store_read_only(s)) cJSON_AddStringToObject(o, "read-only", "true");
+        cJSON_AddItemToArray(a, o);
+    }
+    mc_reply_json(r, 200, root);
+}
+
+/* GET /v2/info/stores/detail (2.15, admin: policy stores_info_detail) */
+static void image_info_stores_detail(mc_req *r) {
+    if (!req_admin(r)) {
+        mc_reply_error(r, 403, NULL, "You are not authorized to complete stores_info_detail action.");
+        return;
+    }
+    if (multi_or_reply(r) != 0) return;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(root, "stores");
+    const cJSON *s;
+    const char *dflt = default_store(r->srv);
+    cJSON_ArrayForEach(s, stores_cfg(r->srv)) {
+        const char *id = mc_json_str(s, "id"), *type = mc_json_str(s, "type"), *d = mc_json_str(s, "description");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", id);
+        cJSON_AddStringToObject(o, "type", type ? type : "file");
+        cJSON_AddStringToObject(o, "description", d ? d : "");
+        if (mc_str_eq(dflt, id)) cJSON_AddBoolToObject(o, "default", true);
+        if (store_read_only(s)) cJSON_AddBoolToObject(o, "read-only", true);
+        cJSON_AddNumberToObject(o, "weight", 0);
+        cJSON *props = cJSON_AddObjectToObject(o, "properties");
+        if (type == NULL || strcmp(type, "file") == 0) {
+            char dir[128];
+            snprintf(dir, sizeof dir, "/var/lib/glance/%s", id);
+            cJSON_AddStringToObject(props, "datadir", dir);
+            cJSON_AddNumberToObject(props, "chunk_size", 65536);
+            cJSON_AddBoolToObject(props, "thin_provisioning", false);
+        }
+        cJSON_AddItemToArray(a, o);
+    }
+    mc_reply_json(r, 200, root);
+}
+
+/* DELETE /v2/stores/{store}/{image} (2.10): the image's data leaves one
+ * store; admin only (policy delete_image_location). */
+static void image_store_delete(mc_req *r) {
+    if (!req_admin(r)) {
+        mc_reply_error(r, 403, NULL, "You are not authorized to complete delete_image_location action.");
+        return;
+    }
+    if (multi_or_reply(r) != 0) return;
+    if (store_find(r->srv, r->params[0]) == NULL) {
+        mc_reply_error(r, 404, NULL, "Unknown store %.64s", r->params[0]);
+        return;
+    }
+    mc_record *img = mc_store_find(IMAGES(r->srv), r->params[1]);
+    if (img == NULL) {
+        mc_reply_error(r, 404, NULL, "No image found with ID %s", r->params[1]);
+        return;
+    }
+    image_priv *ip = img->priv;
+    if (!mc_str_eq(mc_json_str(img->doc, "status"), "active")) {
+        mc_reply_error(r, 409, NULL, "It's not allowed to remove image data from store if image status is not 'active'");
+        return;
+    }
+    const cJSON *loc = location_in(ip, r->params[0]);
+    if (loc == NULL) {
+        mc_reply_error(r, 404, NULL, "Image %s is not present in store %s", img->id, r->params[0]);
+        return;
+    }
+    if (cJSON_GetArraySize(ip->locations) <= 1) {
+        mc_reply_error(r, 409, NULL, "It's not allowed to remove image data from store if image has only one location");
+        return;
+    }
+    cJSON_Delete(cJSON_DetachItemViaPointer(ip->locations, (cJSON *)loc));
+    touch(img);
+    mc_reply_json(r, 204, NULL);
+}
+
+/* GET /v2/info/usage (2.13): the caller's project; no keystone limits, so
+ * every limit is -1. Sizes in MiB, as Glance counts them. */
+static void image_info_usage(mc_req *r) {
+    const char *project = req_project(r);
+    double bytes = 0, staged = 0;
+    long count = 0, uploading = 0;
+    for (mc_record *x = mc_store_first(IMAGES(r->srv)); x != NULL; x = mc_store_next(x)) {
+        if (!is_owner(x, project)) continue;
+        count++;
+        const char *st = mc_json_str(x->doc, "status");
+        const cJSON *sz = cJSON_GetObjectItemCaseSensitive(x->doc, "size");
+        const image_priv *ip = x->priv;
+        if (mc_str_eq(st, "uploading") || mc_str_eq(st, "importing")) {
+            uploading++;
+            staged += (double)ip->len;
+        } else if (cJSON_IsNumber(sz)) {
+            bytes += sz->valuedouble * (cJSON_GetArraySize(ip->locations) > 1 ? cJSON_GetArraySize(ip->locations) : 1);
+        }
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *u = cJSON_AddObjectToObject(root, "usage");
+    static const char *const keys[] = {"image_size_total", "image_stage_total", "image_count_total", "image_count_uploading"};
+    double vals[] = {(double)((long long)bytes / (1024 * 1024)), (double)((long long)staged / (1024 * 1024)), (double)count,
+                     (double)uploading};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *o = cJSON_AddObjectToObject(u, keys[i]);
+        cJSON_AddNumberToObject(o, "limit", -1);
+        cJSON_AddNumberToObject(o, "usage", vals[i]);
+    }
+    mc_reply_json(r, 200, root);
 }
 
 /* GET /v2/images/{id}/tasks (2.12). */
@@ -2492,6 +3185,10 @@ const mc_route image_routes[] = {
     {MC_IMAGE, POST,  "/v2/images/{}/import",                 image_image_import,     MC_BODY_JSON},
     {MC_IMAGE, GET,   "/v2/images/{}/tasks",                  image_task_list,        0},
     {MC_IMAGE, GET,   "/v2/info/import",                      image_info_import,      0},
+    {MC_IMAGE, GET,   "/v2/info/stores",                      image_info_stores,      0},
+    {MC_IMAGE, GET,   "/v2/info/stores/detail",               image_info_stores_detail, 0},
+    {MC_IMAGE, GET,   "/v2/info/usage",                       image_info_usage,       0},
+    {MC_IMAGE, DEL,   "/v2/stores/{}/{}",                     image_store_delete,     0},
     {MC_IMAGE, PUT,   "/v2/images/{}/tags/{}",                image_tag_update,       0},
     {MC_IMAGE, DEL,   "/v2/images/{}/tags/{}",                image_tag_delete,       0},
     {MC_IMAGE, GET,   "/v2/images/{}/members",                image_member_list,      0},

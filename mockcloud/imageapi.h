@@ -19,4 +19,10 @@ void mc_image_set_status(mc_server *srv, mc_record *image, const char *status);
 /* Deletes an image as DELETE /v2/images/{id} would. */
 void mc_image_delete(mc_server *srv, mc_record *image);
 
+/* Replaces the deployment's image configuration: the "stores" (Glance's
+ * enabled_backends; empty = one store) and "show_multiple_locations" members
+ * of fixtures/image.json, read at start. Images keep their data. 0, or -1
+ * with the reason in err (the configuration is then a single store). */
+int mc_image_configure(mc_server *srv, const cJSON *cfg, char *err, size_t errsz);
+
 #endif

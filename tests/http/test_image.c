@@ -723,7 +723,8 @@ Test(image, glance_direct_import) {
     mc_resp_free(&r);
     r = mc_call(EVHTTP_REQ_POST, "/image/v2/images", "{\"name\":\"imp\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}",
                 tok, NULL);
-    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-image-import-methods"), "glance-direct"));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-image-import-methods"), "glance-direct,web-download,copy-image"));
+    cr_expect(eq(str, (char *)mc_resp_header(&r, "OpenStack-image-store-ids"), "cheap,fast"));
     char id[64], path[256], stage[256], imp[256];
     snprintf(id, sizeof id, "%s", mc_jstr(r.json, "id"));
     mc_resp_free(&r);
@@ -737,7 +738,10 @@ Test(image, glance_direct_import) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "status"), "uploading"));
     cr_expect(cJSON_IsNull(mc_jpath(r.json, "size")));
     mc_resp_free(&r);
-    mc_expect_status(mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"web-download\",\"uri\":\"http://x\"}}", tok, NULL), 400);
+    /* web-download needs a queued image, copy-image an active one (and an admin) */
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"web-download\",\"uri\":\"http://x\"}}", tok, NULL), 409);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"copy-image\"}}", tok, NULL), 403);
+    mc_expect_status(mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"glance-download\"}}", tok, NULL), 400);
     r = mc_call(EVHTTP_REQ_POST, imp, "{\"method\":{\"name\":\"glance-direct\"}}", tok, NULL);
     cr_expect(eq(int, r.status, 202));
     char req_id[64];
