@@ -2326,8 +2326,8 @@ static void image_schema_members(mc_req *r) {
 
 /* Metadata definition (metadefs) schemas, as glance/api/v2/metadef_*.py
  * get_schema builds them: glanceclient fetches the namespace and
- * resource_type ones on start, Tempest checks their names. mockcloud serves
- * the schemas, not the metadefs catalogue itself. */
+ * resource_type ones on start (and validates what it sends against them),
+ * Tempest checks their names. The catalogue is image_metadefs.c's. */
 #define MD_TS "\"created_at\":{\"description\":\"Date and time of creation\",\"format\":\"date-time\",\"readOnly\":true,\"type\":\"string\"}," \
               "\"updated_at\":{\"description\":\"Date and time of the last modification\",\"format\":\"date-time\",\"readOnly\":true,\"type\":\"string\"}"
 #define MD_PROPERTY_BODY \
@@ -2346,7 +2346,9 @@ static void image_schema_members(mc_req *r) {
     "\"definitions\":{\"any\":{\"type\":[\"array\",\"boolean\",\"integer\",\"number\",\"null\",\"object\",\"string\"]}," \
     "\"positiveInteger\":{\"minimum\":0,\"type\":\"integer\"}," \
     "\"positiveIntegerDefault0\":{\"allOf\":[{\"$ref\":\"#/definitions/positiveInteger\"},{\"default\":0}]}," \
-    "\"stringArray\":{\"items\":{\"type\":\"string\"},\"type\":\"array\",\"uniqueItems\":true}}"
+    "\"stringArray\":{\"items\":{\"type\":\"string\"},\"type\":\"array\",\"uniqueItems\":true}," \
+    "\"property\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"object\",\"required\":[\"title\",\"type\"]," \
+    "\"properties\":{" MD_PROPERTY_BODY "}}}}"
 
 static const char md_namespace_schema[] =
     "{\"name\":\"namespace\",\"additionalProperties\":false,\"required\":[\"namespace\"],"
