@@ -2354,6 +2354,8 @@ const mc_route compute_routes[] = {
     {MC_COMPUTE, GET, "/v2.1/servers/{}/os-security-groups", compute_server_secgroups, 0},
     {MC_COMPUTE, GET | POST, "/v2.1/servers/{}/os-interface", compute_server_interfaces, MC_BODY_OPT},
     {MC_COMPUTE, GET | DEL, "/v2.1/servers/{}/os-interface/{}", compute_server_interface, 0},
+    {MC_COMPUTE, GET | POST, "/v2.1/servers/{}/os-volume_attachments", compute_server_volume_attachments, MC_BODY_OPT},
+    {MC_COMPUTE, GET | PUT | DEL, "/v2.1/servers/{}/os-volume_attachments/{}", compute_server_volume_attachment, MC_BODY_OPT},
     {MC_COMPUTE, GET | DEL, "/v2.1/servers/{}/os-server-password", compute_server_password, 0},
 };
 const size_t compute_nroutes = sizeof compute_routes / sizeof compute_routes[0];

@@ -15,6 +15,7 @@
 #include "store.h"
 #include "util.h"
 #include "validate.h"
+#include "volattach.h"
 
 #define COMPUTE_HOST "mockcloud-compute-1"
 #define COMPUTE_HOST2 "mockcloud-compute-2"
@@ -87,6 +88,11 @@ void compute_server_secgroups(mc_req *r);
 void compute_server_interfaces(mc_req *r);
 void compute_server_interface(mc_req *r);
 void compute_server_password(mc_req *r);
+void server_states(mc_record *s, const char **vm, const char **task);
+/* compute_volumes.c: os-volume_attachments and the server view's list */
+void compute_server_volume_attachments(mc_req *r);
+void compute_server_volume_attachment(mc_req *r);
+cJSON *compute_volumes_attached(mc_req *r, mc_record *s);
 /* compute_admin.c: aggregates, hypervisors, services, os-hosts, migrations,
  * usage, audit log, diagnostics, external events */
 void compute_aggregate(mc_req *r);

@@ -304,6 +304,18 @@ const char *mc_compute_server_status(const mc_record *server) {
     return mc_compute_status(sp->vm_state, sp->task_state);
 }
 
+/* For os-volume_attachments (compute_volumes.c): the server's vm_state and
+ * task_state ("" = none). */
+void server_states(mc_record *s, const char **vm, const char **task) {
+    *vm = SP(s)->vm_state;
+    *task = SP(s)->task_state;
+}
+
+void mc_compute_server_volumes_changed(mc_server *srv, const char *server_id) {
+    mc_record *s = mc_store_find(&srv->world[MC_K_SERVER], server_id);
+    if (s != NULL && s->priv_free == server_priv_free) changed(s);
+}
+
 static void touch(mc_record *s) {
     SP(s)->updated = mc_now();
     changed(s);
@@ -533,6 +545,7 @@ static void purge_deleted(mc_server *srv) {
 
 static void server_finish_delete(mc_server *srv, mc_record *s) {
     mc_net_ports_release(srv, s->id);
+    mc_volume_server_gone(srv, s->id);   /* volattach.h: detached, or deleted (delete_on_termination) */
     /* leave server groups */
     for (mc_record *g = mc_store_first(&srv->world[MC_K_SERVER_GROUP]); g; g = mc_store_next(g)) {
         cJSON *m = mc_json_arr(g->doc, "members");
@@ -890,7 +903,7 @@ static cJSON *server_view_ex(mc_req *r, mc_record *s, int mode, bool addr_mark) 
         mc_json_set_str(o, "OS-EXT-STS:task_state", sp->task_state[0] ? sp->task_state : NULL);
         cJSON_AddStringToObject(o, "OS-EXT-STS:vm_state", sp->vm_state);
         cJSON_AddNumberToObject(o, "OS-EXT-STS:power_state", sp->power_state);
-        cJSON_AddArrayToObject(o, "os-extended-volumes:volumes_attached");
+        cJSON_AddItemToObject(o, "os-extended-volumes:volumes_attached", compute_volumes_attached(r, s));
         const char *host = srv_host(sp);
         if (admin) {
             char iname[32];

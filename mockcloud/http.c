@@ -247,6 +247,7 @@ cJSON *mc_error_body(mc_service svc, int status, const char *type, const char *m
     char code[64];
     switch (svc) {
     case MC_COMPUTE:
+    case MC_VOLUME:   /* Cinder's wsgi.Fault is Nova's */
         e = cJSON_AddObjectToObject(root, nova_key(status));
         cJSON_AddNumberToObject(e, "code", status);
         cJSON_AddStringToObject(e, "message", message);

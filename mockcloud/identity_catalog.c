@@ -42,9 +42,14 @@ static const seed_service seed_services[] = {
     {"compute", "nova", "/compute/v2.1", ""},
     {"network", "neutron", "/network", "/v2.0"},
     {"image", "glance", "/image", "/v2"},
+    /* Cinder as devstack registers it: both types, the project in the URL */
+    {"volumev3", "cinderv3", "/volume/v3/$(project_id)s", ""},
+    {"block-storage", "cinder", "/volume/v3/$(project_id)s", ""},
 };
 
 static const char *const interfaces[] = {"public", "internal", "admin"};
+
+static cJSON *state(mc_server *srv);
 
 static void stable_id(const char *a, const char *b, char out[33]) {
     /* FNV-1a over both strings, twice, for ids that stay put across restarts. */
@@ -97,6 +102,8 @@ int identity_catalog_seed(mc_server *srv, char *err, size_t errsz) {
             }
         }
     }
+    /* the volume URLs carry the project: the catalog text depends on it */
+    mc_json_set(state(srv), "_catalog_templated", cJSON_CreateTrue());
     identity_catalog_changed(srv);
     return 0;
 }
@@ -231,6 +238,11 @@ cJSON *identity_catalog_build(mc_req *r, const char *project_id) {
             char url[1024];
             if (mc_json_str(e->doc, "_path") != NULL) {
                 endpoint_url(srv, e, url, sizeof url);
+                if (url_templated(url)) {   /* Cinder's /volume/v3/$(project_id)s */
+                    char tmpl[1024];
+                    mc_strlcpy(tmpl, url, sizeof tmpl);
+                    if (!url_format(tmpl, project_id, url, sizeof url)) continue;
+                }
                 size_t ul = strlen(url);
                 const char *version = mc_json_str(e->doc, "_version");
                 if (k.ver && version != NULL) ul += (size_t)snprintf(url + ul, sizeof url - ul, "%s", version);

@@ -62,6 +62,7 @@ const char *mc_service_name(mc_service svc) {
     case MC_IMAGE: return "image";
     case MC_METADATA: return "metadata";
     case MC_CONTROL: return "control";
+    case MC_VOLUME: return "volume";
     default: return "none";
     }
 }

@@ -30,6 +30,7 @@ typedef enum {
     MC_IMAGE,
     MC_METADATA,
     MC_CONTROL,
+    MC_VOLUME,      /* volume.c: Cinder v3 */
     MC_SVC_COUNT
 } mc_service;
 

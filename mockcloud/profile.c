@@ -152,6 +152,17 @@ static const mc_knob_def knobs[MC_KNOB_COUNT] = {
                                 "1 = the libvirt instance name instance-XXXXXXXX, 2 = host-<fixed IP with dashes>."},
     [MC_KNOB_GUEST_VCPUS_DELTA] = {"guest.vcpus_delta", MC_KNOB_INT, 0, -64, 64, NULL,
                                    "The guest sees the flavor's vcpus plus N processors (--guest-ssh); at least 1."},
+    /* ---- block storage ---- */
+    [MC_KNOB_VOLUME_CREATE_MS] = {"volume.create_ms", MC_KNOB_INT, 200, 0, 3600000, NULL,
+                                  "Time a new volume spends in creating before it is available, in ms."},
+    [MC_KNOB_VOLUME_ATTACH_MS] = {"volume.attach_ms", MC_KNOB_INT, 200, 0, 3600000, NULL,
+                                  "Time an attached volume spends in attaching before it is in-use, in ms."},
+    [MC_KNOB_VOLUME_DETACH_MS] = {"volume.detach_ms", MC_KNOB_INT, 200, 0, 3600000, NULL,
+                                  "Time a detached volume spends in detaching before it is available, in ms."},
+    [MC_KNOB_VOLUME_DELETE_MS] = {"volume.delete_ms", MC_KNOB_INT, 100, 0, 3600000, NULL,
+                                  "Time a deleted volume spends in deleting before it is gone, in ms."},
+    [MC_KNOB_VOLUME_GUEST_DEVICE_SHIFT] = {"volume.guest_device_shift", MC_KNOB_INT, 0, 0, 3, NULL,
+                                           "The guest sees an attached volume N device letters after the one Nova reports."},
 };
 
 const mc_knob_def *mc_knob_defs(void) { return knobs; }
@@ -192,8 +203,8 @@ static int knob_index(const char *name) {
     return -1;
 }
 
-static const char *const svc_names[] = {"identity", "compute", "network", "image", "metadata"};
-static const mc_service svc_ids[] = {MC_IDENTITY, MC_COMPUTE, MC_NETWORK, MC_IMAGE, MC_METADATA};
+static const char *const svc_names[] = {"identity", "compute", "network", "image", "metadata", "volume"};
+static const mc_service svc_ids[] = {MC_IDENTITY, MC_COMPUTE, MC_NETWORK, MC_IMAGE, MC_METADATA, MC_VOLUME};
 
 /* "*" -> MC_SVC_NONE (any); unknown -> -1. */
 static int parse_svc(const char *s, size_t n) {

@@ -91,6 +91,14 @@ typedef enum {
     MC_KNOB_GUEST_VCPUS_DELTA,          /* the guest sees flavor vcpus + N */
 
 
+    /* ---- block storage (volume.c) ---- */
+    MC_KNOB_VOLUME_CREATE_MS,           /* "creating" before "available" */
+    MC_KNOB_VOLUME_ATTACH_MS,           /* "attaching" before "in-use" */
+    MC_KNOB_VOLUME_DETACH_MS,           /* "detaching" before "available" */
+    MC_KNOB_VOLUME_DELETE_MS,           /* "deleting" before gone */
+    MC_KNOB_VOLUME_GUEST_DEVICE_SHIFT,  /* the guest sees /dev/vd(X+N) for Nova's /dev/vdX */
+
+
     MC_KNOB_COUNT
 } mc_knob_id;
 

@@ -27,6 +27,7 @@ static const mc_service_def services[] = {
     {MC_COMPUTE, "/compute", compute_routes, &compute_nroutes, compute_before},
     {MC_NETWORK, "/network", network_routes, &network_nroutes, NULL},
     {MC_IMAGE, "/image", image_routes, &image_nroutes, NULL},
+    {MC_VOLUME, "/volume", volume_routes, &volume_nroutes, volume_before},
     {MC_CONTROL, "/mockcloud", control_routes, &control_nroutes, control_before},
     {MC_METADATA, "/metadata", metadata_routes, &metadata_nroutes, NULL},
     {MC_METADATA, "", metadata_routes, &metadata_nroutes, NULL},  /* /openstack, /latest */
@@ -230,6 +231,24 @@ static const char *strip_compute_project(const char *rest, char *buf, size_t buf
     return buf;
 }
 
+/* Cinder's URLs carry the project: /v3/{project_id}/volumes (optional
+ * since 3.67). It is taken out here, as Nova's is; volume_before checks it
+ * against the token. */
+static const char *strip_volume_project(const char *rest, char *buf, size_t bufsz) {
+    if (strncmp(rest, "/v3/", 4) != 0) return rest;
+    const char *seg = rest + 4;
+    const char *end = strchr(seg, '/');
+    size_t len = end ? (size_t)(end - seg) : strlen(seg);
+    char id[64];
+    if (len == 0 || len >= sizeof id) return rest;
+    memcpy(id, seg, len);
+    id[len] = '\0';
+    bool hex32 = len == 32 && strspn(id, "0123456789abcdef") == 32;
+    if (!hex32 && !mc_is_uuid(id)) return rest;
+    snprintf(buf, bufsz, "/v3%s", end ? end : "");
+    return buf;
+}
+
 /* A request is one allocation: the mc_req, then its service-relative path,
  * then its decoded params (no strdup or malloc per segment on the hot path). */
 typedef struct req_block {
@@ -293,6 +312,7 @@ void mc_router_dispatch(struct mc_hreq *req, void *arg) {
     const char *rest = NULL;
     const mc_service_def *svc = mc_router_service(pathbuf, &rest);
     if (svc != NULL && svc->svc == MC_COMPUTE) rest = strip_compute_project(rest, cbuf, sizeof cbuf);
+    if (svc != NULL && svc->svc == MC_VOLUME) rest = strip_volume_project(rest, cbuf, sizeof cbuf);
     /* Neutron accepts a ".json" format suffix on every resource path. */
     if (svc != NULL && svc->svc == MC_NETWORK && rest != NULL) {
         size_t rl = strlen(rest);

@@ -38,8 +38,10 @@ MC_DECLARE_ROUTES(network)
 MC_DECLARE_ROUTES(image)
 MC_DECLARE_ROUTES(metadata)
 MC_DECLARE_ROUTES(control)
+MC_DECLARE_ROUTES(volume)
 int compute_before(mc_req *r);
 int control_before(mc_req *r);
+int volume_before(mc_req *r);
 /* Whether a control call from 'peer' (an address) with header value 'given'
  * (may be NULL) is allowed when the server's control token is 'token'. */
 bool mc_control_allowed(const char *peer, const char *given, const char *token);

@@ -65,6 +65,7 @@ static const world_part parts[] = {
     {network_seed, network_reset},
     {image_seed, image_reset},
     {compute_seed, compute_reset},
+    {volume_seed, volume_reset},
     {metadata_seed, metadata_reset},
 };
 

@@ -14,6 +14,7 @@ MC_DECLARE_SERVICE(compute)
 MC_DECLARE_SERVICE(network)
 MC_DECLARE_SERVICE(image)
 MC_DECLARE_SERVICE(metadata)
+MC_DECLARE_SERVICE(volume)
 
 /* POST /mockcloud/v1/fixtures (fixtures.h). X_fixtures_check checks the
  * service's part of a post against the world and the whole post: 0, or -1

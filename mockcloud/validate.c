@@ -133,6 +133,7 @@ int mc_check_or_reply(mc_req *r, const cJSON *obj, const char *spec) {
     if (mc_check(obj, spec, field, sizeof field, why, sizeof why)) return 0;
     switch (r->svc) {
     case MC_COMPUTE:
+    case MC_VOLUME:
         mc_reply_error(r, 400, NULL, "Invalid input for field/attribute %s. Value: %s", field, why);
         break;
     case MC_NETWORK:

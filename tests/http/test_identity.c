@@ -48,7 +48,7 @@ Test(identity, password_token_by_names_has_catalog_and_roles) {
     cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.id"), DEMO_PROJECT));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "token.project.domain.name"), "Default"));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "token.roles.0.name"), "member"));
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "token.catalog")), 4));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "token.catalog")), 6));
     const char *exp = mc_jstr(r.json, "token.expires_at");
     cr_assert(exp != NULL);
     cr_expect(eq(sz, strlen(exp), 27));   /* 2026-11-25T11:23:11.000000Z */
@@ -460,7 +460,7 @@ Test(identity, validate_gives_back_the_issued_token) {
     mc_resp v = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens", NULL, tok, hdr);
     cr_expect(eq(int, v.status, 200));
     cr_expect(cJSON_Compare(r.json, v.json, 1), "issued %s\nvalidated %s", r.body, v.body);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(v.json, "token.catalog")), 4));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(v.json, "token.catalog")), 6));
     mc_resp_free(&v);
     v = mc_call(EVHTTP_REQ_GET, "/identity/v3/auth/tokens?nocatalog", NULL, tok, hdr);
     cr_expect(eq(int, v.status, 200));
@@ -528,7 +528,7 @@ Test(identity, cached_catalog_bytes_equal_the_tree) {
     char *tok = mc_test_token("demo", "demo");
     mc_resp a1 = catalog_get(tok), a2 = catalog_get(tok);
     cr_expect(eq(str, a1.body, a2.body));
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(a2.json, "catalog")), 4));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(a2.json, "catalog")), 6));
     profile_put("{\"profile\":\"conformant\",\"deviate\":[\"naive-timestamps\"]}");
     mc_resp a3 = catalog_get(tok);
     cr_expect(eq(str, a3.body, a2.body));
@@ -550,7 +550,7 @@ Test(identity, cached_catalog_bytes_equal_the_tree) {
     mc_resp b1 = catalog_get(tok), b2 = catalog_get(tok);
     cr_expect(eq(str, b1.body, b2.body));
     cr_expect(ne(str, b2.body, a2.body));
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(b2.json, "catalog")), 3));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(b2.json, "catalog")), 5));
     cr_expect(strstr(b2.body, "\"network\"") == NULL);
     const char *dev = mc_resp_header(&b2, "X-Mockcloud-Deviations");
     cr_expect(dev != NULL && strstr(dev, "catalog-missing-network") != NULL);

@@ -130,13 +130,13 @@ Test(kcatalog, regions_create_show_update_delete) {
 Test(kcatalog, services_crud_filters_and_errors) {
     mc_resp r = get(V3 "/services", adm);
     cr_expect(eq(int, r.status, 200));
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "services")), 4));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "services")), 6));   /* + volumev3, block-storage */
     cr_expect(eq(str, (char *)mc_jstr(r.json, "services.1.type"), "compute"));
     mc_resp_free(&r);
     mc_expect_error(get(V3 "/services", demo), MC_IDENTITY, 403, NULL);
     mc_expect_error(post(V3 "/services", "{\"service\":{\"type\":\"x\"}}", demo), MC_IDENTITY, 403, NULL);
 
-    char *id = create(V3 "/services", "service", "{\"service\":{\"type\":\"volumev3\",\"name\":\"cinder\",\"description\":\"d\",\"extra\":1}}");
+    char *id = create(V3 "/services", "service", "{\"service\":{\"type\":\"object-store\",\"name\":\"cinder\",\"description\":\"d\",\"extra\":1}}");
     r = get(mc_pathf(V3 "/services/%s", id), adm);
     cr_expect(eq(int, r.status, 200));
     cr_expect(eq(str, (char *)mc_jstr(r.json, "service.name"), "cinder"));
@@ -144,7 +144,7 @@ Test(kcatalog, services_crud_filters_and_errors) {
     cr_expect(eq(int, (int)mc_jnum(r.json, "service.extra"), 1));
     cr_expect(cJSON_IsTrue(mc_jpath(r.json, "service.enabled")));
     mc_resp_free(&r);
-    r = get(V3 "/services?type=volumev3", adm);
+    r = get(V3 "/services?type=object-store", adm);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "services")), 1));
     mc_resp_free(&r);
     r = patch(mc_pathf(V3 "/services/%s", id), "{\"service\":{\"description\":\"e\"}}", adm);
@@ -167,12 +167,12 @@ Test(kcatalog, services_crud_filters_and_errors) {
 Test(kcatalog, endpoint_appears_in_new_tokens_and_goes_when_deleted) {
     /* a token first, so the catalog text is cached before the change */
     mc_resp t;
-    cr_expect(eq(ptr, catalog_entry(&t, "demo", "volumev3"), NULL));
+    cr_expect(eq(ptr, catalog_entry(&t, "demo", "object-store"), NULL));
     mc_resp_free(&t);
     cr_expect(mc_not(auth_catalog_has_url(demo, "http://cinder.example.com:8776/v3")));
 
-    char *svc = create(V3 "/services", "service", "{\"service\":{\"type\":\"volumev3\",\"name\":\"cinder\"}}");
-    cJSON *e = catalog_entry(&t, "demo", "volumev3");   /* a service without endpoints is listed, empty */
+    char *svc = create(V3 "/services", "service", "{\"service\":{\"type\":\"object-store\",\"name\":\"cinder\"}}");
+    cJSON *e = catalog_entry(&t, "demo", "object-store");   /* a service without endpoints is listed, empty */
     cr_assert(e != NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(e, "endpoints")), 0));
     mc_resp_free(&t);
@@ -180,7 +180,7 @@ Test(kcatalog, endpoint_appears_in_new_tokens_and_goes_when_deleted) {
     char *ep = create(V3 "/endpoints", "endpoint",
                       mc_pathf("{\"endpoint\":{\"service_id\":\"%s\",\"interface\":\"public\",\"region_id\":\"RegionOne\","
                                "\"url\":\"http://cinder.example.com:8776/v3/$(project_id)s\"}}", svc));
-    e = catalog_entry(&t, "demo", "volumev3");
+    e = catalog_entry(&t, "demo", "object-store");
     cr_assert(e != NULL, "%s", t.body);
     cr_expect(eq(str, (char *)mc_jstr(e, "name"), "cinder"));
     cr_expect(eq(str, (char *)mc_jstr(e, "id"), svc));
@@ -198,7 +198,7 @@ Test(kcatalog, endpoint_appears_in_new_tokens_and_goes_when_deleted) {
 
     /* disabled: left out of the catalog, listed by the API */
     mc_expect_status(patch(mc_pathf(V3 "/endpoints/%s", ep), "{\"endpoint\":{\"enabled\":false}}", adm), 200);
-    e = catalog_entry(&t, "demo", "volumev3");
+    e = catalog_entry(&t, "demo", "object-store");
     cr_assert(e != NULL);
     cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(e, "endpoints")), 0));
     mc_resp_free(&t);
@@ -206,7 +206,7 @@ Test(kcatalog, endpoint_appears_in_new_tokens_and_goes_when_deleted) {
     cr_expect(auth_catalog_has_url(demo, "cinder.example.com"));
     /* a disabled service takes its endpoints out of the catalog */
     mc_expect_status(patch(mc_pathf(V3 "/services/%s", svc), "{\"service\":{\"enabled\":false}}", adm), 200);
-    cr_expect(eq(ptr, catalog_entry(&t, "demo", "volumev3"), NULL));
+    cr_expect(eq(ptr, catalog_entry(&t, "demo", "object-store"), NULL));
     mc_resp_free(&t);
     mc_expect_status(patch(mc_pathf(V3 "/services/%s", svc), "{\"service\":{\"enabled\":true}}", adm), 200);
     cr_expect(auth_catalog_has_url(demo, "cinder.example.com"));
@@ -222,7 +222,7 @@ Test(kcatalog, endpoint_appears_in_new_tokens_and_goes_when_deleted) {
                 mc_pathf("{\"endpoint\":{\"service_id\":\"%s\",\"interface\":\"internal\",\"url\":\"http://c:1/\"}}", svc));
     mc_expect_status(del(mc_pathf(V3 "/services/%s", svc), adm), 204);
     mc_expect_error(get(mc_pathf(V3 "/endpoints/%s", ep), adm), MC_IDENTITY, 404, NULL);
-    cr_expect(eq(ptr, catalog_entry(&t, "demo", "volumev3"), NULL));
+    cr_expect(eq(ptr, catalog_entry(&t, "demo", "object-store"), NULL));
     mc_resp_free(&t);
     free(ep);
     free(svc);
@@ -287,10 +287,10 @@ Test(kcatalog, endpoint_bad_input_and_legacy_region) {
 
 Test(kcatalog, seeded_endpoints_follow_the_public_url_until_changed) {
     mc_resp r = get(V3 "/endpoints?interface=public", adm);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 4));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 6));   /* + volumev3, block-storage */
     mc_resp_free(&r);
     r = get(V3 "/endpoints", adm);
-    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 12));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "endpoints")), 18));
     mc_resp_free(&r);
     mc_resp t;
     cJSON *e = catalog_entry(&t, "demo", "compute");

@@ -280,6 +280,7 @@ void mc_expect_error_at(const char *file, int line, mc_resp r, mc_service svc, i
     snprintf(code, sizeof code, "%d %s", status, title ? title : "");
     switch (svc) {
     case MC_COMPUTE:
+    case MC_VOLUME:   /* Cinder's fault body is Nova's */
         err = mc_jpath(r.json, nova_error_key(status));
         cr_expect(eq(int, (int)mc_jnum(err, "code"), status), "%s:%d: %s", file, line, body);
         break;
