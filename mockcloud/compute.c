@@ -2355,6 +2355,9 @@ const mc_route compute_routes[] = {
     {MC_COMPUTE, GET | POST, "/v2.1/servers/{}/os-interface", compute_server_interfaces, MC_BODY_OPT},
     {MC_COMPUTE, GET | DEL, "/v2.1/servers/{}/os-interface/{}", compute_server_interface, 0},
     {MC_COMPUTE, GET | POST, "/v2.1/servers/{}/os-volume_attachments", compute_server_volume_attachments, MC_BODY_OPT},
+    {MC_COMPUTE, GET | POST | DEL, "/v2.1/os-volumes", compute_volumes, MC_BODY_OPT},
+    {MC_COMPUTE, GET, "/v2.1/os-volumes/detail", compute_volumes, 0},
+    {MC_COMPUTE, GET | DEL, "/v2.1/os-volumes/{}", compute_volume, 0},
     {MC_COMPUTE, GET | PUT | DEL, "/v2.1/servers/{}/os-volume_attachments/{}", compute_server_volume_attachment, MC_BODY_OPT},
     {MC_COMPUTE, GET | DEL, "/v2.1/servers/{}/os-server-password", compute_server_password, 0},
 };

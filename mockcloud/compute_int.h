@@ -93,6 +93,8 @@ void server_states(mc_record *s, const char **vm, const char **task);
 void compute_server_volume_attachments(mc_req *r);
 void compute_server_volume_attachment(mc_req *r);
 cJSON *compute_volumes_attached(mc_req *r, mc_record *s);
+void compute_volumes(mc_req *r);    /* os-volumes (the proxy, up to 2.35) */
+void compute_volume(mc_req *r);
 /* compute_admin.c: aggregates, hypervisors, services, os-hosts, migrations,
  * usage, audit log, diagnostics, external events */
 void compute_aggregate(mc_req *r);

@@ -267,3 +267,144 @@ void compute_server_volume_attachment(mc_req *r) {
     }
     mc_reply_json(r, 202, NULL);
 }
+
+/* ---------------------------------------------------------------- os-volumes proxy (up to 2.35) */
+
+/* Nova's _translate_volume_detail_view of a Cinder volume. */
+static cJSON *proxy_view(mc_server *srv, mc_record *v) {
+    const cJSON *d = v->doc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", v->id);
+    cJSON_AddStringToObject(o, "status", mc_json_str(d, "status") ? mc_json_str(d, "status") : "");
+    cJSON_AddNumberToObject(o, "size", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "size")));
+    cJSON_AddStringToObject(o, "availabilityZone", mc_json_str(d, "availability_zone") ? mc_json_str(d, "availability_zone") : "");
+    cJSON_AddStringToObject(o, "createdAt", mc_json_str(d, "created_at") ? mc_json_str(d, "created_at") : "");
+    cJSON *atts = cJSON_AddArrayToObject(o, "attachments");
+    mc_vol_attachment a;
+    const char *server = mc_volume_server_of(srv, v->id);
+    if (server != NULL && mc_volume_attachment(srv, server, v->id, &a) &&
+        (strcmp(a.volume_status, "in-use") == 0 || strcmp(a.volume_status, "detaching") == 0)) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "id", v->id);
+        cJSON_AddStringToObject(x, "volumeId", v->id);
+        cJSON_AddStringToObject(x, "serverId", a.server_id);
+        cJSON_AddStringToObject(x, "device", a.device);
+        cJSON_AddItemToArray(atts, x);
+    } else {
+        cJSON_AddItemToArray(atts, cJSON_CreateObject());   /* Nova's [{}] */
+    }
+    mc_json_set_str(o, "displayName", mc_json_str(d, "name"));
+    mc_json_set_str(o, "displayDescription", mc_json_str(d, "description"));
+    mc_json_set_str(o, "volumeType", mc_json_str(d, "volume_type"));
+    mc_json_set_str(o, "snapshotId", mc_json_str(d, "snapshot_id"));
+    const cJSON *m = mc_json_obj(d, "metadata");
+    cJSON_AddItemToObject(o, "metadata", m ? cJSON_Duplicate(m, 1) : cJSON_CreateObject());
+    return o;
+}
+
+/* The proxy went away in 2.36: 404 after it, as for any unknown path. */
+static int proxy_or_reply(mc_req *r) {
+    if (!mv_ge(r, 36)) return 0;
+    mc_reply_error(r, 404, NULL, "The resource could not be found.");
+    return -1;
+}
+
+static void reply_proxy(mc_req *r, int status, mc_record *v) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "volume", proxy_view(r->srv, v));
+    mc_reply_json(r, status, root);
+}
+
+void compute_volumes(mc_req *r) {
+    if (proxy_or_reply(r) != 0) return;
+    /* "os-volumes/" is a volume with an empty id (the router drops the
+     * slash): Nova's 404, which Tempest's negative tests expect */
+    size_t rl = strlen(r->raw_path);
+    if (rl > 0 && r->raw_path[rl - 1] == '/' && r->method != EVHTTP_REQ_POST) {
+        mc_reply_error(r, 404, NULL, "Volume  could not be found.");
+        return;
+    }
+    if (r->method == EVHTTP_REQ_DELETE) {
+        mc_reply_error(r, 405, NULL, "The method DELETE is not allowed for this resource.");
+        return;
+    }
+    if (r->method != EVHTTP_REQ_POST) {
+        long limit, offset;
+        if (mc_query_long_or_reply(r, "limit", 0, 1000000, 1000, &limit) != 0 ||
+            mc_query_long_or_reply(r, "offset", 0, 1000000, 0, &offset) != 0)
+            return;
+        cJSON *root = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(root, "volumes");
+        long i = 0, n = 0;
+        for (mc_record *v = mc_store_first(&r->srv->world[MC_K_VOLUME]); v != NULL && n < limit; v = mc_store_next(v)) {
+            if (mc_volume_find(r->srv, v->id, req_project(r)) == NULL) continue;
+            if (i++ < offset) continue;
+            cJSON_AddItemToArray(arr, proxy_view(r->srv, v));
+            n++;
+        }
+        mc_reply_json(r, 200, root);
+        return;
+    }
+    const cJSON *in = mc_json_obj(r->body, "volume");
+    if (in == NULL) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute volume. Value: None. 'volume' is a required property");
+        return;
+    }
+    if (mc_check_or_reply(r, in, "!size=v|display_name=s|display_description=s|volume_type=s|metadata=m255|"
+                                 "snapshot_id=s|availability_zone=s") != 0)
+        return;
+    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(in, "size");
+    long size = -1;
+    if (cJSON_IsNumber(sz) && sz->valuedouble == (double)(long)sz->valuedouble) size = (long)sz->valuedouble;
+    else if (cJSON_IsString(sz) && !mc_parse_long(sz->valuestring, 0, 2147483647L, &size)) size = -1;
+    if (sz == NULL || size < 1 || size > 2147483647L) {
+        mc_reply_error(r, 400, NULL, "Invalid input for field/attribute size. Value: %s. %s",
+                       sz == NULL ? "None" : cJSON_IsString(sz) ? sz->valuestring : "not a positive integer",
+                       sz == NULL ? "'size' is a required property" : "It must be an integer of at least 1");
+        return;
+    }
+    const char *type = mc_json_str(in, "volume_type");
+    if (type != NULL && strcmp(type, "__DEFAULT__") != 0) {
+        mc_reply_error(r, 404, NULL, "Volume type with name %.64s could not be found.", type);
+        return;
+    }
+    const char *snap = mc_json_str(in, "snapshot_id");
+    if (snap != NULL) {
+        mc_reply_error(r, 404, NULL, "Snapshot %.64s could not be found.", snap);
+        return;
+    }
+    const char *az = mc_json_str(in, "availability_zone");
+    if (az != NULL && strcmp(az, "nova") != 0) {
+        mc_reply_error(r, 400, NULL, "Invalid input received: Availability zone '%.64s' is invalid.", az);
+        return;
+    }
+    int status;
+    char err[400];
+    mc_record *v = mc_volume_create(r->srv, req_project(r), req_user(r), mc_json_str(in, "display_name"),
+                                    mc_json_str(in, "display_description"), size,
+                                    mc_json_obj(in, "metadata"), &status, err, sizeof err);
+    if (v == NULL) {
+        mc_reply_error(r, status == 413 ? 403 : status, NULL, "%s", err);   /* Nova: OverQuota is 403 */
+        return;
+    }
+    reply_proxy(r, 200, v);
+}
+
+void compute_volume(mc_req *r) {
+    if (proxy_or_reply(r) != 0) return;
+    mc_record *v = mc_volume_find(r->srv, r->params[0], req_project(r));
+    if (v == NULL) {
+        mc_reply_error(r, 404, NULL, "Volume %.64s could not be found.", r->params[0]);
+        return;
+    }
+    if (r->method != EVHTTP_REQ_DELETE) {
+        reply_proxy(r, 200, v);
+        return;
+    }
+    char err[400];
+    if (mc_volume_delete(r->srv, v, err, sizeof err) != 0) {
+        mc_reply_error(r, 400, NULL, "%s", err);
+        return;
+    }
+    mc_reply_json(r, 202, NULL);
+}

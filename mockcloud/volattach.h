@@ -51,6 +51,19 @@ int mc_volume_swap(mc_server *srv, const char *server_id, const char *old_id, mc
  * delete_on_termination deleted. */
 void mc_volume_server_gone(mc_server *srv, const char *server_id);
 
+/* The server volume_id is attached to (the mapping exists), or NULL. */
+const char *mc_volume_server_of(mc_server *srv, const char *volume_id);
+/* Nova's os-volumes proxy (up to 2.35). A new volume of the project, as
+ * POST /v3/volumes makes it from checked fields (metadata: an object of
+ * strings or NULL): NULL with Cinder's message in err and *status (413 over
+ * quota). */
+mc_record *mc_volume_create(mc_server *srv, const char *project_id, const char *user_id, const char *name,
+                            const char *description, long size, const cJSON *metadata, int *status, char *err,
+                            size_t errsz);
+/* Deletes a volume as DELETE /v3/volumes/{id}: 0, or 400 (attached, busy)
+ * with Cinder's message. */
+int mc_volume_delete(mc_server *srv, mc_record *v, char *err, size_t errsz);
+
 /* Implemented by compute: the server's attachments changed (its cached
  * views, which list them, are dropped). Unknown ids are ignored. */
 void mc_compute_server_volumes_changed(mc_server *srv, const char *server_id);

@@ -244,8 +244,11 @@ static cJSON *attachments_view(const mc_record *v) {
     return arr;
 }
 
-/* The API view of a volume at the request's microversion. */
-static cJSON *volume_view(mc_req *r, const mc_record *v, bool detail) {
+/* The API view of a volume at the request's microversion. The extension
+ * attributes (os-vol-tenant-attr, os-vol-host-attr, os-vol-mig-status-attr,
+ * volume_image_metadata) are added by Cinder's show and detail only, not to
+ * create and update replies ('ext'). */
+static cJSON *volume_view_ex(mc_req *r, const mc_record *v, bool detail, bool ext) {
     const cJSON *d = v->doc;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", v->id);
@@ -258,10 +261,10 @@ static cJSON *volume_view(mc_req *r, const mc_record *v, bool detail) {
                                          "replication_status", "size", "snapshot_id", "source_volid", "status",
                                          "updated_at", "user_id", "volume_type"};
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) copy_field(o, d, common[i]);
-    cJSON_AddStringToObject(o, "os-vol-tenant-attr:tenant_id", v->project_id);
     const cJSON *img = cJSON_GetObjectItemCaseSensitive(d, "volume_image_metadata");
-    if (cJSON_IsObject(img)) cJSON_AddItemToObject(o, "volume_image_metadata", cJSON_Duplicate(img, 1));
-    if (is_admin(r)) {
+    if (ext) cJSON_AddStringToObject(o, "os-vol-tenant-attr:tenant_id", v->project_id);
+    if (ext && cJSON_IsObject(img)) cJSON_AddItemToObject(o, "volume_image_metadata", cJSON_Duplicate(img, 1));
+    if (ext && is_admin(r)) {
         cJSON_AddNullToObject(o, "migration_status");
         cJSON_AddStringToObject(o, "os-vol-host-attr:host", HOST);
         cJSON_AddNullToObject(o, "os-vol-mig-status-attr:migstat");
@@ -280,9 +283,12 @@ static cJSON *volume_view(mc_req *r, const mc_record *v, bool detail) {
     return o;
 }
 
-static void reply_volume(mc_req *r, int status, const mc_record *v) {
+static cJSON *volume_view(mc_req *r, const mc_record *v, bool detail) { return volume_view_ex(r, v, detail, true); }
+
+/* show (ext), create and update */
+static void reply_volume(mc_req *r, int status, const mc_record *v, bool ext) {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "volume", volume_view(r, v, true));
+    cJSON_AddItemToObject(root, "volume", volume_view_ex(r, v, true, ext));
     mc_reply_json(r, status, root);
 }
 
@@ -514,7 +520,7 @@ static void volume_detail(mc_req *r) { volume_list_common(r, true); }
 
 static void volume_show(mc_req *r) {
     mc_record *v = volume_or_reply(r, r->params[0]);
-    if (v != NULL) reply_volume(r, 200, v);
+    if (v != NULL) reply_volume(r, 200, v, true);
 }
 
 /* A string or null member no longer than 'max' (Cinder's name and
@@ -591,30 +597,95 @@ static bool type_matches(const char *ref) {
     return ref == NULL || strcmp(ref, TYPE_NAME) == 0 || strcmp(ref, TYPE_ID) == 0;
 }
 
-/* Quota: 413 when another volume of 'size' GiB does not fit. 'except'
- * (may be NULL) is a volume whose size is replaced (extend). */
-static int quota_or_reply(mc_req *r, long add_count, long add_gb) {
+/* Quota: 413 (with the message in err) when 'add_count' more volumes of
+ * 'add_gb' GiB in all do not fit the project's quota; 0 when they do. */
+static int quota_check(mc_server *srv, const char *project, long add_count, long add_gb, char *err, size_t errsz) {
     long count, gb;
-    project_usage(r->srv, req_project(r), &count, &gb);
+    project_usage(srv, project, &count, &gb);
     long max_gb = quota_default("gigabytes"), max_count = quota_default("volumes");
     long per = quota_default("per_volume_gigabytes");
     if (per >= 0 && add_gb > per) {
-        mc_reply_error(r, 413, NULL, "Volume size '%ld'GB cannot be larger than the per volume gigabytes quota '%ld'GB.",
-                       add_gb, per);
-        return -1;
+        snprintf(err, errsz, "Volume size '%ld'GB cannot be larger than the per volume gigabytes quota '%ld'GB.",
+                 add_gb, per);
+        return 413;
     }
     if (max_gb >= 0 && gb + add_gb > max_gb) {
-        mc_reply_error(r, 413, NULL, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
-                                     "gigabytes quota. Requested %ldG, quota is %ldG and %ldG has been consumed.",
-                       add_gb, max_gb, gb);
-        return -1;
+        snprintf(err, errsz, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
+                             "gigabytes quota. Requested %ldG, quota is %ldG and %ldG has been consumed.",
+                 add_gb, max_gb, gb);
+        return 413;
     }
     if (max_count >= 0 && count + add_count > max_count) {
-        mc_reply_error(r, 413, NULL, "VolumeLimitExceeded: Maximum number of volumes allowed (%ld) exceeded for "
-                                     "quota 'volumes'.", max_count);
-        return -1;
+        snprintf(err, errsz, "VolumeLimitExceeded: Maximum number of volumes allowed (%ld) exceeded for quota "
+                             "'volumes'.", max_count);
+        return 413;
     }
     return 0;
+}
+
+static int quota_or_reply(mc_req *r, long add_count, long add_gb) {
+    char err[300];
+    int st = quota_check(r->srv, req_project(r), add_count, add_gb, err, sizeof err);
+    if (st != 0) mc_reply_error(r, st, NULL, "%s", err);
+    return st != 0 ? -1 : 0;
+}
+
+/* A new volume record ("creating", available after volume.create_ms). */
+static mc_record *volume_insert(mc_server *srv, const char *project, const char *user, const char *name,
+                                const char *desc, long size, const cJSON *meta, const mc_record *source,
+                                const mc_record *img) {
+    char id[37], ts[32];
+    mc_uuid(srv, id);
+    now_iso6(ts);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "id", id);
+    mc_json_set_str(doc, "name", name);
+    mc_json_set_str(doc, "description", desc);
+    cJSON_AddNumberToObject(doc, "size", (double)size);
+    cJSON_AddStringToObject(doc, "status", "creating");
+    cJSON_AddStringToObject(doc, "attach_status", "detached");
+    cJSON_AddStringToObject(doc, "availability_zone", ZONE);
+    cJSON_AddStringToObject(doc, "bootable", img != NULL ? "true" : "false");
+    cJSON_AddNullToObject(doc, "consistencygroup_id");
+    cJSON_AddStringToObject(doc, "created_at", ts);
+    cJSON_AddNullToObject(doc, "updated_at");
+    cJSON_AddBoolToObject(doc, "encrypted", false);
+    cJSON_AddItemToObject(doc, "metadata", meta != NULL ? cJSON_Duplicate(meta, 1) : cJSON_CreateObject());
+    cJSON_AddBoolToObject(doc, "multiattach", false);
+    cJSON_AddNullToObject(doc, "replication_status");
+    mc_json_set_str(doc, "snapshot_id", NULL);
+    mc_json_set_str(doc, "source_volid", source ? source->id : NULL);
+    cJSON_AddStringToObject(doc, "user_id", user);
+    cJSON_AddStringToObject(doc, "volume_type", TYPE_NAME);
+    cJSON_AddStringToObject(doc, "volume_type_id", TYPE_ID);
+    cJSON_AddStringToObject(doc, "service_uuid", "0c0a3f3e-6c4b-4f0e-9d5a-1e2b3c4d5e6f");
+    if (img != NULL) {
+        cJSON *im = cJSON_AddObjectToObject(doc, "volume_image_metadata");
+        cJSON_AddStringToObject(im, "image_id", img->id);
+        static const char *const keys[] = {"image_name", "checksum", "container_format", "disk_format", "min_disk",
+                                           "min_ram", "size"};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(img->doc, i == 0 ? "name" : keys[i]);
+            if (x == NULL || cJSON_IsNull(x)) continue;
+            if (cJSON_IsString(x)) cJSON_AddStringToObject(im, keys[i], x->valuestring);
+            else if (cJSON_IsNumber(x)) {
+                char num[32];
+                snprintf(num, sizeof num, "%.0f", x->valuedouble);
+                cJSON_AddStringToObject(im, keys[i], num);
+            }
+        }
+    }
+    mc_record *v = mc_store_add(VOLUMES(srv), id, project, doc);
+    if (v == NULL) mc_panic("volume id taken");
+    vol_priv *vp = calloc(1, sizeof *vp);
+    if (vp == NULL) mc_panic("out of memory");
+    vp->srv = srv;
+    mc_strlcpy(vp->id, id, sizeof vp->id);
+    vp->attached_at = -1;
+    v->priv = vp;
+    v->priv_free = vol_priv_free;
+    schedule(v, VOP_CREATE, mc_knob_cur(srv, MC_KNOB_VOLUME_CREATE_MS));
+    return v;
 }
 
 #define CREATE_SPEC "size=v|name=S|display_name=S|description=S|display_description=S|volume_type=S|" \
@@ -676,63 +747,13 @@ static void volume_create(mc_req *r) {
         return;
     }
     if (quota_or_reply(r, 1, size) != 0) return;
-
-    char id[37], ts[32];
-    mc_uuid(r->srv, id);
-    now_iso6(ts);
     const char *name = mc_json_str(in, "name");
     if (name == NULL) name = mc_json_str(in, "display_name");
     const char *desc = mc_json_str(in, "description");
     if (desc == NULL) desc = mc_json_str(in, "display_description");
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "id", id);
-    mc_json_set_str(doc, "name", name);
-    mc_json_set_str(doc, "description", desc);
-    cJSON_AddNumberToObject(doc, "size", (double)size);
-    cJSON_AddStringToObject(doc, "status", "creating");
-    cJSON_AddStringToObject(doc, "attach_status", "detached");
-    cJSON_AddStringToObject(doc, "availability_zone", ZONE);
-    cJSON_AddStringToObject(doc, "bootable", img != NULL ? "true" : "false");
-    cJSON_AddNullToObject(doc, "consistencygroup_id");
-    cJSON_AddStringToObject(doc, "created_at", ts);
-    cJSON_AddNullToObject(doc, "updated_at");
-    cJSON_AddBoolToObject(doc, "encrypted", false);
-    cJSON_AddItemToObject(doc, "metadata", cJSON_IsObject(meta) ? cJSON_Duplicate(meta, 1) : cJSON_CreateObject());
-    cJSON_AddBoolToObject(doc, "multiattach", false);
-    cJSON_AddNullToObject(doc, "replication_status");
-    mc_json_set_str(doc, "snapshot_id", NULL);
-    mc_json_set_str(doc, "source_volid", source ? source->id : NULL);
-    cJSON_AddStringToObject(doc, "user_id", r->tok ? r->tok->user_id : "");
-    cJSON_AddStringToObject(doc, "volume_type", TYPE_NAME);
-    cJSON_AddStringToObject(doc, "volume_type_id", TYPE_ID);
-    cJSON_AddStringToObject(doc, "service_uuid", "0c0a3f3e-6c4b-4f0e-9d5a-1e2b3c4d5e6f");
-    if (img != NULL) {
-        cJSON *im = cJSON_AddObjectToObject(doc, "volume_image_metadata");
-        cJSON_AddStringToObject(im, "image_id", img->id);
-        static const char *const keys[] = {"image_name", "checksum", "container_format", "disk_format", "min_disk",
-                                           "min_ram", "size"};
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-            const cJSON *x = cJSON_GetObjectItemCaseSensitive(img->doc, i == 0 ? "name" : keys[i]);
-            if (x == NULL || cJSON_IsNull(x)) continue;
-            if (cJSON_IsString(x)) cJSON_AddStringToObject(im, keys[i], x->valuestring);
-            else if (cJSON_IsNumber(x)) {
-                char num[32];
-                snprintf(num, sizeof num, "%.0f", x->valuedouble);
-                cJSON_AddStringToObject(im, keys[i], num);
-            }
-        }
-    }
-    mc_record *v = mc_store_add(VOLUMES(r->srv), id, req_project(r), doc);
-    if (v == NULL) mc_panic("volume id taken");
-    vol_priv *vp = calloc(1, sizeof *vp);
-    if (vp == NULL) mc_panic("out of memory");
-    vp->srv = r->srv;
-    mc_strlcpy(vp->id, id, sizeof vp->id);
-    vp->attached_at = -1;
-    v->priv = vp;
-    v->priv_free = vol_priv_free;
-    schedule(v, VOP_CREATE, mc_knob(r, MC_KNOB_VOLUME_CREATE_MS));
-    reply_volume(r, 202, v);
+    mc_record *v = volume_insert(r->srv, req_project(r), r->tok ? r->tok->user_id : "", name, desc, size,
+                                 cJSON_IsObject(meta) ? meta : NULL, source, img);
+    reply_volume(r, 202, v, false);
 }
 
 static void volume_update(mc_req *r) {
@@ -760,7 +781,7 @@ static void volume_update(mc_req *r) {
     now_iso6(ts);
     mc_json_set_str(v->doc, "updated_at", ts);
     mc_record_touch(v);
-    reply_volume(r, 200, v);
+    reply_volume(r, 200, v, false);
 }
 
 static bool deletable(const mc_record *v) {
@@ -776,21 +797,36 @@ static void start_delete(mc_req *r, mc_record *v) {
     schedule(v, VOP_DELETE, mc_knob(r, MC_KNOB_VOLUME_DELETE_MS));
 }
 
+int mc_volume_delete(mc_server *srv, mc_record *v, char *err, size_t errsz) {
+    if (mc_str_eq(vstatus(v), "deleting")) return 0;
+    if (!deletable(v)) {
+        snprintf(err, errsz, "Invalid volume: Volume status must be available or error or error_restoring or "
+                             "error_extending or error_managing and must not be migrating, attached, belong to a "
+                             "group, have snapshots, awaiting a transfer, or be disassociated from snapshots after "
+                             "volume transfer.");
+        return 400;
+    }
+    set_status(v, "deleting");
+    schedule(v, VOP_DELETE, mc_knob_cur(srv, MC_KNOB_VOLUME_DELETE_MS));
+    return 0;
+}
+
+mc_record *mc_volume_create(mc_server *srv, const char *project_id, const char *user_id, const char *name,
+                            const char *description, long size, const cJSON *metadata, int *status, char *err,
+                            size_t errsz) {
+    *status = quota_check(srv, project_id, 1, size, err, errsz);
+    if (*status != 0) return NULL;
+    return volume_insert(srv, project_id, user_id, name, description, size, metadata, NULL, NULL);
+}
+
 static void volume_delete(mc_req *r) {
     mc_record *v = volume_or_reply(r, r->params[0]);
     if (v == NULL) return;
-    if (mc_str_eq(vstatus(v), "deleting")) {
-        mc_reply_json(r, 202, NULL);
+    char err[400];
+    if (mc_volume_delete(r->srv, v, err, sizeof err) != 0) {
+        mc_reply_error(r, 400, NULL, "%s", err);
         return;
     }
-    if (!deletable(v)) {
-        mc_reply_error(r, 400, NULL, "Invalid volume: Volume status must be available or error or error_restoring or "
-                                     "error_extending or error_managing and must not be migrating, attached, belong "
-                                     "to a group, have snapshots, awaiting a transfer, or be disassociated from "
-                                     "snapshots after volume transfer.");
-        return;
-    }
-    start_delete(r, v);
     mc_reply_json(r, 202, NULL);
 }
 
@@ -1156,6 +1192,11 @@ int mc_volume_attach(mc_server *srv, mc_record *vol, const char *server_id, cons
     schedule(vol, VOP_ATTACH, mc_knob_cur(srv, MC_KNOB_VOLUME_ATTACH_MS));
     attachment_fill(vol, out);
     return 0;
+}
+
+const char *mc_volume_server_of(mc_server *srv, const char *volume_id) {
+    mc_record *v = mc_volume_find(srv, volume_id, NULL);
+    return v != NULL && VP(v)->server_id[0] != '\0' ? VP(v)->server_id : NULL;
 }
 
 bool mc_volume_attachment(mc_server *srv, const char *server_id, const char *volume_id, mc_vol_attachment *out) {

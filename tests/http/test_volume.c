@@ -527,3 +527,47 @@ Test(volapi, attach_slow_deviation_stays_attaching) {
     free(sid);
     mc_assert_no_leaks();
 }
+
+/* ---------------------------------------------------------------- Nova's os-volumes proxy */
+
+Test(volume, nova_os_volumes_proxy_up_to_2_35) {
+    mc_resp r = post(C "/os-volumes", "{\"volume\":{\"size\":1,\"display_name\":\"px\",\"metadata\":{\"k\":\"v\"}}}");
+    cr_assert(eq(int, r.status, 200), "%s", r.body);
+    char id[64];
+    snprintf(id, sizeof id, "%s", mc_jstr(r.json, "volume.id"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "volume.displayName"), "px"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "volume.status"), "creating"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "volume.volumeType"), "__DEFAULT__"));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "volume.metadata.k"), "v"));
+    cr_expect(eq(int, cJSON_GetArraySize(mc_jpath(r.json, "volume.attachments.0")), 0));   /* Nova's [{}] */
+    mc_resp_free(&r);
+    vol_wait(id, "available");   /* the same volume in Cinder */
+    r = get(mc_pathf(C "/os-volumes/%s", id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "volume.status"), "available"));
+    mc_resp_free(&r);
+    mc_expect_count(get(C "/os-volumes/detail"), "volumes", 1);
+    mc_expect_count(get(C "/os-volumes?limit=1&offset=1"), "volumes", 0);
+    /* attached: listed with its server */
+    char *sid = active_server("px");
+    attach_ok(sid, id, "/dev/vdb");
+    r = get(mc_pathf(C "/os-volumes/%s", id));
+    cr_expect(eq(str, (char *)mc_jstr(r.json, "volume.attachments.0.serverId"), sid));
+    mc_resp_free(&r);
+    mc_expect_error(del(mc_pathf(C "/os-volumes/%s", id)), MC_COMPUTE, 400, NULL);
+    /* bad input, unknown ids, gone after 2.35 */
+    const char *bad[] = {"{\"volume\":{\"size\":0}}", "{\"volume\":{\"size\":\"#$%\"}}", "{\"volume\":{\"size\":\"\"}}",
+                         "{\"volume\":{}}", "{\"volume\":{\"size\":1,\"bogus\":1}}", "{}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) mc_expect_error(post(C "/os-volumes", bad[i]), MC_COMPUTE, 400, NULL);
+    mc_expect_error(get(C "/os-volumes/" NOPE), MC_COMPUTE, 404, "Volume " NOPE " could not be found.");
+    mc_expect_error(del(C "/os-volumes/" NOPE), MC_COMPUTE, 404, NULL);
+    mc_expect_error(get(C "/os-volumes/"), MC_COMPUTE, 404, NULL);
+    mc_expect_error(del(C "/os-volumes/"), MC_COMPUTE, 404, NULL);
+    mc_expect_error(cmv(EVHTTP_REQ_GET, C "/os-volumes", NULL, "2.36"), MC_COMPUTE, 404, NULL);
+    mc_expect_status(cmv(EVHTTP_REQ_GET, C "/os-volumes", NULL, "2.35"), 200);
+    /* Cinder's create reply has no extension attributes; show has */
+    r = post(V "/volumes", "{\"volume\":{\"size\":1}}");
+    cr_expect(mc_jpath(r.json, "volume.os-vol-tenant-attr:tenant_id") == NULL);
+    mc_resp_free(&r);
+    free(sid);
+    mc_assert_no_leaks();
+}
