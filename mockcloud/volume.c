@@ -454,62 +454,168 @@ static bool list_keep(const mc_record *v, void *arg) {
     return true;
 }
 
+/* Sort keys Cinder takes for volumes, and how they compare. */
+static const char *const sort_keys[] = {"created_at", "id", "name", "size", "status", "updated_at",
+                                        "availability_zone", "bootable", NULL};
+
+typedef struct sort_spec {
+    const char *key;         /* NULL: creation order */
+    bool asc;
+} sort_spec;
+
+static sort_spec cur_sort;   /* qsort has no argument: set just before it */
+
+static int sort_cmp(const void *pa, const void *pb) {
+    const mc_record *a = *(const mc_record *const *)pa, *b = *(const mc_record *const *)pb;
+    int c = 0;
+    if (strcmp(cur_sort.key, "id") == 0) {
+        c = strcmp(a->id, b->id);
+    } else if (strcmp(cur_sort.key, "size") == 0) {
+        double x = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(a->doc, "size"));
+        double y = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b->doc, "size"));
+        c = x < y ? -1 : x > y;
+    } else {
+        const char *x = mc_json_str(a->doc, cur_sort.key), *y = mc_json_str(b->doc, cur_sort.key);
+        c = strcmp(x ? x : "", y ? y : "");
+    }
+    if (c == 0) c = a->seq < b->seq ? -1 : a->seq > b->seq;
+    return cur_sort.asc ? c : -c;
+}
+
+/* The sort of the request: ?sort=key[:dir][,...] (the first key decides)
+ * or ?sort_key=&sort_dir=; 0, or -1 after a 400. */
+static int sort_or_reply(mc_req *r, sort_spec *out) {
+    out->key = NULL;
+    out->asc = false;
+    const char *sort = mc_query(r, "sort"), *key = mc_query(r, "sort_key"), *dir = mc_query(r, "sort_dir");
+    char kbuf[32] = "", dbuf[8] = "";
+    if (sort != NULL) {
+        size_t kl = strcspn(sort, ":,");
+        snprintf(kbuf, sizeof kbuf, "%.*s", (int)(kl < 31 ? kl : 31), sort);
+        if (sort[kl] == ':') snprintf(dbuf, sizeof dbuf, "%.*s", (int)strcspn(sort + kl + 1, ","), sort + kl + 1);
+        key = kbuf;
+        dir = dbuf[0] ? dbuf : dir;
+    }
+    if (dir != NULL && strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0) {
+        mc_reply_error(r, 400, NULL, "Invalid input received: Unknown sort direction, must be 'desc' or 'asc'");
+        return -1;
+    }
+    out->asc = dir != NULL && strcmp(dir, "asc") == 0;
+    if (key == NULL || key[0] == '\0') return 0;
+    for (int i = 0; sort_keys[i] != NULL; i++)
+        if (strcmp(sort_keys[i], key) == 0) {
+            out->key = i == 0 ? NULL : sort_keys[i];   /* created_at: creation order */
+            return 0;
+        }
+    mc_reply_error(r, 400, NULL, "Invalid input received: Invalid sort key %.32s", key);
+    return -1;
+}
+
+/* Cinder's filter ?metadata= is a dict's text, JSON or Python's repr. */
+static cJSON *metadata_filter(const char *q) {
+    cJSON *m = cJSON_ParseWithOpts(q, NULL, 1);
+    if (m != NULL) return m;
+    char *copy = strdup(q);
+    if (copy == NULL) mc_panic("out of memory");
+    for (char *p = copy; *p; p++)
+        if (*p == '\'') *p = '"';
+    m = cJSON_ParseWithOpts(copy, NULL, 1);
+    free(copy);
+    return m;
+}
+
+/* Appends s percent-encoded (RFC 3986 unreserved kept) to out. */
+static void url_encode(char *out, size_t outsz, const char *s) {
+    size_t n = strlen(out);
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s && n + 4 < outsz; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out[n++] = (char)c;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[c >> 4];
+            out[n++] = hex[c & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
+/* Cinder's next link: this request's URL with marker= the last id. */
+static void next_link(mc_req *r, cJSON *root, bool detail, const char *last) {
+    char base[400], href[1600], q[1100] = "";
+    mc_service_url(r->srv, "/volume", base, sizeof base);
+    for (int i = 0; i < r->nquery; i++) {
+        if (strcmp(r->query[i].key, "marker") == 0) continue;
+        if (q[0] != '\0') mc_strlcpy(q + strlen(q), "&", sizeof q - strlen(q));
+        url_encode(q, sizeof q, r->query[i].key);
+        mc_strlcpy(q + strlen(q), "=", sizeof q - strlen(q));
+        url_encode(q, sizeof q, r->query[i].value);
+    }
+    snprintf(href, sizeof href, "%s/v3/%s/volumes%s?%s%smarker=%s", base, req_project(r), detail ? "/detail" : "", q,
+             q[0] ? "&" : "", last);
+    mc_json_add_link(cJSON_AddArrayToObject(root, "volumes_links"), "next", href);
+}
+
 static void volume_list_common(mc_req *r, bool detail) {
     long limit;
     if (mc_query_long_or_reply(r, "limit", 0, DB_MAX_INT, PAGE_MAX, &limit) != 0) return;
-    if (limit > PAGE_MAX) limit = PAGE_MAX;
+    bool limited = mc_query(r, "limit") != NULL;
+    if (limit >= PAGE_MAX) limit = PAGE_MAX, limited = true;
     list_filter f = {r, req_project(r), mc_query(r, "name"), mc_query(r, "status"), mc_query(r, "bootable"), NULL};
     if (f.name == NULL) f.name = mc_query(r, "display_name");
     int all = -1;
     if (mc_query_bool_or_reply(r, "all_tenants", &all) != 0) return;
     if (all == 1 && is_admin(r)) f.project = mc_query(r, "project_id");
+    sort_spec sort;
+    if (sort_or_reply(r, &sort) != 0) return;
     cJSON *meta = NULL;
     const char *mq = mc_query(r, "metadata");
     if (mq != NULL) {
-        meta = cJSON_ParseWithOpts(mq, NULL, 1);
+        meta = metadata_filter(mq);
         if (!cJSON_IsObject(meta)) {
             cJSON_Delete(meta);
-            mc_reply_error(r, 400, NULL, "Invalid input received: metadata must be a JSON object, not %.64s.", mq);
+            mc_reply_error(r, 400, NULL, "Invalid input received: metadata must be a dict, not %.64s.", mq);
             return;
         }
         f.metadata = meta;
     }
-    const char *dir = mc_query(r, "sort_dir");
-    const char *sort = mc_query(r, "sort");
-    bool asc = false;
-    if (dir != NULL) {
-        if (strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0) {
-            cJSON_Delete(meta);
-            mc_reply_error(r, 400, NULL, "Invalid input received: Unknown sort direction, must be 'desc' or 'asc'");
-            return;
-        }
-        asc = strcmp(dir, "asc") == 0;
-    }
-    if (sort != NULL) {
-        const char *colon = strchr(sort, ':');
-        if (colon != NULL) asc = strncmp(colon + 1, "asc", 3) == 0;
-    }
     const char *marker = mc_query(r, "marker");
-    mc_record **page = malloc(((size_t)limit + 1) * sizeof *page);
-    if (page == NULL) mc_panic("out of memory");
-    bool more = false;
-    long n = mc_store_page(VOLUMES(r->srv), marker, limit, !asc, list_keep, &f, page, (size_t)limit, &more);
-    if (n < 0 || (marker != NULL && !list_keep(mc_store_find(VOLUMES(r->srv), marker), &f))) {
-        free(page);
+    mc_record *mrec = marker != NULL ? mc_store_find(VOLUMES(r->srv), marker) : NULL;
+    if (marker != NULL && (mrec == NULL || !list_keep(mrec, &f))) {
         cJSON_Delete(meta);
         mc_reply_error(r, 404, NULL, "Marker %.64s could not be found.", marker);
         return;
     }
+    mc_record **page = NULL;
+    long n = 0;
+    if (sort.key == NULL) {
+        /* creation order: a page is a walk of 'limit' records (O(page)) */
+        page = malloc(((size_t)limit + 1) * sizeof *page);
+        if (page == NULL) mc_panic("out of memory");
+        bool more = false;
+        n = mc_store_page(VOLUMES(r->srv), marker, limit, !sort.asc, list_keep, &f, page, (size_t)limit, &more);
+    } else {
+        /* another key: the matching records sorted for this request */
+        size_t cap = VOLUMES(r->srv)->count + 1, m = 0;
+        mc_record **all_recs = malloc(cap * sizeof *all_recs);
+        if (all_recs == NULL) mc_panic("out of memory");
+        for (mc_record *v = mc_store_first(VOLUMES(r->srv)); v; v = mc_store_next(v))
+            if (list_keep(v, &f)) all_recs[m++] = v;
+        cur_sort = sort;
+        qsort(all_recs, m, sizeof *all_recs, sort_cmp);
+        size_t start = 0;
+        if (mrec != NULL)
+            for (size_t i = 0; i < m; i++)
+                if (all_recs[i] == mrec) start = i + 1;
+        for (size_t i = start; i < m && n < limit; i++) all_recs[n++] = all_recs[i];
+        page = all_recs;
+    }
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, "volumes");
     for (long i = 0; i < n; i++) cJSON_AddItemToArray(arr, volume_view(r, page[i], detail));
-    if (more && n > 0) {
-        char base[400], href[900];
-        mc_service_url(r->srv, "/volume", base, sizeof base);
-        snprintf(href, sizeof href, "%s/v3/%s/volumes%s?limit=%ld&marker=%s", base, req_project(r),
-                 detail ? "/detail" : "", limit, page[n - 1]->id);
-        mc_json_add_link(cJSON_AddArrayToObject(root, "volumes_links"), "next", href);
-    }
+    /* as Cinder: a full page links to the next one */
+    if (limited && n > 0 && n == limit) next_link(r, root, detail, page[n - 1]->id);
     free(page);
     cJSON_Delete(meta);
     mc_reply_json(r, 200, root);
