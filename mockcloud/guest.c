@@ -39,6 +39,7 @@
 #include "profile.h"
 #include "store.h"
 #include "util.h"
+#include "volapi.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -270,7 +271,23 @@ static void facts_of(mc_server *srv, mc_record *server, const char *user, mc_gue
         snprintf(nm, sizeof nm, "vd%c", letter++);
         ADD_DISK(nm, (unsigned long long)swap_mb << 20);
     }
-    (void)letter;   /* attached volumes follow here once the block storage service exists */
+    (void)letter;
+    /* attached volumes, named after their attachment's device (/dev/vdb -> vdb) */
+    mc_vol_disk vols[MC_GUEST_MAX_DISKS];
+    size_t nv = mc_volume_server_disks(srv, server->id, vols, MC_GUEST_MAX_DISKS);
+    for (size_t i = 0; i < nv && i < MC_GUEST_MAX_DISKS; i++) {
+        const char *dev = vols[i].device ? vols[i].device : "";
+        if (strncmp(dev, "/dev/", 5) == 0) dev += 5;
+        if (*dev == '\0') continue;
+        ADD_DISK(dev, (unsigned long long)vols[i].size_bytes);
+    }
+    /* the kernel lists them by name */
+    for (int i = 1; i < f->ndisks; i++)
+        for (int j = i; j > 0 && strcmp(f->disks[j - 1].name, f->disks[j].name) > 0; j--) {
+            mc_guest_disk t = f->disks[j];
+            f->disks[j] = f->disks[j - 1];
+            f->disks[j - 1] = t;
+        }
 #undef ADD_DISK
 
     /* NICs: one per port, in creation order */
